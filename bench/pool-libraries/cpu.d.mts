@@ -1,0 +1,2 @@
+export declare function burn(iterations: number): number;
+export default burn;

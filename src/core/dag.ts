@@ -1,0 +1,541 @@
+/**
+ * `dag`: tasks with dependencies. A node starts the moment its last dependency finishes
+ * (event-driven: no polling, no sleeps), up to the concurrency bound. Nodes may be given
+ * as an array, validated before anything runs (duplicate ids, unknown dependencies,
+ * cycles), or as an async iterable, so that nodes can arrive while earlier ones run (a
+ * plan streamed from a model). A failed node fails its dependents with an error naming
+ * the root cause.
+ */
+import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
+import { events as sharedEvents } from './events.ts';
+import { getDefaultExecutor } from './executor.ts';
+import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
+import { rootScope } from './keys.ts';
+import { type Task, type TaskFn, toTask } from './task.ts';
+
+/** Results of the nodes finished so far, by id. */
+export type DagResults = ReadonlyMap<string, unknown>;
+
+/** One node of a dag. */
+export interface DagNode<I = unknown, O = unknown> {
+  /** Unique id; dependencies refer to it. */
+  readonly id: string;
+  /** What the node runs. */
+  readonly task: Task<I, O> | TaskFn<I, O>;
+  /**
+   * The task's input: a value, or a function computing it from the results of the nodes
+   * finished so far, called when the node's dependencies are done. To pass a function as
+   * the input itself, return it from such a function.
+   */
+  readonly input?: I | ((done: DagResults) => I | PromiseLike<I>);
+  /** Ids of the nodes that must finish first. @default [] */
+  readonly dependencies?: readonly string[];
+}
+
+/** Options of {@link dag}. */
+export interface DagOptions extends FanOutOptions {
+  /**
+   * `'throw'` fails fast: nothing new starts, running nodes are aborted and the dag
+   * rejects with the node's `TaskFailedError`. `'collect'` records the error as the
+   * node's result, fails its dependents with `DependencyFailedError`, and lets
+   * independent nodes finish.
+   * @default 'throw'
+   */
+  readonly onError?: 'throw' | 'collect';
+  /** Name of this dag in keys and progress. @default 'dag' */
+  readonly name?: string;
+}
+
+/** A node that finished, as streamed by iterating a {@link DagResult}. */
+export type DagOutcome =
+  | { readonly id: string; readonly ok: true; readonly value: unknown }
+  | { readonly id: string; readonly ok: false; readonly error: Error };
+
+/** The result of {@link dag}: await it for a Map of every node's result, or iterate it for outcomes as they happen. */
+export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncIterable<DagOutcome> {}
+
+/**
+ * Runs a dependency graph of tasks.
+ *
+ * @example
+ * const results = await dag([
+ *   { id: 'a', task: fetchPage, input: urlA },
+ *   { id: 'b', task: fetchPage, input: urlB },
+ *   { id: 'c', task: summarize, dependencies: ['a', 'b'], input: (done) => [done.get('a'), done.get('b')] },
+ * ], { concurrency: 8 });
+ */
+export function dag(
+  nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
+  options: DagOptions = {},
+): DagResult {
+  let runner: DagRunner | undefined;
+  let all: Promise<Map<string, unknown>> | undefined;
+  const start = (streaming: boolean) => {
+    if (runner) {
+      throw new ValidationError(
+        'This dag result is already being consumed; await it or iterate it once.',
+      );
+    }
+    runner = new DagRunner(nodes, options, streaming);
+    return runner;
+  };
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a dag result is awaitable by design.
+    then(onFulfilled, onRejected) {
+      all ??= new Promise<Map<string, unknown>>((resolve, reject) => {
+        try {
+          start(false).collect(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      return all.then(onFulfilled, onRejected);
+    },
+    [Symbol.asyncIterator]() {
+      return start(true).iterator();
+    },
+  };
+}
+
+interface NodeState {
+  readonly node: DagNode;
+  readonly task: Task;
+  /** Dependencies not finished yet. */
+  waiting: number;
+  readonly dependents: NodeState[];
+  status: 'waiting' | 'ready' | 'running' | 'done' | 'failed';
+  /** For a failed node: the id of the node whose own failure caused it. */
+  rootCause?: string;
+  error?: unknown;
+}
+
+class DagRunner extends FanOut {
+  readonly #collectErrors: boolean;
+  readonly #streaming: boolean;
+  readonly #nodes = new Map<string, NodeState>();
+  /** Dependents waiting for ids that have not arrived yet (streamed input). */
+  readonly #unknown = new Map<string, NodeState[]>();
+  readonly #ready: NodeState[] = [];
+  readonly #results = new Map<string, unknown>();
+  readonly #source: AsyncIterator<DagNode> | undefined;
+  #sourceDone: boolean;
+  #settled = 0;
+  #preparing = 0;
+  #finished = false;
+  #error: unknown;
+  #resolve: ((value: Map<string, unknown>) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  readonly #outcomes: DagOutcome[] = [];
+  #wake: (() => void) | undefined;
+
+  constructor(
+    nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
+    options: DagOptions,
+    streaming: boolean,
+  ) {
+    const executor = options.executor ?? getDefaultExecutor();
+    const parent = options.scope ?? rootScope;
+    super(executor, options.events ?? sharedEvents, parent.child(options.name ?? 'dag'), options);
+    this.#collectErrors = options.onError === 'collect';
+    this.#streaming = streaming;
+    if (
+      options.onError !== undefined &&
+      options.onError !== 'throw' &&
+      options.onError !== 'collect'
+    ) {
+      throw new ValidationError(
+        `dag: onError must be 'throw' or 'collect', got '${String(options.onError)}'.`,
+      );
+    }
+    if (
+      nodes != null &&
+      typeof (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator] === 'function'
+    ) {
+      this.#source = (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator]();
+      this.#sourceDone = false;
+    } else if (
+      nodes != null &&
+      typeof (nodes as Iterable<DagNode>)[Symbol.iterator] === 'function'
+    ) {
+      const list = [...(nodes as Iterable<DagNode>)];
+      validateGraph(list);
+      for (const node of list) this.#add(node);
+      this.#sourceDone = true;
+    } else {
+      throw new ValidationError(
+        `dag: nodes must be an array, an iterable or an async iterable, got ${typeof nodes}.`,
+      );
+    }
+  }
+
+  keyOf(item: number | string): string {
+    return this.scope.key(item);
+  }
+
+  collect(resolve: (value: Map<string, unknown>) => void, reject: (reason: unknown) => void): void {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#begin();
+  }
+
+  iterator(): AsyncIterator<DagOutcome> {
+    this.#begin();
+    return {
+      next: () => this.#read(),
+      return: async () => {
+        if (!this.#finished)
+          this.stop(new DOMException('The dag consumer stopped reading.', 'AbortError'));
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  #begin(): void {
+    if (this.bus.active) {
+      this.bus.emit({
+        type: 'dag:start',
+        time: Date.now(),
+        scope: this.scope.path,
+        task: undefined,
+        total: this.#sourceDone ? this.#nodes.size : undefined,
+      });
+    }
+    if (this.signal.aborted) return;
+    if (this.#source) void this.#readSource();
+    this.#schedule();
+  }
+
+  /** Reads streamed nodes as they arrive; each is scheduled at once. */
+  async #readSource(): Promise<void> {
+    const source = this.#source!;
+    try {
+      for (;;) {
+        const next = await source.next();
+        if (this.stopped) return;
+        if (next.done) break;
+        const node = next.value;
+        checkNode(node, this.#nodes.size);
+        if (this.#nodes.has(node.id)) {
+          throw new ValidationError(
+            `dag: two nodes have the id '${node.id}'. Give every node a unique id.`,
+          );
+        }
+        this.#add(node);
+        this.#schedule();
+      }
+    } catch (error) {
+      this.stop(error);
+      return;
+    }
+    this.#sourceDone = true;
+    if (this.#unknown.size > 0) {
+      const [missing, waiting] = this.#unknown.entries().next().value as [string, NodeState[]];
+      this.stop(
+        new ValidationError(
+          `dag: node '${waiting[0]!.node.id}' depends on '${missing}', which is not a node. ` +
+            'Add that node or remove the dependency.',
+        ),
+      );
+      return;
+    }
+    this.#checkStuck();
+    this.#maybeFinish();
+  }
+
+  #add(node: DagNode): NodeState {
+    const state: NodeState = {
+      node,
+      task: toTask(node.task),
+      waiting: 0,
+      dependents: [],
+      status: 'waiting',
+    };
+    this.executor.check(state.task);
+    this.#nodes.set(node.id, state);
+    for (const depId of new Set(node.dependencies ?? [])) {
+      const dep = this.#nodes.get(depId);
+      if (!dep) {
+        const list = this.#unknown.get(depId) ?? [];
+        list.push(state);
+        this.#unknown.set(depId, list);
+        state.waiting++;
+      } else if (dep.status === 'failed') {
+        if (state.status === 'waiting') this.#failDependent(state, dep);
+      } else if (dep.status !== 'done') {
+        dep.dependents.push(state);
+        state.waiting++;
+      }
+    }
+    // Nodes that arrived earlier and were waiting for this id.
+    const earlier = this.#unknown.get(node.id);
+    if (earlier) {
+      this.#unknown.delete(node.id);
+      for (const dependent of earlier) state.dependents.push(dependent);
+      if (state.status === 'failed') this.#failDependents(state);
+    }
+    if (state.waiting === 0 && state.status === 'waiting') {
+      state.status = 'ready';
+      this.#ready.push(state);
+    }
+    return state;
+  }
+
+  #schedule(): void {
+    while (!this.stopped && this.#ready.length > 0 && this.running + this.#preparing < this.limit) {
+      const state = this.#ready.shift()!;
+      this.#start(state);
+    }
+    this.#maybeFinish();
+  }
+
+  #start(state: NodeState): void {
+    state.status = 'running';
+    const { input } = state.node;
+    if (typeof input !== 'function') {
+      this.launch(state.task, input, state.node.id);
+      return;
+    }
+    let computed: unknown;
+    try {
+      computed = (input as (done: DagResults) => unknown)(this.#results);
+    } catch (error) {
+      this.#nodeFailed(state, error, 1);
+      return;
+    }
+    if (
+      computed !== null &&
+      typeof computed === 'object' &&
+      typeof (computed as PromiseLike<unknown>).then === 'function'
+    ) {
+      this.#preparing++;
+      (computed as PromiseLike<unknown>).then(
+        (value) => {
+          this.#preparing--;
+          if (this.stopped) return;
+          this.launch(state.task, value, state.node.id);
+        },
+        (error) => {
+          this.#preparing--;
+          if (!this.stopped) this.#nodeFailed(state, error, 1);
+          this.#schedule();
+        },
+      );
+      return;
+    }
+    this.launch(state.task, computed, state.node.id);
+  }
+
+  protected succeeded(invocation: Invocation, value: unknown): void {
+    const state = this.#nodes.get(invocation.item as string)!;
+    state.status = 'done';
+    this.#results.set(state.node.id, value);
+    this.#settled++;
+    this.#emitOutcome({ id: state.node.id, ok: true, value });
+    for (const dependent of state.dependents) {
+      if (dependent.status !== 'waiting') continue;
+      if (--dependent.waiting === 0) {
+        dependent.status = 'ready';
+        this.#ready.push(dependent);
+      }
+    }
+    this.#schedule();
+  }
+
+  protected failedFinally(invocation: Invocation, error: unknown): void {
+    this.#nodeFailed(this.#nodes.get(invocation.item as string)!, error, invocation.attempt);
+  }
+
+  #nodeFailed(state: NodeState, error: unknown, attempts: number): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (!this.#collectErrors) {
+      this.stop(new TaskFailedError(state.task.name, this.keyOf(state.node.id), attempts, failure));
+      return;
+    }
+    state.status = 'failed';
+    state.rootCause = state.node.id;
+    state.error = failure;
+    this.#results.set(state.node.id, failure);
+    this.#settled++;
+    this.#emitOutcome({ id: state.node.id, ok: false, error: failure });
+    this.#failDependents(state);
+    this.#schedule();
+  }
+
+  #failDependents(state: NodeState): void {
+    for (const dependent of state.dependents) {
+      if (dependent.status === 'waiting' || dependent.status === 'ready')
+        this.#failDependent(dependent, state);
+    }
+  }
+
+  #failDependent(state: NodeState, dependency: NodeState): void {
+    if (state.status === 'ready') this.#ready.splice(this.#ready.indexOf(state), 1);
+    const rootCause = dependency.rootCause ?? dependency.node.id;
+    const root = this.#nodes.get(rootCause);
+    const error = new DependencyFailedError(
+      state.node.id,
+      dependency.node.id,
+      rootCause,
+      root?.error,
+    );
+    state.status = 'failed';
+    state.rootCause = rootCause;
+    state.error = root?.error;
+    this.failed++;
+    this.#results.set(state.node.id, error);
+    this.#settled++;
+    this.#emitOutcome({ id: state.node.id, ok: false, error });
+    this.#failDependents(state);
+  }
+
+  protected onStop(reason: unknown): void {
+    const closing = this.#source?.return?.();
+    closing?.then(undefined, () => {});
+    this.#finish(reason);
+  }
+
+  /** With streamed input, nodes still waiting once everything arrived and nothing runs form a cycle. */
+  #checkStuck(): void {
+    if (!this.#sourceDone || this.running > 0 || this.#preparing > 0 || this.#ready.length > 0)
+      return;
+    const stuck = [...this.#nodes.values()].filter((s) => s.status === 'waiting');
+    if (stuck.length === 0) return;
+    const cycle = findCycle(stuck.map((s) => s.node));
+    this.stop(
+      new ValidationError(
+        `dag: nodes ${stuck.map((s) => `'${s.node.id}'`).join(', ')} can never start: ` +
+          `${cycle ? `cycle ${cycle.join(' → ')}` : 'their dependencies wait on each other'}. Break the cycle.`,
+      ),
+    );
+  }
+
+  #maybeFinish(): void {
+    if (this.#finished || this.stopped || !this.#sourceDone) return;
+    if (this.running > 0 || this.#preparing > 0 || this.#ready.length > 0) return;
+    if (this.#settled < this.#nodes.size) {
+      this.#checkStuck();
+      return;
+    }
+    this.#finish(undefined);
+  }
+
+  #emitOutcome(outcome: DagOutcome): void {
+    if (!this.#streaming) return;
+    this.#outcomes.push(outcome);
+    this.#wake?.();
+  }
+
+  #finish(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#error = error;
+    this.detach();
+    this.emitFanOut('dag:end', error);
+    if (!this.#streaming) {
+      if (error !== undefined) this.#reject?.(error);
+      else this.#resolve?.(this.#results);
+    }
+    this.#wake?.();
+  }
+
+  async #read(): Promise<IteratorResult<DagOutcome>> {
+    for (;;) {
+      const outcome = this.#outcomes.shift();
+      if (outcome) return { done: false, value: outcome };
+      if (this.#finished) {
+        if (this.#error !== undefined) {
+          const error = this.#error;
+          this.#error = undefined;
+          throw error;
+        }
+        return { done: true, value: undefined };
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
+  }
+}
+
+function checkNode(node: DagNode, position: number): void {
+  if (node === null || typeof node !== 'object') {
+    throw new ValidationError(
+      `dag: node #${position} is not an object; give { id, task, input?, dependencies? }.`,
+    );
+  }
+  if (typeof node.id !== 'string' || node.id.length === 0) {
+    throw new ValidationError(`dag: node #${position} needs a non-empty string id.`);
+  }
+  if (node.dependencies !== undefined && !Array.isArray(node.dependencies)) {
+    throw new ValidationError(
+      `dag: node '${node.id}' has dependencies that are not an array of ids.`,
+    );
+  }
+  if (node.dependencies?.includes(node.id)) {
+    throw new ValidationError(
+      `dag: node '${node.id}' depends on itself. Remove it from its dependencies.`,
+    );
+  }
+}
+
+/** Checks a whole graph before anything runs: ids, dependencies and cycles. */
+export function validateGraph(nodes: readonly DagNode[]): void {
+  const ids = new Set<string>();
+  nodes.forEach((node, position) => {
+    checkNode(node, position);
+    if (ids.has(node.id)) {
+      throw new ValidationError(
+        `dag: two nodes have the id '${node.id}'. Give every node a unique id.`,
+      );
+    }
+    ids.add(node.id);
+  });
+  for (const node of nodes) {
+    for (const dep of node.dependencies ?? []) {
+      if (!ids.has(dep)) {
+        throw new ValidationError(
+          `dag: node '${node.id}' depends on '${dep}', which is not a node. Add that node or remove the dependency.`,
+        );
+      }
+    }
+  }
+  const cycle = findCycle(nodes);
+  if (cycle)
+    throw new ValidationError(`dag: the nodes form a cycle ${cycle.join(' → ')}. Break the cycle.`);
+}
+
+/** A cycle among `nodes` as a list of ids (first repeated last), or undefined. Iterative DFS. */
+function findCycle(nodes: readonly DagNode[]): string[] | undefined {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const color = new Map<string, 1 | 2>(); // 1: on the current path, 2: finished
+  for (const start of nodes) {
+    if (color.has(start.id)) continue;
+    const path: string[] = [];
+    const stack: { id: string; deps: string[]; next: number }[] = [];
+    const push = (id: string) => {
+      color.set(id, 1);
+      path.push(id);
+      stack.push({
+        id,
+        deps: [...(byId.get(id)?.dependencies ?? [])].filter((d) => byId.has(d)),
+        next: 0,
+      });
+    };
+    push(start.id);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) {
+        const dep = top.deps[top.next++]!;
+        const seen = color.get(dep);
+        if (seen === 1) return [...path.slice(path.indexOf(dep)), dep];
+        if (seen === undefined) push(dep);
+      } else {
+        color.set(top.id, 2);
+        path.pop();
+        stack.pop();
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+/**
+ * One stream of events for every fan-out: task start, end, failure, retry and progress,
+ * and the start and end of each map and dag. Progress displays, trackers, the web UI and
+ * run stores all subscribe to the same bus.
+ */
+import type { Progress } from './task.ts';
+
+interface EventBase {
+  /** Milliseconds since the epoch. */
+  readonly time: number;
+  /** Path of the fan-out the event belongs to (its key scope). */
+  readonly scope: string;
+}
+
+interface TaskEventBase extends EventBase {
+  /** Deterministic key of the task instance. */
+  readonly key: string;
+  /** Task name. */
+  readonly task: string;
+  /** Position of the item in a map, or the node id in a dag. */
+  readonly item: number | string;
+  /** 1 on the first try. */
+  readonly attempt: number;
+}
+
+export interface TaskStartEvent extends TaskEventBase {
+  readonly type: 'task:start';
+}
+export interface TaskEndEvent extends TaskEventBase {
+  readonly type: 'task:end';
+  readonly durationMs: number;
+}
+export interface TaskFailEvent extends TaskEventBase {
+  readonly type: 'task:fail';
+  readonly durationMs: number;
+  readonly error: unknown;
+}
+export interface TaskRetryEvent extends TaskEventBase {
+  readonly type: 'task:retry';
+  readonly error: unknown;
+  /** How long weft waits before the next attempt. */
+  readonly delayMs: number;
+}
+export interface TaskProgressEvent extends TaskEventBase {
+  readonly type: 'task:progress';
+  readonly progress: Progress;
+}
+export interface FanOutStartEvent extends EventBase {
+  readonly type: 'map:start' | 'dag:start';
+  /** Task name for a map; undefined for a dag. */
+  readonly task: string | undefined;
+  /** Number of items or nodes, when known up front. */
+  readonly total: number | undefined;
+}
+export interface FanOutEndEvent extends EventBase {
+  readonly type: 'map:end' | 'dag:end';
+  readonly completed: number;
+  readonly failed: number;
+  readonly durationMs: number;
+  /** Why the fan-out stopped early, if it did. */
+  readonly error: unknown;
+}
+
+/** Every event, by type. */
+export interface WeftEvents {
+  'task:start': TaskStartEvent;
+  'task:end': TaskEndEvent;
+  'task:fail': TaskFailEvent;
+  'task:retry': TaskRetryEvent;
+  'task:progress': TaskProgressEvent;
+  'map:start': FanOutStartEvent;
+  'map:end': FanOutEndEvent;
+  'dag:start': FanOutStartEvent;
+  'dag:end': FanOutEndEvent;
+}
+
+export type WeftEventType = keyof WeftEvents;
+export type WeftEvent = WeftEvents[WeftEventType];
+export type Listener<E> = (event: E) => void;
+
+/** Options of {@link EventBus.stream}. */
+export interface EventStreamOptions {
+  /** Ends the stream when aborted. */
+  readonly signal?: AbortSignal;
+  /** Only these event types. @default every type */
+  readonly types?: readonly WeftEventType[];
+}
+
+/**
+ * A synchronous publish/subscribe bus. Listeners run in the emitting call, so they must
+ * be quick; a listener that throws is reported once on the process and then removed.
+ * When nobody listens, emitting costs one boolean check: producers test {@link active}
+ * before they build an event.
+ */
+export class EventBus {
+  #listeners: Listener<WeftEvent>[] = [];
+
+  /** True when at least one listener is subscribed. */
+  get active(): boolean {
+    return this.#listeners.length > 0;
+  }
+
+  /**
+   * Subscribes to every event, or to one type. Returns the function that unsubscribes.
+   * @example const off = bus.on('task:end', (e) => console.log(e.key, e.durationMs));
+   */
+  on<T extends WeftEventType>(type: T, listener: Listener<WeftEvents[T]>): () => void;
+  on(listener: Listener<WeftEvent>): () => void;
+  on(
+    typeOrListener: WeftEventType | Listener<WeftEvent>,
+    maybeListener?: Listener<never>,
+  ): () => void {
+    const listener: Listener<WeftEvent> =
+      typeof typeOrListener === 'function'
+        ? typeOrListener
+        : (event) => {
+            if (event.type === typeOrListener) (maybeListener as Listener<WeftEvent>)(event);
+          };
+    // Copy on write, so emit can iterate without guarding against changes mid-loop.
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Delivers an event to every listener. */
+  emit(event: WeftEvent): void {
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!(event);
+      } catch (error) {
+        this.#listeners = this.#listeners.filter((l) => l !== listeners[i]);
+        process.emitWarning(
+          `An event listener threw on '${event.type}' and was removed: ${String(error)}`,
+          { code: 'WEFT_LISTENER_FAILED' },
+        );
+      }
+    }
+  }
+
+  /**
+   * The events as an async iterable, from now until the signal aborts or the loop breaks.
+   * Events are buffered between reads, so a slow reader sees every event.
+   */
+  async *stream(options: EventStreamOptions = {}): AsyncGenerator<WeftEvent, void, undefined> {
+    const { signal, types } = options;
+    const wanted = types ? new Set<string>(types) : undefined;
+    const queue: WeftEvent[] = [];
+    let wake: (() => void) | undefined;
+    const off = this.on((event) => {
+      if (wanted && !wanted.has(event.type)) return;
+      queue.push(event);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      while (!signal?.aborted) {
+        if (queue.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          continue;
+        }
+        yield* queue.splice(0, queue.length);
+      }
+    } finally {
+      off();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** The bus fan-outs report to when they are given none. */
+export const events = new EventBus();

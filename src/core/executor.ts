@@ -1,0 +1,76 @@
+/**
+ * The executor contract. The engine hands task invocations to an executor; executors
+ * run them in this thread, in worker threads, in child processes or on remote workers.
+ * Executors import only this contract and the engine's errors, never each other.
+ */
+import type { Task, TaskContext } from './task.ts';
+
+/** One attempt of one task instance, as handed to an executor. It is also the task's context. */
+export interface TaskInvocation extends TaskContext {
+  readonly task: Task;
+  readonly input: unknown;
+}
+
+/** The outcome of one invocation in a batch. */
+export type Settled = { readonly ok: true; readonly value: unknown } | SettledError;
+export interface SettledError {
+  readonly ok: false;
+  readonly error: unknown;
+}
+
+/** Runs tasks. Swapped by configuration alone: user code does not change. */
+export interface Executor {
+  /** Short name shown in messages and progress, e.g. `threads`. */
+  readonly name: string;
+  /**
+   * True when tasks run outside this thread: they must be named tasks defined at a
+   * module's top level, and inputs and outputs are copied (or transferred).
+   */
+  readonly remote: boolean;
+  /** How many tasks a fan-out keeps in flight on this executor when not told otherwise. */
+  readonly concurrency: number;
+  /** The most tasks a fan-out may keep in flight on this executor (1 for `inline`). */
+  readonly maxConcurrency: number;
+  /** Throws a typed error when this executor cannot run `task` (called before a fan-out starts). */
+  check(task: Task): void;
+  /**
+   * Runs one invocation. Returns the output, or a promise of it; in-process executors
+   * return synchronous outputs directly so that tiny tasks cost almost nothing.
+   */
+  run(invocation: TaskInvocation): unknown;
+  /** Runs many invocations at once, for throughput (one message, one round trip). */
+  runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]>;
+  /** Stops workers and releases resources. Tasks still running are failed. */
+  close(): Promise<void>;
+}
+
+let defaultFactory: (() => Executor) | undefined;
+let defaultExecutor: Executor | undefined;
+
+/**
+ * Sets how the default executor is made (the package entry point chooses it from
+ * `WEFT_EXECUTOR`). The engine itself knows no executor implementation.
+ */
+export function setDefaultExecutorFactory(factory: () => Executor): void {
+  defaultFactory = factory;
+  defaultExecutor = undefined;
+}
+
+/** The executor fan-outs use when given none; made on first use and shared. */
+export function getDefaultExecutor(): Executor {
+  if (defaultExecutor) return defaultExecutor;
+  if (!defaultFactory) {
+    throw new Error('No default executor: import weft from its package entry point.');
+  }
+  defaultExecutor = defaultFactory();
+  return defaultExecutor;
+}
+
+/** True for promises and other thenables. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

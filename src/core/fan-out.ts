@@ -1,0 +1,334 @@
+/**
+ * The runner shared by every fan-out (map, dag, and the front ends built on them): it
+ * launches invocations on an executor, applies timeouts and retries, counts what is in
+ * flight, reports events and stops everything through one AbortController. What to run
+ * next and what to do with results is the business of the subclasses.
+ */
+import { setMaxListeners } from 'node:events';
+import { TimeoutError } from './errors.ts';
+import type { EventBus } from './events.ts';
+import { type Executor, isThenable, type TaskInvocation } from './executor.ts';
+import { KeyScope } from './keys.ts';
+import type { Progress, Task } from './task.ts';
+
+/** Options every fan-out accepts. */
+export interface FanOutOptions {
+  /**
+   * Where tasks run.
+   * @default the default executor (`WEFT_EXECUTOR`, else `asyncPool`)
+   */
+  readonly executor?: Executor;
+  /**
+   * Most tasks in flight at once.
+   * @default the executor's `concurrency`
+   */
+  readonly concurrency?: number;
+  /** Cancels the fan-out: nothing new starts, running tasks are aborted, and it rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /**
+   * Scope whose path prefixes every key of this fan-out. Pass `ctx.scope` from inside a
+   * task so that nested fan-outs get nested keys.
+   * @default the root scope
+   */
+  readonly scope?: KeyScope;
+  /** Bus that receives this fan-out's events. @default the shared `events` bus */
+  readonly events?: EventBus;
+}
+
+const clock = performance;
+
+/** One attempt of one task instance. Doubles as the task's context to keep tiny tasks cheap. */
+export class Invocation implements TaskInvocation {
+  readonly task: Task;
+  readonly input: unknown;
+  readonly item: number | string;
+  readonly attempt: number;
+  /** performance.now() when this attempt started; 0 when nobody listens. */
+  startedAt = 0;
+  readonly #fanOut: FanOut;
+  #key: string | undefined;
+  #controller: AbortController | undefined;
+  #unlink: (() => void) | undefined;
+
+  constructor(fanOut: FanOut, task: Task, input: unknown, item: number | string, attempt: number) {
+    this.#fanOut = fanOut;
+    this.task = task;
+    this.input = input;
+    this.item = item;
+    this.attempt = attempt;
+  }
+
+  get key(): string {
+    this.#key ??= this.#fanOut.keyOf(this.item, this.input);
+    return this.#key;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller?.signal ?? this.#fanOut.signal;
+  }
+
+  get scope(): KeyScope {
+    return new KeyScope(this.key);
+  }
+
+  progress(value: Progress): void {
+    const bus = this.#fanOut.bus;
+    if (!bus.active) return;
+    bus.emit({
+      type: 'task:progress',
+      time: Date.now(),
+      scope: this.#fanOut.scope.path,
+      key: this.key,
+      task: this.task.name,
+      item: this.item,
+      attempt: this.attempt,
+      progress: value,
+    });
+  }
+
+  /** The next attempt of the same task instance. */
+  retry(): Invocation {
+    const next = new Invocation(this.#fanOut, this.task, this.input, this.item, this.attempt + 1);
+    next.#key = this.#key;
+    return next;
+  }
+
+  /** Gives this attempt its own signal, aborted with the fan-out's or on its own (timeouts). */
+  ownController(): AbortController {
+    if (this.#controller) return this.#controller;
+    const controller = new AbortController();
+    const parent = this.#fanOut.signal;
+    if (parent.aborted) controller.abort(parent.reason);
+    else {
+      const onAbort = () => controller.abort(parent.reason);
+      parent.addEventListener('abort', onAbort, { once: true });
+      this.#unlink = () => parent.removeEventListener('abort', onAbort);
+    }
+    this.#controller = controller;
+    return controller;
+  }
+
+  /** Drops the link to the fan-out's signal once the attempt is over. */
+  release(): void {
+    this.#unlink?.();
+    this.#unlink = undefined;
+  }
+}
+
+/** Base of every fan-out: the runner. Subclasses decide what to launch and what results mean. */
+export abstract class FanOut {
+  readonly executor: Executor;
+  readonly bus: EventBus;
+  readonly scope: KeyScope;
+  readonly limit: number;
+  /** Tasks launched and not yet settled, retries waiting included. */
+  protected running = 0;
+  /** Set once the fan-out fails fast, is cancelled, or its consumer stops reading. */
+  protected stopped = false;
+  protected completed = 0;
+  protected failed = 0;
+  protected readonly startedAt = clock.now();
+  readonly #controller = new AbortController();
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #onUserAbort = () => this.stop(this.#userSignal!.reason);
+
+  constructor(executor: Executor, bus: EventBus, scope: KeyScope, options: FanOutOptions) {
+    this.executor = executor;
+    this.bus = bus;
+    this.scope = scope;
+    const wanted = options.concurrency ?? executor.concurrency;
+    this.limit = Math.max(1, Math.min(wanted, executor.maxConcurrency));
+    // Many tasks (fetch calls, timers) listen on one fan-out signal: that is expected.
+    setMaxListeners(0, this.#controller.signal);
+    this.#userSignal = options.signal;
+    this.#userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
+  }
+
+  /** Aborted when the fan-out stops; every task's signal follows it. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The deterministic key of an item. */
+  abstract keyOf(item: number | string, input: unknown): string;
+  /** An item's task finished (after retries). */
+  protected abstract succeeded(invocation: Invocation, value: unknown): void;
+  /** An item's task failed for good. */
+  protected abstract failedFinally(invocation: Invocation, error: unknown): void;
+  /** The fan-out was stopped with `reason`. */
+  protected abstract onStop(reason: unknown): void;
+
+  /** Starts an item's first attempt. */
+  protected launch(task: Task, input: unknown, item: number | string): void {
+    this.running++;
+    this.#attempt(new Invocation(this, task, input, item, 1));
+  }
+
+  /** Stops the fan-out: no new work, running tasks are aborted with `reason`. Idempotent. */
+  stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#controller.abort(reason);
+    this.detach();
+    this.onStop(reason);
+  }
+
+  /** Removes listeners on the caller's signal; call when the fan-out is over. */
+  protected detach(): void {
+    this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
+  }
+
+  protected emitFanOut(type: 'map:end' | 'dag:end', error: unknown): void {
+    if (!this.bus.active) return;
+    this.bus.emit({
+      type,
+      time: Date.now(),
+      scope: this.scope.path,
+      completed: this.completed,
+      failed: this.failed,
+      durationMs: clock.now() - this.startedAt,
+      error,
+    });
+  }
+
+  #attempt(invocation: Invocation): void {
+    const bus = this.bus;
+    if (bus.active) {
+      invocation.startedAt = clock.now();
+      bus.emit({
+        type: 'task:start',
+        time: Date.now(),
+        scope: this.scope.path,
+        key: invocation.key,
+        task: invocation.task.name,
+        item: invocation.item,
+        attempt: invocation.attempt,
+      });
+    }
+    let result: unknown;
+    try {
+      result =
+        invocation.task.options.timeoutMs === undefined
+          ? this.executor.run(invocation)
+          : this.#runWithTimeout(invocation, invocation.task.options.timeoutMs);
+    } catch (error) {
+      this.#attemptFailed(invocation, error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.#attemptSucceeded(invocation, value),
+        (error) => this.#attemptFailed(invocation, error),
+      );
+    } else {
+      this.#attemptSucceeded(invocation, result);
+    }
+  }
+
+  #runWithTimeout(invocation: Invocation, timeoutMs: number): Promise<unknown> {
+    const controller = invocation.ownController();
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new TimeoutError(
+          `Task '${invocation.task.name}' (${invocation.key}) timed out after ${timeoutMs} ms ` +
+            `on attempt ${invocation.attempt}; its signal was aborted.`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+      const settle = (fn: () => void) => {
+        clearTimeout(timer);
+        fn();
+      };
+      try {
+        const result = this.executor.run(invocation);
+        Promise.resolve(result).then(
+          (value) => settle(() => resolve(value)),
+          (error) => settle(() => reject(error)),
+        );
+      } catch (error) {
+        settle(() => reject(error));
+      }
+    }).finally(() => invocation.release());
+  }
+
+  #attemptSucceeded(invocation: Invocation, value: unknown): void {
+    if (this.stopped) return;
+    this.running--;
+    this.completed++;
+    const bus = this.bus;
+    if (bus.active) {
+      bus.emit({
+        type: 'task:end',
+        time: Date.now(),
+        scope: this.scope.path,
+        key: invocation.key,
+        task: invocation.task.name,
+        item: invocation.item,
+        attempt: invocation.attempt,
+        durationMs: clock.now() - invocation.startedAt,
+      });
+    }
+    this.succeeded(invocation, value);
+  }
+
+  #attemptFailed(invocation: Invocation, error: unknown): void {
+    if (this.stopped) return;
+    const delayMs = retryDelay(invocation, error);
+    const bus = this.bus;
+    if (delayMs !== undefined) {
+      if (bus.active) {
+        bus.emit({
+          type: 'task:retry',
+          time: Date.now(),
+          scope: this.scope.path,
+          key: invocation.key,
+          task: invocation.task.name,
+          item: invocation.item,
+          attempt: invocation.attempt,
+          error,
+          delayMs,
+        });
+      }
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        if (!this.stopped) this.#attempt(invocation.retry());
+      }, delayMs);
+      this.#retryTimers.add(timer);
+      return;
+    }
+    this.running--;
+    this.failed++;
+    if (bus.active) {
+      bus.emit({
+        type: 'task:fail',
+        time: Date.now(),
+        scope: this.scope.path,
+        key: invocation.key,
+        task: invocation.task.name,
+        item: invocation.item,
+        attempt: invocation.attempt,
+        durationMs: clock.now() - invocation.startedAt,
+        error,
+      });
+    }
+    this.failedFinally(invocation, error);
+  }
+}
+
+/** Milliseconds to wait before retrying, or undefined when the attempt should not be retried. */
+function retryDelay(invocation: Invocation, error: unknown): number | undefined {
+  const { retries = 0, backoff = {}, retryIf } = invocation.task.options;
+  if (invocation.attempt > retries) return undefined;
+  // An abort by the fan-out or the caller is not the task's fault: never retried.
+  if (invocation.signal.aborted && !(invocation.signal.reason instanceof TimeoutError)) {
+    return undefined;
+  }
+  if (retryIf && !retryIf(error, invocation.attempt)) return undefined;
+  const { delayMs = 100, factor = 2, maxDelayMs = 30_000, jitter = true } = backoff;
+  const full = Math.min(maxDelayMs, delayMs * factor ** (invocation.attempt - 1));
+  return jitter ? full / 2 + (Math.random() * full) / 2 : full;
+}

@@ -1,0 +1,36 @@
+/**
+ * Deterministic keys. Every task instance gets a key derived from the scope it runs in
+ * and its position, e.g. `nightly/map:square/4` or `nightly/dag:build/compile`. The same
+ * program run twice produces the same keys, which is what lets a run store recognise
+ * work that already finished.
+ */
+
+/** A node in the key tree. Fan-outs started in a scope get child scopes named after them. */
+export class KeyScope {
+  /** The path of this scope; task keys start with it. Empty for the root. */
+  readonly path: string;
+  readonly #childCounts = new Map<string, number>();
+
+  constructor(path = '') {
+    this.path = path;
+  }
+
+  /**
+   * A new child scope. Several children with the same name get `~2`, `~3`… suffixes in
+   * creation order, so repeated fan-outs stay distinct and deterministic.
+   */
+  child(name: string): KeyScope {
+    const seen = (this.#childCounts.get(name) ?? 0) + 1;
+    this.#childCounts.set(name, seen);
+    const segment = seen === 1 ? name : `${name}~${seen}`;
+    return new KeyScope(this.key(segment));
+  }
+
+  /** The key of one item in this scope. */
+  key(segment: string | number): string {
+    return this.path === '' ? String(segment) : `${this.path}/${segment}`;
+  }
+}
+
+/** The scope of fan-outs that are given none. */
+export const rootScope = new KeyScope();

@@ -1,0 +1,427 @@
+/**
+ * `map`: one task over many items, with bounded concurrency. The result is both
+ * awaitable (every output, in input order) and async-iterable (outputs streamed as they
+ * finish, in input order or completion order). Input may be any iterable or async
+ * iterable; it is read only as fast as tasks can start, so an endless stream runs in
+ * bounded memory.
+ */
+import { TaskFailedError, ValidationError } from './errors.ts';
+import { events as sharedEvents } from './events.ts';
+import { getDefaultExecutor } from './executor.ts';
+import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
+import { rootScope } from './keys.ts';
+import { type Task, type TaskFn, toTask } from './task.ts';
+
+/** What `map` does when a task fails for good (after its retries). */
+export type OnError = 'throw' | 'collect';
+
+/** Options of {@link map}. */
+export interface MapOptions<I = unknown> extends FanOutOptions {
+  /**
+   * `'throw'` fails fast: no new task starts, running ones are aborted, and the map
+   * rejects with a `TaskFailedError`. `'collect'` puts the task's error in place of its
+   * output and goes on.
+   * @default 'throw'
+   */
+  readonly onError?: OnError;
+  /**
+   * When iterating: yield outputs in input order (`true`) or as they finish (`false`).
+   * @default true
+   */
+  readonly ordered?: boolean;
+  /**
+   * Name of this fan-out in keys and progress.
+   * @default `map:<task name>`
+   */
+  readonly name?: string;
+  /**
+   * The key segment of one item. Give a stable, unique value (an id, a file name) when
+   * items may be reordered between runs that should resume each other.
+   * @default the item's position
+   */
+  readonly itemKey?: (item: I, index: number) => string | number;
+}
+
+/** The result of {@link map}: await it for every output, or iterate it for a stream. */
+export interface MapResult<O> extends PromiseLike<O[]>, AsyncIterable<O> {
+  catch<R = never>(onRejected: (reason: unknown) => R | PromiseLike<R>): Promise<O[] | R>;
+  finally(onFinally: () => void): Promise<O[]>;
+}
+
+type Input<I> = Iterable<I> | AsyncIterable<I>;
+
+/**
+ * Runs `task` over every item of `input`.
+ *
+ * @example
+ * const squares = await map([1, 2, 3], square, { executor: threads({ workers: 2 }) }); // [1, 4, 9]
+ * for await (const page of map(urls, fetchPage, { ordered: false })) console.log(page);
+ * const settled = await map(items, risky, { onError: 'collect' }); // Error in place of failures
+ */
+export function map<I, O>(
+  input: Input<I>,
+  task: Task<I, O> | TaskFn<I, O>,
+  options: MapOptions<I> & { readonly onError: 'collect' },
+): MapResult<O | Error>;
+export function map<I, O>(
+  input: Input<I>,
+  task: Task<I, O> | TaskFn<I, O>,
+  options?: MapOptions<I>,
+): MapResult<O>;
+export function map<I, O>(
+  input: Input<I>,
+  task: Task<I, O> | TaskFn<I, O>,
+  options: MapOptions<I> = {},
+): MapResult<O | Error> {
+  return new MapCall<I, O>(input, task, options);
+}
+
+class MapCall<I, O> implements MapResult<O> {
+  readonly #input: Input<I>;
+  readonly #task: Task<I, O> | TaskFn<I, O>;
+  readonly #options: MapOptions<I>;
+  #all: Promise<O[]> | undefined;
+  #iterated = false;
+
+  constructor(input: Input<I>, task: Task<I, O> | TaskFn<I, O>, options: MapOptions<I>) {
+    this.#input = input;
+    this.#task = task;
+    this.#options = options;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a map result is awaitable by design.
+  then<A = O[], B = never>(
+    onFulfilled?: ((value: O[]) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.#collect().then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(onRejected: (reason: unknown) => R | PromiseLike<R>): Promise<O[] | R> {
+    return this.#collect().catch(onRejected);
+  }
+
+  finally(onFinally: () => void): Promise<O[]> {
+    return this.#collect().finally(onFinally);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<O> {
+    if (this.#all || this.#iterated) {
+      throw new ValidationError(
+        'This map result is already being consumed; iterate it or await it once. Call map() again for a second pass.',
+      );
+    }
+    this.#iterated = true;
+    const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, true);
+    return runner.iterator();
+  }
+
+  #collect(): Promise<O[]> {
+    if (this.#iterated) {
+      return Promise.reject(
+        new ValidationError(
+          'This map result is already being iterated; it cannot also be awaited.',
+        ),
+      );
+    }
+    this.#all ??= new Promise<O[]>((resolve, reject) => {
+      const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, false);
+      runner.collect(resolve, reject);
+    });
+    return this.#all;
+  }
+}
+
+/** Tasks started in one synchronous burst before yielding to the event loop. */
+const burstLimit = 4096;
+
+class MapRunner<I, O> extends FanOut {
+  readonly #task: Task<I, O>;
+  readonly #collectErrors: boolean;
+  readonly #ordered: boolean;
+  readonly #streaming: boolean;
+  readonly #itemKey: ((item: I, index: number) => string | number) | undefined;
+  #sync: Iterator<I> | undefined;
+  #async: AsyncIterator<I> | undefined;
+  #setupError: unknown;
+  readonly #total: number | undefined;
+  #nextIndex = 0;
+  #inputDone = false;
+  #pulling = false;
+  #pumping = false;
+  #yieldScheduled = false;
+  #finished = false;
+  #error: unknown;
+  // Collect mode.
+  #results: unknown[] = [];
+  #resolve: ((value: O[]) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  // Stream mode: outputs waiting to be read.
+  #ready: unknown[] = [];
+  #readyHead = 0;
+  #pending = new Map<number, unknown>();
+  #nextOut = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    input: Input<I>,
+    task: Task<I, O> | TaskFn<I, O>,
+    options: MapOptions<I>,
+    streaming: boolean,
+  ) {
+    const executor = options.executor ?? getDefaultExecutor();
+    const wrapped = toTask(task);
+    const parent = options.scope ?? rootScope;
+    super(
+      executor,
+      options.events ?? sharedEvents,
+      parent.child(options.name ?? `map:${wrapped.name}`),
+      options,
+    );
+    this.#task = wrapped;
+    this.#collectErrors = options.onError === 'collect';
+    this.#ordered = options.ordered ?? true;
+    this.#streaming = streaming;
+    this.#itemKey = options.itemKey;
+    this.#total = Array.isArray(input) ? input.length : undefined;
+    try {
+      if (
+        options.onError !== undefined &&
+        options.onError !== 'throw' &&
+        options.onError !== 'collect'
+      ) {
+        throw new ValidationError(
+          `map: onError must be 'throw' or 'collect', got '${String(options.onError)}'.`,
+        );
+      }
+      if (options.concurrency !== undefined && !(options.concurrency >= 1)) {
+        throw new ValidationError(`map: concurrency must be ≥ 1, got ${options.concurrency}.`);
+      }
+      executor.check(wrapped as Task);
+      if (
+        input != null &&
+        typeof (input as AsyncIterable<I>)[Symbol.asyncIterator] === 'function'
+      ) {
+        this.#async = (input as AsyncIterable<I>)[Symbol.asyncIterator]();
+      } else if (input != null && typeof (input as Iterable<I>)[Symbol.iterator] === 'function') {
+        this.#sync = (input as Iterable<I>)[Symbol.iterator]();
+      } else {
+        throw new ValidationError(
+          `map: input must be an iterable or async iterable, got ${typeof input}.`,
+        );
+      }
+    } catch (error) {
+      this.#setupError = error;
+    }
+  }
+
+  keyOf(item: number | string, input: unknown): string {
+    const segment = this.#itemKey ? this.#itemKey(input as I, item as number) : item;
+    return this.scope.key(segment);
+  }
+
+  collect(resolve: (value: O[]) => void, reject: (reason: unknown) => void): void {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#begin();
+  }
+
+  iterator(): AsyncIterator<O> {
+    this.#begin();
+    return {
+      next: () => this.#read(),
+      return: async () => {
+        if (!this.#finished)
+          this.stop(new DOMException('The map consumer stopped reading.', 'AbortError'));
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  #begin(): void {
+    if (this.#setupError !== undefined) {
+      this.#finish(this.#setupError);
+      return;
+    }
+    if (this.bus.active) {
+      this.bus.emit({
+        type: 'map:start',
+        time: Date.now(),
+        scope: this.scope.path,
+        task: this.#task.name,
+        total: this.#total,
+      });
+    }
+    if (this.signal.aborted) return;
+    this.#pump();
+  }
+
+  #hasRoom(): boolean {
+    if (this.running >= this.limit) return false;
+    // Streaming: outputs not yet read also hold memory, so they count against the bound.
+    return !this.#streaming || this.running + this.#buffered() < this.limit * 2;
+  }
+
+  #buffered(): number {
+    return this.#ready.length - this.#readyHead + this.#pending.size;
+  }
+
+  #pump(): void {
+    if (this.#pumping || this.stopped || this.#finished) return;
+    this.#pumping = true;
+    try {
+      let burst = 0;
+      while (!this.#inputDone && !this.stopped && this.#hasRoom()) {
+        if (this.#sync) {
+          let next: IteratorResult<I>;
+          try {
+            next = this.#sync.next();
+          } catch (error) {
+            this.stop(error);
+            return;
+          }
+          if (next.done) {
+            this.#inputDone = true;
+            break;
+          }
+          this.launch(this.#task as Task, next.value, this.#nextIndex++);
+          if (++burst >= burstLimit) {
+            this.#yieldToEventLoop();
+            break;
+          }
+        } else {
+          this.#pull();
+          break;
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    this.#maybeFinish();
+  }
+
+  #yieldToEventLoop(): void {
+    if (this.#yieldScheduled) return;
+    this.#yieldScheduled = true;
+    setImmediate(() => {
+      this.#yieldScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pull(): void {
+    if (this.#pulling) return;
+    this.#pulling = true;
+    this.#async!.next().then(
+      (next) => {
+        this.#pulling = false;
+        if (this.stopped) return;
+        if (next.done) this.#inputDone = true;
+        else this.launch(this.#task as Task, next.value, this.#nextIndex++);
+        this.#pump();
+      },
+      (error) => {
+        this.#pulling = false;
+        this.stop(error);
+      },
+    );
+  }
+
+  protected succeeded(invocation: Invocation, value: unknown): void {
+    this.#deliver(invocation.item as number, value);
+    this.#pump();
+  }
+
+  protected failedFinally(invocation: Invocation, error: unknown): void {
+    if (this.#collectErrors) {
+      this.#deliver(
+        invocation.item as number,
+        error instanceof Error ? error : new Error(String(error)),
+      );
+      this.#pump();
+      return;
+    }
+    this.stop(new TaskFailedError(invocation.task.name, invocation.key, invocation.attempt, error));
+  }
+
+  protected onStop(reason: unknown): void {
+    this.#closeInput();
+    this.#finish(reason);
+  }
+
+  #deliver(index: number, value: unknown): void {
+    if (!this.#streaming) {
+      this.#results[index] = value;
+      return;
+    }
+    if (this.#ordered) {
+      if (index !== this.#nextOut) {
+        this.#pending.set(index, value);
+        return;
+      }
+      this.#ready.push(value);
+      this.#nextOut++;
+      while (this.#pending.has(this.#nextOut)) {
+        this.#ready.push(this.#pending.get(this.#nextOut));
+        this.#pending.delete(this.#nextOut++);
+      }
+    } else {
+      this.#ready.push(value);
+    }
+    this.#wake?.();
+  }
+
+  #maybeFinish(): void {
+    if (this.#inputDone && this.running === 0 && !this.#finished && !this.stopped)
+      this.#finish(undefined);
+  }
+
+  #finish(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#error = error;
+    this.detach();
+    this.emitFanOut('map:end', error);
+    if (!this.#streaming) {
+      if (error !== undefined) this.#reject?.(error);
+      else this.#resolve?.(this.#results as O[]);
+      this.#results = [];
+    }
+    this.#wake?.();
+  }
+
+  #closeInput(): void {
+    try {
+      const closing = this.#sync?.return?.() ?? this.#async?.return?.();
+      if (closing && 'then' in closing) closing.then(undefined, () => {});
+    } catch {
+      // The input's own cleanup failed; the fan-out is stopping anyway.
+    }
+  }
+
+  async #read(): Promise<IteratorResult<O>> {
+    for (;;) {
+      if (this.#readyHead < this.#ready.length) {
+        const value = this.#ready[this.#readyHead++] as O;
+        if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+          this.#ready = this.#ready.slice(this.#readyHead);
+          this.#readyHead = 0;
+        }
+        this.#pump();
+        return { done: false, value };
+      }
+      if (this.#finished) {
+        if (this.#error !== undefined) {
+          const error = this.#error;
+          this.#error = undefined;
+          throw error;
+        }
+        return { done: true, value: undefined };
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
+  }
+}

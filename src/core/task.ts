@@ -1,0 +1,260 @@
+/**
+ * Tasks: named functions that can run anywhere. A task defined at the top level of a
+ * module is found by name in worker threads, child processes and remote workers, which
+ * import the module it was defined in.
+ */
+import { pathToFileURL } from 'node:url';
+import { DuplicateTaskError, ValidationError } from './errors.ts';
+import type { KeyScope } from './keys.ts';
+
+/** What a task receives besides its input. */
+export interface TaskContext {
+  /** Aborted when the task times out, its fan-out fails fast, or the caller cancels. */
+  readonly signal: AbortSignal;
+  /** 1 on the first try, 2 on the first retry, and so on. */
+  readonly attempt: number;
+  /** Deterministic key of this task instance, e.g. `map:square/4`. */
+  readonly key: string;
+  /** Scope for fan-outs started inside this task, so their keys nest under this one. */
+  readonly scope: KeyScope;
+  /**
+   * Reports progress; it reaches every event subscriber as a `task:progress` event.
+   * @example ctx.progress({ done: 3, total: 10 })
+   */
+  progress(value: Progress): void;
+}
+
+/** A progress report: a fraction in [0, 1], or counts with an optional message. */
+export type Progress =
+  | number
+  | { readonly done: number; readonly total?: number; readonly message?: string };
+
+/** The function a task runs. May be sync or async. */
+export type TaskFn<I, O> = (input: I, ctx: TaskContext) => O | PromiseLike<O>;
+
+/** How a failed attempt is retried. */
+export interface BackoffOptions {
+  /**
+   * Delay before the first retry, in milliseconds.
+   * @default 100
+   */
+  readonly delayMs?: number;
+  /**
+   * Each further retry waits this many times longer.
+   * @default 2
+   */
+  readonly factor?: number;
+  /**
+   * Upper bound of one delay, in milliseconds.
+   * @default 30000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Randomise each delay between half and all of its value, so retries of many tasks spread out.
+   * @default true
+   */
+  readonly jitter?: boolean;
+}
+
+/** Options of {@link task}. */
+export interface TaskOptions {
+  /**
+   * How many times a failed attempt is tried again.
+   * @default 0
+   */
+  readonly retries?: number;
+  /** Delays between retries. @default { delayMs: 100, factor: 2, maxDelayMs: 30000, jitter: true } */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Decides whether an error is worth retrying. Timeouts and crashes count as errors.
+   * @default every error is retried
+   */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Milliseconds one attempt may take. When exceeded, weft stops waiting, aborts the
+   * attempt's signal and fails (or retries) it with a `TimeoutError`.
+   * @default no timeout
+   */
+  readonly timeoutMs?: number;
+  /**
+   * URL or path of the module defining the task, imported by workers to find it.
+   * @default the module that called `task()`, found from the call site
+   * @example task('resize', resize, { module: import.meta.url })
+   */
+  readonly module?: string | URL;
+}
+
+const taskBrand = Symbol.for('weft.task');
+
+/** A named function that weft can run on any executor. Create one with {@link task}. */
+export interface Task<I = unknown, O = unknown> {
+  readonly [taskBrand]: true;
+  /** Unique name; workers find the task by it. */
+  readonly name: string;
+  readonly fn: TaskFn<I, O>;
+  readonly options: TaskOptions;
+  /** URL of the defining module, or undefined when it could not be found. */
+  readonly module: string | undefined;
+  /** Where `task()` was called, for error messages. */
+  readonly definedAt: string | undefined;
+  /** True for plain functions wrapped by weft: they can only run in this thread. */
+  readonly local: boolean;
+}
+
+/** Shared across copies of this module, so a task registers once per thread. */
+const registryKey = Symbol.for('weft.taskRegistry');
+const globals = globalThis as typeof globalThis & { [registryKey]?: Map<string, Task> };
+const registry: Map<string, Task> = globals[registryKey] ?? new Map();
+globals[registryKey] = registry;
+
+/**
+ * Defines a named task. Define tasks at the top level of a module so that worker
+ * threads, child processes and remote workers, which import that module, find them.
+ *
+ * @example
+ * export const square = task('square', (x: number) => x * x);
+ * export const fetchPage = task('fetchPage', async (url: string, { signal }) =>
+ *   (await fetch(url, { signal })).text(), { retries: 3, timeoutMs: 10_000 });
+ */
+export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions = {}): Task<I, O> {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ValidationError('task() needs a non-empty string name as its first argument.');
+  }
+  if (typeof fn !== 'function') {
+    throw new ValidationError(`task('${name}') needs a function as its second argument.`);
+  }
+  validateTaskOptions(name, options);
+  const site = callSite(task);
+  const module =
+    options.module === undefined ? site?.module : moduleUrl(options.module, `task('${name}')`);
+  const definedAt = site?.location;
+  const existing = registry.get(name);
+  // The same definition evaluated again (a module loaded twice) replaces itself quietly.
+  if (existing && existing.definedAt !== definedAt) {
+    throw new DuplicateTaskError(
+      `Two tasks are named '${name}': one defined at ${existing.definedAt ?? 'an unknown place'}, ` +
+        `another at ${definedAt ?? 'an unknown place'}. Workers find tasks by name, so give each a unique name.`,
+    );
+  }
+  const created: Task<I, O> = Object.freeze({
+    [taskBrand]: true as const,
+    name,
+    fn,
+    options: Object.freeze({ ...options }),
+    module,
+    definedAt,
+    local: false,
+  });
+  registry.set(name, created as Task);
+  return created;
+}
+
+/** True when `value` was made by {@link task}. */
+export function isTask(value: unknown): value is Task {
+  return typeof value === 'object' && value !== null && (value as Task)[taskBrand] === true;
+}
+
+/** Looks a task up by name in this thread's registry. */
+export function findTask(name: string): Task | undefined {
+  return registry.get(name);
+}
+
+/** Names of every task defined in this thread, for error messages. */
+export function taskNames(): string[] {
+  return [...registry.keys()];
+}
+
+const plainTasks = new WeakMap<Function, Task>();
+
+/** Wraps a plain function as a local task (runs only in this thread), or returns the task given. */
+export function toTask<I, O>(fnOrTask: Task<I, O> | TaskFn<I, O>): Task<I, O> {
+  if (isTask(fnOrTask)) return fnOrTask as Task<I, O>;
+  if (typeof fnOrTask !== 'function') {
+    throw new ValidationError(
+      `Expected a task or a function, got ${describeType(fnOrTask)}. Pass task('name', fn) or a function.`,
+    );
+  }
+  let wrapped = plainTasks.get(fnOrTask);
+  if (!wrapped) {
+    wrapped = Object.freeze({
+      [taskBrand]: true as const,
+      name: fnOrTask.name || 'anonymous',
+      fn: fnOrTask as TaskFn<unknown, unknown>,
+      options: Object.freeze({}),
+      module: undefined,
+      definedAt: undefined,
+      local: true,
+    });
+    plainTasks.set(fnOrTask, wrapped);
+  }
+  return wrapped as Task<I, O>;
+}
+
+function validateTaskOptions(name: string, options: TaskOptions): void {
+  const where = `task('${name}')`;
+  const { retries, timeoutMs, backoff } = options;
+  if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
+    throw new ValidationError(`${where}: retries must be a whole number ≥ 0, got ${retries}.`);
+  }
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new ValidationError(`${where}: timeoutMs must be a number > 0, got ${timeoutMs}.`);
+  }
+  for (const field of ['delayMs', 'factor', 'maxDelayMs'] as const) {
+    const value = backoff?.[field];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
+      throw new ValidationError(`${where}: backoff.${field} must be a number ≥ 0, got ${value}.`);
+    }
+  }
+}
+
+function moduleUrl(module: string | URL, where: string): string {
+  if (module instanceof URL) return module.href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module;
+  if (module.startsWith('/') || /^[a-z]:[\\/]/i.test(module)) return pathToFileURL(module).href;
+  throw new ValidationError(
+    `${where}: module must be a URL or an absolute path (use import.meta.url), got '${module}'.`,
+  );
+}
+
+interface CallSite {
+  readonly module: string | undefined;
+  readonly location: string;
+}
+
+/** Finds the module and line that called `fn`, from the (source-mapped) stack. */
+function callSite(fn: Function): CallSite | undefined {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  try {
+    Error.captureStackTrace(holder, fn);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  const line = holder.stack?.split('\n')[1];
+  if (line === undefined) return undefined;
+  const match =
+    /\(?((?:file|data|https?):[^()\s]*?|\/[^()]*?|[A-Za-z]:\\[^()]*?):(\d+):(\d+)\)?\s*$/.exec(
+      line.trim(),
+    );
+  if (!match) return undefined;
+  const file = match[1]!;
+  const location = `${file}:${match[2]}:${match[3]}`;
+  if (file.startsWith('file:')) return { module: file, location };
+  if (file.startsWith('/') || /^[A-Za-z]:\\/.test(file)) {
+    return { module: pathToFileURL(file).href, location };
+  }
+  return { module: undefined, location };
+}
+
+/** A short human name for the type of a value, for error messages. */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return value.name ? `function ${value.name}` : 'a function';
+  if (typeof value === 'object') {
+    const ctor = Object.getPrototypeOf(value)?.constructor?.name;
+    return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  }
+  return `a ${typeof value}`;
+}

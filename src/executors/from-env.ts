@@ -1,0 +1,49 @@
+/**
+ * The default executor, chosen by configuration alone: `WEFT_EXECUTOR` (`inline`,
+ * `asyncPool`, `threads`, `processes`) and `WEFT_WORKERS`, so the same code runs on any
+ * executor without a change.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
+import { asyncPool, inline } from './in-process.ts';
+import { processes } from './processes.ts';
+import { threads } from './threads.ts';
+
+/** Executor names accepted by `WEFT_EXECUTOR` and `--executor`. */
+export const executorNames = ['inline', 'asyncPool', 'threads', 'processes'] as const;
+
+/**
+ * Makes the executor named by `name` (or `WEFT_EXECUTOR`), with `workers` (or `WEFT_WORKERS`).
+ * @example executorFromEnv('threads', 4)
+ */
+export function executorFromEnv(
+  name: string | undefined = process.env.WEFT_EXECUTOR,
+  workers: number | undefined = parseWorkers(process.env.WEFT_WORKERS),
+): Executor {
+  const normalized = (name ?? 'asyncPool').trim().replace(/[-_]/g, '').toLowerCase();
+  switch (normalized) {
+    case 'inline':
+      return inline();
+    case 'asyncpool':
+    case 'async':
+      return asyncPool(workers === undefined ? {} : { concurrency: workers });
+    case 'threads':
+      return threads(workers === undefined ? {} : { workers });
+    case 'processes':
+    case 'mpc':
+      return processes(workers === undefined ? {} : { workers });
+    default:
+      throw new ValidationError(
+        `Unknown executor '${name}'. Use one of: ${executorNames.join(', ')} (WEFT_EXECUTOR or --executor).`,
+      );
+  }
+}
+
+function parseWorkers(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const workers = Number(value);
+  if (!(Number.isInteger(workers) && workers >= 1)) {
+    throw new ValidationError(`WEFT_WORKERS must be a whole number ≥ 1, got '${value}'.`);
+  }
+  return workers;
+}

@@ -1,0 +1,132 @@
+/**
+ * Executors that run tasks in this thread: `inline` (one after another, like
+ * BatchFlow's `for`) and `asyncPool` (many at once on the event loop, like BatchFlow's
+ * `async`; the default). Synchronous outputs come back synchronously, so the engine can
+ * run tiny tasks without allocating a promise per task.
+ */
+import { ValidationError } from '../core/errors.ts';
+import { type Executor, isThenable, type Settled, type TaskInvocation } from '../core/executor.ts';
+import { unwrapTransfer } from '../core/transfer.ts';
+
+/** Options of {@link asyncPool}. */
+export interface AsyncPoolOptions {
+  /**
+   * Most tasks running at once on this pool, across every fan-out that uses it.
+   * @default 64
+   */
+  readonly concurrency?: number;
+}
+
+abstract class InProcessExecutor implements Executor {
+  abstract readonly name: string;
+  readonly remote = false;
+  abstract readonly concurrency: number;
+  abstract readonly maxConcurrency: number;
+
+  check(): void {}
+
+  abstract run(invocation: TaskInvocation): unknown;
+
+  runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
+    return Promise.all(
+      invocations.map(async (invocation): Promise<Settled> => {
+        try {
+          return { ok: true, value: await this.run(invocation) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Runs tasks one after another in this thread. */
+export class InlineExecutor extends InProcessExecutor {
+  readonly name = 'inline';
+  readonly concurrency = 1;
+  readonly maxConcurrency = 1;
+
+  run(invocation: TaskInvocation): unknown {
+    return invocation.task.fn(unwrapTransfer(invocation.input), invocation);
+  }
+}
+
+/** Runs up to `concurrency` tasks at once on this thread's event loop. */
+export class AsyncPoolExecutor extends InProcessExecutor {
+  readonly name = 'asyncPool';
+  readonly concurrency: number;
+  readonly maxConcurrency = Number.POSITIVE_INFINITY;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  readonly #release = () => {
+    this.#active--;
+    this.#waiting.shift()?.();
+  };
+
+  constructor(options: AsyncPoolOptions = {}) {
+    super();
+    const { concurrency = 64 } = options;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new ValidationError(
+        `asyncPool: concurrency must be a whole number ≥ 1, got ${concurrency}.`,
+      );
+    }
+    this.concurrency = concurrency;
+  }
+
+  run(invocation: TaskInvocation): unknown {
+    if (this.#active < this.concurrency) return this.#start(invocation);
+    // Full: wait for a slot, shared with every other fan-out on this pool.
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => {
+      if (invocation.signal.aborted) {
+        this.#waiting.shift()?.();
+        throw invocation.signal.reason;
+      }
+      return this.#start(invocation);
+    });
+  }
+
+  #start(invocation: TaskInvocation): unknown {
+    this.#active++;
+    let result: unknown;
+    try {
+      result = invocation.task.fn(unwrapTransfer(invocation.input), invocation);
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+    if (!isThenable(result)) {
+      this.#release();
+      return result;
+    }
+    return result.then(
+      (value) => {
+        this.#release();
+        return value;
+      },
+      (error: unknown) => {
+        this.#release();
+        throw error;
+      },
+    );
+  }
+}
+
+/**
+ * Runs tasks one after another in this thread (BatchFlow's `for`). Handy for debugging:
+ * stack traces are plain and breakpoints work.
+ */
+export function inline(): Executor {
+  return new InlineExecutor();
+}
+
+/**
+ * Runs tasks concurrently on this thread's event loop: the right choice for I/O such as
+ * model calls and HTTP requests. The default executor.
+ * @example map(prompts, askModel, { executor: asyncPool({ concurrency: 8 }) })
+ */
+export function asyncPool(options: AsyncPoolOptions = {}): Executor {
+  return new AsyncPoolExecutor(options);
+}

@@ -1,0 +1,319 @@
+/**
+ * The main-thread half of the `threads` and `processes` executors, built on tinypool.
+ * Small tasks are dispatched in batches (one pool message carries many invocations),
+ * sized from the measured task duration so that tiny tasks share a message while long
+ * ones go one per message and spread evenly over the workers. A batch whose worker dies
+ * is split and its invocations run again one per message, so that the crash fails only
+ * the task that caused it.
+ */
+import { availableParallelism } from 'node:os';
+import type { TransferListItem } from 'node:worker_threads';
+import { findUncloneable } from '../core/cloneable.ts';
+import {
+  fromWire,
+  NotCloneableError,
+  PlainFunctionError,
+  toWire,
+  ValidationError,
+  WorkerCrashedError,
+} from '../core/errors.ts';
+import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
+import type { Task } from '../core/task.ts';
+import { isTransfer } from '../core/transfer.ts';
+import type { BatchRequest, BatchResponse, ControlMessage, WireCall } from './wire.ts';
+
+/** Options shared by the `threads` and `processes` executors. */
+export interface RemotePoolOptions {
+  /**
+   * Number of workers.
+   * @default the number of CPU cores
+   */
+  readonly workers?: number;
+  /**
+   * Most invocations carried by one message to a worker.
+   * @default 128
+   */
+  readonly maxBatch?: number;
+  /**
+   * Tasks a fan-out keeps in flight on this executor when it sets no concurrency.
+   * @default workers × 256 (enough to keep every worker busy with batches of tiny tasks)
+   */
+  readonly concurrency?: number;
+}
+
+/** Work a batch aims to hold, in milliseconds of task time. */
+const targetBatchMs = 2;
+
+interface Pending {
+  readonly invocation: TaskInvocation;
+  readonly id: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  settled: boolean;
+}
+
+let nextCallId = 1;
+
+/** A started tinypool task for one batch. */
+export interface PoolRun {
+  readonly promise: Promise<unknown>;
+}
+
+/** What a concrete pool executor supplies: how to start tinypool tasks and send control messages. */
+export abstract class RemotePoolExecutor implements Executor {
+  abstract readonly name: string;
+  readonly remote = true;
+  readonly concurrency: number;
+  readonly maxConcurrency = Number.POSITIVE_INFINITY;
+  readonly workers: number;
+  readonly #maxBatch: number;
+  #buffer: Pending[] = [];
+  #flushScheduled = false;
+  #avgTaskMs: number | undefined;
+  #closed = false;
+  /** Invocations sent to workers and not settled, by id (for progress and aborts). */
+  protected readonly inFlight = new Map<number, Pending>();
+
+  constructor(kind: string, options: RemotePoolOptions) {
+    const { workers = availableParallelism(), maxBatch = 128 } = options;
+    if (!(Number.isInteger(workers) && workers >= 1)) {
+      throw new ValidationError(`${kind}: workers must be a whole number ≥ 1, got ${workers}.`);
+    }
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new ValidationError(`${kind}: maxBatch must be a whole number ≥ 1, got ${maxBatch}.`);
+    }
+    this.workers = workers;
+    this.#maxBatch = maxBatch;
+    this.concurrency = options.concurrency ?? workers * 256;
+  }
+
+  /** Starts one pool task carrying `request`. */
+  protected abstract startBatch(
+    request: BatchRequest,
+    transferList: TransferListItem[],
+  ): Promise<unknown>;
+  /** Sends an abort to whichever worker runs invocation `id`. */
+  protected abstract sendControl(message: ControlMessage): void;
+  /** Name of the broadcast link for this executor's workers, if it uses one. */
+  protected abstract get link(): string | undefined;
+  /** Stops the pool. */
+  protected abstract destroy(): Promise<void>;
+  /** Turns a pool failure into the error users see, or undefined if it is not a crash. */
+  protected abstract crashReason(error: unknown): string | undefined;
+
+  check(task: Task): void {
+    if (task.local) {
+      throw new PlainFunctionError(
+        `The ${this.name} executor runs tasks in other ${this.name === 'threads' ? 'threads' : 'processes'}, ` +
+          `which cannot receive a plain function ('${task.name}'). Define it with task('name', fn) at the ` +
+          'top level of a module, or use the asyncPool or inline executor.',
+      );
+    }
+    if (task.module === undefined) {
+      throw new ValidationError(
+        `Task '${task.name}' has no module that ${this.name} workers could import (it was defined ` +
+          `at ${task.definedAt ?? 'an unknown place'}). Pass { module: import.meta.url } to task().`,
+      );
+    }
+  }
+
+  run(invocation: TaskInvocation): Promise<unknown> {
+    if (this.#closed)
+      return Promise.reject(new ValidationError(`This ${this.name} executor is closed.`));
+    if (invocation.signal.aborted) return Promise.reject(invocation.signal.reason);
+    return new Promise((resolve, reject) => {
+      this.#buffer.push({ invocation, id: nextCallId++, resolve, reject, settled: false });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // Invocations launched in the same tick share batches.
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  async runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
+    return Promise.all(
+      invocations.map((invocation) =>
+        this.run(invocation).then(
+          (value): Settled => ({ ok: true, value }),
+          (error: unknown): Settled => ({ ok: false, error }),
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.destroy();
+    const error = new WorkerCrashedError(
+      `The ${this.name} executor was closed while tasks were running.`,
+    );
+    for (const pending of this.inFlight.values()) this.#settle(pending, undefined, error);
+  }
+
+  /** Routes a progress report from a worker to the invocation's context. */
+  protected onControl(message: ControlMessage): void {
+    if (message.weft === 'progress')
+      this.inFlight.get(message.id)?.invocation.progress(message.value as never);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const calls = this.#buffer;
+    this.#buffer = [];
+    const size = this.#batchSize(calls.length);
+    for (let i = 0; i < calls.length; i += size) this.#dispatch(calls.slice(i, i + size));
+  }
+
+  #batchSize(count: number): number {
+    const avg = this.#avgTaskMs;
+    if (avg !== undefined) {
+      return Math.max(1, Math.min(this.#maxBatch, Math.floor(targetBatchMs / Math.max(avg, 1e-6))));
+    }
+    // Durations unknown yet: spread the first work over every worker, a few batches each.
+    return Math.max(1, Math.min(this.#maxBatch, Math.ceil(count / (this.workers * 4))));
+  }
+
+  #dispatch(batch: Pending[]): void {
+    const live = batch.filter((p) => !p.settled && !p.invocation.signal.aborted);
+    for (const pending of batch) {
+      if (!pending.settled && pending.invocation.signal.aborted) {
+        this.#settle(pending, undefined, pending.invocation.signal.reason);
+      }
+    }
+    if (live.length === 0) return;
+    const transferList: TransferListItem[] = [];
+    const calls: WireCall[] = live.map((pending) => {
+      const { invocation } = pending;
+      let input = invocation.input;
+      if (isTransfer(input)) {
+        transferList.push(...input.list);
+        input = input.value;
+      }
+      this.inFlight.set(pending.id, pending);
+      return {
+        id: pending.id,
+        name: invocation.task.name,
+        module: invocation.task.module!,
+        input,
+        attempt: invocation.attempt,
+        key: invocation.key,
+      };
+    });
+    const unlisten = this.#listenForAborts(live);
+    let started: Promise<unknown>;
+    try {
+      started = this.startBatch({ calls, link: this.link }, transferList);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started.then(
+      (response) => {
+        unlisten();
+        const { outcomes, elapsedMs } = response as BatchResponse;
+        const sample = elapsedMs / live.length;
+        this.#avgTaskMs =
+          this.#avgTaskMs === undefined ? sample : this.#avgTaskMs * 0.7 + sample * 0.3;
+        live.forEach((pending, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) this.#settle(pending, outcome.value, undefined);
+          else this.#settle(pending, undefined, fromWire(outcome.error));
+        });
+      },
+      (error: unknown) => {
+        unlisten();
+        this.#batchFailed(live, calls, error);
+      },
+    );
+  }
+
+  #batchFailed(live: Pending[], calls: WireCall[], error: unknown): void {
+    const unsettled = live.filter((p) => !p.settled);
+    if (unsettled.length === 0) return;
+    if (isCloneError(error)) {
+      live.forEach((pending, i) => {
+        if (pending.settled) return;
+        const bad = findUncloneable(calls[i]!.input, 'input');
+        const what = bad ? `${bad.type} at ${bad.path}` : 'a value that cannot be copied';
+        this.#settle(
+          pending,
+          undefined,
+          new NotCloneableError(
+            `Task '${pending.invocation.task.name}' (${pending.invocation.key}) was given ${what}, which cannot be ` +
+              `sent to a ${this.name === 'threads' ? 'worker thread' : 'child process'}. Pass plain data ` +
+              '(objects, arrays, numbers, strings, typed arrays, Map, Set, Date), or use the asyncPool executor.',
+            { cause: error },
+          ),
+        );
+      });
+      return;
+    }
+    const crash = this.#closed ? undefined : this.crashReason(error);
+    if (crash !== undefined && unsettled.length > 1) {
+      // Isolate the culprit: rerun each invocation of the batch in a message of its own.
+      for (const pending of unsettled) {
+        this.inFlight.delete(pending.id);
+        this.#dispatch([pending]);
+      }
+      return;
+    }
+    for (const pending of unsettled) {
+      const { task, key } = pending.invocation;
+      this.#settle(
+        pending,
+        undefined,
+        crash === undefined
+          ? error
+          : new WorkerCrashedError(
+              `Task '${task.name}' (${key}) failed: ${crash}. The pool replaced the worker.`,
+              {
+                cause: error,
+              },
+            ),
+      );
+    }
+  }
+
+  /** Stops waiting for invocations whose signal aborts, and tells their worker. */
+  #listenForAborts(batch: Pending[]): () => void {
+    const bySignal = new Map<AbortSignal, Pending[]>();
+    for (const pending of batch) {
+      const signal = pending.invocation.signal;
+      const list = bySignal.get(signal);
+      if (list) list.push(pending);
+      else bySignal.set(signal, [pending]);
+    }
+    const listeners: [AbortSignal, () => void][] = [];
+    for (const [signal, list] of bySignal) {
+      const onAbort = () => {
+        const reason = toWire(signal.reason);
+        for (const pending of list) {
+          if (pending.settled) continue;
+          this.sendControl({ weft: 'abort', id: pending.id, reason });
+          this.#settle(pending, undefined, signal.reason);
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      listeners.push([signal, onAbort]);
+    }
+    return () => {
+      for (const [signal, onAbort] of listeners) signal.removeEventListener('abort', onAbort);
+    };
+  }
+
+  #settle(pending: Pending, value: unknown, error: unknown): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    this.inFlight.delete(pending.id);
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
+  }
+}
+
+function isCloneError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'DataCloneError' || /could not be cloned/.test(error.message))
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Messages between an off-thread executor and its workers. Kept in one place so that
+ * the two sides cannot drift apart.
+ */
+import type { WireError } from '../core/errors.ts';
+
+/** One invocation as sent to a worker. */
+export interface WireCall {
+  /** Executor-wide id, used to route progress and aborts. */
+  readonly id: number;
+  readonly name: string;
+  readonly module: string;
+  readonly input: unknown;
+  readonly attempt: number;
+  readonly key: string;
+}
+
+/** A batch of invocations: one pool task. */
+export interface BatchRequest {
+  readonly calls: readonly WireCall[];
+  /** BroadcastChannel name for aborts and progress (threads), or undefined (processes use their IPC channel). */
+  readonly link: string | undefined;
+}
+
+export type WireOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: WireError };
+
+export interface BatchResponse {
+  readonly outcomes: readonly WireOutcome[];
+  /** Time the worker spent on the batch, for batch sizing. */
+  readonly elapsedMs: number;
+}
+
+/** Control messages, both ways. */
+export type ControlMessage =
+  | { readonly weft: 'abort'; readonly id: number; readonly reason: WireError }
+  | { readonly weft: 'progress'; readonly id: number; readonly value: unknown };
+
+export function isControlMessage(message: unknown): message is ControlMessage {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    ((message as ControlMessage).weft === 'abort' ||
+      (message as ControlMessage).weft === 'progress')
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * The code that runs inside each worker thread and child process. It receives a batch
+ * of invocations, imports the modules that define their tasks, runs them (synchronous
+ * ones back to back, asynchronous ones concurrently) and answers with every outcome.
+ */
+import { BroadcastChannel, type TransferListItem } from 'node:worker_threads';
+import Tinypool from 'tinypool';
+import { findUncloneable } from '../core/cloneable.ts';
+import { fromWire, NotCloneableError, toWire, UnknownTaskError } from '../core/errors.ts';
+import { KeyScope } from '../core/keys.ts';
+import { findTask, type Progress, type Task, type TaskContext, taskNames } from '../core/task.ts';
+import { isTransfer } from '../core/transfer.ts';
+import {
+  type BatchRequest,
+  type BatchResponse,
+  isControlMessage,
+  type WireCall,
+  type WireOutcome,
+} from './wire.ts';
+
+type Send = (message: unknown) => void;
+
+/** Invocations running in this worker, by id, so aborts can reach them. */
+const running = new Map<number, WorkerContext>();
+const imported = new Map<string, Promise<unknown>>();
+let threadLink: { name: string; channel: BroadcastChannel } | undefined;
+let processLinked = false;
+
+class WorkerContext implements TaskContext {
+  readonly attempt: number;
+  readonly key: string;
+  readonly #id: number;
+  readonly #send: Send;
+  #controller: AbortController | undefined;
+  #abortReason: unknown;
+
+  constructor(call: WireCall, send: Send) {
+    this.#id = call.id;
+    this.attempt = call.attempt;
+    this.key = call.key;
+    this.#send = send;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  get scope(): KeyScope {
+    return new KeyScope(this.key);
+  }
+
+  progress(value: Progress): void {
+    this.#send({ weft: 'progress', id: this.#id, value });
+  }
+
+  abort(reason: unknown): void {
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+function onControl(message: unknown): void {
+  if (isControlMessage(message) && message.weft === 'abort') {
+    running.get(message.id)?.abort(fromWire(message.reason));
+  }
+}
+
+function linkFor(request: BatchRequest): Send {
+  if (request.link !== undefined) {
+    if (threadLink?.name !== request.link) {
+      threadLink?.channel.close();
+      const channel = new BroadcastChannel(request.link);
+      channel.onmessage = (event) => onControl((event as { data: unknown }).data);
+      // Idle workers must not be kept alive by the channel.
+      channel.unref();
+      threadLink = { name: request.link, channel };
+    }
+    const channel = threadLink.channel;
+    return (message) => channel.postMessage(message);
+  }
+  if (!processLinked) {
+    processLinked = true;
+    process.on('message', onControl);
+  }
+  return (message) => process.send?.(message);
+}
+
+async function resolveTask(call: WireCall): Promise<Task> {
+  const found = findTask(call.name);
+  if (found) return found;
+  let loading = imported.get(call.module);
+  if (!loading) {
+    loading = import(call.module);
+    imported.set(call.module, loading);
+  }
+  try {
+    await loading;
+  } catch (error) {
+    throw new UnknownTaskError(
+      `Task '${call.name}': its module ${call.module} failed to load in the worker: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const task = findTask(call.name);
+  if (task) return task;
+  const known = taskNames();
+  throw new UnknownTaskError(
+    `No task named '${call.name}' in the worker after importing ${call.module}` +
+      (known.length > 0 ? ` (it defines: ${known.join(', ')})` : '') +
+      `. Define the task at the top level of that module (not inside a function), or pass { module } to task().`,
+  );
+}
+
+function outcomeOf(call: WireCall, value: unknown, transfers: TransferListItem[]): WireOutcome {
+  let output = value;
+  if (isTransfer(output)) {
+    transfers.push(...output.list);
+    output = output.value;
+  }
+  const bad = findUncloneable(output, 'output');
+  if (bad) {
+    const error = new NotCloneableError(
+      `Task '${call.name}' (${call.key}) returned ${bad.type} at ${bad.path}, which cannot be sent back ` +
+        'from a worker. Return plain data (objects, arrays, numbers, strings, typed arrays, Map, Set, Date).',
+    );
+    return { ok: false, error: toWire(error) };
+  }
+  return { ok: true, value: output };
+}
+
+/** Runs one batch; the pool calls this for every message. */
+export default async function runBatch(request: BatchRequest): Promise<unknown> {
+  const started = performance.now();
+  const send = linkFor(request);
+  const { calls } = request;
+  const outcomes: WireOutcome[] = new Array(calls.length);
+  const transfers: TransferListItem[] = [];
+  const waiting: Promise<void>[] = [];
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i]!;
+    const context = new WorkerContext(call, send);
+    running.set(call.id, context);
+    const settle = (outcome: WireOutcome) => {
+      running.delete(call.id);
+      outcomes[i] = outcome;
+    };
+    const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
+    try {
+      const task = findTask(call.name) ?? (await resolveTask(call));
+      const result = task.fn(call.input, context);
+      if (
+        result !== null &&
+        typeof result === 'object' &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      ) {
+        waiting.push(
+          Promise.resolve(result).then((value) => settle(outcomeOf(call, value, transfers)), fail),
+        );
+      } else {
+        settle(outcomeOf(call, result, transfers));
+      }
+    } catch (error) {
+      fail(error);
+    }
+  }
+  if (waiting.length > 0) await Promise.all(waiting);
+  const response: BatchResponse = { outcomes, elapsedMs: performance.now() - started };
+  if (transfers.length === 0) return response;
+  return Tinypool.move({
+    [Tinypool.transferableSymbol]: transfers,
+    [Tinypool.valueSymbol]: response,
+  } as unknown as Parameters<typeof Tinypool.move>[0]);
+}

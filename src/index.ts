@@ -1,0 +1,47 @@
+/**
+ * weft: parallel workflows. The engine — tasks, State, map, dag, events — and the
+ * executors that run tasks in this thread, on worker threads and in child processes.
+ */
+
+export { findUncloneable, type Uncloneable } from './core/cloneable.ts';
+export {
+  type DagNode,
+  type DagOptions,
+  type DagOutcome,
+  type DagResult,
+  type DagResults,
+  dag,
+} from './core/dag.ts';
+export * from './core/errors.ts';
+export * from './core/events.ts';
+export {
+  type Executor,
+  getDefaultExecutor,
+  type Settled,
+  setDefaultExecutorFactory,
+  type TaskInvocation,
+} from './core/executor.ts';
+export type { FanOutOptions } from './core/fan-out.ts';
+export { KeyScope, rootScope } from './core/keys.ts';
+export { type MapOptions, type MapResult, map, type OnError } from './core/map.ts';
+export { State, type StateRecord } from './core/state.ts';
+export {
+  type BackoffOptions,
+  isTask,
+  type Progress,
+  type Task,
+  type TaskContext,
+  type TaskFn,
+  type TaskOptions,
+  task,
+} from './core/task.ts';
+export { isTransfer, type Transfer, transfer } from './core/transfer.ts';
+export { executorFromEnv } from './executors/from-env.ts';
+export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process.ts';
+export { type ProcessesOptions, processes } from './executors/processes.ts';
+export { type ThreadsOptions, threads } from './executors/threads.ts';
+
+import { setDefaultExecutorFactory } from './core/executor.ts';
+import { executorFromEnv } from './executors/from-env.ts';
+
+setDefaultExecutorFactory(() => executorFromEnv());
