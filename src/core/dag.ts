@@ -17,17 +17,17 @@ import { type Task, type TaskFn, toTask } from './task.ts';
 export type DagResults = ReadonlyMap<string, unknown>;
 
 /** One node of a dag. */
-export interface DagNode<I = unknown, O = unknown> {
+export interface DagNode<I = never, O = unknown> {
   /** Unique id; dependencies refer to it. */
   readonly id: string;
-  /** What the node runs. */
+  /** What the node runs: a task, or a plain function on in-process executors. */
   readonly task: Task<I, O> | TaskFn<I, O>;
   /**
    * The task's input: a value, or a function computing it from the results of the nodes
    * finished so far, called when the node's dependencies are done. To pass a function as
    * the input itself, return it from such a function.
    */
-  readonly input?: I | ((done: DagResults) => I | PromiseLike<I>);
+  readonly input?: unknown;
   /** Ids of the nodes that must finish first. @default [] */
   readonly dependencies?: readonly string[];
 }
@@ -52,7 +52,12 @@ export type DagOutcome =
   | { readonly id: string; readonly ok: false; readonly error: Error };
 
 /** The result of {@link dag}: await it for a Map of every node's result, or iterate it for outcomes as they happen. */
-export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncIterable<DagOutcome> {}
+export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncIterable<DagOutcome> {
+  catch<R = never>(
+    onRejected: (reason: unknown) => R | PromiseLike<R>,
+  ): Promise<Map<string, unknown> | R>;
+  finally(onFinally: () => void): Promise<Map<string, unknown>>;
+}
 
 /**
  * Runs a dependency graph of tasks.
@@ -79,18 +84,21 @@ export function dag(
     runner = new DagRunner(nodes, options, streaming);
     return runner;
   };
+  const collect = () => {
+    all ??= new Promise<Map<string, unknown>>((resolve, reject) => {
+      try {
+        start(false).collect(resolve, reject);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    return all;
+  };
   return {
     // biome-ignore lint/suspicious/noThenProperty: a dag result is awaitable by design.
-    then(onFulfilled, onRejected) {
-      all ??= new Promise<Map<string, unknown>>((resolve, reject) => {
-        try {
-          start(false).collect(resolve, reject);
-        } catch (error) {
-          reject(error);
-        }
-      });
-      return all.then(onFulfilled, onRejected);
-    },
+    then: (onFulfilled, onRejected) => collect().then(onFulfilled, onRejected),
+    catch: (onRejected) => collect().catch(onRejected),
+    finally: (onFinally) => collect().finally(onFinally),
     [Symbol.asyncIterator]() {
       return start(true).iterator();
     },

@@ -36,6 +36,7 @@ export interface FanOutOptions {
 }
 
 const clock = performance;
+const timeOrigin = performance.timeOrigin;
 
 /** One attempt of one task instance. Doubles as the task's context to keep tiny tasks cheap. */
 export class Invocation implements TaskInvocation {
@@ -132,6 +133,12 @@ export abstract class FanOut {
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(this.#userSignal!.reason);
+  /**
+   * Clock reading at the end of the last task, reused as the start of the next one when
+   * both happen in the same synchronous burst: tiny tasks then pay for one clock read.
+   */
+  #burstClock = -1;
+  #inBurst = false;
 
   constructor(executor: Executor, bus: EventBus, scope: KeyScope, options: FanOutOptions) {
     this.executor = executor;
@@ -158,6 +165,26 @@ export abstract class FanOut {
   protected abstract failedFinally(invocation: Invocation, error: unknown): void;
   /** The fan-out was stopped with `reason`. */
   protected abstract onStop(reason: unknown): void;
+
+  /** Marks a synchronous stretch of launches (see `#burstClock`). */
+  protected beginBurst(): void {
+    this.#inBurst = true;
+    this.#burstClock = -1;
+  }
+
+  protected endBurst(): void {
+    this.#inBurst = false;
+    this.#burstClock = -1;
+  }
+
+  #now(): number {
+    const cached = this.#burstClock;
+    if (cached >= 0) {
+      this.#burstClock = -1;
+      return cached;
+    }
+    return clock.now();
+  }
 
   /** Starts an item's first attempt. */
   protected launch(task: Task, input: unknown, item: number | string): void {
@@ -197,10 +224,11 @@ export abstract class FanOut {
   #attempt(invocation: Invocation): void {
     const bus = this.bus;
     if (bus.active) {
-      invocation.startedAt = clock.now();
+      const now = this.#now();
+      invocation.startedAt = now;
       bus.emit({
         type: 'task:start',
-        time: Date.now(),
+        time: timeOrigin + now,
         scope: this.scope.path,
         key: invocation.key,
         task: invocation.task.name,
@@ -261,15 +289,17 @@ export abstract class FanOut {
     this.completed++;
     const bus = this.bus;
     if (bus.active) {
+      const now = clock.now();
+      if (this.#inBurst) this.#burstClock = now;
       bus.emit({
         type: 'task:end',
-        time: Date.now(),
+        time: timeOrigin + now,
         scope: this.scope.path,
         key: invocation.key,
         task: invocation.task.name,
         item: invocation.item,
         attempt: invocation.attempt,
-        durationMs: clock.now() - invocation.startedAt,
+        durationMs: now - invocation.startedAt,
       });
     }
     this.succeeded(invocation, value);

@@ -269,6 +269,7 @@ class MapRunner<I, O> extends FanOut {
   #pump(): void {
     if (this.#pumping || this.stopped || this.#finished) return;
     this.#pumping = true;
+    this.beginBurst();
     try {
       let burst = 0;
       while (!this.#inputDone && !this.stopped && this.#hasRoom()) {
@@ -296,6 +297,7 @@ class MapRunner<I, O> extends FanOut {
       }
     } finally {
       this.#pumping = false;
+      this.endBurst();
     }
     this.#maybeFinish();
   }

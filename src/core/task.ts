@@ -91,7 +91,8 @@ export interface Task<I = unknown, O = unknown> {
   readonly [taskBrand]: true;
   /** Unique name; workers find the task by it. */
   readonly name: string;
-  readonly fn: TaskFn<I, O>;
+  /** The function the task runs (a method signature, so any Task is assignable to `Task<unknown>`). */
+  fn(input: I, ctx: TaskContext): O | PromiseLike<O>;
   readonly options: TaskOptions;
   /** URL of the defining module, or undefined when it could not be found. */
   readonly module: string | undefined;

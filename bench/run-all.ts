@@ -1,0 +1,28 @@
+/**
+ * Runs every benchmark, one scenario per file, each in its own process so that one
+ * cannot warm or pollute another. Benchmarks never gate CI; their figures go to
+ * bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const scenarios = [
+  'map-throughput.ts',
+  'stream-memory.ts',
+  'executors.ts',
+  'dag.ts',
+  'pool-libraries.ts',
+];
+const only = process.argv.slice(2);
+for (const file of scenarios) {
+  if (only.length > 0 && !only.some((name) => file.startsWith(name))) continue;
+  console.log(`\n## ${file}`);
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (result.status !== 0) process.exitCode = 1;
+}
