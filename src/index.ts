@@ -36,7 +36,8 @@ export {
   task,
 } from './core/task.ts';
 export { isTransfer, type Transfer, transfer } from './core/transfer.ts';
-export { executorFromEnv } from './executors/from-env.ts';
+export { executorFromEnv, executorNames } from './executors/from-env.ts';
+export type { JobContext } from './cli/context.ts';
 export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process.ts';
 export { type ProcessesOptions, processes } from './executors/processes.ts';
 export { type ThreadsOptions, threads } from './executors/threads.ts';

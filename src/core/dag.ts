@@ -27,7 +27,8 @@ export interface DagNode<I = never, O = unknown> {
    * finished so far, called when the node's dependencies are done. To pass a function as
    * the input itself, return it from such a function.
    */
-  readonly input?: unknown;
+  // `{}` rather than `unknown`, which would swallow the function member and its typing of `done`.
+  readonly input?: ((done: DagResults) => unknown) | {} | null;
   /** Ids of the nodes that must finish first. @default [] */
   readonly dependencies?: readonly string[];
 }
