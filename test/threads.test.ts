@@ -1,0 +1,130 @@
+/** What only off-thread executors do: moving and sharing buffers, surviving dying workers, finding task modules. */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isWeftError, map, processes, threads, transfer } from 'weft';
+import { echo, exitOn5 } from './fixtures/batch-tasks.ts';
+import {
+  exhaustMemory,
+  exitWorker,
+  fillShared,
+  square,
+  sumAndReturn,
+  throwLater,
+  whereAmI,
+} from './fixtures/tasks.ts';
+
+describe('threads executor', () => {
+  const executor = threads({ workers: 2 });
+  after(() => executor.close());
+
+  it('runs tasks on worker threads, not the main thread', async () => {
+    const places = await map([1, 2, 3, 4], whereAmI, { executor });
+    for (const place of places) {
+      assert.equal(place.pid, process.pid);
+      assert.equal(place.isMainThread, false);
+      assert.ok(place.threadId > 0);
+    }
+  });
+
+  it('moves a transferred buffer instead of copying it, both ways', async () => {
+    const data = new Float64Array(1024).fill(0.5);
+    const [result] = await map([transfer(data)], sumAndReturn, { executor });
+    // Moved to the worker: this thread's view is detached.
+    assert.equal(data.length, 0);
+    assert.equal(data.buffer.byteLength, 0);
+    assert.equal(result!.sum, 512);
+    // Moved back: the worker returned it with transfer().
+    assert.equal(result!.data.length, 1024);
+    assert.equal(result!.data[0], 0.5);
+  });
+
+  it('copies a buffer that was not marked for transfer', async () => {
+    const data = new Float64Array(16).fill(1);
+    const [result] = await map([data], sumAndReturn, { executor });
+    assert.equal(data.length, 16);
+    assert.equal(result!.sum, 16);
+  });
+
+  it('shares SharedArrayBuffer-backed arrays: writes in the worker are seen here', async () => {
+    const data = new Int32Array(new SharedArrayBuffer(4 * 8));
+    const [result] = await map([data], fillShared, { executor });
+    assert.deepEqual(result, { shared: true, length: 8 });
+    assert.deepEqual([...data], [0, 2, 4, 6, 8, 10, 12, 14]);
+  });
+
+  it('fails only the task whose worker calls process.exit, and keeps working', async () => {
+    const mixed = await map([3, 4, 5, 6], square, { executor });
+    assert.deepEqual(mixed, [9, 16, 25, 36]);
+    const settled = await map([7], exitWorker, { executor, onError: 'collect' });
+    assert.ok(settled[0] instanceof Error);
+    assert.ok(isWeftError(settled[0], 'WEFT_WORKER_CRASHED'));
+    assert.match(settled[0].message, /fixtures:exitWorker/);
+    assert.match(settled[0].message, /exited with code 7/);
+    assert.deepEqual(await map([1, 2, 3], square, { executor }), [1, 4, 9]);
+  });
+
+  it('fails only the task whose worker throws outside the task', async () => {
+    const settled = await map([1], throwLater, { executor, onError: 'collect' });
+    assert.ok(isWeftError(settled[0], 'WEFT_WORKER_CRASHED'));
+    assert.match((settled[0] as Error).message, /thrown outside the task/);
+    assert.deepEqual(await map([2, 3], square, { executor }), [4, 9]);
+  });
+});
+
+describe('threads executor with memory limits', () => {
+  const executor = threads({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+  after(() => executor.close());
+
+  it('fails only the task that runs out of memory, and replaces the worker', async () => {
+    const settled = await map([1], exhaustMemory, { executor, onError: 'collect' });
+    assert.ok(isWeftError(settled[0], 'WEFT_WORKER_CRASHED'));
+    assert.match((settled[0] as Error).message, /out of memory/);
+    assert.deepEqual(await map([5], square, { executor }), [25]);
+  });
+});
+
+describe('crash isolation within a batch', () => {
+  const executor = threads({ workers: 1 });
+  after(() => executor.close());
+
+  it('reruns the innocent tasks of a crashed batch and fails only the culprit', async () => {
+    // Warm up so the executor knows these tasks are tiny: the ten below then share one message.
+    await map(
+      Array.from({ length: 200 }, (_, i) => i),
+      square,
+      { executor },
+    );
+    const crashing = await map([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], exitOn5, {
+      executor,
+      onError: 'collect',
+    });
+    crashing.forEach((value, i) => {
+      if (i === 4)
+        assert.ok(isWeftError(value, 'WEFT_WORKER_CRASHED'), `item ${i}: ${String(value)}`);
+      else assert.equal(value, (i + 1) * 10);
+    });
+  });
+});
+
+describe('processes executor', () => {
+  const executor = processes({ workers: 2 });
+  after(() => executor.close());
+
+  it('runs tasks in child processes', async () => {
+    const places = await map([1, 2, 3, 4], whereAmI, { executor });
+    for (const place of places) assert.notEqual(place.pid, process.pid);
+    assert.equal(new Set(places.map((p) => p.pid)).size <= 2, true);
+  });
+
+  it('round-trips Map, Set, Date, BigInt and typed arrays', async () => {
+    const value = {
+      map: new Map([['a', 1]]),
+      set: new Set([1, 2]),
+      date: new Date(0),
+      big: 2n ** 70n,
+      bytes: new Uint8Array([1, 2, 3]),
+    };
+    const [out] = await map([value], echo, { executor });
+    assert.deepEqual(out, value);
+  });
+});
