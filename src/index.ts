@@ -3,6 +3,7 @@
  * executors that run tasks in this thread, on worker threads and in child processes.
  */
 
+export type { JobContext } from './cli/context.ts';
 export { findUncloneable, type Uncloneable } from './core/cloneable.ts';
 export {
   type DagNode,
@@ -37,7 +38,6 @@ export {
 } from './core/task.ts';
 export { isTransfer, type Transfer, transfer } from './core/transfer.ts';
 export { executorFromEnv, executorNames } from './executors/from-env.ts';
-export type { JobContext } from './cli/context.ts';
 export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process.ts';
 export { type ProcessesOptions, processes } from './executors/processes.ts';
 export { type ThreadsOptions, threads } from './executors/threads.ts';

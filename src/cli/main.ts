@@ -15,8 +15,14 @@ program
   .description("run a module's default export (a function of the run context)")
   .argument('<file>', 'a .ts or .js module; TypeScript runs without a build step')
   .argument('[args...]', 'arguments passed to the job as ctx.args')
-  .option('-e, --executor <name>', 'inline, asyncPool, threads or processes (default: WEFT_EXECUTOR or asyncPool)')
-  .option('-w, --workers <n>', 'worker threads or processes (default: WEFT_WORKERS or the number of cores)')
+  .option(
+    '-e, --executor <name>',
+    'inline, asyncPool, threads or processes (default: WEFT_EXECUTOR or asyncPool)',
+  )
+  .option(
+    '-w, --workers <n>',
+    'worker threads or processes (default: WEFT_WORKERS or the number of cores)',
+  )
   .option('--run-id <id>', 'id of the run; keys of its tasks start with it')
   .option('--no-progress', 'do not show live progress')
   .action((file: string, args: string[], options) => runFile(file, args, options));
@@ -31,7 +37,8 @@ try {
     const message = error instanceof Error ? error.message : String(error);
     const label = isWeftError(error) ? (error as Error).name : 'Error';
     process.stderr.write(`weft: ${label}: ${message}\n`);
-    if (showStack && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (showStack && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
     else if (!isWeftError(error)) process.stderr.write('(run with --stack for the stack trace)\n');
     process.exitCode = 1;
   }

@@ -5,7 +5,11 @@
 import type { EventBus } from '../core/events.ts';
 
 /** Counts task events and shows them; returns a function that stops and prints the last line. */
-export function showProgress(bus: EventBus, stream: NodeJS.WriteStream, intervalMs?: number): () => string {
+export function showProgress(
+  bus: EventBus,
+  stream: NodeJS.WriteStream,
+  intervalMs?: number,
+): () => string {
   const tty = stream.isTTY === true;
   let started = 0;
   let done = 0;

@@ -23,7 +23,11 @@ export interface RunOptions {
 
 const typescriptFile = /\.(c|m)?tsx?$/;
 
-export async function runFile(file: string, args: readonly string[], options: RunOptions): Promise<void> {
+export async function runFile(
+  file: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<void> {
   const path = resolve(file);
   if (!existsSync(path)) {
     throw new ValidationError(`No file at ${path}. Give the path of a .ts or .js module to run.`);
@@ -43,13 +47,16 @@ export async function runFile(file: string, args: readonly string[], options: Ru
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nStopping: running tasks are being aborted (Ctrl-C again to quit at once).\n');
+    process.stderr.write(
+      '\nStopping: running tasks are being aborted (Ctrl-C again to quit at once).\n',
+    );
     controller.abort(new DOMException('Interrupted by the user (SIGINT).', 'AbortError'));
   };
   process.on('SIGINT', onSigint);
 
   const runId = options.runId ?? randomUUID().slice(0, 8);
-  const stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
+  const stopProgress =
+    options.progress === false ? undefined : showProgress(events, process.stderr);
   try {
     const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
     const job = module.default;
@@ -77,7 +84,9 @@ export async function runFile(file: string, args: readonly string[], options: Ru
     }
     stopProgress?.();
     if (result !== undefined) {
-      process.stdout.write(`${typeof result === 'string' ? result : inspect(result, { depth: 6, colors: process.stdout.isTTY })}\n`);
+      process.stdout.write(
+        `${typeof result === 'string' ? result : inspect(result, { depth: 6, colors: process.stdout.isTTY })}\n`,
+      );
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -54,6 +54,11 @@ export type DagOutcome =
 
 /** The result of {@link dag}: await it for a Map of every node's result, or iterate it for outcomes as they happen. */
 export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncIterable<DagOutcome> {
+  readonly [Symbol.toStringTag]: string;
+  then<A = Map<string, unknown>, B = never>(
+    onFulfilled?: ((value: Map<string, unknown>) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B>;
   catch<R = never>(
     onRejected: (reason: unknown) => R | PromiseLike<R>,
   ): Promise<Map<string, unknown> | R>;
@@ -96,6 +101,7 @@ export function dag(
     return all;
   };
   return {
+    [Symbol.toStringTag]: 'DagResult',
     // biome-ignore lint/suspicious/noThenProperty: a dag result is awaitable by design.
     then: (onFulfilled, onRejected) => collect().then(onFulfilled, onRejected),
     catch: (onRejected) => collect().catch(onRejected),
@@ -209,7 +215,7 @@ class DagRunner extends FanOut {
         total: this.#sourceDone ? this.#nodes.size : undefined,
       });
     }
-    if (this.signal.aborted) return;
+    if (this.stopIfCallerAborted() || this.signal.aborted) return;
     if (this.#source) void this.#readSource();
     this.#schedule();
   }
@@ -308,6 +314,7 @@ class DagRunner extends FanOut {
     try {
       computed = (input as (done: DagResults) => unknown)(this.#results);
     } catch (error) {
+      this.failed++;
       this.#nodeFailed(state, error, 1);
       return;
     }
@@ -325,7 +332,9 @@ class DagRunner extends FanOut {
         },
         (error) => {
           this.#preparing--;
-          if (!this.stopped) this.#nodeFailed(state, error, 1);
+          if (this.stopped) return;
+          this.failed++;
+          this.#nodeFailed(state, error, 1);
           this.#schedule();
         },
       );

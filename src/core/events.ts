@@ -140,36 +140,60 @@ export class EventBus {
   }
 
   /**
-   * The events as an async iterable, from now until the signal aborts or the loop breaks.
-   * Events are buffered between reads, so a slow reader sees every event.
+   * The events as an async iterable, from this call on, until the signal aborts or the
+   * loop breaks. Events are buffered between reads, so a slow reader sees every event.
+   * @example for await (const event of bus.stream({ signal })) console.log(event.type);
    */
-  async *stream(options: EventStreamOptions = {}): AsyncGenerator<WeftEvent, void, undefined> {
+  stream(options: EventStreamOptions = {}): AsyncIterableIterator<WeftEvent> {
     const { signal, types } = options;
     const wanted = types ? new Set<string>(types) : undefined;
     const queue: WeftEvent[] = [];
+    let head = 0;
     let wake: (() => void) | undefined;
+    let closed = false;
+    // Subscribed now, not on the first read, so no event between the two is lost.
     const off = this.on((event) => {
       if (wanted && !wanted.has(event.type)) return;
       queue.push(event);
       wake?.();
     });
-    const onAbort = () => wake?.();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      while (!signal?.aborted) {
-        if (queue.length === 0) {
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      off();
+      signal?.removeEventListener('abort', onAbort);
+      wake?.();
+    };
+    const onAbort = () => close();
+    if (signal?.aborted) close();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const iterator: AsyncIterableIterator<WeftEvent> = {
+      async next(): Promise<IteratorResult<WeftEvent>> {
+        for (;;) {
+          if (closed) return { done: true, value: undefined };
+          if (head < queue.length) {
+            const event = queue[head++]!;
+            if (head === queue.length) {
+              queue.length = 0;
+              head = 0;
+            }
+            return { done: false, value: event };
+          }
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
           wake = undefined;
-          continue;
         }
-        yield* queue.splice(0, queue.length);
-      }
-    } finally {
-      off();
-      signal?.removeEventListener('abort', onAbort);
-    }
+      },
+      async return(): Promise<IteratorResult<WeftEvent>> {
+        close();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 }
 

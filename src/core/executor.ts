@@ -9,6 +9,11 @@ import type { Task, TaskContext } from './task.ts';
 export interface TaskInvocation extends TaskContext {
   readonly task: Task;
   readonly input: unknown;
+  /**
+   * Executors call this when the task really starts, after any queueing, so that a
+   * timeout measures the task and not its wait for a free slot.
+   */
+  started(): void;
 }
 
 /** The outcome of one invocation in a batch. */
@@ -31,6 +36,11 @@ export interface Executor {
   readonly concurrency: number;
   /** The most tasks a fan-out may keep in flight on this executor (1 for `inline`). */
   readonly maxConcurrency: number;
+  /**
+   * True when `run` calls `invocation.started()` as each task begins. Otherwise a
+   * timeout counts from the hand-over to the executor.
+   */
+  readonly reportsStart?: boolean;
   /** Throws a typed error when this executor cannot run `task` (called before a fan-out starts). */
   check(task: Task): void;
   /**

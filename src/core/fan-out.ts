@@ -50,6 +50,8 @@ export class Invocation implements TaskInvocation {
   #key: string | undefined;
   #controller: AbortController | undefined;
   #unlink: (() => void) | undefined;
+  #scope: KeyScope | undefined;
+  #onStarted: (() => void) | undefined;
 
   constructor(fanOut: FanOut, task: Task, input: unknown, item: number | string, attempt: number) {
     this.#fanOut = fanOut;
@@ -69,7 +71,23 @@ export class Invocation implements TaskInvocation {
   }
 
   get scope(): KeyScope {
-    return new KeyScope(this.key);
+    // One scope per attempt: nested fan-outs of the same attempt get distinct keys, and a
+    // retry, starting afresh, gets the same keys as the attempt it repeats.
+    this.#scope ??= new KeyScope(this.key);
+    return this.#scope;
+  }
+
+  started(): void {
+    const onStarted = this.#onStarted;
+    if (onStarted) {
+      this.#onStarted = undefined;
+      onStarted();
+    }
+  }
+
+  /** Runs `fn` once, when the executor reports that the task started. */
+  onStarted(fn: () => void): void {
+    this.#onStarted = fn;
   }
 
   progress(value: Progress): void {
@@ -150,6 +168,16 @@ export abstract class FanOut {
     setMaxListeners(0, this.#controller.signal);
     this.#userSignal = options.signal;
     this.#userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
+  }
+
+  /**
+   * Stops the fan-out at once when the caller's signal was aborted before it began
+   * (an abort listener never fires for that). Returns true when it did.
+   */
+  protected stopIfCallerAborted(): boolean {
+    if (!this.#userSignal?.aborted) return false;
+    this.stop(this.#userSignal.reason);
+    return true;
   }
 
   /** Aborted when the fan-out stops; every task's signal follows it. */
@@ -259,16 +287,23 @@ export abstract class FanOut {
   #runWithTimeout(invocation: Invocation, timeoutMs: number): Promise<unknown> {
     const controller = invocation.ownController();
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new TimeoutError(
-          `Task '${invocation.task.name}' (${invocation.key}) timed out after ${timeoutMs} ms ` +
-            `on attempt ${invocation.attempt}; its signal was aborted.`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const startTimer = () => {
+        timer = setTimeout(() => {
+          const error = new TimeoutError(
+            `Task '${invocation.task.name}' (${invocation.key}) timed out after ${timeoutMs} ms ` +
+              `on attempt ${invocation.attempt}; its signal was aborted.`,
+          );
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      };
+      // Count from the real start when the executor reports it, so queueing is not charged.
+      if (this.executor.reportsStart) invocation.onStarted(startTimer);
+      else startTimer();
       const settle = (fn: () => void) => {
-        clearTimeout(timer);
+        invocation.onStarted(() => {});
+        if (timer !== undefined) clearTimeout(timer);
         fn();
       };
       try {

@@ -44,6 +44,11 @@ export interface MapOptions<I = unknown> extends FanOutOptions {
 
 /** The result of {@link map}: await it for every output, or iterate it for a stream. */
 export interface MapResult<O> extends PromiseLike<O[]>, AsyncIterable<O> {
+  readonly [Symbol.toStringTag]: string;
+  then<A = O[], B = never>(
+    onFulfilled?: ((value: O[]) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B>;
   catch<R = never>(onRejected: (reason: unknown) => R | PromiseLike<R>): Promise<O[] | R>;
   finally(onFinally: () => void): Promise<O[]>;
 }
@@ -77,6 +82,7 @@ export function map<I, O>(
 }
 
 class MapCall<I, O> implements MapResult<O> {
+  readonly [Symbol.toStringTag] = 'MapResult';
   readonly #input: Input<I>;
   readonly #task: Task<I, O> | TaskFn<I, O>;
   readonly #options: MapOptions<I>;
@@ -252,7 +258,7 @@ class MapRunner<I, O> extends FanOut {
         total: this.#total,
       });
     }
-    if (this.signal.aborted) return;
+    if (this.stopIfCallerAborted() || this.signal.aborted) return;
     this.#pump();
   }
 

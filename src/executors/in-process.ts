@@ -22,6 +22,7 @@ abstract class InProcessExecutor implements Executor {
   readonly remote = false;
   abstract readonly concurrency: number;
   abstract readonly maxConcurrency: number;
+  readonly reportsStart = true;
 
   check(): void {}
 
@@ -49,6 +50,7 @@ export class InlineExecutor extends InProcessExecutor {
   readonly maxConcurrency = 1;
 
   run(invocation: TaskInvocation): unknown {
+    invocation.started();
     return invocation.task.fn(unwrapTransfer(invocation.input), invocation);
   }
 }
@@ -59,11 +61,10 @@ export class AsyncPoolExecutor extends InProcessExecutor {
   readonly concurrency: number;
   readonly maxConcurrency = Number.POSITIVE_INFINITY;
   #active = 0;
+  /** Slots promised to woken waiters that have not started yet. */
+  #reserved = 0;
   readonly #waiting: (() => void)[] = [];
-  readonly #release = () => {
-    this.#active--;
-    this.#waiting.shift()?.();
-  };
+  #wakeScheduled = false;
 
   constructor(options: AsyncPoolOptions = {}) {
     super();
@@ -77,11 +78,14 @@ export class AsyncPoolExecutor extends InProcessExecutor {
   }
 
   run(invocation: TaskInvocation): unknown {
-    if (this.#active < this.concurrency) return this.#start(invocation);
+    if (this.#active + this.#reserved < this.concurrency && this.#waiting.length === 0) {
+      return this.#start(invocation);
+    }
     // Full: wait for a slot, shared with every other fan-out on this pool.
     return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => {
+      this.#reserved--;
       if (invocation.signal.aborted) {
-        this.#waiting.shift()?.();
+        this.#scheduleWake();
         throw invocation.signal.reason;
       }
       return this.#start(invocation);
@@ -90,6 +94,7 @@ export class AsyncPoolExecutor extends InProcessExecutor {
 
   #start(invocation: TaskInvocation): unknown {
     this.#active++;
+    invocation.started();
     let result: unknown;
     try {
       result = invocation.task.fn(unwrapTransfer(invocation.input), invocation);
@@ -101,16 +106,46 @@ export class AsyncPoolExecutor extends InProcessExecutor {
       this.#release();
       return result;
     }
+    // The slot is free once the task settles, or once weft stops waiting for it (its
+    // signal aborted by a timeout or a failing fan-out), whichever comes first.
+    let released = false;
+    const releaseOnce = () => {
+      if (released) return;
+      released = true;
+      signal.removeEventListener('abort', releaseOnce);
+      this.#release();
+    };
+    const signal = invocation.signal;
+    signal.addEventListener('abort', releaseOnce, { once: true });
     return result.then(
       (value) => {
-        this.#release();
+        releaseOnce();
         return value;
       },
       (error: unknown) => {
-        this.#release();
+        releaseOnce();
         throw error;
       },
     );
+  }
+
+  #release(): void {
+    this.#active--;
+    this.#scheduleWake();
+  }
+
+  #scheduleWake(): void {
+    if (this.#waiting.length === 0 || this.#wakeScheduled) return;
+    // Wake waiters only after this turn's callbacks ran: a fan-out that is failing fast
+    // has then aborted its signal, and its queued tasks do not start.
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      while (this.#active + this.#reserved < this.concurrency && this.#waiting.length > 0) {
+        this.#reserved++;
+        this.#waiting.shift()!();
+      }
+    });
   }
 }
 

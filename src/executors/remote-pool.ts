@@ -65,6 +65,7 @@ export abstract class RemotePoolExecutor implements Executor {
   readonly remote = true;
   readonly concurrency: number;
   readonly maxConcurrency = Number.POSITIVE_INFINITY;
+  readonly reportsStart = true;
   readonly workers: number;
   readonly #maxBatch: number;
   #buffer: Pending[] = [];
@@ -199,6 +200,7 @@ export abstract class RemotePoolExecutor implements Executor {
         input,
         attempt: invocation.attempt,
         key: invocation.key,
+        timed: invocation.task.options.timeoutMs !== undefined,
       };
     });
     const unlisten = this.#listenForAborts(live);

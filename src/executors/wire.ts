@@ -13,6 +13,8 @@ export interface WireCall {
   readonly input: unknown;
   readonly attempt: number;
   readonly key: string;
+  /** The task has a timeout: the worker reports its real start, which starts the clock. */
+  readonly timed: boolean;
 }
 
 /** A batch of invocations: one pool task. */
@@ -35,7 +37,8 @@ export interface BatchResponse {
 /** Control messages, both ways. */
 export type ControlMessage =
   | { readonly weft: 'abort'; readonly id: number; readonly reason: WireError }
-  | { readonly weft: 'progress'; readonly id: number; readonly value: unknown };
+  | { readonly weft: 'progress'; readonly id: number; readonly value: unknown }
+  | { readonly weft: 'started'; readonly id: number };
 
 export function isControlMessage(message: unknown): message is ControlMessage {
   return (

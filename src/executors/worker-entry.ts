@@ -151,6 +151,7 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
     try {
       const task = findTask(call.name) ?? (await resolveTask(call));
+      if (call.timed) send({ weft: 'started', id: call.id });
       const result = task.fn(call.input, context);
       if (
         result !== null &&
