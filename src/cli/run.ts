@@ -35,8 +35,9 @@ export async function runFile(
   if (typescriptFile.test(path)) {
     const { register } = await import('tsx/esm/api');
     register();
-    // Workers import the same TypeScript task modules.
-    addWorkerImport('tsx');
+    // Workers import the same TypeScript task modules. An absolute URL, because tsx may
+    // sit inside weft's own node_modules rather than the user's.
+    addWorkerImport(import.meta.resolve('tsx'));
   }
   const workers = options.workers === undefined ? undefined : parseWorkers(options.workers);
   const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);

@@ -11,6 +11,7 @@ import { events as sharedEvents } from './events.ts';
 import { getDefaultExecutor } from './executor.ts';
 import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
 import { rootScope } from './keys.ts';
+import { Outlet } from './outlet.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 
 /** Results of the nodes finished so far, by id. */
@@ -137,11 +138,12 @@ class DagRunner extends FanOut {
   #settled = 0;
   #preparing = 0;
   #finished = false;
-  #error: unknown;
   #resolve: ((value: Map<string, unknown>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  readonly #outcomes: DagOutcome[] = [];
-  #wake: (() => void) | undefined;
+  readonly #outlet = new Outlet<DagOutcome>(
+    () => {},
+    () => this.stop(new DOMException('The dag consumer stopped reading.', 'AbortError')),
+  );
 
   constructor(
     nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
@@ -195,14 +197,7 @@ class DagRunner extends FanOut {
 
   iterator(): AsyncIterator<DagOutcome> {
     this.#begin();
-    return {
-      next: () => this.#read(),
-      return: async () => {
-        if (!this.#finished)
-          this.stop(new DOMException('The dag consumer stopped reading.', 'AbortError'));
-        return { done: true, value: undefined };
-      },
-    };
+    return this.#outlet.iterator();
   }
 
   #begin(): void {
@@ -438,41 +433,17 @@ class DagRunner extends FanOut {
   }
 
   #emitOutcome(outcome: DagOutcome): void {
-    if (!this.#streaming) return;
-    this.#outcomes.push(outcome);
-    this.#wake?.();
+    if (this.#streaming) this.#outlet.push(outcome);
   }
 
   #finish(error: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#error = error;
     this.detach();
     this.emitFanOut('dag:end', error);
-    if (!this.#streaming) {
-      if (error !== undefined) this.#reject?.(error);
-      else this.#resolve?.(this.#results);
-    }
-    this.#wake?.();
-  }
-
-  async #read(): Promise<IteratorResult<DagOutcome>> {
-    for (;;) {
-      const outcome = this.#outcomes.shift();
-      if (outcome) return { done: false, value: outcome };
-      if (this.#finished) {
-        if (this.#error !== undefined) {
-          const error = this.#error;
-          this.#error = undefined;
-          throw error;
-        }
-        return { done: true, value: undefined };
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
+    if (this.#streaming) this.#outlet.close(error);
+    else if (error !== undefined) this.#reject?.(error);
+    else this.#resolve?.(this.#results);
   }
 }
 

@@ -10,6 +10,7 @@ import { events as sharedEvents } from './events.ts';
 import { getDefaultExecutor } from './executor.ts';
 import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
 import { rootScope } from './keys.ts';
+import { Outlet } from './outlet.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 
 /** What `map` does when a task fails for good (after its retries). */
@@ -157,17 +158,14 @@ class MapRunner<I, O> extends FanOut {
   #pumping = false;
   #yieldScheduled = false;
   #finished = false;
-  #error: unknown;
   // Collect mode.
   #results: unknown[] = [];
   #resolve: ((value: O[]) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  // Stream mode: outputs waiting to be read.
-  #ready: unknown[] = [];
-  #readyHead = 0;
-  #pending = new Map<number, unknown>();
+  // Stream mode: outputs waiting to be read, and (ordered) those waiting for earlier ones.
+  readonly #outlet: Outlet<O>;
+  readonly #pending = new Map<number, unknown>();
   #nextOut = 0;
-  #wake: (() => void) | undefined;
 
   constructor(
     input: Input<I>,
@@ -188,6 +186,10 @@ class MapRunner<I, O> extends FanOut {
     this.#collectErrors = options.onError === 'collect';
     this.#ordered = options.ordered ?? true;
     this.#streaming = streaming;
+    this.#outlet = new Outlet<O>(
+      () => this.#pump(),
+      () => this.stop(new DOMException('The map consumer stopped reading.', 'AbortError')),
+    );
     this.#itemKey = options.itemKey;
     this.#total = Array.isArray(input) ? input.length : undefined;
     try {
@@ -234,14 +236,7 @@ class MapRunner<I, O> extends FanOut {
 
   iterator(): AsyncIterator<O> {
     this.#begin();
-    return {
-      next: () => this.#read(),
-      return: async () => {
-        if (!this.#finished)
-          this.stop(new DOMException('The map consumer stopped reading.', 'AbortError'));
-        return { done: true, value: undefined };
-      },
-    };
+    return this.#outlet.iterator();
   }
 
   #begin(): void {
@@ -269,7 +264,7 @@ class MapRunner<I, O> extends FanOut {
   }
 
   #buffered(): number {
-    return this.#ready.length - this.#readyHead + this.#pending.size;
+    return this.#outlet.size + this.#pending.size;
   }
 
   #pump(): void {
@@ -367,16 +362,15 @@ class MapRunner<I, O> extends FanOut {
         this.#pending.set(index, value);
         return;
       }
-      this.#ready.push(value);
+      this.#outlet.push(value as O);
       this.#nextOut++;
       while (this.#pending.has(this.#nextOut)) {
-        this.#ready.push(this.#pending.get(this.#nextOut));
+        this.#outlet.push(this.#pending.get(this.#nextOut) as O);
         this.#pending.delete(this.#nextOut++);
       }
     } else {
-      this.#ready.push(value);
+      this.#outlet.push(value as O);
     }
-    this.#wake?.();
   }
 
   #maybeFinish(): void {
@@ -387,15 +381,15 @@ class MapRunner<I, O> extends FanOut {
   #finish(error: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#error = error;
     this.detach();
     this.emitFanOut('map:end', error);
-    if (!this.#streaming) {
+    if (this.#streaming) {
+      this.#outlet.close(error);
+    } else {
       if (error !== undefined) this.#reject?.(error);
       else this.#resolve?.(this.#results as O[]);
       this.#results = [];
     }
-    this.#wake?.();
   }
 
   #closeInput(): void {
@@ -404,32 +398,6 @@ class MapRunner<I, O> extends FanOut {
       if (closing && 'then' in closing) closing.then(undefined, () => {});
     } catch {
       // The input's own cleanup failed; the fan-out is stopping anyway.
-    }
-  }
-
-  async #read(): Promise<IteratorResult<O>> {
-    for (;;) {
-      if (this.#readyHead < this.#ready.length) {
-        const value = this.#ready[this.#readyHead++] as O;
-        if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-          this.#ready = this.#ready.slice(this.#readyHead);
-          this.#readyHead = 0;
-        }
-        this.#pump();
-        return { done: false, value };
-      }
-      if (this.#finished) {
-        if (this.#error !== undefined) {
-          const error = this.#error;
-          this.#error = undefined;
-          throw error;
-        }
-        return { done: true, value: undefined };
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
     }
   }
 }
