@@ -1,8 +1,8 @@
 /** What only off-thread executors do: moving and sharing buffers, surviving dying workers, finding task modules. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { isWeftError, map, processes, threads, transfer } from 'weft';
-import { echo, exitOn5 } from './fixtures/batch-tasks.ts';
+import { EventBus, isWeftError, map, processes, threads, transfer } from 'weft';
+import { echo, exitOn5, holdOrReport } from './fixtures/batch-tasks.ts';
 import {
   exhaustMemory,
   exitWorker,
@@ -103,6 +103,42 @@ describe('crash isolation within a batch', () => {
         assert.ok(isWeftError(value, 'WEFT_WORKER_CRASHED'), `item ${i}: ${String(value)}`);
       else assert.equal(value, (i + 1) * 10);
     });
+  });
+});
+
+describe('aborts reach tasks still queued for a worker', () => {
+  const executor = threads({ workers: 1 });
+  after(() => executor.close());
+
+  it('skips a queued task whose signal aborted before a worker took it', async () => {
+    const bus = new EventBus();
+    const messages: string[] = [];
+    let holding: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    bus.on('task:progress', (event) => {
+      const { message } = event.progress as { message: string };
+      messages.push(message);
+      if (message === 'holding') holding();
+    });
+    const controller = new AbortController();
+    // One worker: 'hold' occupies it while 'report' waits in the pool's queue.
+    const run = map(['hold', 'report'] as const, holdOrReport, {
+      executor,
+      events: bus,
+      signal: controller.signal,
+    });
+    const settled = run.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await held;
+    controller.abort(new Error('stop now'));
+    assert.equal(((await settled) as Error).message, 'stop now');
+    // The worker handles one batch at a time: once this map is done, the queued one was seen.
+    assert.deepEqual(await map([3], square, { executor }), [9]);
+    assert.deepEqual(messages, ['holding']);
   });
 });
 

@@ -252,7 +252,7 @@ function callSite(fn: Function): CallSite | undefined {
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return value.name ? `function ${value.name}` : 'a function';
+  if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
   if (typeof value === 'object') {
     const ctor = Object.getPrototypeOf(value)?.constructor?.name;
     return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';

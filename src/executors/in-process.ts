@@ -40,7 +40,16 @@ abstract class InProcessExecutor implements Executor {
     );
   }
 
-  async close(): Promise<void> {}
+  #closed = false;
+
+  /** Refuses work once closed, like every executor. */
+  protected assertOpen(): void {
+    if (this.#closed) throw new ValidationError(`This ${this.name} executor is closed.`);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
 }
 
 /** Runs tasks one after another in this thread. */
@@ -50,6 +59,7 @@ export class InlineExecutor extends InProcessExecutor {
   readonly maxConcurrency = 1;
 
   run(invocation: TaskInvocation): unknown {
+    this.assertOpen();
     invocation.started();
     return invocation.task.fn(unwrapTransfer(invocation.input), invocation);
   }
@@ -78,6 +88,7 @@ export class AsyncPoolExecutor extends InProcessExecutor {
   }
 
   run(invocation: TaskInvocation): unknown {
+    this.assertOpen();
     if (this.#active + this.#reserved < this.concurrency && this.#waiting.length === 0) {
       return this.#start(invocation);
     }

@@ -49,7 +49,12 @@ interface Pending {
   readonly id: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** The caller has its answer (the outcome, or an abort that stopped the wait). */
   settled: boolean;
+  /** Progress reports received from the worker. */
+  received: number;
+  /** The worker's outcome, held until every progress report it announced has arrived. */
+  outcome?: { readonly expected: number; readonly value: unknown; readonly error: unknown };
 }
 
 let nextCallId = 1;
@@ -72,7 +77,10 @@ export abstract class RemotePoolExecutor implements Executor {
   #flushScheduled = false;
   #avgTaskMs: number | undefined;
   #closed = false;
-  /** Invocations sent to workers and not settled, by id (for progress and aborts). */
+  /**
+   * Invocations sent to workers, by id, until their batch answered and all their
+   * progress reports arrived (progress travels apart from results, and may lag them).
+   */
   protected readonly inFlight = new Map<number, Pending>();
 
   constructor(kind: string, options: RemotePoolOptions) {
@@ -123,7 +131,14 @@ export abstract class RemotePoolExecutor implements Executor {
       return Promise.reject(new ValidationError(`This ${this.name} executor is closed.`));
     if (invocation.signal.aborted) return Promise.reject(invocation.signal.reason);
     return new Promise((resolve, reject) => {
-      this.#buffer.push({ invocation, id: nextCallId++, resolve, reject, settled: false });
+      this.#buffer.push({
+        invocation,
+        id: nextCallId++,
+        resolve,
+        reject,
+        settled: false,
+        received: 0,
+      });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         // Invocations launched in the same tick share batches.
@@ -146,17 +161,29 @@ export abstract class RemotePoolExecutor implements Executor {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.destroy();
+    // Answer the callers first: stopping the workers fails their batches with the pool's own error.
     const error = new WorkerCrashedError(
       `The ${this.name} executor was closed while tasks were running.`,
     );
     for (const pending of this.inFlight.values()) this.#settle(pending, undefined, error);
+    this.inFlight.clear();
+    await this.destroy();
   }
 
-  /** Routes a progress report from a worker to the invocation's context. */
+  /** Routes a worker's report (a timed task's start, progress) to its invocation. */
   protected onControl(message: ControlMessage): void {
-    if (message.weft === 'progress')
-      this.inFlight.get(message.id)?.invocation.progress(message.value as never);
+    const pending = this.inFlight.get(message.id);
+    if (!pending) return;
+    if (message.weft === 'started') {
+      pending.invocation.started();
+    } else if (message.weft === 'progress') {
+      pending.received++;
+      // Also after the caller stopped waiting: a task reporting how it wound down.
+      pending.invocation.progress(message.value as never);
+      const { outcome } = pending;
+      if (outcome && pending.received >= outcome.expected)
+        this.#finish(pending, outcome.value, outcome.error);
+    }
   }
 
   #flush(): void {
@@ -219,12 +246,16 @@ export abstract class RemotePoolExecutor implements Executor {
           this.#avgTaskMs === undefined ? sample : this.#avgTaskMs * 0.7 + sample * 0.3;
         live.forEach((pending, i) => {
           const outcome = outcomes[i]!;
-          if (outcome.ok) this.#settle(pending, outcome.value, undefined);
-          else this.#settle(pending, undefined, fromWire(outcome.error));
+          const value = outcome.ok ? outcome.value : undefined;
+          const error = outcome.ok ? undefined : fromWire(outcome.error);
+          const expected = outcome.progress ?? 0;
+          if (pending.received >= expected) this.#finish(pending, value, error);
+          else pending.outcome = { expected, value, error };
         });
       },
       (error: unknown) => {
         unlisten();
+        for (const pending of live) this.inFlight.delete(pending.id);
         this.#batchFailed(live, calls, error);
       },
     );
@@ -237,6 +268,11 @@ export abstract class RemotePoolExecutor implements Executor {
       live.forEach((pending, i) => {
         if (pending.settled) return;
         const bad = findUncloneable(calls[i]!.input, 'input');
+        if (!bad && live.length > 1) {
+          // Not this one: send it again on its own, away from the value that failed.
+          this.#dispatch([pending]);
+          return;
+        }
         const what = bad ? `${bad.type} at ${bad.path}` : 'a value that cannot be copied';
         this.#settle(
           pending,
@@ -254,10 +290,7 @@ export abstract class RemotePoolExecutor implements Executor {
     const crash = this.#closed ? undefined : this.crashReason(error);
     if (crash !== undefined && unsettled.length > 1) {
       // Isolate the culprit: rerun each invocation of the batch in a message of its own.
-      for (const pending of unsettled) {
-        this.inFlight.delete(pending.id);
-        this.#dispatch([pending]);
-      }
+      for (const pending of unsettled) this.#dispatch([pending]);
       return;
     }
     for (const pending of unsettled) {
@@ -304,12 +337,18 @@ export abstract class RemotePoolExecutor implements Executor {
     };
   }
 
+  /** Answers the caller, once. The invocation stays routable until {@link #finish}. */
   #settle(pending: Pending, value: unknown, error: unknown): void {
     if (pending.settled) return;
     pending.settled = true;
-    this.inFlight.delete(pending.id);
     if (error === undefined) pending.resolve(value);
     else pending.reject(error);
+  }
+
+  /** The worker is done with the invocation and every report of it has arrived. */
+  #finish(pending: Pending, value: unknown, error: unknown): void {
+    this.inFlight.delete(pending.id);
+    this.#settle(pending, value, error);
   }
 }
 

@@ -52,6 +52,7 @@ export class ThreadsExecutor extends RemotePoolExecutor {
   }
 
   protected sendControl(message: ControlMessage): void {
+    if (this.#closing) return;
     this.#channel?.postMessage(message);
   }
 
@@ -89,6 +90,9 @@ export class ThreadsExecutor extends RemotePoolExecutor {
         minThreads: this.workers,
         maxThreads: this.workers,
         concurrentTasksPerWorker: 1,
+        // An idle worker blocked in Atomics.wait would not see aborts on the control
+        // channel before the next batch arrives; batching already makes wake-ups rare.
+        useAtomics: false,
         ...workerLaunch('threads'),
         ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       });

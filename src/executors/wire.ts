@@ -24,9 +24,10 @@ export interface BatchRequest {
   readonly link: string | undefined;
 }
 
+/** `progress`: how many progress reports the task sent, so none is lost on the way. */
 export type WireOutcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: WireError };
+  | { readonly ok: true; readonly value: unknown; readonly progress?: number }
+  | { readonly ok: false; readonly error: WireError; readonly progress?: number };
 
 export interface BatchResponse {
   readonly outcomes: readonly WireOutcome[];
@@ -44,7 +45,6 @@ export function isControlMessage(message: unknown): message is ControlMessage {
   return (
     typeof message === 'object' &&
     message !== null &&
-    ((message as ControlMessage).weft === 'abort' ||
-      (message as ControlMessage).weft === 'progress')
+    ['abort', 'progress', 'started'].includes((message as ControlMessage).weft)
   );
 }

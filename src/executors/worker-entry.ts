@@ -22,6 +22,12 @@ type Send = (message: unknown) => void;
 
 /** Invocations running in this worker, by id, so aborts can reach them. */
 const running = new Map<number, WorkerContext>();
+/**
+ * Aborts for invocations not running here (yet): a batch still queued in the pool skips
+ * them. Aborts go to every worker, so this keeps only the most recent ones.
+ */
+const abortedEarly = new Map<number, unknown>();
+const abortedEarlyLimit = 4096;
 const imported = new Map<string, Promise<unknown>>();
 let threadLink: { name: string; channel: BroadcastChannel } | undefined;
 let processLinked = false;
@@ -53,7 +59,11 @@ class WorkerContext implements TaskContext {
     return new KeyScope(this.key);
   }
 
+  /** Progress reports sent, announced with the outcome so the caller waits for them all. */
+  sent = 0;
+
   progress(value: Progress): void {
+    this.sent++;
     this.#send({ weft: 'progress', id: this.#id, value });
   }
 
@@ -64,9 +74,15 @@ class WorkerContext implements TaskContext {
 }
 
 function onControl(message: unknown): void {
-  if (isControlMessage(message) && message.weft === 'abort') {
-    running.get(message.id)?.abort(fromWire(message.reason));
+  if (!isControlMessage(message) || message.weft !== 'abort') return;
+  const reason = fromWire(message.reason);
+  const context = running.get(message.id);
+  if (context) {
+    context.abort(reason);
+    return;
   }
+  abortedEarly.set(message.id, reason);
+  if (abortedEarly.size > abortedEarlyLimit) abortedEarly.delete(abortedEarly.keys().next().value!);
 }
 
 function linkFor(request: BatchRequest): Send {
@@ -142,11 +158,17 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
   const waiting: Promise<void>[] = [];
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
+    if (abortedEarly.has(call.id)) {
+      // Aborted while its batch waited for this worker: never started.
+      outcomes[i] = { ok: false, error: toWire(abortedEarly.get(call.id)) };
+      abortedEarly.delete(call.id);
+      continue;
+    }
     const context = new WorkerContext(call, send);
     running.set(call.id, context);
     const settle = (outcome: WireOutcome) => {
       running.delete(call.id);
-      outcomes[i] = outcome;
+      outcomes[i] = context.sent > 0 ? { ...outcome, progress: context.sent } : outcome;
     };
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
     try {
