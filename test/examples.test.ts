@@ -1,0 +1,56 @@
+/** Every example stays runnable: each runs through `weft run` and prints what it promises. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function example(name: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--conditions=weft-source',
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'run',
+      `examples/${name}.ts`,
+      '--no-progress',
+    ],
+    { cwd: root, env: { ...process.env, ...env } },
+  );
+  return stdout;
+}
+
+describe('examples', () => {
+  it('quickstart counts the primes below 3,000,000 on worker threads', async () => {
+    const out = await example('quickstart');
+    assert.match(out, /48\/48 ranges counted/);
+    assert.match(out, /primes below 3,000,000: 216816\n$/);
+  });
+
+  it('quickstart gives the same answer on child processes, by configuration alone', async () => {
+    const out = await example('quickstart', { WEFT_EXECUTOR: 'processes', WEFT_WORKERS: '2' });
+    assert.match(out, /primes below 3,000,000: 216816\n$/);
+  });
+
+  it('prompts answers every prompt on every model, retrying the rate-limited ones', async () => {
+    const out = await example('prompts');
+    assert.equal(out.match(/answered/g)?.length, 12);
+    assert.doesNotMatch(out, /failed/);
+  });
+
+  it('seed-dag gives the seed observations', async () => {
+    const out = await example('seed-dag');
+    assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/);
+  });
+
+  it('state shows immutable updates', async () => {
+    const out = await example('state');
+    assert.match(out, /start: \{ count: 0, items: \[\] \}/);
+    assert.match(out, /next: \{ count: 3, items: \[ 'a', 'b', 'c' \] \}/);
+  });
+});
