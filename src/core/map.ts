@@ -354,7 +354,9 @@ class MapRunner<I, O> extends FanOut {
 
   #deliver(index: number, value: unknown): void {
     if (!this.#streaming) {
-      this.#results[index] = value;
+      // Appending keeps the array packed; most outputs arrive in order.
+      if (index === this.#results.length) this.#results.push(value);
+      else this.#results[index] = value;
       return;
     }
     if (this.#ordered) {

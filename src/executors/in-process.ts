@@ -117,16 +117,29 @@ export class AsyncPoolExecutor extends InProcessExecutor {
       this.#release();
       return result;
     }
-    // The slot is free once the task settles, or once weft stops waiting for it (its
-    // signal aborted by a timeout or a failing fan-out), whichever comes first.
+    if (invocation.task.options.timeoutMs === undefined) {
+      return result.then(
+        (value) => {
+          this.#release();
+          return value;
+        },
+        (error: unknown) => {
+          this.#release();
+          throw error;
+        },
+      );
+    }
+    // A timed task's slot is free once it settles or once weft stops waiting for it (its
+    // signal aborted by the timeout), whichever comes first: a task that ignores its
+    // signal must not hold the pool for good.
     let released = false;
+    const signal = invocation.signal;
     const releaseOnce = () => {
       if (released) return;
       released = true;
       signal.removeEventListener('abort', releaseOnce);
       this.#release();
     };
-    const signal = invocation.signal;
     signal.addEventListener('abort', releaseOnce, { once: true });
     return result.then(
       (value) => {
