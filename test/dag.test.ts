@@ -12,42 +12,26 @@ import {
   KeyScope,
   type TaskContext,
   TaskFailedError,
-  ValidationError,
   type WeftEvent,
 } from 'weft';
 import {
   ConcurrencyProbe,
   call,
   deferred,
+  drainMicrotasks,
   type FlakyInput,
   failsOnThree,
   flaky,
+  guard,
+  isValidation,
   keyOfB,
+  records,
   sleep,
   sleepThenReturn,
   square,
   sum,
   waitForAbort,
 } from './fixtures/map-dag-tasks.ts';
-
-/** Upper bound for tests that would hang on a bug, so that they fail instead of blocking. */
-const guard = { timeout: 10_000 };
-
-/** Lets every queued microtask run (they all run before the next setImmediate). */
-const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-const isValidation = (message?: RegExp) => (error: unknown) => {
-  assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-  assert.equal(error.code, 'WEFT_VALIDATION');
-  if (message) assert.match(error.message, message);
-  return true;
-};
-
-function records(bus: EventBus): WeftEvent[] {
-  const seen: WeftEvent[] = [];
-  bus.on((event) => seen.push(event));
-  return seen;
-}
 
 /** Position in `events` of the first event of `type` for node `id`. */
 function indexOf(events: readonly WeftEvent[], type: WeftEvent['type'], id: string): number {

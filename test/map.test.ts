@@ -12,7 +12,6 @@ import {
   type TaskContext,
   TaskFailedError,
   TimeoutError,
-  ValidationError,
   type WeftEvent,
 } from 'weft';
 import {
@@ -21,16 +20,20 @@ import {
   type Deferred,
   deferred,
   deferreds,
+  drainMicrotasks,
   FatalError,
   type FlakyInput,
   failsOnThree,
   flaky,
   flakyRetryIf,
+  guard,
   innerKey,
+  isValidation,
   keyOfA,
   keyOfB,
   neverSettles,
   neverSettlesUnlessNumber,
+  records,
   reportsProgress,
   type SignalReport,
   sleep,
@@ -40,25 +43,6 @@ import {
   waitForAbort,
   waitsOnSignal,
 } from './fixtures/map-dag-tasks.ts';
-
-/** Upper bound for tests that would hang on a bug, so that they fail instead of blocking. */
-const guard = { timeout: 10_000 };
-
-/** Lets every queued microtask run (they all run before the next setImmediate). */
-const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-const isValidation = (message?: RegExp) => (error: unknown) => {
-  assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-  assert.equal(error.code, 'WEFT_VALIDATION');
-  if (message) assert.match(error.message, message);
-  return true;
-};
-
-function records(bus: EventBus): WeftEvent[] {
-  const seen: WeftEvent[] = [];
-  bus.on((event) => seen.push(event));
-  return seen;
-}
 
 /** Executors every basic behaviour is checked on; `undefined` means the default executor. */
 const executors: readonly (readonly [string, () => Executor | undefined])[] = [
