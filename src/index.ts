@@ -42,7 +42,7 @@ export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process
 export { type ProcessesOptions, processes } from './executors/processes.ts';
 export { type ThreadsOptions, threads } from './executors/threads.ts';
 
-import { setDefaultExecutorFactory } from './core/executor.ts';
+import { provideDefaultExecutorFactory } from './core/executor.ts';
 import { executorFromEnv } from './executors/from-env.ts';
 
-setDefaultExecutorFactory(() => executorFromEnv());
+provideDefaultExecutorFactory(() => executorFromEnv());

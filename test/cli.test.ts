@@ -56,6 +56,8 @@ describe('weft run', () => {
     assert.equal(code, 0, stderr);
     assert.deepEqual(JSON.parse(stdout).args, ['a', 'b']);
     assert.equal(JSON.parse(stdout).executor, 'threads');
+    // The job's map names no executor: the default is the one --executor chose.
+    assert.equal(JSON.parse(stdout).offThread, true);
   });
 
   it('prints progress lines when not on a terminal', async () => {
@@ -74,6 +76,12 @@ describe('weft run', () => {
     const withStack = await weft(['--stack', 'run', 'test/fixtures/job-fails.ts', '--no-progress']);
     assert.equal(withStack.code, 1);
     assert.match(withStack.stderr, /\n\s+at /);
+  });
+
+  it('prints the error of a failing job on a line of its own after the progress', async () => {
+    const failed = await weft(['run', 'test/fixtures/job-fails.ts']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /tasks: .*\nweft: TaskFailedError: /);
   });
 
   it('explains a missing file and an unknown executor', async () => {

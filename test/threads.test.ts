@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { EventBus, isWeftError, map, processes, threads, transfer } from 'weft';
-import { echo, exitOn5, holdOrReport } from './fixtures/batch-tasks.ts';
+import {
+  echo,
+  exitOn5,
+  failsFirst,
+  holdOrReport,
+  nestedScopes,
+  spinOrDouble,
+} from './fixtures/batch-tasks.ts';
 import {
   exhaustMemory,
   exitWorker,
@@ -139,6 +146,44 @@ describe('aborts reach tasks still queued for a worker', () => {
     // The worker handles one batch at a time: once this map is done, the queued one was seen.
     assert.deepEqual(await map([3], square, { executor }), [9]);
     assert.deepEqual(messages, ['holding']);
+  });
+});
+
+describe('timed tasks that never stop', () => {
+  const executor = threads({ workers: 1, terminateAfterMs: 100 });
+  after(() => executor.close());
+
+  it('a task spinning past its timeout does not hold back the others: its worker is replaced', async () => {
+    const settled = await map(['spin', 1, 2, 3] as const, spinOrDouble, {
+      executor,
+      onError: 'collect',
+    });
+    assert.ok(isWeftError(settled[0], 'WEFT_TIMEOUT'), String(settled[0]));
+    assert.deepEqual(settled.slice(1), [2, 4, 6]);
+  });
+});
+
+describe('transferred inputs', () => {
+  const executor = threads({ workers: 1 });
+  after(() => executor.close());
+
+  it('a retry of a task whose input was moved away fails clearly instead of hanging', async () => {
+    const [outcome] = await map([transfer(new Float64Array(8))], failsFirst, {
+      executor,
+      onError: 'collect',
+    });
+    assert.ok(isWeftError(outcome, 'WEFT_NOT_CLONEABLE'), String(outcome));
+    assert.match((outcome as Error).message, /moved to a worker with transfer\(\)/);
+  });
+});
+
+describe('scopes inside workers', () => {
+  const executor = threads({ workers: 1 });
+  after(() => executor.close());
+
+  it('nested fan-outs of one task get distinct keys off-thread too', async () => {
+    const [paths] = await map([0], nestedScopes, { executor, name: 'scoped' });
+    assert.deepEqual(paths, ['scoped/0/inner', 'scoped/0/inner~2']);
   });
 });
 

@@ -1,4 +1,5 @@
 /** The `weft` command. Each verb lives in a file of its own. */
+import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { isWeftError } from '../core/errors.ts';
 import { runFile } from './run.ts';
@@ -37,9 +38,9 @@ try {
     const message = error instanceof Error ? error.message : String(error);
     const label = isWeftError(error) ? (error as Error).name : 'Error';
     process.stderr.write(`weft: ${label}: ${message}\n`);
-    if (showStack && error instanceof Error && error.stack)
-      process.stderr.write(`${error.stack}\n`);
+    // inspect() shows the stack and the chain of causes.
+    if (showStack) process.stderr.write(`${inspect(error)}\n`);
     else if (!isWeftError(error)) process.stderr.write('(run with --stack for the stack trace)\n');
-    process.exitCode = 1;
+    if (process.exitCode !== 130) process.exitCode = 1;
   }
 }

@@ -8,7 +8,7 @@ import { ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
 import { KeyScope } from '../core/keys.ts';
-import { executorFromEnv } from '../executors/from-env.ts';
+import { executorFromEnv, parseWorkers } from '../executors/from-env.ts';
 import { addWorkerImport } from '../executors/worker-args.ts';
 import type { JobContext } from './context.ts';
 import { showProgress } from './progress.ts';
@@ -39,7 +39,7 @@ export async function runFile(
     // sit inside weft's own node_modules rather than the user's.
     addWorkerImport(import.meta.resolve('tsx'));
   }
-  const workers = options.workers === undefined ? undefined : parseWorkers(options.workers);
+  const workers = parseWorkers(options.workers, '--workers');
   const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);
   setDefaultExecutorFactory(() => executor);
 
@@ -47,6 +47,7 @@ export async function runFile(
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
+    process.exitCode = 130;
     if (interrupts > 1) process.exit(130);
     process.stderr.write(
       '\nStopping: running tasks are being aborted (Ctrl-C again to quit at once).\n',
@@ -56,8 +57,7 @@ export async function runFile(
   process.on('SIGINT', onSigint);
 
   const runId = options.runId ?? randomUUID().slice(0, 8);
-  const stopProgress =
-    options.progress === false ? undefined : showProgress(events, process.stderr);
+  let stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
   try {
     const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
     const job = module.default;
@@ -84,21 +84,16 @@ export async function runFile(
       );
     }
     stopProgress?.();
+    stopProgress = undefined;
     if (result !== undefined) {
       process.stdout.write(
         `${typeof result === 'string' ? result : inspect(result, { depth: 6, colors: process.stdout.isTTY })}\n`,
       );
     }
   } finally {
+    // On failure too: the error must not be printed onto the live progress line.
+    stopProgress?.();
     process.off('SIGINT', onSigint);
     await executor.close();
   }
-}
-
-function parseWorkers(value: string): number {
-  const workers = Number(value);
-  if (!(Number.isInteger(workers) && workers >= 1)) {
-    throw new ValidationError(`--workers must be a whole number ≥ 1, got '${value}'.`);
-  }
-  return workers;
 }

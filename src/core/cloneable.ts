@@ -3,7 +3,7 @@
  * cross threads and processes by structured clone, which rejects functions, symbols,
  * promises, weak collections and the like with an unhelpful message.
  */
-import { describeType } from './task.ts';
+import { describeType } from './describe.ts';
 
 /** Where a value that cannot be cloned sits, and what it is. */
 export interface Uncloneable {

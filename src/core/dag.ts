@@ -8,8 +8,8 @@
  */
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
 import { events as sharedEvents } from './events.ts';
-import { getDefaultExecutor } from './executor.ts';
-import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
+import { getDefaultExecutor, isThenable } from './executor.ts';
+import { checkFanOutOptions, FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
 import { rootScope } from './keys.ts';
 import { Outlet } from './outlet.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
@@ -134,7 +134,8 @@ class DagRunner extends FanOut {
   readonly #ready: NodeState[] = [];
   readonly #results = new Map<string, unknown>();
   readonly #source: AsyncIterator<DagNode> | undefined;
-  #sourceDone: boolean;
+  #sourceDone = true;
+  #setupError: unknown;
   #settled = 0;
   #preparing = 0;
   #finished = false;
@@ -155,33 +156,29 @@ class DagRunner extends FanOut {
     super(executor, options.events ?? sharedEvents, parent.child(options.name ?? 'dag'), options);
     this.#collectErrors = options.onError === 'collect';
     this.#streaming = streaming;
-    if (
-      options.onError !== undefined &&
-      options.onError !== 'throw' &&
-      options.onError !== 'collect'
-    ) {
-      throw new ValidationError(
-        `dag: onError must be 'throw' or 'collect', got '${String(options.onError)}'.`,
-      );
-    }
-    if (
-      nodes != null &&
-      typeof (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator] === 'function'
-    ) {
-      this.#source = (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator]();
-      this.#sourceDone = false;
-    } else if (
-      nodes != null &&
-      typeof (nodes as Iterable<DagNode>)[Symbol.iterator] === 'function'
-    ) {
-      const list = [...(nodes as Iterable<DagNode>)];
-      validateGraph(list);
-      for (const node of list) this.#add(node);
-      this.#sourceDone = true;
-    } else {
-      throw new ValidationError(
-        `dag: nodes must be an array, an iterable or an async iterable, got ${typeof nodes}.`,
-      );
+    // Errors here are reported when the dag is consumed, after which nothing of it lingers.
+    try {
+      checkFanOutOptions('dag', options);
+      if (
+        nodes != null &&
+        typeof (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator] === 'function'
+      ) {
+        this.#source = (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator]();
+        this.#sourceDone = false;
+      } else if (
+        nodes != null &&
+        typeof (nodes as Iterable<DagNode>)[Symbol.iterator] === 'function'
+      ) {
+        const list = [...(nodes as Iterable<DagNode>)];
+        validateGraph(list);
+        for (const node of list) this.#add(node);
+      } else {
+        throw new ValidationError(
+          `dag: nodes must be an array, an iterable or an async iterable, got ${typeof nodes}.`,
+        );
+      }
+    } catch (error) {
+      this.#setupError = error;
     }
   }
 
@@ -196,11 +193,20 @@ class DagRunner extends FanOut {
   }
 
   iterator(): AsyncIterator<DagOutcome> {
+    // A bad graph fails at once, as a loop over it starts.
+    if (this.#setupError !== undefined) {
+      this.#finish(this.#setupError);
+      throw this.#setupError;
+    }
     this.#begin();
     return this.#outlet.iterator();
   }
 
   #begin(): void {
+    if (this.#setupError !== undefined) {
+      this.#finish(this.#setupError);
+      return;
+    }
     if (this.bus.active) {
       this.bus.emit({
         type: 'dag:start',
@@ -313,13 +319,9 @@ class DagRunner extends FanOut {
       this.#nodeFailed(state, error, 1);
       return;
     }
-    if (
-      computed !== null &&
-      typeof computed === 'object' &&
-      typeof (computed as PromiseLike<unknown>).then === 'function'
-    ) {
+    if (isThenable(computed)) {
       this.#preparing++;
-      (computed as PromiseLike<unknown>).then(
+      computed.then(
         (value) => {
           this.#preparing--;
           if (this.stopped) return;
@@ -359,11 +361,12 @@ class DagRunner extends FanOut {
   }
 
   #nodeFailed(state: NodeState, error: unknown, attempts: number): void {
-    const failure = error instanceof Error ? error : new Error(String(error));
     if (!this.#collectErrors) {
-      this.stop(new TaskFailedError(state.task.name, this.keyOf(state.node.id), attempts, failure));
+      this.stop(new TaskFailedError(state.task.name, this.keyOf(state.node.id), attempts, error));
       return;
     }
+    // A node's result must be an Error to be told apart from a value.
+    const failure = error instanceof Error ? error : new Error(String(error));
     state.status = 'failed';
     state.rootCause = state.node.id;
     state.error = failure;

@@ -81,6 +81,17 @@ export class WorkerCrashedError extends WeftError {
   }
 }
 
+/** Work was handed to an executor after `close()`. Never retried. */
+export class ExecutorClosedError extends WeftError {
+  override name = 'ExecutorClosedError';
+  constructor(executor: string) {
+    super(
+      'WEFT_EXECUTOR_CLOSED',
+      `The ${executor} executor is closed. Create a new one, or close it only after the work that uses it.`,
+    );
+  }
+}
+
 /** A task failed after all its attempts. `cause` is the task's own error. */
 export class TaskFailedError extends WeftError {
   override name = 'TaskFailedError';

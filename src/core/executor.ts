@@ -3,6 +3,7 @@
  * run them in this thread, in worker threads, in child processes or on remote workers.
  * Executors import only this contract and the engine's errors, never each other.
  */
+import { ValidationError } from './errors.ts';
 import type { Task, TaskContext } from './task.ts';
 
 /** One attempt of one task instance, as handed to an executor. It is also the task's context. */
@@ -48,9 +49,13 @@ export interface Executor {
    * return synchronous outputs directly so that tiny tasks cost almost nothing.
    */
   run(invocation: TaskInvocation): unknown;
-  /** Runs many invocations at once, for throughput (one message, one round trip). */
+  /** Runs many invocations and returns every outcome in order; off-thread executors send them together. */
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]>;
-  /** Stops workers and releases resources. Tasks still running are failed. */
+  /**
+   * Stops accepting work (it then fails with `ExecutorClosedError`) and releases
+   * resources. Tasks waiting for a slot fail; off-thread executors stop their workers,
+   * failing the tasks they ran. In-process tasks already running finish on their own.
+   */
   close(): Promise<void>;
 }
 
@@ -58,19 +63,27 @@ let defaultFactory: (() => Executor) | undefined;
 let defaultExecutor: Executor | undefined;
 
 /**
- * Sets how the default executor is made (the package entry point chooses it from
- * `WEFT_EXECUTOR`). The engine itself knows no executor implementation.
+ * Sets how the default executor is made. The engine itself knows no executor
+ * implementation: the package entry point provides one chosen from `WEFT_EXECUTOR`, and
+ * `weft run` sets the one of `--executor`.
  */
 export function setDefaultExecutorFactory(factory: () => Executor): void {
   defaultFactory = factory;
   defaultExecutor = undefined;
 }
 
+/** Sets the default executor's factory unless one was set already (by `weft run`, say). */
+export function provideDefaultExecutorFactory(factory: () => Executor): void {
+  if (!defaultFactory) defaultFactory = factory;
+}
+
 /** The executor fan-outs use when given none; made on first use and shared. */
 export function getDefaultExecutor(): Executor {
   if (defaultExecutor) return defaultExecutor;
   if (!defaultFactory) {
-    throw new Error('No default executor: import weft from its package entry point.');
+    throw new ValidationError(
+      "No default executor: import from 'weft' (its entry point provides one), or pass { executor }.",
+    );
   }
   defaultExecutor = defaultFactory();
   return defaultExecutor;

@@ -5,7 +5,7 @@
  * next and what to do with results is the business of the subclasses.
  */
 import { setMaxListeners } from 'node:events';
-import { TimeoutError } from './errors.ts';
+import { isWeftError, TimeoutError, ValidationError } from './errors.ts';
 import type { EventBus } from './events.ts';
 import { type Executor, isThenable, type TaskInvocation } from './executor.ts';
 import { KeyScope } from './keys.ts';
@@ -53,16 +53,24 @@ export class Invocation implements TaskInvocation {
   #scope: KeyScope | undefined;
   #onStarted: (() => void) | undefined;
 
-  constructor(fanOut: FanOut, task: Task, input: unknown, item: number | string, attempt: number) {
+  constructor(
+    fanOut: FanOut,
+    task: Task,
+    input: unknown,
+    item: number | string,
+    attempt: number,
+    key?: string,
+  ) {
     this.#fanOut = fanOut;
     this.task = task;
     this.input = input;
     this.item = item;
     this.attempt = attempt;
+    this.#key = key;
   }
 
   get key(): string {
-    this.#key ??= this.#fanOut.keyOf(this.item, this.input);
+    this.#key ??= this.#fanOut.keyOf(this.item);
     return this.#key;
   }
 
@@ -107,9 +115,14 @@ export class Invocation implements TaskInvocation {
 
   /** The next attempt of the same task instance. */
   retry(): Invocation {
-    const next = new Invocation(this.#fanOut, this.task, this.input, this.item, this.attempt + 1);
-    next.#key = this.#key;
-    return next;
+    return new Invocation(
+      this.#fanOut,
+      this.task,
+      this.input,
+      this.item,
+      this.attempt + 1,
+      this.#key,
+    );
   }
 
   /** Gives this attempt its own signal, aborted with the fan-out's or on its own (timeouts). */
@@ -163,7 +176,8 @@ export abstract class FanOut {
     this.bus = bus;
     this.scope = scope;
     const wanted = options.concurrency ?? executor.concurrency;
-    this.limit = Math.max(1, Math.min(wanted, executor.maxConcurrency));
+    // Invalid values are reported by checkFanOutOptions; here they must not stall the runner.
+    this.limit = Math.max(1, Math.min(Number.isNaN(wanted) ? 1 : wanted, executor.maxConcurrency));
     // Many tasks (fetch calls, timers) listen on one fan-out signal: that is expected.
     setMaxListeners(0, this.#controller.signal);
     this.#userSignal = options.signal;
@@ -186,7 +200,7 @@ export abstract class FanOut {
   }
 
   /** The deterministic key of an item. */
-  abstract keyOf(item: number | string, input: unknown): string;
+  abstract keyOf(item: number | string): string;
   /** An item's task finished (after retries). */
   protected abstract succeeded(invocation: Invocation, value: unknown): void;
   /** An item's task failed for good. */
@@ -215,9 +229,10 @@ export abstract class FanOut {
   }
 
   /** Starts an item's first attempt. */
-  protected launch(task: Task, input: unknown, item: number | string): void {
+  /** Starts an item's first attempt; `key` when the subclass computed it already. */
+  protected launch(task: Task, input: unknown, item: number | string, key?: string): void {
     this.running++;
-    this.#attempt(new Invocation(this, task, input, item, 1));
+    this.#attempt(new Invocation(this, task, input, item, 1, key));
   }
 
   /** Stops the fan-out: no new work, running tasks are aborted with `reason`. Idempotent. */
@@ -340,9 +355,16 @@ export abstract class FanOut {
     this.succeeded(invocation, value);
   }
 
-  #attemptFailed(invocation: Invocation, error: unknown): void {
+  #attemptFailed(invocation: Invocation, failure: unknown): void {
     if (this.stopped) return;
-    const delayMs = retryDelay(invocation, error);
+    let error = failure;
+    let delayMs: number | undefined;
+    try {
+      delayMs = retryDelay(invocation, error);
+    } catch (retryIfError) {
+      // A retryIf that throws is a bug to surface, not a reason to retry.
+      error = retryIfError;
+    }
     const bus = this.bus;
     if (delayMs !== undefined) {
       if (bus.active) {
@@ -392,8 +414,33 @@ function retryDelay(invocation: Invocation, error: unknown): number | undefined 
   if (invocation.signal.aborted && !(invocation.signal.reason instanceof TimeoutError)) {
     return undefined;
   }
+  if (isWeftError(error, 'WEFT_EXECUTOR_CLOSED')) return undefined;
   if (retryIf && !retryIf(error, invocation.attempt)) return undefined;
   const { delayMs = 100, factor = 2, maxDelayMs = 30_000, jitter = true } = backoff;
-  const full = Math.min(maxDelayMs, delayMs * factor ** (invocation.attempt - 1));
+  const full = Math.min(maxDelayMs, delayMs * factor ** (invocation.attempt - 1), maxTimerMs);
   return jitter ? full / 2 + (Math.random() * full) / 2 : full;
+}
+
+/** The longest delay a Node timer can wait. */
+const maxTimerMs = 2_147_483_647;
+
+/**
+ * Checks the options every fan-out shares.
+ * @throws ValidationError naming the option and the fix
+ */
+export function checkFanOutOptions(
+  kind: string,
+  options: FanOutOptions & { onError?: unknown },
+): void {
+  const { concurrency, onError } = options;
+  if (concurrency !== undefined && !(typeof concurrency === 'number' && concurrency >= 1)) {
+    throw new ValidationError(
+      `${kind}: concurrency must be a number ≥ 1 (or Infinity), got ${String(concurrency)}.`,
+    );
+  }
+  if (onError !== undefined && onError !== 'throw' && onError !== 'collect') {
+    throw new ValidationError(
+      `${kind}: onError must be 'throw' or 'collect', got '${String(onError)}'.`,
+    );
+  }
 }

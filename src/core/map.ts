@@ -8,10 +8,11 @@
 import { TaskFailedError, ValidationError } from './errors.ts';
 import { events as sharedEvents } from './events.ts';
 import { getDefaultExecutor } from './executor.ts';
-import { FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
+import { checkFanOutOptions, FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
 import { rootScope } from './keys.ts';
 import { Outlet } from './outlet.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
+import { unwrapTransfer } from './transfer.ts';
 
 /** What `map` does when a task fails for good (after its retries). */
 export type OnError = 'throw' | 'collect';
@@ -193,18 +194,7 @@ class MapRunner<I, O> extends FanOut {
     this.#itemKey = options.itemKey;
     this.#total = Array.isArray(input) ? input.length : undefined;
     try {
-      if (
-        options.onError !== undefined &&
-        options.onError !== 'throw' &&
-        options.onError !== 'collect'
-      ) {
-        throw new ValidationError(
-          `map: onError must be 'throw' or 'collect', got '${String(options.onError)}'.`,
-        );
-      }
-      if (options.concurrency !== undefined && !(options.concurrency >= 1)) {
-        throw new ValidationError(`map: concurrency must be ≥ 1, got ${options.concurrency}.`);
-      }
+      checkFanOutOptions('map', options);
       executor.check(wrapped as Task);
       if (
         input != null &&
@@ -223,9 +213,32 @@ class MapRunner<I, O> extends FanOut {
     }
   }
 
-  keyOf(item: number | string, input: unknown): string {
-    const segment = this.#itemKey ? this.#itemKey(input as I, item as number) : item;
-    return this.scope.key(segment);
+  keyOf(item: number | string): string {
+    return this.scope.key(item);
+  }
+
+  /** Starts item `index`; with an `itemKey` option its key is computed here, where a throw can stop the map. */
+  #launchItem(input: I): void {
+    const index = this.#nextIndex++;
+    if (!this.#itemKey) {
+      this.launch(this.#task as Task, input, index);
+      return;
+    }
+    let key: string;
+    try {
+      key = this.scope.key(this.#itemKey(unwrapTransfer(input) as I, index));
+    } catch (error) {
+      this.stop(
+        new ValidationError(
+          `map: itemKey threw for item ${index}: ${(error as Error)?.message ?? error}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+      return;
+    }
+    this.launch(this.#task as Task, input, index, key);
   }
 
   collect(resolve: (value: O[]) => void, reject: (reason: unknown) => void): void {
@@ -286,7 +299,7 @@ class MapRunner<I, O> extends FanOut {
             this.#inputDone = true;
             break;
           }
-          this.launch(this.#task as Task, next.value, this.#nextIndex++);
+          this.#launchItem(next.value);
           if (++burst >= burstLimit) {
             this.#yieldToEventLoop();
             break;
@@ -320,7 +333,7 @@ class MapRunner<I, O> extends FanOut {
         this.#pulling = false;
         if (this.stopped) return;
         if (next.done) this.#inputDone = true;
-        else this.launch(this.#task as Task, next.value, this.#nextIndex++);
+        else this.#launchItem(next.value);
         this.#pump();
       },
       (error) => {

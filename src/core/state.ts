@@ -3,6 +3,7 @@
  * leaves the receiver (and the arrays it holds) untouched, so earlier snapshots stay valid.
  */
 
+import { describeType } from './describe.ts';
 import { StateError } from './errors.ts';
 
 /** The shape every state record has: string keys, any values. */
@@ -166,7 +167,7 @@ export class State<T extends StateRecord = StateRecord> {
       // Arrays only: a string is iterable and would be silently split into characters.
       if (!Array.isArray(items)) {
         throw new StateError(
-          `Cannot extend '${key}' with ${describe(items)}: extend() takes an array of values. ` +
+          `Cannot extend '${key}' with ${describeType(items)}: extend() takes an array of values. ` +
             `Use append() to add a single value.`,
         );
       }
@@ -181,14 +182,14 @@ export class State<T extends StateRecord = StateRecord> {
     for (const [key, amount] of Object.entries(checkRecord(values, 'increment'))) {
       if (typeof amount !== 'number') {
         throw new StateError(
-          `Cannot increment '${key}' by ${describe(amount)}: the amount must be a number. ` +
+          `Cannot increment '${key}' by ${describeType(amount)}: the amount must be a number. ` +
             `Pass a number, e.g. increment({ ${key}: 1 }).`,
         );
       }
       const current: unknown = this.#values[key];
       if (current !== undefined && typeof current !== 'number') {
         throw new StateError(
-          `Cannot increment '${key}': it holds ${describe(current)}, not a number. ` +
+          `Cannot increment '${key}': it holds ${describeType(current)}, not a number. ` +
             `Use update() to replace it, or increment a number key.`,
         );
       }
@@ -275,7 +276,7 @@ export class State<T extends StateRecord = StateRecord> {
     if (current === undefined) return [];
     if (!Array.isArray(current)) {
       throw new StateError(
-        `Cannot ${verb} '${key}': it holds ${describe(current)}, not an array. ` +
+        `Cannot ${verb} '${key}': it holds ${describeType(current)}, not an array. ` +
           `Use update() to replace it, or ${fix}.`,
       );
     }
@@ -293,7 +294,7 @@ function record(values?: StateRecord): StateRecord {
 function checkRecord(values: unknown, operation: string): StateRecord {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new StateError(
-      `${operation}() takes an object of key/value pairs, but got ${describe(values)}. ` +
+      `${operation}() takes an object of key/value pairs, but got ${describeType(values)}. ` +
         `Pass e.g. { count: 1 }.`,
     );
   }
@@ -301,16 +302,6 @@ function checkRecord(values: unknown, operation: string): StateRecord {
 }
 
 /** Names a value's kind for error messages: 'a number', 'an array', 'a Map', 'null'. */
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') {
-    const name = Object.getPrototypeOf(value)?.constructor?.name;
-    return name && name !== 'Object' ? `a ${name}` : 'an object';
-  }
-  return `a ${typeof value}`;
-}
-
 function list(keys: readonly string[]): string {
   return keys.length === 0 ? 'no keys' : keys.map((key) => `'${key}'`).join(', ');
 }

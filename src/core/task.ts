@@ -4,6 +4,7 @@
  * import the module it was defined in.
  */
 import { pathToFileURL } from 'node:url';
+import { describeType } from './describe.ts';
 import { DuplicateTaskError, ValidationError } from './errors.ts';
 import type { KeyScope } from './keys.ts';
 
@@ -137,11 +138,14 @@ export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions 
         `another at ${definedAt ?? 'an unknown place'}. Workers find tasks by name, so give each a unique name.`,
     );
   }
+  // An infinite timeout is no timeout: the engine then skips the timer entirely.
+  const stored =
+    options.timeoutMs === Number.POSITIVE_INFINITY ? { ...options, timeoutMs: undefined } : options;
   const created: Task<I, O> = Object.freeze({
     [taskBrand]: true as const,
     name,
     fn,
-    options: Object.freeze({ ...options }),
+    options: Object.freeze({ ...stored }),
     module,
     definedAt,
     local: false,
@@ -197,8 +201,15 @@ function validateTaskOptions(name: string, options: TaskOptions): void {
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
     throw new ValidationError(`${where}: retries must be a whole number ≥ 0, got ${retries}.`);
   }
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
-    throw new ValidationError(`${where}: timeoutMs must be a number > 0, got ${timeoutMs}.`);
+  if (
+    timeoutMs !== undefined &&
+    timeoutMs !== Number.POSITIVE_INFINITY &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2_147_483_647)
+  ) {
+    throw new ValidationError(
+      `${where}: timeoutMs must be a number of milliseconds from 1 to 2147483647 (about 24.8 days), ` +
+        `or Infinity for none; got ${timeoutMs}.`,
+    );
   }
   for (const field of ['delayMs', 'factor', 'maxDelayMs'] as const) {
     const value = backoff?.[field];
@@ -246,16 +257,4 @@ function callSite(fn: Function): CallSite | undefined {
     return { module: pathToFileURL(file).href, location };
   }
   return { module: undefined, location };
-}
-
-/** A short human name for the type of a value, for error messages. */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
-  if (typeof value === 'object') {
-    const ctor = Object.getPrototypeOf(value)?.constructor?.name;
-    return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
-  }
-  return `a ${typeof value}`;
 }

@@ -39,11 +39,18 @@ export function executorFromEnv(
   }
 }
 
-function parseWorkers(value: string | undefined): number | undefined {
+/**
+ * Reads a worker count given as text (`WEFT_WORKERS`, `--workers`).
+ * @throws ValidationError naming `source` when it is not a whole number ≥ 1
+ */
+export function parseWorkers(
+  value: string | undefined,
+  source = 'WEFT_WORKERS',
+): number | undefined {
   if (value === undefined || value === '') return undefined;
   const workers = Number(value);
   if (!(Number.isInteger(workers) && workers >= 1)) {
-    throw new ValidationError(`WEFT_WORKERS must be a whole number ≥ 1, got '${value}'.`);
+    throw new ValidationError(`${source} must be a whole number ≥ 1, got '${value}'.`);
   }
   return workers;
 }

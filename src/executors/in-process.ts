@@ -4,7 +4,7 @@
  * `async`; the default). Synchronous outputs come back synchronously, so the engine can
  * run tiny tasks without allocating a promise per task.
  */
-import { ValidationError } from '../core/errors.ts';
+import { ExecutorClosedError, ValidationError } from '../core/errors.ts';
 import { type Executor, isThenable, type Settled, type TaskInvocation } from '../core/executor.ts';
 import { unwrapTransfer } from '../core/transfer.ts';
 
@@ -17,16 +17,52 @@ export interface AsyncPoolOptions {
   readonly concurrency?: number;
 }
 
-abstract class InProcessExecutor implements Executor {
-  abstract readonly name: string;
+/**
+ * Runs up to `concurrency` tasks at once on this thread's event loop, shared by every
+ * fan-out that uses it. `inline` is the same pool with one slot.
+ */
+export class AsyncPoolExecutor implements Executor {
+  readonly name: string;
   readonly remote = false;
-  abstract readonly concurrency: number;
-  abstract readonly maxConcurrency: number;
   readonly reportsStart = true;
+  readonly concurrency: number;
+  readonly maxConcurrency: number;
+  #active = 0;
+  /** Slots promised to woken waiters that have not started yet. */
+  #reserved = 0;
+  readonly #waiting: { wake: () => void; fail: (error: unknown) => void }[] = [];
+  #wakeScheduled = false;
+  #closed = false;
+
+  constructor(options: AsyncPoolOptions = {}, name = 'asyncPool') {
+    const { concurrency = 64 } = options;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new ValidationError(
+        `${name}: concurrency must be a whole number ≥ 1, got ${concurrency}.`,
+      );
+    }
+    this.name = name;
+    this.concurrency = concurrency;
+    this.maxConcurrency = name === 'inline' ? 1 : Number.POSITIVE_INFINITY;
+  }
 
   check(): void {}
 
-  abstract run(invocation: TaskInvocation): unknown;
+  run(invocation: TaskInvocation): unknown {
+    if (this.#closed) throw new ExecutorClosedError(this.name);
+    if (this.#active + this.#reserved < this.concurrency && this.#waiting.length === 0) {
+      return this.#start(invocation);
+    }
+    // Full: wait for a slot.
+    return new Promise<void>((wake, fail) => this.#waiting.push({ wake, fail })).then(() => {
+      this.#reserved--;
+      if (invocation.signal.aborted) {
+        this.#scheduleWake();
+        throw invocation.signal.reason;
+      }
+      return this.#start(invocation);
+    });
+  }
 
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
     return Promise.all(
@@ -40,67 +76,10 @@ abstract class InProcessExecutor implements Executor {
     );
   }
 
-  #closed = false;
-
-  /** Refuses work once closed, like every executor. */
-  protected assertOpen(): void {
-    if (this.#closed) throw new ValidationError(`This ${this.name} executor is closed.`);
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
-  }
-}
-
-/** Runs tasks one after another in this thread. */
-export class InlineExecutor extends InProcessExecutor {
-  readonly name = 'inline';
-  readonly concurrency = 1;
-  readonly maxConcurrency = 1;
-
-  run(invocation: TaskInvocation): unknown {
-    this.assertOpen();
-    invocation.started();
-    return invocation.task.fn(unwrapTransfer(invocation.input), invocation);
-  }
-}
-
-/** Runs up to `concurrency` tasks at once on this thread's event loop. */
-export class AsyncPoolExecutor extends InProcessExecutor {
-  readonly name = 'asyncPool';
-  readonly concurrency: number;
-  readonly maxConcurrency = Number.POSITIVE_INFINITY;
-  #active = 0;
-  /** Slots promised to woken waiters that have not started yet. */
-  #reserved = 0;
-  readonly #waiting: (() => void)[] = [];
-  #wakeScheduled = false;
-
-  constructor(options: AsyncPoolOptions = {}) {
-    super();
-    const { concurrency = 64 } = options;
-    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-      throw new ValidationError(
-        `asyncPool: concurrency must be a whole number ≥ 1, got ${concurrency}.`,
-      );
-    }
-    this.concurrency = concurrency;
-  }
-
-  run(invocation: TaskInvocation): unknown {
-    this.assertOpen();
-    if (this.#active + this.#reserved < this.concurrency && this.#waiting.length === 0) {
-      return this.#start(invocation);
-    }
-    // Full: wait for a slot, shared with every other fan-out on this pool.
-    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => {
-      this.#reserved--;
-      if (invocation.signal.aborted) {
-        this.#scheduleWake();
-        throw invocation.signal.reason;
-      }
-      return this.#start(invocation);
-    });
+    const error = new ExecutorClosedError(this.name);
+    for (const waiter of this.#waiting.splice(0)) waiter.fail(error);
   }
 
   #start(invocation: TaskInvocation): unknown {
@@ -167,18 +146,18 @@ export class AsyncPoolExecutor extends InProcessExecutor {
       this.#wakeScheduled = false;
       while (this.#active + this.#reserved < this.concurrency && this.#waiting.length > 0) {
         this.#reserved++;
-        this.#waiting.shift()!();
+        this.#waiting.shift()!.wake();
       }
     });
   }
 }
 
 /**
- * Runs tasks one after another in this thread (BatchFlow's `for`). Handy for debugging:
- * stack traces are plain and breakpoints work.
+ * Runs tasks one after another in this thread (BatchFlow's `for`), also across fan-outs
+ * sharing it. Handy for debugging: stack traces are plain and breakpoints work.
  */
 export function inline(): Executor {
-  return new InlineExecutor();
+  return new AsyncPoolExecutor({ concurrency: 1 }, 'inline');
 }
 
 /**

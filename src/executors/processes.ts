@@ -29,7 +29,11 @@ export class ProcessesExecutor extends RemotePoolExecutor {
     return undefined;
   }
 
-  protected startBatch(request: BatchRequest): Promise<unknown> {
+  protected startBatch(
+    request: BatchRequest,
+    _transferList: unknown,
+    terminate: AbortSignal | undefined,
+  ): Promise<unknown> {
     let sender: Sender | undefined;
     const channel: TinypoolChannel = {
       onMessage: (send) => {
@@ -43,7 +47,9 @@ export class ProcessesExecutor extends RemotePoolExecutor {
         if (sender) this.#senders.delete(sender);
       },
     };
-    return this.#getPool().then((pool) => pool.run(request, { channel }));
+    return this.#getPool().then((pool) =>
+      pool.run(request, { channel, signal: terminate ?? null }),
+    );
   }
 
   protected sendControl(message: ControlMessage): void {

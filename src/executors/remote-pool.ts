@@ -4,15 +4,18 @@
  * sized from the measured task duration so that tiny tasks share a message while long
  * ones go one per message and spread evenly over the workers. A batch whose worker dies
  * is split and its invocations run again one per message, so that the crash fails only
- * the task that caused it.
+ * the task that caused it: delivery is at least once, and a task of such a batch may
+ * run twice with the same attempt number.
  */
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import { findUncloneable } from '../core/cloneable.ts';
 import {
+  ExecutorClosedError,
   fromWire,
   NotCloneableError,
   PlainFunctionError,
+  TimeoutError,
   toWire,
   ValidationError,
   WorkerCrashedError,
@@ -34,6 +37,12 @@ export interface RemotePoolOptions {
    * @default 128
    */
   readonly maxBatch?: number;
+  /**
+   * After a task times out, how long its worker may go on running it (the task ignores
+   * its signal) before the worker is stopped and replaced.
+   * @default 1000
+   */
+  readonly terminateAfterMs?: number;
   /**
    * Tasks a fan-out keeps in flight on this executor when it sets no concurrency.
    * @default workers × 256 (enough to keep every worker busy with batches of tiny tasks)
@@ -59,6 +68,17 @@ interface Pending {
 
 let nextCallId = 1;
 
+/** Inputs marked with transfer() that were sent once: their buffers are gone from here. */
+const sentTransfers = new WeakSet<object>();
+
+function movedInputError(invocation: TaskInvocation): NotCloneableError {
+  return new NotCloneableError(
+    `Task '${invocation.task.name}' (${invocation.key}) cannot be sent again: its input was moved ` +
+      'to a worker with transfer() on an earlier attempt and is no longer here. For tasks that ' +
+      'retry, share the data through a SharedArrayBuffer or send a copy instead of transferring it.',
+  );
+}
+
 /** A started tinypool task for one batch. */
 export interface PoolRun {
   readonly promise: Promise<unknown>;
@@ -73,6 +93,7 @@ export abstract class RemotePoolExecutor implements Executor {
   readonly reportsStart = true;
   readonly workers: number;
   readonly #maxBatch: number;
+  readonly #terminateAfterMs: number;
   #buffer: Pending[] = [];
   #flushScheduled = false;
   #avgTaskMs: number | undefined;
@@ -93,6 +114,7 @@ export abstract class RemotePoolExecutor implements Executor {
     }
     this.workers = workers;
     this.#maxBatch = maxBatch;
+    this.#terminateAfterMs = options.terminateAfterMs ?? 1000;
     this.concurrency = options.concurrency ?? workers * 256;
   }
 
@@ -100,6 +122,7 @@ export abstract class RemotePoolExecutor implements Executor {
   protected abstract startBatch(
     request: BatchRequest,
     transferList: TransferListItem[],
+    terminate: AbortSignal | undefined,
   ): Promise<unknown>;
   /** Sends an abort to whichever worker runs invocation `id`. */
   protected abstract sendControl(message: ControlMessage): void;
@@ -127,8 +150,7 @@ export abstract class RemotePoolExecutor implements Executor {
   }
 
   run(invocation: TaskInvocation): Promise<unknown> {
-    if (this.#closed)
-      return Promise.reject(new ValidationError(`This ${this.name} executor is closed.`));
+    if (this.#closed) return Promise.reject(new ExecutorClosedError(this.name));
     if (invocation.signal.aborted) return Promise.reject(invocation.signal.reason);
     return new Promise((resolve, reject) => {
       this.#buffer.push({
@@ -188,10 +210,22 @@ export abstract class RemotePoolExecutor implements Executor {
 
   #flush(): void {
     this.#flushScheduled = false;
-    const calls = this.#buffer;
+    const buffered = this.#buffer;
     this.#buffer = [];
-    const size = this.#batchSize(calls.length);
-    for (let i = 0; i < calls.length; i += size) this.#dispatch(calls.slice(i, i + size));
+    if (this.#closed) {
+      for (const pending of buffered)
+        this.#settle(pending, undefined, new ExecutorClosedError(this.name));
+      return;
+    }
+    // A timed task travels alone: a batch answers when all its tasks are done, and a
+    // task that hangs past its timeout must not hold back others.
+    const batchable: Pending[] = [];
+    for (const pending of buffered) {
+      if (pending.invocation.task.options.timeoutMs === undefined) batchable.push(pending);
+      else this.#dispatch([pending]);
+    }
+    const size = this.#batchSize(batchable.length);
+    for (let i = 0; i < batchable.length; i += size) this.#dispatch(batchable.slice(i, i + size));
   }
 
   #batchSize(count: number): number {
@@ -204,23 +238,30 @@ export abstract class RemotePoolExecutor implements Executor {
   }
 
   #dispatch(batch: Pending[]): void {
-    const live = batch.filter((p) => !p.settled && !p.invocation.signal.aborted);
-    for (const pending of batch) {
-      if (!pending.settled && pending.invocation.signal.aborted) {
-        this.#settle(pending, undefined, pending.invocation.signal.reason);
-      }
-    }
-    if (live.length === 0) return;
+    const live: Pending[] = [];
+    const calls: WireCall[] = [];
     const transferList: TransferListItem[] = [];
-    const calls: WireCall[] = live.map((pending) => {
+    for (const pending of batch) {
+      if (pending.settled) continue;
       const { invocation } = pending;
+      if (invocation.signal.aborted) {
+        this.#settle(pending, undefined, invocation.signal.reason);
+        continue;
+      }
       let input = invocation.input;
       if (isTransfer(input)) {
+        // Its buffers left this thread with the first send: a retry or a re-send cannot follow.
+        if (sentTransfers.has(input)) {
+          this.#settle(pending, undefined, movedInputError(invocation));
+          continue;
+        }
+        sentTransfers.add(input);
         transferList.push(...input.list);
         input = input.value;
       }
       this.inFlight.set(pending.id, pending);
-      return {
+      live.push(pending);
+      calls.push({
         id: pending.id,
         name: invocation.task.name,
         module: invocation.task.module!,
@@ -228,18 +269,22 @@ export abstract class RemotePoolExecutor implements Executor {
         attempt: invocation.attempt,
         key: invocation.key,
         timed: invocation.task.options.timeoutMs !== undefined,
-      };
-    });
+      });
+    }
+    if (live.length === 0) return;
     const unlisten = this.#listenForAborts(live);
+    const terminator =
+      live.length === 1 && calls[0]!.timed ? this.#terminator(live[0]!) : undefined;
     let started: Promise<unknown>;
     try {
-      started = this.startBatch({ calls, link: this.link }, transferList);
+      started = this.startBatch({ calls, link: this.link }, transferList, terminator?.signal);
     } catch (error) {
       started = Promise.reject(error);
     }
     started.then(
       (response) => {
         unlisten();
+        terminator?.dispose();
         const { outcomes, elapsedMs } = response as BatchResponse;
         const sample = elapsedMs / live.length;
         this.#avgTaskMs =
@@ -255,10 +300,35 @@ export abstract class RemotePoolExecutor implements Executor {
       },
       (error: unknown) => {
         unlisten();
+        terminator?.dispose();
         for (const pending of live) this.inFlight.delete(pending.id);
         this.#batchFailed(live, calls, error);
       },
     );
+  }
+
+  /**
+   * For a timed task sent alone: a signal that stops its worker when the task timed out
+   * and still runs `terminateAfterMs` later (it ignores its signal). The pool then
+   * replaces the worker, so a hung task cannot hold one for good.
+   */
+  #terminator(pending: Pending): { signal: AbortSignal; dispose(): void } {
+    const kill = new AbortController();
+    const { signal } = pending.invocation;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      if (!(signal.reason instanceof TimeoutError)) return;
+      timer = setTimeout(() => kill.abort(signal.reason), this.#terminateAfterMs);
+      timer.unref();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      signal: kill.signal,
+      dispose: () => {
+        signal.removeEventListener('abort', onAbort);
+        if (timer !== undefined) clearTimeout(timer);
+      },
+    };
   }
 
   #batchFailed(live: Pending[], calls: WireCall[], error: unknown): void {

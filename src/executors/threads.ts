@@ -42,10 +42,14 @@ export class ThreadsExecutor extends RemotePoolExecutor {
     return this.#linkName;
   }
 
-  protected startBatch(request: BatchRequest, transferList: TransferListItem[]): Promise<unknown> {
+  protected startBatch(
+    request: BatchRequest,
+    transferList: TransferListItem[],
+    terminate: AbortSignal | undefined,
+  ): Promise<unknown> {
     this.#openChannel();
     return this.#getPool().then((pool) => {
-      const running = pool.run(request, { transferList });
+      const running = pool.run(request, { transferList, signal: terminate ?? null });
       this.#watchWorkers(pool);
       return running;
     });

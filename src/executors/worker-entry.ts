@@ -7,6 +7,7 @@ import { BroadcastChannel, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { findUncloneable } from '../core/cloneable.ts';
 import { fromWire, NotCloneableError, toWire, UnknownTaskError } from '../core/errors.ts';
+import { isThenable } from '../core/executor.ts';
 import { KeyScope } from '../core/keys.ts';
 import { findTask, type Progress, type Task, type TaskContext, taskNames } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
@@ -39,6 +40,7 @@ class WorkerContext implements TaskContext {
   readonly #send: Send;
   #controller: AbortController | undefined;
   #abortReason: unknown;
+  #scope: KeyScope | undefined;
 
   constructor(call: WireCall, send: Send) {
     this.#id = call.id;
@@ -56,7 +58,9 @@ class WorkerContext implements TaskContext {
   }
 
   get scope(): KeyScope {
-    return new KeyScope(this.key);
+    // One scope per attempt, so nested fan-outs get distinct keys (as in this thread).
+    this.#scope ??= new KeyScope(this.key);
+    return this.#scope;
   }
 
   /** Progress reports sent, announced with the outcome so the caller waits for them all. */
@@ -105,9 +109,8 @@ function linkFor(request: BatchRequest): Send {
   return (message) => process.send?.(message);
 }
 
-async function resolveTask(call: WireCall): Promise<Task> {
-  const found = findTask(call.name);
-  if (found) return found;
+/** Imports the module that defines the task, then finds it by name. */
+async function importTask(call: WireCall): Promise<Task> {
   let loading = imported.get(call.module);
   if (!loading) {
     loading = import(call.module);
@@ -172,14 +175,10 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
     };
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
     try {
-      const task = findTask(call.name) ?? (await resolveTask(call));
+      const task = findTask(call.name) ?? (await importTask(call));
       if (call.timed) send({ weft: 'started', id: call.id });
       const result = task.fn(call.input, context);
-      if (
-        result !== null &&
-        typeof result === 'object' &&
-        typeof (result as PromiseLike<unknown>).then === 'function'
-      ) {
+      if (isThenable(result)) {
         waiting.push(
           Promise.resolve(result).then((value) => settle(outcomeOf(call, value, transfers)), fail),
         );

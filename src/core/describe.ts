@@ -1,0 +1,11 @@
+/** A short human name for the type of a value, for error messages: `a number`, `an array`, `a Map`. */
+export function describeType(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
+  if (typeof value === 'object') {
+    const ctor = Object.getPrototypeOf(value)?.constructor?.name;
+    return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  }
+  return `a ${typeof value}`;
+}
