@@ -25,7 +25,17 @@ export {
 export type { FanOutOptions } from './core/fan-out.ts';
 export { KeyScope, rootScope } from './core/keys.ts';
 export { type MapOptions, type MapResult, map, type OnError } from './core/map.ts';
+export { currentRun, Run, type WithRunOptions, withRun } from './core/run.ts';
+export type { Serializer } from './core/serializer.ts';
 export { State, type StateRecord } from './core/state.ts';
+export type {
+  Checkpoint,
+  ListRunsOptions,
+  RunRecord,
+  RunStatus,
+  Store,
+  TaskRecord,
+} from './core/store.ts';
 export {
   type BackoffOptions,
   isTask,

@@ -23,7 +23,7 @@ function sourceFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const found = [
-    ...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g),
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'";]*?from\s+['"]([^'"]+)['"]/g),
   ].map((m) => m[1]!);
   const dynamic = [...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
   return [...found, ...dynamic];
@@ -37,6 +37,12 @@ const rooms: Record<string, (specifier: string, file: string) => boolean> = {
     s.startsWith('../core/') ||
     s === 'tinypool' ||
     s === 'tsx/esm/api',
+  stores: (s) =>
+    s.startsWith('node:') ||
+    s.startsWith('./') ||
+    /^(\.\.\/)+core\//.test(s) ||
+    s === '../serializer.ts' ||
+    ['devalue', 'better-sqlite3', 'pg'].includes(s),
   testing: (s) =>
     s.startsWith('node:') ||
     s.startsWith('./') ||

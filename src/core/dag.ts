@@ -7,11 +7,16 @@
  * the root cause.
  */
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
-import { events as sharedEvents } from './events.ts';
 import { getDefaultExecutor, isThenable } from './executor.ts';
-import { checkFanOutOptions, FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
-import { rootScope } from './keys.ts';
+import {
+  checkFanOutOptions,
+  FanOut,
+  type FanOutOptions,
+  type Invocation,
+  parentScope,
+} from './fan-out.ts';
 import { Outlet } from './outlet.ts';
+import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 
 /** Results of the nodes finished so far, by id. */
@@ -82,13 +87,15 @@ export function dag(
 ): DagResult {
   let runner: DagRunner | undefined;
   let all: Promise<Map<string, unknown>> | undefined;
+  // The run of the caller, read now: the work starts later, when the result is consumed.
+  const run = options.scope?.run ?? currentRun();
   const start = (streaming: boolean) => {
     if (runner) {
       throw new ValidationError(
         'This dag result is already being consumed; await it or iterate it once.',
       );
     }
-    runner = new DagRunner(nodes, options, streaming);
+    runner = new DagRunner(nodes, options, streaming, run);
     return runner;
   };
   const collect = () => {
@@ -150,10 +157,11 @@ class DagRunner extends FanOut {
     nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
     options: DagOptions,
     streaming: boolean,
+    run: Run | undefined,
   ) {
     const executor = options.executor ?? getDefaultExecutor();
-    const parent = options.scope ?? rootScope;
-    super(executor, options.events ?? sharedEvents, parent.child(options.name ?? 'dag'), options);
+    const parent = parentScope(options, run);
+    super(executor, parent.child(options.name ?? 'dag'), options, run);
     this.#collectErrors = options.onError === 'collect';
     this.#streaming = streaming;
     // Errors here are reported when the dag is consumed, after which nothing of it lingers.

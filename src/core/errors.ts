@@ -210,3 +210,19 @@ function safeString(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+/** A value that cannot be stored (a function, a symbol, a class instance…). */
+export class SerializationError extends WeftError {
+  override name = 'SerializationError';
+  constructor(message: string, options?: WeftErrorOptions) {
+    super('WEFT_SERIALIZATION', message, options);
+  }
+}
+
+/** A store could not be opened or used: a bad URL, an unreachable server, a foreign file. */
+export class StoreError extends WeftError {
+  override name = 'StoreError';
+  constructor(message: string, options?: WeftErrorOptions & { readonly code?: string }) {
+    super(options?.code ?? 'WEFT_STORE', message, options);
+  }
+}

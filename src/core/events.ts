@@ -29,6 +29,8 @@ export interface TaskStartEvent extends TaskEventBase {
 export interface TaskEndEvent extends TaskEventBase {
   readonly type: 'task:end';
   readonly durationMs: number;
+  /** True when the output came from an earlier attempt of the run (resume), not from running it. */
+  readonly resumed?: boolean;
 }
 export interface TaskFailEvent extends TaskEventBase {
   readonly type: 'task:fail';

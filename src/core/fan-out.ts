@@ -5,11 +5,17 @@
  * next and what to do with results is the business of the subclasses.
  */
 import { setMaxListeners } from 'node:events';
-import { isWeftError, TimeoutError, ValidationError } from './errors.ts';
-import type { EventBus } from './events.ts';
+import { isWeftError, TimeoutError, toWire, ValidationError } from './errors.ts';
+import { type EventBus, events as sharedEvents } from './events.ts';
 import { type Executor, isThenable, type TaskInvocation } from './executor.ts';
-import { KeyScope } from './keys.ts';
+import { KeyScope, rootScope } from './keys.ts';
+import type { Run } from './run.ts';
 import type { Progress, Task } from './task.ts';
+
+/** The scope a fan-out's keys descend from: the one given, else the run's, else the root. */
+export function parentScope(options: FanOutOptions, run: Run | undefined): KeyScope {
+  return options.scope ?? run?.scope ?? rootScope;
+}
 
 /** Options every fan-out accepts. */
 export interface FanOutOptions {
@@ -81,7 +87,7 @@ export class Invocation implements TaskInvocation {
   get scope(): KeyScope {
     // One scope per attempt: nested fan-outs of the same attempt get distinct keys, and a
     // retry, starting afresh, gets the same keys as the attempt it repeats.
-    this.#scope ??= new KeyScope(this.key);
+    this.#scope ??= new KeyScope(this.key, this.#fanOut.run);
     return this.#scope;
   }
 
@@ -162,6 +168,12 @@ export abstract class FanOut {
   protected readonly startedAt = clock.now();
   readonly #controller = new AbortController();
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The run this fan-out records to (inside withRun), if any. */
+  readonly #run: Run | undefined;
+
+  get run(): Run | undefined {
+    return this.#run;
+  }
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(this.#userSignal!.reason);
   /**
@@ -171,9 +183,14 @@ export abstract class FanOut {
   #burstClock = -1;
   #inBurst = false;
 
-  constructor(executor: Executor, bus: EventBus, scope: KeyScope, options: FanOutOptions) {
+  /**
+   * @param run the run of the code that called map or dag — captured at the call, since
+   *   the work starts later, when the result is awaited or iterated
+   */
+  constructor(executor: Executor, scope: KeyScope, options: FanOutOptions, run: Run | undefined) {
     this.executor = executor;
-    this.bus = bus;
+    this.#run = run;
+    this.bus = options.events ?? this.#run?.events ?? sharedEvents;
     this.scope = scope;
     const wanted = options.concurrency ?? executor.concurrency;
     // Invalid values are reported by checkFanOutOptions; here they must not stall the runner.
@@ -232,7 +249,16 @@ export abstract class FanOut {
   /** Starts an item's first attempt; `key` when the subclass computed it already. */
   protected launch(task: Task, input: unknown, item: number | string, key?: string): void {
     this.running++;
-    this.#attempt(new Invocation(this, task, input, item, 1, key));
+    const invocation = new Invocation(this, task, input, item, 1, key);
+    const run = this.#run;
+    if (run && run.resumable > 0) {
+      const done = run.completedOutput(invocation.key);
+      if (done.found) {
+        this.#resume(invocation, done.value);
+        return;
+      }
+    }
+    this.#attempt(invocation);
   }
 
   /** Stops the fan-out: no new work, running tasks are aborted with `reason`. Idempotent. */
@@ -266,6 +292,7 @@ export abstract class FanOut {
 
   #attempt(invocation: Invocation): void {
     const bus = this.bus;
+    if (this.#run && !bus.active) invocation.startedAt = clock.now();
     if (bus.active) {
       const now = this.#now();
       invocation.startedAt = now;
@@ -335,6 +362,55 @@ export abstract class FanOut {
 
   #attemptSucceeded(invocation: Invocation, value: unknown): void {
     if (this.stopped) return;
+    const run = this.#run;
+    if (!run) {
+      this.#succeed(invocation, value);
+      return;
+    }
+    // Finished once recorded: a crash after this point does not run the task again.
+    run.recorder
+      .record({
+        key: invocation.key,
+        task: invocation.task.name,
+        status: 'completed',
+        attempts: invocation.attempt,
+        startedAt: timeOrigin + invocation.startedAt,
+        durationMs: clock.now() - invocation.startedAt,
+        output: value,
+      })
+      .then(
+        (failures) => {
+          if (this.stopped) return;
+          const unstorable = failures.get(invocation.key);
+          if (unstorable === undefined) this.#succeed(invocation, value);
+          else this.#fail(invocation, unstorable);
+        },
+        (storeError: unknown) => this.stop(storeError),
+      );
+  }
+
+  /** Replays a task completed by an earlier attempt of the run: its stored output, no execution. */
+  #resume(invocation: Invocation, value: unknown): void {
+    this.running--;
+    this.completed++;
+    const bus = this.bus;
+    if (bus.active) {
+      bus.emit({
+        type: 'task:end',
+        time: Date.now(),
+        scope: this.scope.path,
+        key: invocation.key,
+        task: invocation.task.name,
+        item: invocation.item,
+        attempt: invocation.attempt,
+        durationMs: 0,
+        resumed: true,
+      });
+    }
+    this.succeeded(invocation, value);
+  }
+
+  #succeed(invocation: Invocation, value: unknown): void {
     this.running--;
     this.completed++;
     const bus = this.bus;
@@ -387,6 +463,31 @@ export abstract class FanOut {
       this.#retryTimers.add(timer);
       return;
     }
+    const run = this.#run;
+    if (!run) {
+      this.#fail(invocation, error);
+      return;
+    }
+    run.recorder
+      .record({
+        key: invocation.key,
+        task: invocation.task.name,
+        status: 'failed',
+        attempts: invocation.attempt,
+        startedAt: timeOrigin + invocation.startedAt,
+        durationMs: clock.now() - invocation.startedAt,
+        error: toWire(error),
+      })
+      .then(
+        () => {
+          if (!this.stopped) this.#fail(invocation, error);
+        },
+        (storeError: unknown) => this.stop(storeError),
+      );
+  }
+
+  #fail(invocation: Invocation, error: unknown): void {
+    const bus = this.bus;
     this.running--;
     this.failed++;
     if (bus.active) {

@@ -5,14 +5,22 @@
  * work that already finished.
  */
 
+import type { Run } from './run.ts';
+
 /** A node in the key tree. Fan-outs started in a scope get child scopes named after them. */
 export class KeyScope {
   /** The path of this scope; task keys start with it. Empty for the root. */
   readonly path: string;
+  /**
+   * The run this scope belongs to, if any: fan-outs given this scope record to it, so
+   * passing `ctx.scope` on is all a nested fan-out needs to join the run.
+   */
+  readonly run: Run | undefined;
   readonly #childCounts = new Map<string, number>();
 
-  constructor(path = '') {
+  constructor(path = '', run?: Run) {
     this.path = path;
+    this.run = run;
   }
 
   /**
@@ -23,7 +31,7 @@ export class KeyScope {
     const seen = (this.#childCounts.get(name) ?? 0) + 1;
     this.#childCounts.set(name, seen);
     const segment = seen === 1 ? name : `${name}~${seen}`;
-    return new KeyScope(this.key(segment));
+    return new KeyScope(this.key(segment), this.run);
   }
 
   /** The key of one item in this scope. */

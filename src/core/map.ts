@@ -6,11 +6,16 @@
  * bounded memory.
  */
 import { TaskFailedError, ValidationError } from './errors.ts';
-import { events as sharedEvents } from './events.ts';
 import { getDefaultExecutor } from './executor.ts';
-import { checkFanOutOptions, FanOut, type FanOutOptions, type Invocation } from './fan-out.ts';
-import { rootScope } from './keys.ts';
+import {
+  checkFanOutOptions,
+  FanOut,
+  type FanOutOptions,
+  type Invocation,
+  parentScope,
+} from './fan-out.ts';
 import { Outlet } from './outlet.ts';
+import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 import { unwrapTransfer } from './transfer.ts';
 
@@ -90,11 +95,14 @@ class MapCall<I, O> implements MapResult<O> {
   readonly #options: MapOptions<I>;
   #all: Promise<O[]> | undefined;
   #iterated = false;
+  // The caller's run, read now: the work starts later, when the result is consumed.
+  readonly #run: Run | undefined;
 
   constructor(input: Input<I>, task: Task<I, O> | TaskFn<I, O>, options: MapOptions<I>) {
     this.#input = input;
     this.#task = task;
     this.#options = options;
+    this.#run = options.scope?.run ?? currentRun();
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a map result is awaitable by design.
@@ -120,7 +128,7 @@ class MapCall<I, O> implements MapResult<O> {
       );
     }
     this.#iterated = true;
-    const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, true);
+    const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, true, this.#run);
     return runner.iterator();
   }
 
@@ -133,7 +141,7 @@ class MapCall<I, O> implements MapResult<O> {
       );
     }
     this.#all ??= new Promise<O[]>((resolve, reject) => {
-      const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, false);
+      const runner = new MapRunner<I, O>(this.#input, this.#task, this.#options, false, this.#run);
       runner.collect(resolve, reject);
     });
     return this.#all;
@@ -173,16 +181,12 @@ class MapRunner<I, O> extends FanOut {
     task: Task<I, O> | TaskFn<I, O>,
     options: MapOptions<I>,
     streaming: boolean,
+    run: Run | undefined,
   ) {
     const executor = options.executor ?? getDefaultExecutor();
     const wrapped = toTask(task);
-    const parent = options.scope ?? rootScope;
-    super(
-      executor,
-      options.events ?? sharedEvents,
-      parent.child(options.name ?? `map:${wrapped.name}`),
-      options,
-    );
+    const parent = parentScope(options, run);
+    super(executor, parent.child(options.name ?? `map:${wrapped.name}`), options, run);
     this.#task = wrapped;
     this.#collectErrors = options.onError === 'collect';
     this.#ordered = options.ordered ?? true;

@@ -6,3 +6,7 @@ export {
   describeExecutorConformance,
   type ExecutorConformanceOptions,
 } from './executor-conformance.ts';
+export {
+  describeStoreConformance,
+  type StoreConformanceOptions,
+} from './store-conformance.ts';

@@ -1,0 +1,115 @@
+/**
+ * The run store contract. A store records runs, the tasks of each run (by their
+ * deterministic keys, with status, attempts, timings and output or error), state
+ * checkpoints (Burr-style persisters), artifacts (laminar shards, large outputs) and
+ * events. Running again with the same run id reads the completed tasks back, so they
+ * are not executed again: that is resume. Implementations live in `src/stores`; every
+ * one passes the shared store conformance suite.
+ */
+import type { WireError } from './errors.ts';
+import type { WeftEvent } from './events.ts';
+
+/** Where a run stands. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+
+/** One run, as recorded. */
+export interface RunRecord {
+  readonly id: string;
+  readonly status: RunStatus;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** How many times the run was opened: 1, then one more per resume. */
+  readonly attempts: number;
+  /** Free-form facts about the run (the file it ran, the executor, …), kept as given. */
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** Why the run failed, when it did. */
+  readonly error?: WireError;
+}
+
+/** What a finished task instance leaves behind. */
+export interface TaskRecord {
+  /** Deterministic key, unique within the run. */
+  readonly key: string;
+  /** Task name. */
+  readonly task: string;
+  readonly status: 'completed' | 'failed';
+  /** Attempts made, retries included. */
+  readonly attempts: number;
+  /** When the last attempt started, in milliseconds since the epoch. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** The output of a completed task (any value the store's serializer accepts). */
+  readonly output?: unknown;
+  /** The error of a failed task. */
+  readonly error?: WireError;
+}
+
+/** A saved application state (Burr persisters). */
+export interface Checkpoint {
+  readonly appId: string;
+  /** Groups applications, e.g. by user. Empty string for none. */
+  readonly partitionKey: string;
+  /** Step counter of the application when saved. */
+  readonly sequenceId: number;
+  /** The action the application is at. */
+  readonly position: string;
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly status: 'completed' | 'failed';
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+}
+
+/** Options of {@link Store.listRuns}. */
+export interface ListRunsOptions {
+  /** Most runs returned, newest first. @default 50 */
+  readonly limit?: number;
+}
+
+/** A run store. Stores are safe to share between fan-outs of one process. */
+export interface Store {
+  /** `memory`, `sqlite` or `postgres`. */
+  readonly kind: string;
+  /** Where the store lives, with any password hidden. */
+  readonly location: string;
+
+  /** Opens a run: creates it, or reopens it for resume (status back to running, attempts + 1). */
+  openRun(id: string, meta?: Readonly<Record<string, unknown>>): Promise<RunRecord>;
+  /** Marks a run finished. */
+  finishRun(id: string, status: Exclude<RunStatus, 'running'>, error?: WireError): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs, newest first. */
+  listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
+
+  /**
+   * Records finished tasks of a run, in one write. A later record of the same key
+   * replaces the earlier one (a failed task that completes on resume).
+   * @throws SerializationError naming the key when an output cannot be stored
+   */
+  recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void>;
+  /** Outputs of the run's completed tasks, by key: what resume skips. */
+  completedOutputs(runId: string): Promise<Map<string, unknown>>;
+  /** Every task record of the run, in the order first recorded. */
+  listTasks(runId: string): Promise<TaskRecord[]>;
+
+  /** Saves an application state. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** The latest checkpoint of an application, or the one with `sequenceId`. */
+  loadCheckpoint(
+    appId: string,
+    partitionKey?: string,
+    sequenceId?: number,
+  ): Promise<Checkpoint | undefined>;
+
+  /** Stores bytes under a key of a run (replacing what was there). */
+  putArtifact(runId: string, key: string, data: Uint8Array): Promise<void>;
+  getArtifact(runId: string, key: string): Promise<Uint8Array | undefined>;
+
+  /** Appends events of a run. */
+  appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void>;
+  /** The run's events, in the order appended. */
+  listEvents(runId: string): Promise<WeftEvent[]>;
+
+  /** Releases connections and files. */
+  close(): Promise<void>;
+}

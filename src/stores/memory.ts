@@ -1,0 +1,445 @@
+/**
+ * The memory store: runs, task records, checkpoints, artifacts and events kept in Maps
+ * of this process, gone when it exits. Values are kept encoded with the serializer, as
+ * the SQL stores keep them, so a stored value is a snapshot (changing the original
+ * afterwards changes nothing) and a value that cannot be stored fails here exactly as it
+ * would there. It suits tests, and runs that need no resume across processes.
+ */
+import { StoreError, ValidationError, type WireError } from '../core/errors.ts';
+import type { WeftEvent } from '../core/events.ts';
+import type { Serializer } from '../core/serializer.ts';
+import type {
+  Checkpoint,
+  ListRunsOptions,
+  RunRecord,
+  RunStatus,
+  Store,
+  TaskRecord,
+} from '../core/store.ts';
+import { defaultSerializer } from './serializer.ts';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Turns stored values into text and back.
+   * @default defaultSerializer
+   */
+  readonly serializer?: Serializer;
+}
+
+interface StoredRun {
+  readonly id: string;
+  status: RunStatus;
+  readonly createdAt: number;
+  updatedAt: number;
+  attempts: number;
+  meta: string;
+  error: string | undefined;
+  /** Order of creation, which breaks ties between runs created in the same millisecond. */
+  readonly seq: number;
+}
+
+interface StoredTask {
+  readonly key: string;
+  readonly task: string;
+  readonly status: TaskRecord['status'];
+  readonly attempts: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Encoded output of a completed task; undefined for a failed one. */
+  readonly output: string | undefined;
+  readonly error: string | undefined;
+}
+
+interface StoredCheckpoint {
+  readonly appId: string;
+  readonly partitionKey: string;
+  readonly sequenceId: number;
+  readonly position: string;
+  readonly state: string;
+  readonly status: Checkpoint['status'];
+  readonly createdAt: number;
+}
+
+const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
+const taskStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
+const defaultListLimit = 50;
+
+/**
+ * A {@link Store} kept in memory.
+ * @example
+ * const store = new MemoryStore();
+ * await withRun({ store, runId: 'try-1' }, () => map(items, square));
+ */
+export class MemoryStore implements Store {
+  /** Always `memory`. */
+  readonly kind = 'memory';
+  /** Always `memory:`. */
+  readonly location = 'memory:';
+
+  // TypeScript-private rather than #private: a wrapper made with Object.create(store), as
+  // tests use to count or fail calls, must still reach these through the prototype chain.
+  private readonly serializer: Serializer;
+  private closed = false;
+  private runSeq = 0;
+  private readonly runs = new Map<string, StoredRun>();
+  // A Map keeps insertion order and `set` on an existing key keeps its place: exactly the
+  // order listTasks promises ("the order first recorded") when a record is replaced.
+  private readonly tasks = new Map<string, Map<string, StoredTask>>();
+  /** Checkpoints by application and partition, then by sequence id. */
+  private readonly checkpoints = new Map<string, Map<number, StoredCheckpoint>>();
+  private readonly artifacts = new Map<string, Map<string, Uint8Array>>();
+  private readonly eventLog = new Map<string, string[]>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.serializer = options.serializer ?? defaultSerializer;
+  }
+
+  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
+  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+    this.assertOpen();
+    checkId(id, 'Run id');
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+      throw new ValidationError(`Run meta of '${id}' must be an object, got ${describe(meta)}.`);
+    }
+    const now = Date.now();
+    const existing = this.runs.get(id);
+    if (existing) {
+      const merged = { ...(this.decode(existing.meta) as object), ...meta };
+      existing.meta = this.encode(merged, `Run meta of '${id}'`);
+      existing.status = 'running';
+      existing.attempts += 1;
+      existing.updatedAt = now;
+      // A reopened run has not failed (yet): the error of the attempt before is history.
+      existing.error = undefined;
+      return this.toRun(existing);
+    }
+    const run: StoredRun = {
+      id,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      attempts: 1,
+      meta: this.encode({ ...meta }, `Run meta of '${id}'`),
+      error: undefined,
+      seq: this.runSeq++,
+    };
+    this.runs.set(id, run);
+    return this.toRun(run);
+  }
+
+  /** Marks a run finished, with the error that ended it if any. */
+  async finishRun(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    error?: WireError,
+  ): Promise<void> {
+    this.assertOpen();
+    checkId(id, 'Run id');
+    if (!finishStatuses.has(status)) {
+      throw new ValidationError(
+        `Run '${id}' cannot finish as ${describe(status)}: use 'completed', 'failed' or 'interrupted'.`,
+      );
+    }
+    const run = this.requireRun(id);
+    const encodedError =
+      error === undefined ? undefined : this.encode(error, `Error of run '${id}'`);
+    run.status = status;
+    run.error = encodedError;
+    run.updatedAt = Date.now();
+  }
+
+  /** The run, or undefined when there is none with this id. */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    this.assertOpen();
+    checkId(id, 'Run id');
+    const run = this.runs.get(id);
+    return run && this.toRun(run);
+  }
+
+  /** Runs, newest first (by creation time, then by order of creation). */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    this.assertOpen();
+    const limit = options.limit ?? defaultListLimit;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new ValidationError(`listRuns limit must be an integer of 0 or more, got ${limit}.`);
+    }
+    return [...this.runs.values()]
+      .sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)
+      .slice(0, limit)
+      .map((run) => this.toRun(run));
+  }
+
+  /**
+   * Records finished tasks in one write: every output is encoded before anything is
+   * written, so a batch with an output that cannot be stored leaves the run unchanged.
+   * @throws SerializationError naming the key when an output cannot be stored
+   */
+  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    if (!Array.isArray(records)) {
+      throw new ValidationError(`Task records of run '${runId}' must be an array.`);
+    }
+    this.requireRun(runId);
+    const encoded = records.map((record) => this.encodeTask(runId, record));
+    let tasks = this.tasks.get(runId);
+    if (!tasks) {
+      tasks = new Map();
+      this.tasks.set(runId, tasks);
+    }
+    for (const task of encoded) tasks.set(task.key, task);
+  }
+
+  /** Outputs of the run's completed tasks, by key, in the order first recorded. */
+  async completedOutputs(runId: string): Promise<Map<string, unknown>> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    const outputs = new Map<string, unknown>();
+    for (const task of this.tasks.get(runId)?.values() ?? []) {
+      if (task.status === 'completed') outputs.set(task.key, this.decodeOutput(task));
+    }
+    return outputs;
+  }
+
+  /** Every task record of the run, in the order first recorded. */
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    return [...(this.tasks.get(runId)?.values() ?? [])].map((task) => ({
+      key: task.key,
+      task: task.task,
+      status: task.status,
+      attempts: task.attempts,
+      startedAt: task.startedAt,
+      durationMs: task.durationMs,
+      ...(task.status === 'completed' ? { output: this.decodeOutput(task) } : {}),
+      ...(task.error === undefined ? {} : { error: this.decode(task.error) as WireError }),
+    }));
+  }
+
+  /** Saves an application state; a checkpoint with the same sequence id is replaced. */
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.assertOpen();
+    const { appId, partitionKey, sequenceId, position, status, createdAt } = checkpoint;
+    checkId(appId, 'Application id');
+    if (typeof partitionKey !== 'string') {
+      throw new ValidationError(
+        `Partition key of application '${appId}' must be a string ('' for none).`,
+      );
+    }
+    if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) {
+      throw new ValidationError(
+        `Sequence id of application '${appId}' must be an integer of 0 or more, got ${sequenceId}.`,
+      );
+    }
+    if (typeof position !== 'string' || !taskStatuses.has(status)) {
+      throw new ValidationError(
+        `Checkpoint of application '${appId}' needs a string position and a status of ` +
+          `'completed' or 'failed'.`,
+      );
+    }
+    if (!Number.isFinite(createdAt)) {
+      throw new ValidationError(`Checkpoint of application '${appId}' needs a numeric createdAt.`);
+    }
+    const state = this.encode(
+      checkpoint.state,
+      `Checkpoint state of application '${appId}' (partition '${partitionKey}', sequence ${sequenceId})`,
+    );
+    const slot = checkpointSlot(appId, partitionKey);
+    let saved = this.checkpoints.get(slot);
+    if (!saved) {
+      saved = new Map();
+      this.checkpoints.set(slot, saved);
+    }
+    saved.set(sequenceId, { appId, partitionKey, sequenceId, position, state, status, createdAt });
+  }
+
+  /** The checkpoint with the highest sequence id, or the one with `sequenceId`. */
+  async loadCheckpoint(
+    appId: string,
+    partitionKey = '',
+    sequenceId?: number,
+  ): Promise<Checkpoint | undefined> {
+    this.assertOpen();
+    checkId(appId, 'Application id');
+    const saved = this.checkpoints.get(checkpointSlot(appId, partitionKey));
+    if (!saved) return undefined;
+    let found: StoredCheckpoint | undefined;
+    if (sequenceId === undefined) {
+      for (const checkpoint of saved.values()) {
+        if (!found || checkpoint.sequenceId > found.sequenceId) found = checkpoint;
+      }
+    } else {
+      found = saved.get(sequenceId);
+    }
+    return found && { ...found, state: this.decode(found.state) as Record<string, unknown> };
+  }
+
+  /** Stores a copy of the bytes under a key of a run, replacing what was there. */
+  async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    if (!(data instanceof Uint8Array)) {
+      throw new ValidationError(
+        `Artifact '${key}' of run '${runId}' must be a Uint8Array (or Buffer), got ${describe(data)}.`,
+      );
+    }
+    this.requireRun(runId);
+    let artifacts = this.artifacts.get(runId);
+    if (!artifacts) {
+      artifacts = new Map();
+      this.artifacts.set(runId, artifacts);
+    }
+    artifacts.set(key, new Uint8Array(data));
+  }
+
+  /** A copy of the bytes stored under the key, or undefined. */
+  async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    const data = this.artifacts.get(runId)?.get(key);
+    // A copy, so that the caller changing the bytes does not change the store.
+    return data && new Uint8Array(data);
+  }
+
+  /**
+   * Appends events of a run: all of them, or none when one cannot be stored.
+   * @throws SerializationError naming the event when it cannot be stored
+   */
+  async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    if (!Array.isArray(events)) {
+      throw new ValidationError(`Events of run '${runId}' must be an array.`);
+    }
+    this.requireRun(runId);
+    const encoded = events.map((event, i) => {
+      if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+        throw new ValidationError(`Event ${i} of run '${runId}' is not an event object.`);
+      }
+      return this.encode(event, `Event ${i} ('${event.type}') of run '${runId}'`);
+    });
+    let stored = this.eventLog.get(runId);
+    if (!stored) {
+      stored = [];
+      this.eventLog.set(runId, stored);
+    }
+    stored.push(...encoded);
+  }
+
+  /** The run's events, in the order appended. */
+  async listEvents(runId: string): Promise<WeftEvent[]> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    return (this.eventLog.get(runId) ?? []).map((text) => this.decode(text) as WeftEvent);
+  }
+
+  /** Drops everything stored. Later calls reject with a StoreError; closing again does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.runs.clear();
+    this.tasks.clear();
+    this.checkpoints.clear();
+    this.artifacts.clear();
+    this.eventLog.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new StoreError(
+        'The memory store is closed, and what it held is gone. Create a new MemoryStore, ' +
+          'or close the store only after the runs that use it.',
+      );
+    }
+  }
+
+  private requireRun(id: string): StoredRun {
+    const run = this.runs.get(id);
+    if (!run) {
+      throw new StoreError(`Run '${id}' does not exist in the memory store: open it with openRun.`);
+    }
+    return run;
+  }
+
+  private encodeTask(runId: string, record: TaskRecord): StoredTask {
+    if (typeof record !== 'object' || record === null) {
+      throw new ValidationError(`A task record of run '${runId}' is ${describe(record)}.`);
+    }
+    const { key, task, status, attempts, startedAt, durationMs } = record;
+    checkId(key, `Task key in run '${runId}'`);
+    if (typeof task !== 'string' || !taskStatuses.has(status)) {
+      throw new ValidationError(
+        `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
+      );
+    }
+    if (![attempts, startedAt, durationMs].every(Number.isFinite)) {
+      throw new ValidationError(
+        `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
+      );
+    }
+    return {
+      key,
+      task,
+      status,
+      attempts,
+      startedAt,
+      durationMs,
+      // Only a completed task has an output to resume from; a failed one keeps its error.
+      output:
+        status === 'completed'
+          ? this.encode(record.output, `Task output for key '${key}'`)
+          : undefined,
+      error:
+        record.error === undefined
+          ? undefined
+          : this.encode(record.error, `Task error for key '${key}'`),
+    };
+  }
+
+  private decodeOutput(task: StoredTask): unknown {
+    return task.output === undefined ? undefined : this.decode(task.output);
+  }
+
+  private encode(value: unknown, key: string): string {
+    return this.serializer.encode(value, key);
+  }
+
+  private decode(text: string): unknown {
+    return this.serializer.decode(text);
+  }
+
+  private toRun(run: StoredRun): RunRecord {
+    return {
+      id: run.id,
+      status: run.status,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      attempts: run.attempts,
+      meta: this.decode(run.meta) as Record<string, unknown>,
+      ...(run.error === undefined ? {} : { error: this.decode(run.error) as WireError }),
+    };
+  }
+}
+
+function checkId(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') {
+    throw new ValidationError(`${what} must be a non-empty string, got ${describe(value)}.`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === '') return "''";
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return 'a function';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+// JSON quotes both parts, so no pair of ids can collide with another in one string.
+function checkpointSlot(appId: string, partitionKey: string): string {
+  return JSON.stringify([appId, partitionKey]);
+}
