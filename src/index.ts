@@ -51,6 +51,14 @@ export { executorFromEnv, executorNames } from './executors/from-env.ts';
 export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process.ts';
 export { type ProcessesOptions, processes } from './executors/processes.ts';
 export { type ThreadsOptions, threads } from './executors/threads.ts';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.ts';
+export { defaultStorePath, openStore } from './stores/open.ts';
+export {
+  type CustomType,
+  createSerializer,
+  defaultSerializer,
+  type SerializerOptions,
+} from './stores/serializer.ts';
 
 import { provideDefaultExecutorFactory } from './core/executor.ts';
 import { executorFromEnv } from './executors/from-env.ts';

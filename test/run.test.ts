@@ -35,7 +35,13 @@ describe('withRun', () => {
     const records = await store.listTasks('r1');
     assert.deepEqual(
       records.map((r) => [r.key, r.status, r.output, r.attempts, r.task]),
-      [1, 2, 3, 4].map((x, i) => [`r1/map:run-test:square/${i}`, 'completed', x * x, 1, 'run-test:square']),
+      [1, 2, 3, 4].map((x, i) => [
+        `r1/map:run-test:square/${i}`,
+        'completed',
+        x * x,
+        1,
+        'run-test:square',
+      ]),
     );
     assert.ok(writes.length < 4, `4 records in ${writes.length} writes`);
     assert.equal((await store.getRun('r1'))?.status, 'completed');
@@ -61,7 +67,10 @@ describe('withRun', () => {
       if (event.resumed) resumed++;
     });
     const out = await withRun({ store, runId: 'resume-1', events: bus }, () => map(items, square));
-    assert.deepEqual(out, items.map((x) => x * x));
+    assert.deepEqual(
+      out,
+      items.map((x) => x * x),
+    );
     assert.deepEqual(executed, items.slice(12), 'only the failed and unstarted items ran');
     assert.equal(resumed, 12);
     const run = await store.getRun('resume-1');
@@ -87,7 +96,10 @@ describe('withRun', () => {
     );
     executed.length = 0;
     failFrom = Number.POSITIVE_INFINITY;
-    assert.deepEqual(await withRun({ store, runId: 'collect' }, () => map([1, 2, 3, 4], square)), [1, 4, 9, 16]);
+    assert.deepEqual(
+      await withRun({ store, runId: 'collect' }, () => map([1, 2, 3, 4], square)),
+      [1, 4, 9, 16],
+    );
     assert.deepEqual(executed, [3, 4]);
   });
 
@@ -125,11 +137,14 @@ describe('withRun', () => {
     executed.length = 0;
     failC = false;
     const results = await withRun({ store, runId: 'dag-1' }, () => dag(nodes()));
-    assert.deepEqual([...results], [
-      ['a', 4],
-      ['b', 9],
-      ['c', 169],
-    ]);
+    assert.deepEqual(
+      [...results],
+      [
+        ['a', 4],
+        ['b', 9],
+        ['c', 169],
+      ],
+    );
     assert.deepEqual(executed, [13], 'only c ran');
     assert.equal(cRuns, 2);
   });
@@ -150,12 +165,18 @@ describe('withRun', () => {
   });
 
   it('rejects a bad run id and a missing store before anything runs', async () => {
-    await assert.rejects(withRun({ store: new MemoryStore(), runId: 'has space' }, () => 1), {
-      code: 'WEFT_VALIDATION',
-    });
-    await assert.rejects(withRun({ store: undefined as unknown as Store }, () => 1), {
-      code: 'WEFT_VALIDATION',
-      message: /openStore/,
-    });
+    await assert.rejects(
+      withRun({ store: new MemoryStore(), runId: 'has space' }, () => 1),
+      {
+        code: 'WEFT_VALIDATION',
+      },
+    );
+    await assert.rejects(
+      withRun({ store: undefined as unknown as Store }, () => 1),
+      {
+        code: 'WEFT_VALIDATION',
+        message: /openStore/,
+      },
+    );
   });
 });

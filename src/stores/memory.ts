@@ -17,6 +17,16 @@ import type {
   TaskRecord,
 } from '../core/store.ts';
 import { defaultSerializer } from './serializer.ts';
+import {
+  checkArray,
+  checkBytes,
+  checkFinishStatus,
+  checkId,
+  checkLimit,
+  checkMeta,
+  describe,
+  isRecordStatus,
+} from './validate.ts';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -61,8 +71,6 @@ interface StoredCheckpoint {
   readonly createdAt: number;
 }
 
-const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
-const taskStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
 const defaultListLimit = 50;
 
 /**
@@ -99,9 +107,7 @@ export class MemoryStore implements Store {
   async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
     this.assertOpen();
     checkId(id, 'Run id');
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-      throw new ValidationError(`Run meta of '${id}' must be an object, got ${describe(meta)}.`);
-    }
+    checkMeta(id, meta);
     const now = Date.now();
     const existing = this.runs.get(id);
     if (existing) {
@@ -136,11 +142,7 @@ export class MemoryStore implements Store {
   ): Promise<void> {
     this.assertOpen();
     checkId(id, 'Run id');
-    if (!finishStatuses.has(status)) {
-      throw new ValidationError(
-        `Run '${id}' cannot finish as ${describe(status)}: use 'completed', 'failed' or 'interrupted'.`,
-      );
-    }
+    checkFinishStatus(id, status);
     const run = this.requireRun(id);
     const encodedError =
       error === undefined ? undefined : this.encode(error, `Error of run '${id}'`);
@@ -160,10 +162,7 @@ export class MemoryStore implements Store {
   /** Runs, newest first (by creation time, then by order of creation). */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     this.assertOpen();
-    const limit = options.limit ?? defaultListLimit;
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new ValidationError(`listRuns limit must be an integer of 0 or more, got ${limit}.`);
-    }
+    const limit = checkLimit(options.limit ?? defaultListLimit);
     return [...this.runs.values()]
       .sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)
       .slice(0, limit)
@@ -178,9 +177,7 @@ export class MemoryStore implements Store {
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
     this.assertOpen();
     checkId(runId, 'Run id');
-    if (!Array.isArray(records)) {
-      throw new ValidationError(`Task records of run '${runId}' must be an array.`);
-    }
+    checkArray(records, `Task records of run '${runId}'`);
     this.requireRun(runId);
     const encoded = records.map((record) => this.encodeTask(runId, record));
     let tasks = this.tasks.get(runId);
@@ -233,7 +230,7 @@ export class MemoryStore implements Store {
         `Sequence id of application '${appId}' must be an integer of 0 or more, got ${sequenceId}.`,
       );
     }
-    if (typeof position !== 'string' || !taskStatuses.has(status)) {
+    if (typeof position !== 'string' || !isRecordStatus(status)) {
       throw new ValidationError(
         `Checkpoint of application '${appId}' needs a string position and a status of ` +
           `'completed' or 'failed'.`,
@@ -281,11 +278,7 @@ export class MemoryStore implements Store {
     this.assertOpen();
     checkId(runId, 'Run id');
     checkId(key, 'Artifact key');
-    if (!(data instanceof Uint8Array)) {
-      throw new ValidationError(
-        `Artifact '${key}' of run '${runId}' must be a Uint8Array (or Buffer), got ${describe(data)}.`,
-      );
-    }
+    checkBytes(runId, key, data);
     this.requireRun(runId);
     let artifacts = this.artifacts.get(runId);
     if (!artifacts) {
@@ -312,9 +305,7 @@ export class MemoryStore implements Store {
   async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
     this.assertOpen();
     checkId(runId, 'Run id');
-    if (!Array.isArray(events)) {
-      throw new ValidationError(`Events of run '${runId}' must be an array.`);
-    }
+    checkArray(events, `Events of run '${runId}'`);
     this.requireRun(runId);
     const encoded = events.map((event, i) => {
       if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
@@ -371,7 +362,7 @@ export class MemoryStore implements Store {
     }
     const { key, task, status, attempts, startedAt, durationMs } = record;
     checkId(key, `Task key in run '${runId}'`);
-    if (typeof task !== 'string' || !taskStatuses.has(status)) {
+    if (typeof task !== 'string' || !isRecordStatus(status)) {
       throw new ValidationError(
         `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
       );
@@ -423,20 +414,6 @@ export class MemoryStore implements Store {
       ...(run.error === undefined ? {} : { error: this.decode(run.error) as WireError }),
     };
   }
-}
-
-function checkId(value: unknown, what: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new ValidationError(`${what} must be a non-empty string, got ${describe(value)}.`);
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === '') return "''";
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 // JSON quotes both parts, so no pair of ids can collide with another in one string.

@@ -1,0 +1,337 @@
+/**
+ * The PostgreSQL store, for runs spread over many processes and machines, on a `pg`
+ * pool. It keeps the same schema as the SQLite store. Every write is one transaction, and
+ * task records go in as multi-row upserts, so several processes may write one run at once
+ * without losing a record. An optional `?schema=name` in the URL keeps weft's tables in a
+ * schema of their own (created when missing).
+ */
+import type pg from 'pg';
+import { StoreError, type WireError } from '../core/errors.ts';
+import type { WeftEvent } from '../core/events.ts';
+import type { Serializer } from '../core/serializer.ts';
+import type {
+  Checkpoint,
+  ListRunsOptions,
+  RunRecord,
+  RunStatus,
+  Store,
+  TaskRecord,
+} from '../core/store.ts';
+import { defaultSerializer } from './serializer.ts';
+import {
+  type CheckpointRow,
+  Codec,
+  fromBuffer,
+  type RunRow,
+  type TaskRow,
+  type TaskValues,
+  toBuffer,
+} from './sql/codec.ts';
+import { postgresDialect } from './sql/dialect.ts';
+import { type MigrationSession, migrate } from './sql/migrate.ts';
+import { PostgresPool } from './sql/postgres-pool.ts';
+import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
+import { insertEventsSql, queriesFor, upsertTasksSql } from './sql/queries.ts';
+import {
+  checkArray,
+  checkBytes,
+  checkFinishStatus,
+  checkId,
+  checkLimit,
+  checkMeta,
+} from './validate.ts';
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /**
+   * Turns outputs, states, meta and events into text and back.
+   * @default defaultSerializer
+   */
+  readonly serializer?: Serializer;
+  /**
+   * How long to wait for a connection, in milliseconds, before failing with a StoreError
+   * that names the server.
+   * @default 5000
+   */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Most connections the store holds open at once.
+   * @default 10
+   */
+  readonly maxConnections?: number;
+}
+
+const sql = queriesFor(postgresDialect);
+/** Rows per multi-row insert: well under PostgreSQL's 65,535 parameters per statement. */
+const rowsPerStatement = 1000;
+// Serialises migrations of every weft store in the database; held until the transaction ends.
+const migrationLock = "SELECT pg_advisory_xact_lock(hashtext('weft:migrations'))";
+
+/**
+ * A {@link Store} in a PostgreSQL database.
+ * @example
+ * const store = await PostgresStore.open('postgres://weft@db.internal:5432/weft');
+ * await withRun({ store, runId: 'nightly' }, () => map(items, square));
+ * await store.close();
+ */
+export class PostgresStore implements Store {
+  /** Always `postgres`. */
+  readonly kind = 'postgres';
+  /** The URL, with its password hidden. */
+  readonly location: string;
+
+  readonly #pool: PostgresPool;
+  readonly #target: PostgresTarget;
+  readonly #codec: Codec;
+
+  /**
+   * Connects, creates the schema when `?schema=` names one that is missing, and brings
+   * weft's tables up to date (once, even when several processes open at the same time).
+   * @param url `postgres://user:password@host:port/database[?schema=name]`
+   * @throws ValidationError for a malformed URL
+   * @throws StoreError when the server cannot be reached (within `connectionTimeoutMs`),
+   *   refuses the user or database, or holds tables that are not weft's
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const target = parsePostgresUrl(url);
+    const pool = new PostgresPool(target, {
+      connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+      maxConnections: options.maxConnections ?? 10,
+    });
+    const store = new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
+    try {
+      await store.#migrate();
+    } catch (error) {
+      await pool.close().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
+  private constructor(pool: PostgresPool, target: PostgresTarget, serializer: Serializer) {
+    this.#pool = pool;
+    this.#target = target;
+    this.#codec = new Codec(serializer);
+    this.location = target.location;
+  }
+
+  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
+  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+    checkId(id, 'Run id');
+    checkMeta(id, meta);
+    const metaText = this.#codec.meta(id, meta);
+    const row = await this.#pool.transaction(`opening run '${id}'`, async (client) => {
+      const now = Date.now();
+      // The upsert locks the row until commit, so a concurrent reopen waits to merge.
+      const opened = (await client.query(sql.openRun, [id, now, now, metaText])).rows[0] as RunRow;
+      if (opened.attempts === 1 || Object.keys(meta).length === 0) return opened;
+      const merged = this.#codec.mergeMeta(id, opened.meta, meta);
+      await client.query(sql.setMeta, [merged, id]);
+      return { ...opened, meta: merged };
+    });
+    return this.#codec.run(row);
+  }
+
+  /** Marks a run finished, with the error that ended it if any. */
+  async finishRun(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    error?: WireError,
+  ): Promise<void> {
+    checkId(id, 'Run id');
+    checkFinishStatus(id, status);
+    const result = await this.#pool.query(`finishing run '${id}'`, sql.finishRun, [
+      status,
+      this.#codec.error(error),
+      Date.now(),
+      id,
+    ]);
+    if (result.rowCount === 0) throw this.#noRun(id);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    checkId(id, 'Run id');
+    const { rows } = await this.#pool.query(`reading run '${id}'`, sql.getRun, [id]);
+    const row = rows[0] as RunRow | undefined;
+    return row && this.#codec.run(row);
+  }
+
+  /** Runs, newest first (by creation time, then by order of creation). */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const limit = checkLimit(options.limit ?? 50);
+    const { rows } = await this.#pool.query('listing runs', sql.listRuns, [limit]);
+    return (rows as RunRow[]).map((row) => this.#codec.run(row));
+  }
+
+  /**
+   * Records finished tasks in one transaction of multi-row upserts. Every output is
+   * encoded first, so a batch with an output that cannot be stored writes nothing.
+   * @throws SerializationError naming the key when an output cannot be stored
+   */
+  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+    checkId(runId, 'Run id');
+    checkArray(records, `Task records of run '${runId}'`);
+    // One statement may not upsert a key twice: keep each key's last record, at the place
+    // of its first (a Map keeps the first insertion's place), as one-by-one upserts would.
+    const unique = new Map<string, TaskValues>();
+    for (const row of this.#codec.tasks(runId, records)) unique.set(row[0], row);
+    const rows = [...unique.values()];
+    await this.#pool.transaction(`recording tasks of run '${runId}'`, async (client) => {
+      await this.#requireRun(client, runId);
+      for (let start = 0; start < rows.length; start += rowsPerStatement) {
+        const chunk = rows.slice(start, start + rowsPerStatement);
+        await client.query(
+          upsertTasksSql(postgresDialect, chunk.length),
+          chunk.flatMap((row) => [runId, ...row]),
+        );
+      }
+    });
+  }
+
+  /** Outputs of the run's completed tasks, by key, in the order first recorded. */
+  async completedOutputs(runId: string): Promise<Map<string, unknown>> {
+    checkId(runId, 'Run id');
+    const { rows } = await this.#pool.query(
+      `reading outputs of run '${runId}'`,
+      sql.completedOutputs,
+      [runId],
+    );
+    const outputs = rows as Pick<TaskRow, 'key' | 'output'>[];
+    return new Map(outputs.map((row) => [row.key, this.#codec.output(row.output)]));
+  }
+
+  /** Every task record of the run, in the order first recorded. */
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    checkId(runId, 'Run id');
+    const { rows } = await this.#pool.query(`listing tasks of run '${runId}'`, sql.listTasks, [
+      runId,
+    ]);
+    return (rows as TaskRow[]).map((row) => this.#codec.task(row));
+  }
+
+  /** Saves an application state; a checkpoint with the same sequence id is replaced. */
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const values = this.#codec.checkpoint(checkpoint);
+    await this.#pool.query(
+      `saving a checkpoint of application '${checkpoint.appId}'`,
+      sql.saveCheckpoint,
+      values,
+    );
+  }
+
+  /** The checkpoint with the highest sequence id, or the one with `sequenceId`. */
+  async loadCheckpoint(
+    appId: string,
+    partitionKey = '',
+    sequenceId?: number,
+  ): Promise<Checkpoint | undefined> {
+    checkId(appId, 'Application id');
+    const { rows } = await this.#pool.query(
+      `loading a checkpoint of application '${appId}'`,
+      sequenceId === undefined ? sql.loadLatestCheckpoint : sql.loadCheckpoint,
+      sequenceId === undefined ? [appId, partitionKey] : [appId, partitionKey, sequenceId],
+    );
+    const row = rows[0] as CheckpointRow | undefined;
+    return row && this.#codec.checkpointOf(row);
+  }
+
+  /** Stores the bytes under a key of a run, replacing what was there. */
+  async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    checkBytes(runId, key, data);
+    await this.#pool.transaction(`storing artifact '${key}' of run '${runId}'`, async (client) => {
+      await this.#requireRun(client, runId);
+      await client.query(sql.putArtifact, [runId, key, toBuffer(data)]);
+    });
+  }
+
+  /** A copy of the bytes stored under the key, or undefined. */
+  async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    const { rows } = await this.#pool.query(
+      `reading artifact '${key}' of run '${runId}'`,
+      sql.getArtifact,
+      [runId, key],
+    );
+    const row = rows[0] as { data: Buffer } | undefined;
+    return row && fromBuffer(row.data);
+  }
+
+  /**
+   * Appends events of a run: all of them, or none when one cannot be stored.
+   * @throws SerializationError naming the event when it cannot be stored
+   */
+  async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
+    checkId(runId, 'Run id');
+    checkArray(events, `Events of run '${runId}'`);
+    const texts = this.#codec.events(runId, events);
+    await this.#pool.transaction(`appending events of run '${runId}'`, async (client) => {
+      await this.#requireRun(client, runId);
+      for (let start = 0; start < texts.length; start += rowsPerStatement) {
+        const chunk = texts.slice(start, start + rowsPerStatement);
+        await client.query(
+          insertEventsSql(postgresDialect, chunk.length),
+          chunk.flatMap((text) => [runId, text]),
+        );
+      }
+    });
+  }
+
+  /** The run's events, in the order appended. */
+  async listEvents(runId: string): Promise<WeftEvent[]> {
+    checkId(runId, 'Run id');
+    const { rows } = await this.#pool.query(`listing events of run '${runId}'`, sql.listEvents, [
+      runId,
+    ]);
+    return (rows as { data: string }[]).map((row) => this.#codec.event(row.data));
+  }
+
+  /** Closes the pool's connections. Later calls reject with a StoreError; closing again does nothing. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #migrate(): Promise<void> {
+    const { schema, location } = this.#target;
+    await this.#pool.withClient('opening it', async (client) => {
+      const session: MigrationSession = {
+        all: async (text, params = []) => (await client.query(text, [...params])).rows,
+        run: async (text, params = []) => {
+          await client.query(text, [...params]);
+        },
+      };
+      const where = schema === undefined ? '' : ` (schema ${schema})`;
+      await migrate(session, postgresDialect, {
+        what: `The PostgreSQL database ${location}${where}`,
+        fix: 'Give weft a schema of its own with ?schema=weft in the URL, or another database.',
+        begin: ['BEGIN', migrationLock, ...(schema === undefined ? [] : [createSchema(schema)])],
+      });
+    });
+  }
+
+  async #requireRun(client: pg.PoolClient, id: string): Promise<void> {
+    const { rowCount } = await client.query(sql.hasRun, [id]);
+    if (rowCount === 0) throw this.#noRun(id);
+  }
+
+  #noRun(id: string): StoreError {
+    return new StoreError(
+      `Run '${id}' does not exist in the PostgreSQL store ${this.location}: open it with openRun.`,
+    );
+  }
+}
+
+/**
+ * Creates the schema when missing. Not `CREATE SCHEMA IF NOT EXISTS`, which PostgreSQL
+ * refuses to a user without the CREATE privilege even when the schema exists. The name
+ * was checked to be a plain lower-case identifier (postgres-url.ts).
+ */
+function createSchema(schema: string): string {
+  return (
+    'DO $$ BEGIN IF NOT EXISTS ' +
+    `(SELECT 1 FROM pg_namespace WHERE nspname = '${schema}') ` +
+    `THEN CREATE SCHEMA ${schema}; END IF; END $$`
+  );
+}

@@ -1,0 +1,235 @@
+/**
+ * Between weft's records and SQL rows, the same for both SQL stores: values (outputs,
+ * states, meta, events) become text through the store's serializer; errors become JSON of
+ * their wire form, readable by any SQL client. Everything is encoded before a write
+ * transaction opens, so a value that cannot be stored rejects the whole write and leaves
+ * the database as it was.
+ */
+import { ValidationError, type WireError } from '../../core/errors.ts';
+import type { WeftEvent } from '../../core/events.ts';
+import type { Serializer } from '../../core/serializer.ts';
+import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
+import { checkId, describe, isRecordStatus } from '../validate.ts';
+
+/** A `runs` row as read. */
+export type RunRow = {
+  readonly id: string;
+  readonly status: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly attempts: number;
+  readonly meta: string;
+  readonly error: string | null;
+};
+
+/** A `tasks` row as read. */
+export type TaskRow = {
+  readonly key: string;
+  readonly task: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly started_at: number;
+  readonly duration_ms: number;
+  readonly output: string | null;
+  readonly error: string | null;
+};
+
+/** A `checkpoints` row as read. */
+export type CheckpointRow = {
+  readonly app_id: string;
+  readonly partition_key: string;
+  readonly sequence_id: number;
+  readonly position: string;
+  readonly state: string;
+  readonly status: string;
+  readonly created_at: number;
+};
+
+/**
+ * The values of one task record, in the order of `taskColumns` (queries.ts), from `key`
+ * on: the run id and the sequence number are added by the store.
+ */
+export type TaskValues = readonly [
+  key: string,
+  task: string,
+  status: string,
+  attempts: number,
+  startedAt: number,
+  durationMs: number,
+  output: string | null,
+  error: string | null,
+];
+
+/** The values of one checkpoint, in the order of the checkpoint columns (queries.ts). */
+export type CheckpointValues = readonly [
+  appId: string,
+  partitionKey: string,
+  sequenceId: number,
+  position: string,
+  state: string,
+  status: string,
+  createdAt: number,
+];
+
+/** Encodes and decodes the records of one store with its serializer. */
+export class Codec {
+  readonly #serializer: Serializer;
+
+  constructor(serializer: Serializer) {
+    this.#serializer = serializer;
+  }
+
+  /** A run's meta as stored. */
+  meta(id: string, meta: Readonly<Record<string, unknown>>): string {
+    return this.#serializer.encode({ ...meta }, `Run meta of '${id}'`);
+  }
+
+  /** Meta merged over the stored meta of a reopened run: later facts win. */
+  mergeMeta(id: string, stored: string, meta: Readonly<Record<string, unknown>>): string {
+    return this.meta(id, { ...(this.#serializer.decode(stored) as object), ...meta });
+  }
+
+  /**
+   * Checks and encodes task records.
+   * @throws ValidationError for a malformed record
+   * @throws SerializationError naming the key when an output cannot be stored
+   */
+  tasks(runId: string, records: readonly TaskRecord[]): TaskValues[] {
+    return records.map((record) => {
+      if (typeof record !== 'object' || record === null) {
+        throw new ValidationError(`A task record of run '${runId}' is ${describe(record)}.`);
+      }
+      const { key, task, status, attempts, startedAt, durationMs } = record;
+      checkId(key, `Task key in run '${runId}'`);
+      if (typeof task !== 'string' || !isRecordStatus(status)) {
+        throw new ValidationError(
+          `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
+        );
+      }
+      if (![attempts, startedAt, durationMs].every(Number.isFinite)) {
+        throw new ValidationError(
+          `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
+        );
+      }
+      // Only a completed task has an output to resume from; a failed one keeps its error.
+      const output =
+        status === 'completed'
+          ? this.#serializer.encode(record.output, `Task output for key '${key}'`)
+          : null;
+      return [key, task, status, attempts, startedAt, durationMs, output, wire(record.error)];
+    });
+  }
+
+  /**
+   * Checks and encodes events.
+   * @throws SerializationError naming the event when it cannot be stored
+   */
+  events(runId: string, events: readonly WeftEvent[]): string[] {
+    return events.map((event, i) => {
+      if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+        throw new ValidationError(`Event ${i} of run '${runId}' is not an event object.`);
+      }
+      return this.#serializer.encode(event, `Event ${i} ('${event.type}') of run '${runId}'`);
+    });
+  }
+
+  /**
+   * Checks and encodes a checkpoint.
+   * @throws SerializationError naming the application when its state cannot be stored
+   */
+  checkpoint(checkpoint: Checkpoint): CheckpointValues {
+    const { appId, partitionKey, sequenceId, position, status, createdAt } = checkpoint;
+    checkId(appId, 'Application id');
+    if (typeof partitionKey !== 'string') {
+      throw new ValidationError(
+        `Partition key of application '${appId}' must be a string ('' for none).`,
+      );
+    }
+    // SQL INTEGER is 32-bit in PostgreSQL: a larger step counter would not fit.
+    if (!Number.isSafeInteger(sequenceId) || sequenceId < 0 || sequenceId > 2 ** 31 - 1) {
+      throw new ValidationError(
+        `Sequence id of application '${appId}' must be an integer from 0 to 2147483647, ` +
+          `got ${sequenceId}.`,
+      );
+    }
+    if (typeof position !== 'string' || !isRecordStatus(status)) {
+      throw new ValidationError(
+        `Checkpoint of application '${appId}' needs a string position and a status of ` +
+          `'completed' or 'failed'.`,
+      );
+    }
+    if (!Number.isFinite(createdAt)) {
+      throw new ValidationError(`Checkpoint of application '${appId}' needs a numeric createdAt.`);
+    }
+    const state = this.#serializer.encode(
+      checkpoint.state,
+      `Checkpoint state of application '${appId}' (partition '${partitionKey}', sequence ${sequenceId})`,
+    );
+    return [appId, partitionKey, sequenceId, position, state, status, createdAt];
+  }
+
+  /** A run error as stored. */
+  error(error: WireError | undefined): string | null {
+    return wire(error);
+  }
+
+  run(row: RunRow): RunRecord {
+    return {
+      id: row.id,
+      status: row.status as RunStatus,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      attempts: row.attempts,
+      meta: this.#serializer.decode(row.meta) as Record<string, unknown>,
+      ...(row.error === null ? {} : { error: JSON.parse(row.error) as WireError }),
+    };
+  }
+
+  task(row: TaskRow): TaskRecord {
+    return {
+      key: row.key,
+      task: row.task,
+      status: row.status as TaskRecord['status'],
+      attempts: row.attempts,
+      startedAt: row.started_at,
+      durationMs: row.duration_ms,
+      ...(row.status === 'completed' ? { output: this.output(row.output) } : {}),
+      ...(row.error === null ? {} : { error: JSON.parse(row.error) as WireError }),
+    };
+  }
+
+  /** A stored output; `undefined` for none. */
+  output(text: string | null): unknown {
+    return text === null ? undefined : this.#serializer.decode(text);
+  }
+
+  checkpointOf(row: CheckpointRow): Checkpoint {
+    return {
+      appId: row.app_id,
+      partitionKey: row.partition_key,
+      sequenceId: row.sequence_id,
+      position: row.position,
+      state: this.#serializer.decode(row.state) as Record<string, unknown>,
+      status: row.status as Checkpoint['status'],
+      createdAt: row.created_at,
+    };
+  }
+
+  event(text: string): WeftEvent {
+    return this.#serializer.decode(text) as WeftEvent;
+  }
+}
+
+function wire(error: WireError | undefined): string | null {
+  return error === undefined ? null : JSON.stringify(error);
+}
+
+/** Bytes as both drivers bind them, without copying. */
+export function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A plain copy of bytes read back: drivers return Buffers, which may share a pool. */
+export function fromBuffer(data: Uint8Array): Uint8Array {
+  return new Uint8Array(data);
+}

@@ -1,0 +1,56 @@
+/**
+ * The few places where SQLite and PostgreSQL differ, so that the schema, the migrations
+ * and the queries are written once (in SQLite-and-PostgreSQL-compatible SQL with `?`
+ * placeholders) and only these words change between the two.
+ */
+
+/** What changes in SQL text between the databases weft supports. */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Column type of raw bytes (artifacts). */
+  readonly bytes: string;
+  /** Column type of a float: times in milliseconds, which callers may give with a fraction. */
+  readonly double: string;
+  /** A primary key the database numbers in insertion order (runs, events). */
+  readonly serialKey: string;
+  /**
+   * The `tasks.seq` column, which orders a run's tasks as first recorded. PostgreSQL
+   * numbers it itself (several processes may write at once); SQLite has no sequence
+   * outside the primary key, so its store numbers rows inside its write transaction,
+   * which SQLite's single writer makes safe.
+   */
+  readonly taskSeq: string;
+  /** Lists the tables of the store's schema, as rows with one column `name`. */
+  readonly listTables: string;
+  /** Rewrites the `?` placeholders of shared SQL into the driver's form. */
+  readonly placeholders: (sql: string) => string;
+}
+
+/** SQLite through better-sqlite3, which takes `?` as it is. */
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  bytes: 'BLOB',
+  double: 'REAL',
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  taskSeq: 'INTEGER NOT NULL',
+  listTables:
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+  placeholders: (sql) => sql,
+};
+
+/** PostgreSQL through pg, which numbers its placeholders `$1`, `$2`, … */
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  bytes: 'BYTEA',
+  double: 'DOUBLE PRECISION',
+  serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  taskSeq: 'BIGINT GENERATED ALWAYS AS IDENTITY',
+  listTables:
+    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
+  // The shared SQL holds no string literal or identifier containing '?', so every '?' is
+  // a placeholder.
+  placeholders: (sql) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  },
+};

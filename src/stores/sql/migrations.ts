@@ -1,0 +1,87 @@
+/**
+ * weft's SQL schema, as an ordered list of versioned migrations written once for both SQL
+ * stores: the dialect supplies the few words that differ. A database's `weft_meta` table
+ * marks it as weft's and holds the version reached; opening a store applies, in one
+ * transaction, the migrations above that version. Never edit a released migration: add
+ * the next one.
+ */
+import type { Dialect } from './dialect.ts';
+
+/** One step of the schema. */
+export interface Migration {
+  /** 1, 2, 3, … with no gap: the schema version this migration brings the database to. */
+  readonly version: number;
+  /** What it changes, for people reading the list. */
+  readonly description: string;
+  /** The statements, in order, for one database. */
+  readonly statements: (dialect: Dialect) => readonly string[];
+}
+
+/** Every migration, oldest first. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, tasks, checkpoints, artifacts and events',
+    statements: (d) => [
+      `CREATE TABLE runs (
+        seq ${d.serialKey},
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+        created_at ${d.double} NOT NULL,
+        updated_at ${d.double} NOT NULL,
+        attempts INTEGER NOT NULL,
+        meta TEXT NOT NULL,
+        error TEXT
+      )`,
+      'CREATE INDEX runs_newest ON runs (created_at, seq)',
+      `CREATE TABLE tasks (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        task TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('completed', 'failed')),
+        attempts INTEGER NOT NULL,
+        started_at ${d.double} NOT NULL,
+        duration_ms ${d.double} NOT NULL,
+        output TEXT,
+        error TEXT,
+        seq ${d.taskSeq},
+        PRIMARY KEY (run_id, key)
+      )`,
+      'CREATE INDEX tasks_in_order ON tasks (run_id, seq)',
+      `CREATE TABLE checkpoints (
+        app_id TEXT NOT NULL,
+        partition_key TEXT NOT NULL,
+        sequence_id INTEGER NOT NULL,
+        position TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('completed', 'failed')),
+        created_at ${d.double} NOT NULL,
+        PRIMARY KEY (app_id, partition_key, sequence_id)
+      )`,
+      `CREATE TABLE artifacts (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data ${d.bytes} NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )`,
+      `CREATE TABLE events (
+        seq ${d.serialKey},
+        run_id TEXT NOT NULL,
+        data TEXT NOT NULL
+      )`,
+      'CREATE INDEX events_in_order ON events (run_id, seq)',
+    ],
+  },
+];
+
+/** The schema version this code writes and reads. */
+export const latestVersion = migrations.length;
+
+/** The table that marks a database as weft's; created before the first migration. */
+export const metaTable = 'weft_meta';
+
+/** Creates {@link metaTable}: one row per fact, `schema_version` among them. */
+export const createMetaTable = `CREATE TABLE ${metaTable} (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+)`;

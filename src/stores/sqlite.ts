@@ -1,0 +1,300 @@
+/**
+ * The SQLite store: weft's embedded default, one file (`.weft/weft.db` unless told
+ * otherwise) on better-sqlite3. The file is in WAL mode, so readers never wait for the
+ * writer, and several processes may share it: writes take SQLite's write lock at once
+ * (`BEGIN IMMEDIATE`) and wait up to the busy timeout for another process to finish.
+ *
+ * Opening it reads the file before writing anything: a file that is not a SQLite
+ * database, or a database that is not weft's, is refused with a StoreError and left
+ * byte for byte as it was.
+ */
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { StoreError, type WireError } from '../core/errors.ts';
+import type { WeftEvent } from '../core/events.ts';
+import type { Serializer } from '../core/serializer.ts';
+import type {
+  Checkpoint,
+  ListRunsOptions,
+  RunRecord,
+  RunStatus,
+  Store,
+  TaskRecord,
+} from '../core/store.ts';
+import { defaultSerializer } from './serializer.ts';
+import {
+  type CheckpointRow,
+  Codec,
+  fromBuffer,
+  type RunRow,
+  type TaskRow,
+  type TaskValues,
+  toBuffer,
+} from './sql/codec.ts';
+import { sqliteDialect } from './sql/dialect.ts';
+import { type Queries, queriesFor } from './sql/queries.ts';
+import { sqliteError } from './sql/sqlite-errors.ts';
+import { openDatabase } from './sql/sqlite-open.ts';
+import {
+  checkArray,
+  checkBytes,
+  checkFinishStatus,
+  checkId,
+  checkLimit,
+  checkMeta,
+} from './validate.ts';
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /**
+   * Turns outputs, states, meta and events into text and back.
+   * @default defaultSerializer
+   */
+  readonly serializer?: Serializer;
+  /**
+   * How long a write waits for another process holding the file's write lock, in
+   * milliseconds, before it fails with a StoreError.
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+type Statements = { readonly [K in keyof Queries]: Database.Statement<unknown[], unknown> };
+
+/**
+ * A {@link Store} in a SQLite file.
+ * @example
+ * const store = await SqliteStore.open('.weft/weft.db');
+ * await withRun({ store, runId: 'nightly' }, () => map(items, square));
+ * await store.close();
+ */
+export class SqliteStore implements Store {
+  /** Always `sqlite`. */
+  readonly kind = 'sqlite';
+  /** The absolute path of the file (or `:memory:`). */
+  readonly location: string;
+
+  #db: Database.Database | undefined;
+  readonly #codec: Codec;
+  readonly #sql: Statements;
+  readonly #openRun: Database.Transaction<
+    (id: string, metaText: string, meta: Record<string, unknown>) => RunRow
+  >;
+  readonly #recordTasks: Database.Transaction<(runId: string, rows: TaskValues[]) => void>;
+  readonly #appendEvents: Database.Transaction<(runId: string, texts: string[]) => void>;
+  readonly #putArtifact: Database.Transaction<(runId: string, key: string, data: Buffer) => void>;
+
+  /**
+   * Opens the file, creating it and its folder when missing, and brings weft's schema up
+   * to date.
+   * @param path A file path, relative to the working directory, or `:memory:`.
+   * @throws StoreError when the file is not a SQLite database, belongs to something other
+   *   than weft, was written by a newer weft, or cannot be opened; the file is left as it was
+   */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const file = path === ':memory:' ? path : resolve(path);
+    const db = await openDatabase(file, options.busyTimeoutMs ?? 5000);
+    return new SqliteStore(db, file, new Codec(options.serializer ?? defaultSerializer));
+  }
+
+  private constructor(db: Database.Database, file: string, codec: Codec) {
+    this.#db = db;
+    this.location = file;
+    this.#codec = codec;
+    const queries = queriesFor(sqliteDialect);
+    this.#sql = Object.fromEntries(
+      Object.entries(queries).map(([name, sql]) => [name, db.prepare(sql)]),
+    ) as unknown as Statements;
+    const sql = this.#sql;
+
+    this.#openRun = db.transaction(
+      (id: string, metaText: string, meta: Record<string, unknown>) => {
+        const now = Date.now();
+        const row = sql.openRun.get(id, now, now, metaText) as RunRow;
+        if (row.attempts === 1 || Object.keys(meta).length === 0) return row;
+        const merged = codec.mergeMeta(id, row.meta, meta);
+        sql.setMeta.run(merged, id);
+        return { ...row, meta: merged };
+      },
+    );
+    this.#recordTasks = db.transaction((runId: string, rows: TaskValues[]) => {
+      this.#requireRun(runId);
+      let seq = (sql.lastTaskSeq.get(runId) as { seq: number }).seq;
+      for (const row of rows) sql.upsertTask.run(runId, ...row, ++seq);
+    });
+    this.#appendEvents = db.transaction((runId: string, texts: string[]) => {
+      this.#requireRun(runId);
+      for (const text of texts) sql.insertEvent.run(runId, text);
+    });
+    this.#putArtifact = db.transaction((runId: string, key: string, data: Buffer) => {
+      this.#requireRun(runId);
+      sql.putArtifact.run(runId, key, data);
+    });
+  }
+
+  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
+  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+    checkId(id, 'Run id');
+    checkMeta(id, meta);
+    const metaText = this.#codec.meta(id, meta);
+    const row = this.#use(`opening run '${id}'`, () => this.#openRun.immediate(id, metaText, meta));
+    return this.#codec.run(row);
+  }
+
+  /** Marks a run finished, with the error that ended it if any. */
+  async finishRun(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    error?: WireError,
+  ): Promise<void> {
+    checkId(id, 'Run id');
+    checkFinishStatus(id, status);
+    const changes = this.#use(
+      `finishing run '${id}'`,
+      () => this.#sql.finishRun.run(status, this.#codec.error(error), Date.now(), id).changes,
+    );
+    if (changes === 0) throw this.#noRun(id);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    checkId(id, 'Run id');
+    const row = this.#use(`reading run '${id}'`, () => this.#sql.getRun.get(id)) as
+      | RunRow
+      | undefined;
+    return row && this.#codec.run(row);
+  }
+
+  /** Runs, newest first (by creation time, then by order of creation). */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const limit = checkLimit(options.limit ?? 50);
+    const rows = this.#use('listing runs', () => this.#sql.listRuns.all(limit)) as RunRow[];
+    return rows.map((row) => this.#codec.run(row));
+  }
+
+  /**
+   * Records finished tasks in one transaction. Every output is encoded first, so a batch
+   * with an output that cannot be stored writes nothing.
+   * @throws SerializationError naming the key when an output cannot be stored
+   */
+  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+    checkId(runId, 'Run id');
+    checkArray(records, `Task records of run '${runId}'`);
+    const rows = this.#codec.tasks(runId, records);
+    this.#use(`recording tasks of run '${runId}'`, () => this.#recordTasks.immediate(runId, rows));
+  }
+
+  /** Outputs of the run's completed tasks, by key, in the order first recorded. */
+  async completedOutputs(runId: string): Promise<Map<string, unknown>> {
+    checkId(runId, 'Run id');
+    const rows = this.#use(`reading outputs of run '${runId}'`, () =>
+      this.#sql.completedOutputs.all(runId),
+    ) as Pick<TaskRow, 'key' | 'output'>[];
+    return new Map(rows.map((row) => [row.key, this.#codec.output(row.output)]));
+  }
+
+  /** Every task record of the run, in the order first recorded. */
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    checkId(runId, 'Run id');
+    const rows = this.#use(`listing tasks of run '${runId}'`, () =>
+      this.#sql.listTasks.all(runId),
+    ) as TaskRow[];
+    return rows.map((row) => this.#codec.task(row));
+  }
+
+  /** Saves an application state; a checkpoint with the same sequence id is replaced. */
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const values = this.#codec.checkpoint(checkpoint);
+    this.#use(`saving a checkpoint of application '${checkpoint.appId}'`, () =>
+      this.#sql.saveCheckpoint.run(...values),
+    );
+  }
+
+  /** The checkpoint with the highest sequence id, or the one with `sequenceId`. */
+  async loadCheckpoint(
+    appId: string,
+    partitionKey = '',
+    sequenceId?: number,
+  ): Promise<Checkpoint | undefined> {
+    checkId(appId, 'Application id');
+    const row = this.#use(`loading a checkpoint of application '${appId}'`, () =>
+      sequenceId === undefined
+        ? this.#sql.loadLatestCheckpoint.get(appId, partitionKey)
+        : this.#sql.loadCheckpoint.get(appId, partitionKey, sequenceId),
+    ) as CheckpointRow | undefined;
+    return row && this.#codec.checkpointOf(row);
+  }
+
+  /** Stores the bytes under a key of a run, replacing what was there. */
+  async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    checkBytes(runId, key, data);
+    this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
+      this.#putArtifact.immediate(runId, key, toBuffer(data)),
+    );
+  }
+
+  /** A copy of the bytes stored under the key, or undefined. */
+  async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
+    checkId(runId, 'Run id');
+    checkId(key, 'Artifact key');
+    const row = this.#use(`reading artifact '${key}' of run '${runId}'`, () =>
+      this.#sql.getArtifact.get(runId, key),
+    ) as { data: Buffer } | undefined;
+    return row && fromBuffer(row.data);
+  }
+
+  /**
+   * Appends events of a run: all of them, or none when one cannot be stored.
+   * @throws SerializationError naming the event when it cannot be stored
+   */
+  async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
+    checkId(runId, 'Run id');
+    checkArray(events, `Events of run '${runId}'`);
+    const texts = this.#codec.events(runId, events);
+    this.#use(`appending events of run '${runId}'`, () =>
+      this.#appendEvents.immediate(runId, texts),
+    );
+  }
+
+  /** The run's events, in the order appended. */
+  async listEvents(runId: string): Promise<WeftEvent[]> {
+    checkId(runId, 'Run id');
+    const rows = this.#use(`listing events of run '${runId}'`, () =>
+      this.#sql.listEvents.all(runId),
+    ) as { data: string }[];
+    return rows.map((row) => this.#codec.event(row.data));
+  }
+
+  /** Closes the file. Later calls reject with a StoreError; closing again does nothing. */
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    db?.close();
+  }
+
+  /** Runs `fn` on the open database, turning what the driver throws into weft's errors. */
+  #use<T>(doing: string, fn: () => T): T {
+    if (!this.#db) {
+      throw new StoreError(
+        `The SQLite store ${this.location} is closed. Open it again with openStore, or close ` +
+          'it only after the runs that use it.',
+      );
+    }
+    try {
+      return fn();
+    } catch (error) {
+      throw sqliteError(error, this.location, doing);
+    }
+  }
+
+  #requireRun(id: string): void {
+    if (this.#sql.hasRun.get(id) === undefined) throw this.#noRun(id);
+  }
+
+  #noRun(id: string): StoreError {
+    return new StoreError(
+      `Run '${id}' does not exist in the SQLite store ${this.location}: open it with openRun.`,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Checks of what callers hand a SQL store, made before any SQL runs so that bad input is
+ * a ValidationError naming the field (as the memory store words it), not a database error.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { RunStatus } from '../core/store.ts';
+
+const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
+const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
+
+/** Throws unless `value` is a non-empty string. */
+export function checkId(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') {
+    throw new ValidationError(`${what} must be a non-empty string, got ${describe(value)}.`);
+  }
+}
+
+/** Throws unless `meta` is a plain object. */
+export function checkMeta(id: string, meta: unknown): asserts meta is Record<string, unknown> {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    throw new ValidationError(`Run meta of '${id}' must be an object, got ${describe(meta)}.`);
+  }
+}
+
+/** Throws unless `status` is one a run can finish with. */
+export function checkFinishStatus(
+  id: string,
+  status: unknown,
+): asserts status is Exclude<RunStatus, 'running'> {
+  if (typeof status !== 'string' || !finishStatuses.has(status)) {
+    throw new ValidationError(
+      `Run '${id}' cannot finish as ${describe(status)}: use 'completed', 'failed' or 'interrupted'.`,
+    );
+  }
+}
+
+/** Throws unless `status` is one a task record or a checkpoint can have. */
+export function isRecordStatus(status: unknown): status is 'completed' | 'failed' {
+  return typeof status === 'string' && recordStatuses.has(status);
+}
+
+/** The `limit` of listRuns, checked. */
+export function checkLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+    throw new ValidationError(
+      `listRuns limit must be an integer of 0 or more, got ${describe(limit)}.`,
+    );
+  }
+  return limit;
+}
+
+/** Throws unless `value` is an array. */
+export function checkArray(value: unknown, what: string): asserts value is readonly unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(`${what} must be an array.`);
+}
+
+/** Throws unless `data` is bytes. */
+export function checkBytes(runId: string, key: string, data: unknown): asserts data is Uint8Array {
+  if (!(data instanceof Uint8Array)) {
+    throw new ValidationError(
+      `Artifact '${key}' of run '${runId}' must be a Uint8Array (or Buffer), got ${describe(data)}.`,
+    );
+  }
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === '') return "''";
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return 'a function';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
