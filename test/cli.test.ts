@@ -1,19 +1,24 @@
 /** The `weft` command, run as a real child process: from source, and the built bin once. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Runs are recorded in a store of this test file's own, not in the project's .weft/.
+const storeFile = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-')), 'weft.db')}`;
 const sourceCli = ['--conditions=weft-source', '--import', 'tsx', 'src/cli/main.ts'];
 
 async function weft(args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, [...sourceCli, ...args], {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: { ...process.env, WEFT_STORE: storeFile, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -66,13 +71,24 @@ describe('weft run', () => {
     assert.match(stderr, /tasks: 4 done, 0 failed, 0 running/);
   });
 
-  it('reports a failing job in one line with exit code 1, stack only on request', async () => {
-    const failed = await weft(['run', 'test/fixtures/job-fails.ts', '--no-progress']);
+  it('reports a failing job in one line, says how to resume, exits 1; stack only on request', async () => {
+    const failed = await weft([
+      'run',
+      'test/fixtures/job-fails.ts',
+      '--no-progress',
+      '--run-id',
+      'fails-1',
+    ]);
     assert.equal(failed.code, 1);
+    const lines = failed.stderr.trimEnd().split('\n');
+    assert.match(lines[0]!, /^weft: run fails-1 in .*weft\.db$/);
+    assert.equal(lines[1], 'weft: run fails-1 stopped; continue it with: weft resume fails-1');
     assert.match(
-      failed.stderr,
-      /^weft: TaskFailedError: Task 'fixtures:explode' .* the second item is bad\n$/,
+      lines[2]!,
+      /^weft: TaskFailedError: Task 'fixtures:explode' .* the second item is bad$/,
     );
+    assert.equal(lines.length, 3);
+    assert.doesNotMatch(failed.stderr, /\n\s+at /);
     const withStack = await weft(['--stack', 'run', 'test/fixtures/job-fails.ts', '--no-progress']);
     assert.equal(withStack.code, 1);
     assert.match(withStack.stderr, /\n\s+at /);
@@ -81,7 +97,54 @@ describe('weft run', () => {
   it('prints the error of a failing job on a line of its own after the progress', async () => {
     const failed = await weft(['run', 'test/fixtures/job-fails.ts']);
     assert.equal(failed.code, 1);
-    assert.match(failed.stderr, /tasks: .*\nweft: TaskFailedError: /);
+    assert.match(failed.stderr, /tasks: [^\n]*\n(weft: [^\n]*\n)*weft: TaskFailedError: /);
+  });
+
+  it('explains an unreachable PostgreSQL, a corrupt store file and a bad store URL in one line', async () => {
+    const unreachable = await weft([
+      'run',
+      job,
+      '--no-progress',
+      '--store',
+      'postgres://postgres@127.0.0.1:1/test',
+    ]);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /^weft: StoreError: .*127\.0\.0\.1:1.*\n$/);
+    const corrupt = join(mkdtempSync(join(tmpdir(), 'weft-corrupt-')), 'weft.db');
+    writeFileSync(corrupt, 'this is not a database, just some text to look like one');
+    const before = readFileSync(corrupt);
+    const broken = await weft(['run', job, '--no-progress', '--store', `sqlite:${corrupt}`]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /^weft: StoreError: .*weft\.db/);
+    assert.deepEqual(readFileSync(corrupt), before, 'the file is untouched');
+    const wrong = await weft(['runs', '--store', 'mysql://localhost/x']);
+    assert.equal(wrong.code, 1);
+    assert.match(
+      wrong.stderr,
+      /^weft: ValidationError: Store URL 'mysql:\/\/localhost\/x' is not one weft knows/,
+    );
+  });
+
+  it('lists runs and shows one, with its fan-outs and failures', async () => {
+    await weft(['run', 'test/fixtures/job-fails.ts', '--no-progress', '--run-id', 'listed-1']);
+    const runs = await weft(['runs']);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.match(runs.stdout, /^RUN\s+STATUS\s+TRIES\s+STARTED\s+UPDATED\s+FILE$/m);
+    assert.match(runs.stdout, /^listed-1\s+failed\s+1\s.*job-fails\.ts$/m);
+    const shown = await weft(['show', 'listed-1']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^run listed-1: failed \(1 try\)$/m);
+    assert.match(shown.stdout, /error TaskFailedError: Task 'fixtures:explode'/);
+    assert.match(
+      shown.stdout,
+      /listed-1\/map:fixtures:explode\/1 \(fixtures:explode, 1 attempt\): Error: the second item is bad/,
+    );
+    const json = JSON.parse((await weft(['show', 'listed-1', '--json'])).stdout);
+    assert.equal(json.run.id, 'listed-1');
+    assert.ok(json.tasks.length >= 1);
+    const missing = await weft(['show', 'no-such-run']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No run 'no-such-run'.*weft runs/);
   });
 
   it('explains a missing file and an unknown executor', async () => {
@@ -99,7 +162,7 @@ describe('weft run', () => {
       ['bin/weft.js', 'run', job, '--no-progress'],
       {
         cwd: root,
-        env: { ...process.env, WEFT_EXECUTOR: 'threads', WEFT_WORKERS: '1' },
+        env: { ...process.env, WEFT_STORE: storeFile, WEFT_EXECUTOR: 'threads', WEFT_WORKERS: '1' },
       },
     );
     assert.equal(JSON.parse(stdout).offThread, true, stderr);

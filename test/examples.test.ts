@@ -1,12 +1,17 @@
 /** Every example stays runnable: each runs through `weft run` and prints what it promises. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Runs are recorded in a store of this test file's own, not in the project's .weft/.
+const storeFile = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-')), 'weft.db')}`;
 
 async function example(name: string, env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(
@@ -20,7 +25,7 @@ async function example(name: string, env: Record<string, string> = {}): Promise<
       `examples/${name}.ts`,
       '--no-progress',
     ],
-    { cwd: root, env: { ...process.env, ...env } },
+    { cwd: root, env: { ...process.env, WEFT_STORE: storeFile, ...env } },
   );
   return stdout;
 }

@@ -2,7 +2,10 @@
 import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { isWeftError } from '../core/errors.ts';
+import { resumeRun } from './resume.ts';
 import { runFile } from './run.ts';
+import { listRuns } from './runs.ts';
+import { showRun } from './show.ts';
 
 const program = new Command()
   .name('weft')
@@ -11,22 +14,56 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+const storeOption = [
+  '-s, --store <url>',
+  'where runs are recorded: sqlite:<path>, postgres://…, memory: (default: WEFT_STORE or sqlite:.weft/weft.db)',
+] as const;
+const executorOption = [
+  '-e, --executor <name>',
+  'inline, asyncPool, threads or processes (default: WEFT_EXECUTOR or asyncPool)',
+] as const;
+const workersOption = [
+  '-w, --workers <n>',
+  'worker threads or processes (default: WEFT_WORKERS or the number of cores)',
+] as const;
+
 program
   .command('run')
-  .description("run a module's default export (a function of the run context)")
+  .description("run a module's default export (a function of the run context) as a recorded run")
   .argument('<file>', 'a .ts or .js module; TypeScript runs without a build step')
   .argument('[args...]', 'arguments passed to the job as ctx.args')
-  .option(
-    '-e, --executor <name>',
-    'inline, asyncPool, threads or processes (default: WEFT_EXECUTOR or asyncPool)',
-  )
-  .option(
-    '-w, --workers <n>',
-    'worker threads or processes (default: WEFT_WORKERS or the number of cores)',
-  )
-  .option('--run-id <id>', 'id of the run; keys of its tasks start with it')
+  .option(...executorOption)
+  .option(...workersOption)
+  .option(...storeOption)
+  .option('--run-id <id>', 'id of the run (default: a new one); an existing id resumes that run')
   .option('--no-progress', 'do not show live progress')
   .action((file: string, args: string[], options) => runFile(file, args, options));
+
+program
+  .command('runs')
+  .description('list the recorded runs, newest first')
+  .option(...storeOption)
+  .option('-n, --limit <n>', 'how many runs', '20')
+  .action((options) => listRuns(options));
+
+program
+  .command('show')
+  .description('show a run: status, fan-outs, failed tasks with their errors, slowest tasks')
+  .argument('<run>', 'the run id (see weft runs)')
+  .option(...storeOption)
+  .option('-a, --all', 'list every task')
+  .option('--json', 'print the run and its tasks as JSON')
+  .action((runId: string, options) => showRun(runId, options));
+
+program
+  .command('resume')
+  .description('run a stopped or failed run again: finished tasks are not executed again')
+  .argument('<run>', 'the run id (see weft runs)')
+  .option(...executorOption)
+  .option(...workersOption)
+  .option(...storeOption)
+  .option('--no-progress', 'do not show live progress')
+  .action((runId: string, options) => resumeRun(runId, options));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,15 +1,17 @@
-/** `weft run <file>`: runs a module's default export with an executor and live progress. */
+/** `weft run <file>`: runs a module's default export as a recorded run, with live progress. */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
-import { KeyScope } from '../core/keys.ts';
+import { withRun } from '../core/run.ts';
 import { executorFromEnv, parseWorkers } from '../executors/from-env.ts';
 import { addWorkerImport } from '../executors/worker-args.ts';
+import { openStore } from '../stores/open.ts';
 import type { JobContext } from './context.ts';
 import { showProgress } from './progress.ts';
 
@@ -18,10 +20,27 @@ export interface RunOptions {
   readonly executor?: string;
   readonly workers?: string;
   readonly runId?: string;
+  readonly store?: string;
   readonly progress?: boolean;
 }
 
+/** What a run keeps of how it was started, so that `weft resume` can start it again. */
+export type RunMeta = {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly executor?: string;
+  readonly workers?: string;
+  readonly cwd: string;
+  readonly pid: number;
+  readonly host: string;
+};
+
 const typescriptFile = /\.(c|m)?tsx?$/;
+
+/** The store `--store` names, else `WEFT_STORE`, else `.weft/weft.db`. */
+export function storeUrl(option: string | undefined): string | undefined {
+  return option ?? process.env.WEFT_STORE;
+}
 
 export async function runFile(
   file: string,
@@ -32,6 +51,9 @@ export async function runFile(
   if (!existsSync(path)) {
     throw new ValidationError(`No file at ${path}. Give the path of a .ts or .js module to run.`);
   }
+  const workers = parseWorkers(options.workers, '--workers');
+  const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);
+  const store = await openStore(storeUrl(options.store));
   if (typescriptFile.test(path)) {
     const { register } = await import('tsx/esm/api');
     register();
@@ -39,8 +61,6 @@ export async function runFile(
     // sit inside weft's own node_modules rather than the user's.
     addWorkerImport(import.meta.resolve('tsx'));
   }
-  const workers = parseWorkers(options.workers, '--workers');
-  const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);
   setDefaultExecutorFactory(() => executor);
 
   const controller = new AbortController();
@@ -56,33 +76,36 @@ export async function runFile(
   };
   process.on('SIGINT', onSigint);
 
-  const runId = options.runId ?? randomUUID().slice(0, 8);
-  let stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
+  const runId = options.runId ?? newRunId();
+  const meta: RunMeta = {
+    file: path,
+    args,
+    ...(options.executor === undefined ? {} : { executor: options.executor }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    cwd: process.cwd(),
+    pid: process.pid,
+    host: hostname(),
+  };
+  let stopProgress: (() => string) | undefined;
   try {
-    const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
-    const job = module.default;
-    let result: unknown;
-    if (typeof job === 'function') {
-      const context: JobContext = {
+    const result = await withRun({ store, runId, meta, events }, async (run) => {
+      process.stderr.write(
+        run.record.attempts > 1
+          ? `weft: resuming run ${runId} (${run.resumable.toLocaleString('en-US')} tasks already done) in ${store.location}\n`
+          : `weft: run ${runId} in ${store.location}\n`,
+      );
+      stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
+      // Imported inside the run, so that work the module starts while loading belongs to it.
+      const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      return runJob(module.default, file, {
         executor,
         signal: controller.signal,
-        scope: new KeyScope(runId),
+        scope: run.scope,
         events,
         runId,
         args,
-      };
-      result = await job(context);
-    } else if (isThenable(job)) {
-      result = await job;
-    } else if (job === undefined) {
-      throw new ValidationError(
-        `${file} has no default export. Export a function: export default async function main(ctx) { … }`,
-      );
-    } else {
-      throw new ValidationError(
-        `The default export of ${file} is ${typeof job}; weft run expects a function of the run context.`,
-      );
-    }
+      });
+    });
     stopProgress?.();
     stopProgress = undefined;
     if (result !== undefined) {
@@ -90,10 +113,35 @@ export async function runFile(
         `${typeof result === 'string' ? result : inspect(result, { depth: 6, colors: process.stdout.isTTY })}\n`,
       );
     }
+  } catch (error) {
+    stopProgress?.();
+    stopProgress = undefined;
+    process.stderr.write(`weft: run ${runId} stopped; continue it with: weft resume ${runId}\n`);
+    throw error;
   } finally {
     // On failure too: the error must not be printed onto the live progress line.
     stopProgress?.();
     process.off('SIGINT', onSigint);
     await executor.close();
+    await store.close();
   }
+}
+
+async function runJob(job: unknown, file: string, context: JobContext): Promise<unknown> {
+  if (typeof job === 'function') return job(context);
+  if (isThenable(job)) return job;
+  if (job === undefined) {
+    throw new ValidationError(
+      `${file} has no default export. Export a function: export default async function main(ctx) { … }`,
+    );
+  }
+  throw new ValidationError(
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context.`,
+  );
+}
+
+/** A sortable, readable run id: the date and time, and a few random characters. */
+function newRunId(): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  return `${stamp}-${randomUUID().slice(0, 4)}`;
 }

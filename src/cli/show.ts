@@ -1,0 +1,102 @@
+/** `weft show <run>`: a run's status, its fan-outs, its failures and its slowest tasks. */
+import { ValidationError } from '../core/errors.ts';
+import type { TaskRecord } from '../core/store.ts';
+import { openStore } from '../stores/open.ts';
+import { storeUrl } from './run.ts';
+import { statusOf } from './runs.ts';
+import { duration, table, when } from './table.ts';
+
+export interface ShowOptions {
+  readonly store?: string;
+  /** List every task, not only failures and the slowest. */
+  readonly all?: boolean;
+  readonly json?: boolean;
+}
+
+export async function showRun(runId: string, options: ShowOptions): Promise<void> {
+  const store = await openStore(storeUrl(options.store));
+  try {
+    const run = await store.getRun(runId);
+    if (!run) {
+      throw new ValidationError(
+        `No run '${runId}' in ${store.location}. List the runs with: weft runs`,
+      );
+    }
+    const tasks = await store.listTasks(runId);
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ run, tasks: tasks.map(withoutOutput) }, null, 2)}\n`,
+      );
+      return;
+    }
+    const out: string[] = [];
+    const failed = tasks.filter((t) => t.status === 'failed');
+    out.push(
+      `run ${run.id}: ${statusOf(run)} (${run.attempts === 1 ? '1 try' : `${run.attempts} tries`})`,
+    );
+    out.push(`  started ${when(run.createdAt)}, updated ${when(run.updatedAt)}`);
+    if (typeof run.meta.file === 'string') out.push(`  file ${run.meta.file}`);
+    if (run.error) out.push(`  error ${run.error.name}: ${run.error.message}`);
+    out.push(
+      `  tasks ${tasks.length.toLocaleString('en-US')}: ${(tasks.length - failed.length).toLocaleString('en-US')} completed, ${failed.length} failed`,
+    );
+    out.push('', table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)));
+    if (failed.length > 0) {
+      out.push('', 'failed tasks:');
+      for (const task of failed.slice(0, options.all ? undefined : 20)) {
+        out.push(
+          `  ${task.key} (${task.task}, ${task.attempts} ${task.attempts === 1 ? 'attempt' : 'attempts'}): ${task.error?.name ?? 'Error'}: ${task.error?.message ?? ''}`,
+        );
+      }
+      if (!options.all && failed.length > 20) out.push(`  … ${failed.length - 20} more (--all)`);
+    }
+    const listed = options.all
+      ? tasks
+      : [...tasks].sort((a, b) => b.durationMs - a.durationMs).slice(0, 10);
+    if (listed.length > 0) {
+      out.push('', options.all ? 'tasks:' : 'slowest tasks:');
+      out.push(
+        table(
+          ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK'],
+          listed.map((t) => [
+            t.key,
+            t.task,
+            t.status,
+            String(t.attempts),
+            when(t.startedAt),
+            duration(t.durationMs),
+          ]),
+        ),
+      );
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** One row per fan-out: the tasks whose keys share everything but the last segment. */
+function fanOutRows(tasks: readonly TaskRecord[]): string[][] {
+  const groups = new Map<string, TaskRecord[]>();
+  for (const task of tasks) {
+    const scope = task.key.slice(0, Math.max(0, task.key.lastIndexOf('/')));
+    const group = groups.get(scope);
+    if (group) group.push(task);
+    else groups.set(scope, [task]);
+  }
+  return [...groups].map(([scope, group]) => {
+    const durations = group.map((t) => t.durationMs).sort((a, b) => a - b);
+    return [
+      scope,
+      group.length.toLocaleString('en-US'),
+      String(group.filter((t) => t.status === 'failed').length),
+      duration(durations[Math.floor(durations.length / 2)] ?? 0),
+      duration(durations.at(-1) ?? 0),
+    ];
+  });
+}
+
+function withoutOutput(task: TaskRecord): Omit<TaskRecord, 'output'> {
+  const { output: _output, ...rest } = task;
+  return rest;
+}
