@@ -180,3 +180,21 @@ describe('withRun', () => {
     );
   });
 });
+
+describe('run events', () => {
+  it('keeps fan-out starts and ends, retries and failures with the run', async () => {
+    const store = new MemoryStore();
+    executed.length = 0;
+    failFrom = 2;
+    await withRun({ store, runId: 'events-1' }, () => map([1, 2], square, { onError: 'collect' }));
+    failFrom = Number.POSITIVE_INFINITY;
+    const kept = await store.listEvents('events-1');
+    assert.deepEqual(
+      kept.map((event) => event.type),
+      ['map:start', 'task:fail', 'map:end'],
+    );
+    assert.equal(kept[0]?.scope, 'events-1/map:run-test:square');
+    const failure = kept[1] as { error: Error };
+    assert.match(failure.error.message, /item 2 fails this time/);
+  });
+});

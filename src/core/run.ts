@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toWire, ValidationError } from './errors.ts';
-import { type EventBus, events as sharedEvents } from './events.ts';
+import { type EventBus, events as sharedEvents, type WeftEvent } from './events.ts';
 import { KeyScope } from './keys.ts';
 import { Recorder } from './recorder.ts';
 import type { RunRecord, Store } from './store.ts';
@@ -49,6 +49,34 @@ export class Run {
     this.recorder = new Recorder(store, record.id);
   }
 
+  /**
+   * Keeps the run's fan-out starts and ends, retries and failures in the store (task
+   * starts and ends are in the task records already). Returns the function that stops
+   * listening and writes what is left.
+   */
+  persistEvents(): () => Promise<void> {
+    const prefix = `${this.id}/`;
+    let queue: WeftEvent[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const write = () => {
+      const batch = queue;
+      queue = [];
+      // Events are a record of what happened, not the run's result: a failed write is not fatal.
+      writing = writing.then(() => this.store.appendEvents(this.id, batch)).catch(() => {});
+    };
+    const off = this.events.on((event) => {
+      if (!kept.has(event.type)) return;
+      if (event.scope !== this.id && !event.scope.startsWith(prefix)) return;
+      queue.push(event);
+      if (queue.length >= 256) write();
+    });
+    return async () => {
+      off();
+      if (queue.length > 0) write();
+      await writing;
+    };
+  }
+
   /** How many tasks of earlier attempts are available to resume. */
   get resumable(): number {
     return this.#completed.size;
@@ -62,6 +90,16 @@ export class Run {
 }
 
 const notFound = { found: false, value: undefined } as const;
+
+/** Events kept with a run: what task records do not already say. */
+const kept: ReadonlySet<WeftEvent['type']> = new Set([
+  'map:start',
+  'map:end',
+  'dag:start',
+  'dag:end',
+  'task:retry',
+  'task:fail',
+]);
 const current = new AsyncLocalStorage<Run>();
 
 /** The run the calling code is inside, if any. */
@@ -97,15 +135,18 @@ export async function withRun<T>(
   const record = await store.openRun(runId, options.meta ?? {});
   const completed = await store.completedOutputs(runId);
   const run = new Run(record, store, completed, options.events ?? sharedEvents);
+  const stopPersisting = run.persistEvents();
   try {
     // Awaited inside the context, so that work started by awaiting the result belongs to the run.
     const result = await current.run(run, async () => await fn(run));
     await run.recorder.flush();
+    await stopPersisting();
     await store.finishRun(runId, 'completed');
     return result;
   } catch (error) {
     // What finished before the failure is kept: a resume starts from there.
     await run.recorder.flush().catch(() => {});
+    await stopPersisting();
     await store
       .finishRun(runId, isAbort(error) ? 'interrupted' : 'failed', toWire(error))
       .catch(() => {});
