@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const scenarios = [
+  'recording.ts',
+  'resume.ts',
   'map-throughput.ts',
   'stream-memory.ts',
   'executors.ts',

@@ -24,7 +24,7 @@ import {
   checkId,
   checkLimit,
   checkMeta,
-  describe,
+  checkTaskRecord,
   isRecordStatus,
 } from './validate.ts';
 
@@ -357,21 +357,8 @@ export class MemoryStore implements Store {
   }
 
   private encodeTask(runId: string, record: TaskRecord): StoredTask {
-    if (typeof record !== 'object' || record === null) {
-      throw new ValidationError(`A task record of run '${runId}' is ${describe(record)}.`);
-    }
+    checkTaskRecord(runId, record);
     const { key, task, status, attempts, startedAt, durationMs } = record;
-    checkId(key, `Task key in run '${runId}'`);
-    if (typeof task !== 'string' || !isRecordStatus(status)) {
-      throw new ValidationError(
-        `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
-      );
-    }
-    if (![attempts, startedAt, durationMs].every(Number.isFinite)) {
-      throw new ValidationError(
-        `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
-      );
-    }
     return {
       key,
       task,

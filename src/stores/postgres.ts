@@ -31,7 +31,7 @@ import { postgresDialect } from './sql/dialect.ts';
 import { type MigrationSession, migrate } from './sql/migrate.ts';
 import { PostgresPool } from './sql/postgres-pool.ts';
 import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
-import { insertEventsSql, queriesFor, upsertTasksSql } from './sql/queries.ts';
+import { insertEventsSql, queriesFor, upsertTaskArraysSql } from './sql/queries.ts';
 import {
   checkArray,
   checkBytes,
@@ -64,6 +64,14 @@ export interface PostgresStoreOptions {
 const sql = queriesFor(postgresDialect);
 /** Rows per multi-row insert: well under PostgreSQL's 65,535 parameters per statement. */
 const rowsPerStatement = 1000;
+/**
+ * Task records per upsert. A group up to this size (more than a fan-out usually runs at
+ * once) is one statement, committed on its own: one round trip. A larger one is several
+ * in a transaction, so that no statement carries an unbounded amount of output text.
+ */
+const tasksPerStatement = 4096;
+// Run for every group of task records: named, so each connection prepares it once.
+const upsertTasks = { name: 'weft:upsertTasks', text: upsertTaskArraysSql };
 // Serialises migrations of every weft store in the database; held until the transaction ends.
 const migrationLock = "SELECT pg_advisory_xact_lock(hashtext('weft:migrations'))";
 
@@ -164,8 +172,9 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Records finished tasks in one transaction of multi-row upserts. Every output is
-   * encoded first, so a batch with an output that cannot be stored writes nothing.
+   * Records finished tasks in one write: a single upsert statement (one round trip), or
+   * for a very large batch several in one transaction. Every output is encoded first, so a
+   * batch with an output that cannot be stored writes nothing.
    * @throws SerializationError naming the key when an output cannot be stored
    */
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
@@ -176,16 +185,31 @@ export class PostgresStore implements Store {
     const unique = new Map<string, TaskValues>();
     for (const row of this.#codec.tasks(runId, records)) unique.set(row[0], row);
     const rows = [...unique.values()];
-    await this.#pool.transaction(`recording tasks of run '${runId}'`, async (client) => {
-      await this.#requireRun(client, runId);
-      for (let start = 0; start < rows.length; start += rowsPerStatement) {
-        const chunk = rows.slice(start, start + rowsPerStatement);
-        await client.query(
-          upsertTasksSql(postgresDialect, chunk.length),
-          chunk.flatMap((row) => [runId, ...row]),
-        );
-      }
-    });
+    const doing = `recording tasks of run '${runId}'`;
+    // The upsert writes every row it is given, or none when the run does not exist.
+    if (rows.length === 0) {
+      const { rowCount } = await this.#pool.query(doing, sql.hasRun, [runId]);
+      if (rowCount === 0) throw this.#noRun(runId);
+    } else if (rows.length <= tasksPerStatement) {
+      const { rowCount } = await this.#pool.query(
+        doing,
+        upsertTasks.text,
+        taskArrays(runId, rows),
+        upsertTasks.name,
+      );
+      if (rowCount === 0) throw this.#noRun(runId);
+    } else {
+      await this.#pool.transaction(doing, async (client) => {
+        for (let start = 0; start < rows.length; start += tasksPerStatement) {
+          const chunk = rows.slice(start, start + tasksPerStatement);
+          const { rowCount } = await client.query({
+            ...upsertTasks,
+            values: taskArrays(runId, chunk),
+          });
+          if (rowCount === 0) throw this.#noRun(runId);
+        }
+      });
+    }
   }
 
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
@@ -321,6 +345,16 @@ export class PostgresStore implements Store {
       `Run '${id}' does not exist in the PostgreSQL store ${this.location}: open it with openRun.`,
     );
   }
+}
+
+/** The parameters of `upsertTaskArraysSql`: the run id, then one array per column. */
+function taskArrays(runId: string, rows: readonly TaskValues[]): unknown[] {
+  const columns = Array.from({ length: 8 }, () => new Array<unknown>(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    for (let c = 0; c < 8; c++) columns[c]![i] = row[c];
+  }
+  return [runId, ...columns];
 }
 
 /**

@@ -8,7 +8,7 @@
  * database, or a database that is not weft's, is refused with a StoreError and left
  * byte for byte as it was.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreError, type WireError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
@@ -21,6 +21,7 @@ import type {
   Store,
   TaskRecord,
 } from '../core/store.ts';
+import { FsArtifacts } from './fs-artifacts.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
   type CheckpointRow,
@@ -32,7 +33,7 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { sqliteDialect } from './sql/dialect.ts';
-import { type Queries, queriesFor } from './sql/queries.ts';
+import { type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
 import { openDatabase } from './sql/sqlite-open.ts';
 import {
@@ -57,9 +58,19 @@ export interface SqliteStoreOptions {
    * @default 5000
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Folder of the run artifacts (laminar shards, large outputs), one file per key, or
+   * `null` to keep them in the database.
+   * @default an `artifacts` folder beside the database file (in the database for `:memory:`)
+   */
+  readonly artifactsDir?: string | null;
 }
 
-type Statements = { readonly [K in keyof Queries]: Database.Statement<unknown[], unknown> };
+type Statement = Database.Statement<unknown[], unknown>;
+type Statements = { readonly [K in keyof Queries]: Statement };
+
+/** Most task rows per upsert statement (1,280 parameters, far below SQLite's limit). */
+const maxRowsPerUpsert = 128;
 
 /**
  * A {@link Store} in a SQLite file.
@@ -94,11 +105,30 @@ export class SqliteStore implements Store {
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const file = path === ':memory:' ? path : resolve(path);
     const db = await openDatabase(file, options.busyTimeoutMs ?? 5000);
-    return new SqliteStore(db, file, new Codec(options.serializer ?? defaultSerializer));
+    const artifactsDir =
+      options.artifactsDir === undefined
+        ? file === ':memory:'
+          ? null
+          : join(dirname(file), 'artifacts')
+        : options.artifactsDir;
+    return new SqliteStore(
+      db,
+      file,
+      new Codec(options.serializer ?? defaultSerializer),
+      artifactsDir === null ? undefined : new FsArtifacts(resolve(artifactsDir)),
+    );
   }
 
-  private constructor(db: Database.Database, file: string, codec: Codec) {
+  readonly #files: FsArtifacts | undefined;
+
+  private constructor(
+    db: Database.Database,
+    file: string,
+    codec: Codec,
+    files: FsArtifacts | undefined,
+  ) {
     this.#db = db;
+    this.#files = files;
     this.location = file;
     this.#codec = codec;
     const queries = queriesFor(sqliteDialect);
@@ -117,10 +147,25 @@ export class SqliteStore implements Store {
         return { ...row, meta: merged };
       },
     );
+    // Multi-row upserts by row count. A group is written in statements of 128, 64, 32, …
+    // rows: one statement binds many rows (far cheaper than a run per row), and no more
+    // than eight statements are ever prepared.
+    const upserts = new Map<number, Statement>();
     this.#recordTasks = db.transaction((runId: string, rows: TaskValues[]) => {
       this.#requireRun(runId);
       let seq = (sql.lastTaskSeq.get(runId) as { seq: number }).seq;
-      for (const row of rows) sql.upsertTask.run(runId, ...row, ++seq);
+      for (let start = 0; start < rows.length; ) {
+        const count = Math.min(maxRowsPerUpsert, 2 ** Math.floor(Math.log2(rows.length - start)));
+        let upsert = upserts.get(count);
+        if (!upsert) {
+          upsert = db.prepare(upsertTasksSql(sqliteDialect, count));
+          upserts.set(count, upsert);
+        }
+        const params: unknown[] = [];
+        for (const row of rows.slice(start, start + count)) params.push(runId, ...row, ++seq);
+        upsert.run(params);
+        start += count;
+      }
     });
     this.#appendEvents = db.transaction((runId: string, texts: string[]) => {
       this.#requireRun(runId);
@@ -229,6 +274,11 @@ export class SqliteStore implements Store {
     checkId(runId, 'Run id');
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
+    if (this.#files) {
+      this.#use(`storing artifact '${key}' of run '${runId}'`, () => this.#requireRun(runId));
+      await this.#files.put(runId, key, data);
+      return;
+    }
     this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
       this.#putArtifact.immediate(runId, key, toBuffer(data)),
     );
@@ -238,6 +288,11 @@ export class SqliteStore implements Store {
   async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
     checkId(runId, 'Run id');
     checkId(key, 'Artifact key');
+    if (this.#files) {
+      // Checks that the store is open.
+      this.#use(`reading artifact '${key}' of run '${runId}'`, () => undefined);
+      return this.#files.get(runId, key);
+    }
     const row = this.#use(`reading artifact '${key}' of run '${runId}'`, () =>
       this.#sql.getArtifact.get(runId, key),
     ) as { data: Buffer } | undefined;

@@ -3,7 +3,7 @@
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
 import { ValidationError } from '../core/errors.ts';
-import type { RunStatus } from '../core/store.ts';
+import type { RunStatus, TaskRecord } from '../core/store.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
 const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
@@ -30,6 +30,25 @@ export function checkFinishStatus(
   if (typeof status !== 'string' || !finishStatuses.has(status)) {
     throw new ValidationError(
       `Run '${id}' cannot finish as ${describe(status)}: use 'completed', 'failed' or 'interrupted'.`,
+    );
+  }
+}
+
+/** Throws unless `record` is a task record of run `runId` that a store can keep. */
+export function checkTaskRecord(runId: string, record: unknown): asserts record is TaskRecord {
+  if (typeof record !== 'object' || record === null) {
+    throw new ValidationError(`A task record of run '${runId}' is ${describe(record)}.`);
+  }
+  const { key, task, status, attempts, startedAt, durationMs } = record as TaskRecord;
+  checkId(key, `Task key in run '${runId}'`);
+  if (typeof task !== 'string' || !isRecordStatus(status)) {
+    throw new ValidationError(
+      `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
+    );
+  }
+  if (!(Number.isFinite(attempts) && Number.isFinite(startedAt) && Number.isFinite(durationMs))) {
+    throw new ValidationError(
+      `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { ValidationError, type WireError } from '../../core/errors.ts';
 import type { WeftEvent } from '../../core/events.ts';
 import type { Serializer } from '../../core/serializer.ts';
 import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
-import { checkId, describe, isRecordStatus } from '../validate.ts';
+import { checkId, checkTaskRecord, isRecordStatus } from '../validate.ts';
 
 /** A `runs` row as read. */
 export type RunRow = {
@@ -96,21 +96,8 @@ export class Codec {
    */
   tasks(runId: string, records: readonly TaskRecord[]): TaskValues[] {
     return records.map((record) => {
-      if (typeof record !== 'object' || record === null) {
-        throw new ValidationError(`A task record of run '${runId}' is ${describe(record)}.`);
-      }
+      checkTaskRecord(runId, record);
       const { key, task, status, attempts, startedAt, durationMs } = record;
-      checkId(key, `Task key in run '${runId}'`);
-      if (typeof task !== 'string' || !isRecordStatus(status)) {
-        throw new ValidationError(
-          `Task record '${key}' needs a task name and a status of 'completed' or 'failed'.`,
-        );
-      }
-      if (![attempts, startedAt, durationMs].every(Number.isFinite)) {
-        throw new ValidationError(
-          `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
-        );
-      }
       // Only a completed task has an output to resume from; a failed one keeps its error.
       const output =
         status === 'completed'

@@ -17,7 +17,7 @@ export interface PostgresPoolOptions {
   readonly maxConnections: number;
 }
 
-/** Attempts of a transaction that PostgreSQL aborted as a deadlock victim. */
+/** Attempts of a transaction (or statement) that PostgreSQL aborted as a deadlock victim. */
 const transactionAttempts = 5;
 /** Deadlock detected; serialization failure. */
 const retryable = new Set(['40P01', '40001']);
@@ -43,13 +43,26 @@ export class PostgresPool {
     this.#pool.on('error', () => undefined);
   }
 
-  /** One statement on any connection. */
-  async query(doing: string, text: string, params: readonly unknown[]): Promise<pg.QueryResult> {
-    this.#assertOpen();
-    try {
-      return await this.#pool.query(text, [...params]);
-    } catch (error) {
-      throw postgresError(error, this.#target, doing);
+  /**
+   * One statement on any connection. A statement is a transaction of its own, so one that
+   * PostgreSQL aborted to break a deadlock changed nothing and is run again.
+   * @param name for a statement run often: each connection then parses and plans it once
+   */
+  async query(
+    doing: string,
+    text: string,
+    params: readonly unknown[],
+    name?: string,
+  ): Promise<pg.QueryResult> {
+    for (let attempt = 1; ; attempt++) {
+      this.#assertOpen();
+      try {
+        return await this.#pool.query({ name, text, values: [...params] });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt < transactionAttempts && retryable.has(String(code))) continue;
+        throw postgresError(error, this.#target, doing);
+      }
     }
   }
 

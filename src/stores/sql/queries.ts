@@ -1,6 +1,7 @@
 /**
  * Every statement of the SQL stores, written once with `?` placeholders and rewritten for
- * each dialect. Upserts use `INSERT … ON CONFLICT`, which SQLite and PostgreSQL share.
+ * each dialect, but for the task upserts, which each database does its fastest way. Upserts
+ * use `INSERT … ON CONFLICT`, which SQLite and PostgreSQL share.
  */
 import type { Dialect } from './dialect.ts';
 
@@ -32,8 +33,6 @@ const shared = {
   listRuns: `SELECT ${runColumns} FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?`,
   /** SQLite only: the last sequence number of a run's tasks (see `Dialect.taskSeq`). */
   lastTaskSeq: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run_id = ?',
-  /** SQLite only: one task with its sequence number. */
-  upsertTask: `INSERT INTO tasks (${taskColumns}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${taskConflict}`,
   completedOutputs:
     "SELECT key, output FROM tasks WHERE run_id = ? AND status = 'completed' ORDER BY seq",
   listTasks: `SELECT ${taskRead} FROM tasks WHERE run_id = ? ORDER BY seq`,
@@ -73,10 +72,34 @@ export function queriesFor(dialect: Dialect): Queries {
   return queries;
 }
 
-/** The upsert of `rows` task records in one statement (`TaskValues` after each run id). */
+/**
+ * SQLite only: the upsert of `rows` task records in one statement, each the run id, its
+ * `TaskValues` and its sequence number.
+ */
 export function upsertTasksSql(dialect: Dialect, rows: number): string {
-  return multiRow(dialect, `INSERT INTO tasks (${taskColumns}) VALUES`, rows, 9, taskConflict);
+  return multiRow(
+    dialect,
+    `INSERT INTO tasks (${taskColumns}, seq) VALUES`,
+    rows,
+    10,
+    taskConflict,
+  );
 }
+
+/**
+ * PostgreSQL only: the upsert of any number of task records in one statement, from one
+ * array per column of `TaskValues` ($2 to $9) for the run $1. Nine parameters whatever the
+ * count, so the statement text never changes and binding costs little. Rows go in array
+ * order, which numbers `seq`, and none go in when the run does not exist: the row count
+ * then says so.
+ */
+export const upsertTaskArraysSql =
+  `INSERT INTO tasks (${taskColumns}) ` +
+  'SELECT $1, key, task, status, attempts, started_at, duration_ms, output, error FROM ' +
+  'unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::float8[], $7::float8[], ' +
+  '$8::text[], $9::text[]) WITH ORDINALITY ' +
+  'AS r (key, task, status, attempts, started_at, duration_ms, output, error, n) ' +
+  `WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ORDER BY n ${taskConflict}`;
 
 /** The insert of `rows` events in one statement (run id, data). */
 export function insertEventsSql(dialect: Dialect, rows: number): string {
