@@ -9,7 +9,9 @@ import { isWeftError, TimeoutError, toWire, ValidationError } from './errors.ts'
 import { type EventBus, events as sharedEvents } from './events.ts';
 import { type Executor, isThenable, type TaskInvocation } from './executor.ts';
 import { KeyScope, rootScope } from './keys.ts';
+import type { RecordFailures } from './recorder.ts';
 import type { Run } from './run.ts';
+import type { TaskRecord } from './store.ts';
 import type { Progress, Task } from './task.ts';
 
 /** The scope a fan-out's keys descend from: the one given, else the run's, else the root. */
@@ -368,25 +370,31 @@ export abstract class FanOut {
       return;
     }
     // Finished once recorded: a crash after this point does not run the task again.
-    run.recorder
-      .record({
-        key: invocation.key,
-        task: invocation.task.name,
-        status: 'completed',
-        attempts: invocation.attempt,
-        startedAt: timeOrigin + invocation.startedAt,
-        durationMs: clock.now() - invocation.startedAt,
-        output: value,
-      })
-      .then(
-        (failures) => {
-          if (this.stopped) return;
-          const unstorable = failures.get(invocation.key);
-          if (unstorable === undefined) this.#succeed(invocation, value);
-          else this.#fail(invocation, unstorable);
-        },
-        (storeError: unknown) => this.stop(storeError),
-      );
+    this.#record(run, invocation, { status: 'completed', output: value }).then(
+      (failures) => {
+        if (this.stopped) return;
+        const unstorable = failures.get(invocation.key);
+        if (unstorable === undefined) this.#succeed(invocation, value);
+        else this.#fail(invocation, unstorable);
+      },
+      (storeError: unknown) => this.stop(storeError),
+    );
+  }
+
+  /** Queues the record of an invocation's last attempt with the run. */
+  #record(
+    run: Run,
+    invocation: Invocation,
+    outcome: Pick<TaskRecord, 'status' | 'output' | 'error'>,
+  ): Promise<RecordFailures> {
+    return run.recorder.record({
+      key: invocation.key,
+      task: invocation.task.name,
+      attempts: invocation.attempt,
+      startedAt: timeOrigin + invocation.startedAt,
+      durationMs: clock.now() - invocation.startedAt,
+      ...outcome,
+    });
   }
 
   /** Replays a task completed by an earlier attempt of the run: its stored output, no execution. */
@@ -468,22 +476,12 @@ export abstract class FanOut {
       this.#fail(invocation, error);
       return;
     }
-    run.recorder
-      .record({
-        key: invocation.key,
-        task: invocation.task.name,
-        status: 'failed',
-        attempts: invocation.attempt,
-        startedAt: timeOrigin + invocation.startedAt,
-        durationMs: clock.now() - invocation.startedAt,
-        error: toWire(error),
-      })
-      .then(
-        () => {
-          if (!this.stopped) this.#fail(invocation, error);
-        },
-        (storeError: unknown) => this.stop(storeError),
-      );
+    this.#record(run, invocation, { status: 'failed', error: toWire(error) }).then(
+      () => {
+        if (!this.stopped) this.#fail(invocation, error);
+      },
+      (storeError: unknown) => this.stop(storeError),
+    );
   }
 
   #fail(invocation: Invocation, error: unknown): void {
