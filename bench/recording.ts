@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { asyncPool, MemoryStore, map, openStore, type Store, task, withRun } from 'weft';
 import { best, printTable, timeRuns } from './lib.ts';
+import { openBenchPostgres } from './stores.ts';
 
 const N = 100_000;
 const RUNS = 3;
@@ -57,27 +57,6 @@ try {
 
 console.log(`\n${N.toLocaleString('en-US')} no-op tasks through map, best of ${RUNS}\n`);
 printTable(['runner', 'ms', 'tasks/s', 'recorded / unrecorded'], rows);
-
-/** A PostgreSQL store in a schema of its own, and how to drop it; undefined when skipped. */
-async function openBenchPostgres() {
-  const url = process.env.WEFT_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-  if (url === 'off') return undefined;
-  const schema = `bench_${Math.random().toString(36).slice(2, 10)}`;
-  let store: Store;
-  try {
-    store = await openStore(`${url}?schema=${schema}`);
-  } catch (error) {
-    console.log(`PostgreSQL skipped: ${(error as Error).message}`);
-    return undefined;
-  }
-  const drop = async () => {
-    const client = new pg.Client(url);
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  };
-  return { store, drop };
-}
 
 function row(name: string, ms: number, unrecordedMs: number): (string | number)[] {
   return [name, ms, N / (ms / 1000), `${(unrecordedMs / ms).toFixed(3)}×`];

@@ -20,12 +20,12 @@ import { defaultSerializer } from './serializer.ts';
 import {
   checkArray,
   checkBytes,
+  checkCheckpoint,
   checkFinishStatus,
   checkId,
   checkLimit,
   checkMeta,
   checkTaskRecord,
-  isRecordStatus,
 } from './validate.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -219,26 +219,7 @@ export class MemoryStore implements Store {
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.assertOpen();
     const { appId, partitionKey, sequenceId, position, status, createdAt } = checkpoint;
-    checkId(appId, 'Application id');
-    if (typeof partitionKey !== 'string') {
-      throw new ValidationError(
-        `Partition key of application '${appId}' must be a string ('' for none).`,
-      );
-    }
-    if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) {
-      throw new ValidationError(
-        `Sequence id of application '${appId}' must be an integer of 0 or more, got ${sequenceId}.`,
-      );
-    }
-    if (typeof position !== 'string' || !isRecordStatus(status)) {
-      throw new ValidationError(
-        `Checkpoint of application '${appId}' needs a string position and a status of ` +
-          `'completed' or 'failed'.`,
-      );
-    }
-    if (!Number.isFinite(createdAt)) {
-      throw new ValidationError(`Checkpoint of application '${appId}' needs a numeric createdAt.`);
-    }
+    checkCheckpoint(checkpoint);
     const state = this.encode(
       checkpoint.state,
       `Checkpoint state of application '${appId}' (partition '${partitionKey}', sequence ${sequenceId})`,

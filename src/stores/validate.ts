@@ -1,9 +1,9 @@
 /**
- * Checks of what callers hand a SQL store, made before any SQL runs so that bad input is
+ * Checks of what callers hand a store, made before anything is written so that bad input is
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
 import { ValidationError } from '../core/errors.ts';
-import type { RunStatus, TaskRecord } from '../core/store.ts';
+import type { Checkpoint, RunStatus, TaskRecord } from '../core/store.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
 const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
@@ -89,4 +89,31 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * Throws unless a checkpoint's fields are well formed. The sequence id stops at 2^31 − 1,
+ * the largest SQL INTEGER, so that every store accepts the same checkpoints.
+ */
+export function checkCheckpoint(checkpoint: Checkpoint): void {
+  const { appId, partitionKey, sequenceId, position, status, createdAt } = checkpoint;
+  checkId(appId, 'Application id');
+  if (typeof partitionKey !== 'string') {
+    throw new ValidationError(
+      `Partition key of application '${appId}' must be a string ('' for none).`,
+    );
+  }
+  if (!Number.isSafeInteger(sequenceId) || sequenceId < 0 || sequenceId > 2 ** 31 - 1) {
+    throw new ValidationError(
+      `Sequence id of application '${appId}' must be an integer from 0 to 2147483647, got ${sequenceId}.`,
+    );
+  }
+  if (typeof position !== 'string' || !isRecordStatus(status)) {
+    throw new ValidationError(
+      `Checkpoint of application '${appId}' needs a string position and a status of 'completed' or 'failed'.`,
+    );
+  }
+  if (!Number.isFinite(createdAt)) {
+    throw new ValidationError(`Checkpoint of application '${appId}' needs a numeric createdAt.`);
+  }
 }

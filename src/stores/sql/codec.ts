@@ -9,7 +9,7 @@ import { ValidationError, type WireError } from '../../core/errors.ts';
 import type { WeftEvent } from '../../core/events.ts';
 import type { Serializer } from '../../core/serializer.ts';
 import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
-import { checkId, checkTaskRecord, isRecordStatus } from '../validate.ts';
+import { checkCheckpoint, checkTaskRecord } from '../validate.ts';
 
 /** A `runs` row as read. */
 export type RunRow = {
@@ -126,28 +126,7 @@ export class Codec {
    */
   checkpoint(checkpoint: Checkpoint): CheckpointValues {
     const { appId, partitionKey, sequenceId, position, status, createdAt } = checkpoint;
-    checkId(appId, 'Application id');
-    if (typeof partitionKey !== 'string') {
-      throw new ValidationError(
-        `Partition key of application '${appId}' must be a string ('' for none).`,
-      );
-    }
-    // SQL INTEGER is 32-bit in PostgreSQL: a larger step counter would not fit.
-    if (!Number.isSafeInteger(sequenceId) || sequenceId < 0 || sequenceId > 2 ** 31 - 1) {
-      throw new ValidationError(
-        `Sequence id of application '${appId}' must be an integer from 0 to 2147483647, ` +
-          `got ${sequenceId}.`,
-      );
-    }
-    if (typeof position !== 'string' || !isRecordStatus(status)) {
-      throw new ValidationError(
-        `Checkpoint of application '${appId}' needs a string position and a status of ` +
-          `'completed' or 'failed'.`,
-      );
-    }
-    if (!Number.isFinite(createdAt)) {
-      throw new ValidationError(`Checkpoint of application '${appId}' needs a numeric createdAt.`);
-    }
+    checkCheckpoint(checkpoint);
     const state = this.#serializer.encode(
       checkpoint.state,
       `Checkpoint state of application '${appId}' (partition '${partitionKey}', sequence ${sequenceId})`,

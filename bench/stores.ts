@@ -1,0 +1,26 @@
+/** Stores for the benchmarks: a PostgreSQL one in a schema of its own, dropped afterwards. */
+import pg from 'pg';
+import { openStore, type Store } from 'weft';
+
+/** A PostgreSQL store in a schema of its own, and how to drop it; undefined when skipped. */
+export async function openBenchPostgres(): Promise<
+  { store: Store; drop(): Promise<void> } | undefined
+> {
+  const url = process.env.WEFT_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+  if (url === 'off') return undefined;
+  const schema = `bench_${Math.random().toString(36).slice(2, 10)}`;
+  let store: Store;
+  try {
+    store = await openStore(`${url}?schema=${schema}`);
+  } catch (error) {
+    console.log(`PostgreSQL skipped: ${(error as Error).message}`);
+    return undefined;
+  }
+  const drop = async () => {
+    const client = new pg.Client(url);
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  };
+  return { store, drop };
+}
