@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as devalue from 'devalue';
 import fc from 'fast-check';
 import { isWeftError, SerializationError, TaskFailedError, ValidationError } from 'weft';
 import { createSerializer, defaultSerializer } from '../src/stores/serializer.ts';
@@ -379,5 +380,393 @@ describe('createSerializer', () => {
   it('a serializer without the type cannot decode it', () => {
     const text = withPoint.encode(new Point(1, 2));
     assert.match(decodeRefusal(text).message, /Unknown type Point/);
+  });
+});
+
+/** True when `text` was written by devalue rather than by the JSON fast path. */
+function isDevalueText(text: string): boolean {
+  return text.startsWith('[') || text.startsWith('-');
+}
+
+/**
+ * An independent statement of the fast-path rule for trees (values without shared
+ * references): finite numbers other than -0, strings, booleans, null, arrays without
+ * holes or undefined items, and plain objects without symbol keys or a `__proto__` key.
+ */
+function isJsonTree(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!Object.hasOwn(value, i) || value[i] === undefined || !isJsonTree(value[i])) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0 || Object.hasOwn(value, '__proto__')) {
+    return false;
+  }
+  return Object.values(value).every(isJsonTree);
+}
+
+function hasNegativeZero(value: unknown): boolean {
+  if (Object.is(value, -0)) return true;
+  return typeof value === 'object' && value !== null && Object.values(value).some(hasNegativeZero);
+}
+
+function hasProtoKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey);
+}
+
+/** `n` arrays nested in one another around `leaf`. */
+function nested(n: number, leaf: unknown): unknown {
+  let value = leaf;
+  for (let i = 0; i < n; i++) value = [value];
+  return value;
+}
+
+describe('serializer JSON fast path', () => {
+  const plain: Record<string, unknown> = {
+    zero: 0,
+    'negative integer': -1,
+    'negative fraction': -2.5e-7,
+    fraction: 1.5,
+    'large number': 1e21,
+    'largest number': Number.MAX_VALUE,
+    'smallest positive number': Number.MIN_VALUE,
+    'min safe integer': Number.MIN_SAFE_INTEGER,
+    'empty string': '',
+    'string that looks like the marker': 'j',
+    'string that looks like devalue': '[-1]',
+    'unicode string': 'héllo wörld — 日本語 🧵👩‍👩‍👧 \u2028\u2029 \u0000 "quoted" \\',
+    'lone surrogate': '\ud800x\udfff',
+    true: true,
+    false: false,
+    null: null,
+    'empty object': {},
+    'empty array': [],
+    'nested empty containers': [[], {}, [[{}]], { a: { b: [] } }],
+    'nested objects and arrays': {
+      user: { name: 'Ada', tags: ['a', 'b'], scores: [0, -1, 2.5], active: true, boss: null },
+      rows: [
+        { id: 1, cells: [[1, 2], [3]] },
+        { id: 2, cells: [] },
+      ],
+    },
+    'unicode and odd keys': { '': 1, j: 2, '1': 3, 'ключ 🔑': 4, constructor: 5, toJSON: 'x' },
+    'equal but distinct objects': { a: { x: 1 }, b: { x: 1 }, c: [[1], [1]] },
+    'nested ten deep': nested(10, { leaf: 'x' }),
+  };
+
+  for (const [label, value] of Object.entries(plain)) {
+    it(`writes ${label} as j + JSON and reads it back`, () => {
+      const text = encode(value);
+      assert.equal(text, `j${JSON.stringify(value)}`);
+      assert.deepStrictEqual(decode(text), value);
+    });
+  }
+
+  it('keeps 0 as +0 through the fast path', () => {
+    // assert/strict compares with Object.is, so 0 and -0 differ here.
+    assert.equal(roundTrip(0), 0);
+    assert.equal(roundTrip([0])[0], 0);
+  });
+
+  const notPlain: Record<string, unknown> = {
+    '-0': -0,
+    '-0 in an object': { n: -0 },
+    '-0 in an array': [1, -0],
+    NaN: Number.NaN,
+    'NaN in an array': [Number.NaN],
+    Infinity: Number.POSITIVE_INFINITY,
+    '-Infinity in an object': { low: Number.NEGATIVE_INFINITY },
+    undefined: undefined,
+    'undefined in an object': { a: 1, gone: undefined },
+    'undefined in an array': [1, undefined],
+    'sparse array': sparse(1, 3),
+    'sparse array in an object': { list: sparse(4, 5) },
+    Date: new Date('2024-05-06T07:08:09.010Z'),
+    'Date in a plain object': { ok: [1, 2], when: new Date(0) },
+    Map: new Map<unknown, unknown>([
+      ['a', 1],
+      [2, { b: [3] }],
+    ]),
+    Set: new Set([1, 'two']),
+    BigInt: 12n,
+    'null-prototype object': Object.assign(Object.create(null), { a: 1 }),
+    'nested 200 deep': nested(200, 'leaf'),
+  };
+
+  for (const [label, value] of Object.entries(notPlain)) {
+    it(`leaves ${label} to devalue and reads it back`, () => {
+      const text = encode(value);
+      assert.ok(isDevalueText(text), `expected devalue text, got ${text.slice(0, 40)}`);
+      assert.deepStrictEqual(decode(text), value);
+    });
+  }
+
+  it('keeps -0 and undefined properties exactly', () => {
+    assert.equal(roundTrip(-0), -0);
+    assert.equal(roundTrip({ n: -0 }).n, -0);
+    const back = roundTrip({ gone: undefined });
+    assert.ok(Object.hasOwn(back, 'gone'), 'an undefined property stays a property');
+    const holes = roundTrip(sparse(1, 3));
+    assert.equal(holes.length, 3);
+    assert.ok(!Object.hasOwn(holes, 1), 'the hole stays a hole');
+  });
+
+  it('leaves an object reached twice to devalue, and keeps it shared', () => {
+    const shared = { n: 1, list: [1, 2] };
+    const text = encode({ a: shared, b: shared });
+    assert.ok(isDevalueText(text), text);
+    const out = decode(text) as { a: unknown; b: unknown };
+    assert.equal(out.a, out.b);
+    assert.deepStrictEqual(out, { a: { n: 1, list: [1, 2] }, b: { n: 1, list: [1, 2] } });
+
+    const row = [1, 2];
+    const rows = roundTrip([row, { again: row }]);
+    assert.ok(isDevalueText(encode([row, { again: row }])), 'a shared array goes to devalue');
+    assert.equal(rows[0], (rows[1] as { again: unknown }).again);
+  });
+
+  it('leaves a cycle to devalue, and keeps it circular', () => {
+    const cyclic: Record<string, unknown> = { name: 'root', items: [1, 2] };
+    cyclic.self = cyclic;
+    const text = encode(cyclic);
+    assert.ok(isDevalueText(text), text);
+    const out = decode(text) as Record<string, unknown>;
+    assert.equal(out.self, out);
+    assert.equal(out.name, 'root');
+    assert.deepStrictEqual(out.items, [1, 2]);
+
+    const list: unknown[] = [1];
+    list.push(list);
+    const listOut = roundTrip(list);
+    assert.equal(listOut[1], listOut);
+
+    const deep: Record<string, unknown> = { child: { grandchild: {} } };
+    (deep.child as { grandchild: Record<string, unknown> }).grandchild.root = deep;
+    const deepOut = roundTrip(deep) as { child: { grandchild: { root: unknown } } };
+    assert.equal(deepOut.child.grandchild.root, deepOut);
+  });
+
+  it('decodes text written by devalue itself', () => {
+    const values: unknown[] = [
+      {
+        when: new Date('2020-01-02T03:04:05.006Z'),
+        map: new Map<unknown, unknown>([
+          ['k', [1, 2]],
+          [3, new Set(['x'])],
+        ]),
+      },
+      new Map([[new Date(1), 1n]]),
+      { plain: [1, 'two', { three: null }] },
+      'a string',
+      -5,
+      -0,
+      Number.NaN,
+      undefined,
+      [undefined, Number.NEGATIVE_INFINITY],
+    ];
+    const withCustom = createSerializer({
+      types: { Never: { reduce: () => undefined, revive: (stored) => stored } },
+    });
+    for (const value of values) {
+      const text = devalue.stringify(value);
+      assert.ok(isDevalueText(text), text);
+      assert.deepStrictEqual(decode(text), value, text);
+      assert.deepStrictEqual(withCustom.decode(text), value, text);
+    }
+  });
+});
+
+describe('serializer with custom types and the fast path', () => {
+  class Point {
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+  }
+  const withPoint = createSerializer({
+    types: {
+      Point: {
+        reduce: (value) => (value instanceof Point ? [value.x, value.y] : undefined),
+        revive: (stored) => new Point(...(stored as [number, number])),
+      },
+    },
+  });
+  const samples: unknown[] = [
+    0,
+    -1,
+    'text',
+    'j',
+    true,
+    null,
+    {},
+    [],
+    { a: [1, 'two', { three: null }], b: 'ü🧵' },
+  ];
+
+  it('writes devalue text even for plain JSON', () => {
+    for (const value of samples) {
+      const text = withPoint.encode(value);
+      assert.ok(!text.startsWith('j'), text);
+      assert.ok(isDevalueText(text), text);
+      assert.deepStrictEqual(withPoint.decode(text), value);
+      // Text without custom types in it is readable by the default serializer too.
+      assert.deepStrictEqual(decode(text), value);
+    }
+  });
+
+  it('reads j text written by the default serializer', () => {
+    for (const value of samples) {
+      const text = encode(value);
+      assert.ok(text.startsWith('j'), text);
+      assert.deepStrictEqual(withPoint.decode(text), value);
+    }
+    const mixed = { p: new Point(1, 2), plain: decode(encode({ a: [1] })) };
+    assert.deepStrictEqual(withPoint.decode(withPoint.encode(mixed)), mixed);
+  });
+
+  it('lets a custom type claim what would otherwise be plain JSON', () => {
+    class Tagged {
+      constructor(readonly tag: unknown) {}
+    }
+    const withTagged = createSerializer({
+      types: {
+        Tagged: {
+          reduce: (value) =>
+            typeof value === 'object' && value !== null && Object.hasOwn(value, '$tag')
+              ? (value as { $tag: unknown }).$tag
+              : undefined,
+          revive: (stored) => new Tagged(stored),
+        },
+      },
+    });
+    const text = withTagged.encode({ list: [{ $tag: 'x' }] });
+    assert.ok(isDevalueText(text), text);
+    const back = withTagged.decode(text) as { list: unknown[] };
+    assert.ok(back.list[0] instanceof Tagged, 'the custom type was asked first');
+    assert.equal((back.list[0] as Tagged).tag, 'x');
+  });
+});
+
+describe('serializer properties', () => {
+  // Any code point, lone surrogates included: JSON and devalue must both keep them.
+  const textUnit = fc.oneof(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)),
+  );
+  const text = fc.string({ unit: textUnit, maxLength: 12 });
+  const key = text.filter((k) => k !== '__proto__');
+  const leaf = fc.oneof(
+    text,
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.bigInt(),
+    fc.date({ noInvalidDate: true }),
+  );
+  const { value: supported } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { maxDepth: 5, depthSize: 'small' },
+      leaf,
+      tie('array'),
+      tie('object'),
+      tie('plainObject'),
+      tie('sparse'),
+      tie('map'),
+      tie('set'),
+    ),
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+    plainObject: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
+    sparse: fc.sparseArray(tie('value'), { maxLength: 5 }),
+    map: fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 4 }).map((e) => new Map(e)),
+    set: fc.array(tie('value'), { maxLength: 4 }).map((items) => new Set(items)),
+  }));
+
+  it('property: JSON values take the fast path, except -0, and round-trip', () => {
+    const json = fc.jsonValue({ maxDepth: 10, stringUnit: textUnit });
+    // fc.jsonValue makes -0 and '__proto__' keys (as JSON.parse can), but too rarely for
+    // 500 runs: add both on purpose.
+    const values = fc.oneof(
+      { arbitrary: json, weight: 8 },
+      { arbitrary: json.map((value) => [value, { zero: -0 }]), weight: 1 },
+      {
+        arbitrary: json.map((value) => JSON.parse(`{"__proto__":${JSON.stringify(value)}}`)),
+        weight: 1,
+      },
+    );
+    fc.assert(
+      fc.property(values, (value) => {
+        if (hasProtoKey(value)) {
+          // JSON.parse can make an own '__proto__' key; devalue refuses it, and so does encode.
+          assert.throws(() => encode(value), { code: 'WEFT_SERIALIZATION', message: /__proto__/ });
+          return;
+        }
+        const text = encode(value);
+        if (hasNegativeZero(value)) {
+          assert.ok(isDevalueText(text), `-0 must go to devalue: ${text}`);
+        } else {
+          assert.equal(text, `j${JSON.stringify(value)}`);
+        }
+        assert.deepStrictEqual(decode(text), value);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: supported values round-trip, on the fast path exactly when plain JSON', () => {
+    fc.assert(
+      fc.property(supported, (value) => {
+        const text = encode(value);
+        assert.equal(text.startsWith('j'), isJsonTree(value), text);
+        if (!text.startsWith('j')) assert.ok(isDevalueText(text), text);
+        const back = decode(text);
+        assert.deepStrictEqual(back, value);
+        assert.equal(encode(back), text, 'encoding is stable');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: a value reached twice or in a cycle stays shared', () => {
+    const container = supported.filter((v) => typeof v === 'object' && v !== null);
+    fc.assert(
+      fc.property(container, (shared) => {
+        const value: Record<string, unknown> = { a: shared, b: shared, list: [shared] };
+        value.self = value;
+        const text = encode(value);
+        assert.ok(isDevalueText(text), text);
+        const out = decode(text) as Record<string, unknown>;
+        assert.equal(out.a, out.b);
+        assert.equal((out.list as unknown[])[0], out.a);
+        assert.equal(out.self, out);
+        assert.deepStrictEqual(out, value);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: a serializer with custom types reads and writes the same values', () => {
+    const withNoop = createSerializer({
+      types: { Noop: { reduce: () => undefined, revive: (stored) => stored } },
+    });
+    fc.assert(
+      fc.property(supported, (value) => {
+        const custom = withNoop.encode(value);
+        assert.ok(isDevalueText(custom), custom);
+        assert.deepStrictEqual(withNoop.decode(custom), value);
+        assert.deepStrictEqual(withNoop.decode(encode(value)), value);
+        assert.deepStrictEqual(decode(custom), value);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
