@@ -198,3 +198,123 @@ describe('run events', () => {
     assert.match(failure.error.message, /item 2 fails this time/);
   });
 });
+
+class Refusal {
+  readonly reason = 'a class instance, not an Error';
+}
+const throwsInstance = task('run-test:throwsInstance', () => {
+  throw new Refusal();
+});
+let openGate: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  openGate = resolve;
+});
+let returned = 0;
+let allReturned: () => void = () => {};
+const bothReturned = new Promise<void>((resolve) => {
+  allReturned = resolve;
+});
+/** Item 0 fails at once; the others wait for the gate, ignoring their signal, then return. */
+const gated = task('run-test:gated', async (x: number) => {
+  if (x === 0) throw new Error('first fails');
+  await gate;
+  if (++returned === 2) allReturned();
+  return x;
+});
+
+describe('run edge cases', () => {
+  it('resumes a long dag without recursing once per node', async () => {
+    const store = new MemoryStore();
+    const chain = () =>
+      Array.from({ length: 3000 }, (_, i) => ({
+        id: `n${i}`,
+        task: (x: number) => x + 1,
+        dependencies: i === 0 ? [] : [`n${i - 1}`],
+        input: (done: ReadonlyMap<string, unknown>) => (i === 0 ? 0 : done.get(`n${i - 1}`)),
+      }));
+    const first = await withRun({ store, runId: 'chain' }, () =>
+      dag(chain(), { executor: undefined }),
+    );
+    assert.equal(first.get('n2999'), 3000);
+    const again = await withRun({ store, runId: 'chain' }, () => dag(chain()));
+    assert.equal(again.get('n2999'), 3000);
+  });
+
+  it('refuses two items with one itemKey, and keeps names with ~ and / apart', async () => {
+    const store = new MemoryStore();
+    await assert.rejects(
+      withRun({ store, runId: 'dup-keys' }, () =>
+        map([1, 2, 3], square, { itemKey: () => 'same' }),
+      ),
+      { code: 'WEFT_VALIDATION', message: /two items have the key/ },
+    );
+    const outputs = await withRun({ store, runId: 'names' }, async () => [
+      await map([1], square, { name: 'x' }),
+      await map([2], square, { name: 'x~2' }),
+      await map([3], square, { name: 'x' }),
+      await map([4], square, { name: 'a/b' }),
+    ]);
+    assert.deepEqual(outputs, [[1], [4], [9], [16]]);
+    const keys = (await store.listTasks('names')).map((r) => r.key);
+    assert.equal(new Set(keys).size, 4, keys.join(', '));
+    const resumed = await withRun({ store, runId: 'names' }, async () => [
+      await map([1], square, { name: 'x' }),
+      await map([2], square, { name: 'x~2' }),
+      await map([3], square, { name: 'x' }),
+      await map([4], square, { name: 'a/b' }),
+    ]);
+    assert.deepEqual(resumed, outputs);
+  });
+
+  it('marks the run failed when reading its completed tasks fails', async () => {
+    const store = new MemoryStore();
+    const broken = Object.create(store) as Store;
+    broken.completedOutputs = async () => {
+      throw new Error('disk on fire');
+    };
+    await assert.rejects(
+      withRun({ store: broken, runId: 'cannot-read' }, () => 1),
+      /disk on fire/,
+    );
+    assert.equal((await store.getRun('cannot-read'))?.status, 'failed');
+  });
+
+  it('keeps failure events whose error is not an Error', async () => {
+    const store = new MemoryStore();
+    await withRun({ store, runId: 'odd-error' }, () =>
+      map([1], throwsInstance, { onError: 'collect' }),
+    );
+    const kept = await store.listEvents('odd-error');
+    assert.deepEqual(
+      kept.map((event) => event.type),
+      ['map:start', 'task:fail', 'map:end'],
+    );
+  });
+
+  it('records tasks that finish after a sibling failed, so a resume does not run them again', async () => {
+    const store = new MemoryStore();
+    await withRun({ store, runId: 'late' }, async () => {
+      await assert.rejects(map([0, 1, 2], gated), { code: 'WEFT_TASK_FAILED' });
+      // The map gave up on items 1 and 2; they finish anyway while the run is open.
+      openGate();
+      await bothReturned;
+    });
+    const records = await store.listTasks('late');
+    assert.deepEqual(records.map((r) => [r.key, r.status]).sort(), [
+      ['late/map:run-test:gated/0', 'failed'],
+      ['late/map:run-test:gated/1', 'completed'],
+      ['late/map:run-test:gated/2', 'completed'],
+    ]);
+  });
+
+  it('records a task whose output cannot be stored as failed', async () => {
+    const store = new MemoryStore();
+    await withRun({ store, runId: 'unstorable-record' }, () =>
+      map([1, 2], returnsFunction, { onError: 'collect' }),
+    );
+    const records = await store.listTasks('unstorable-record');
+    const second = records.find((r) => r.key.endsWith('/1'));
+    assert.equal(second?.status, 'failed');
+    assert.equal(second?.error?.code, 'WEFT_SERIALIZATION');
+  });
+});

@@ -145,6 +145,7 @@ class DagRunner extends FanOut {
   #setupError: unknown;
   #settled = 0;
   #preparing = 0;
+  #scheduling = false;
   #finished = false;
   #resolve: ((value: Map<string, unknown>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
@@ -305,9 +306,21 @@ class DagRunner extends FanOut {
   }
 
   #schedule(): void {
-    while (!this.stopped && this.#ready.length > 0 && this.running + this.#preparing < this.limit) {
-      const state = this.#ready.shift()!;
-      this.#start(state);
+    // Nodes that finish synchronously (resumed, inline) schedule their dependents from
+    // inside #start: the outer loop picks those up, so a long chain does not recurse.
+    if (this.#scheduling) return;
+    this.#scheduling = true;
+    try {
+      while (
+        !this.stopped &&
+        this.#ready.length > 0 &&
+        this.running + this.#preparing < this.limit
+      ) {
+        const state = this.#ready.shift()!;
+        this.#start(state);
+      }
+    } finally {
+      this.#scheduling = false;
     }
     this.#maybeFinish();
   }

@@ -363,8 +363,14 @@ export abstract class FanOut {
   }
 
   #attemptSucceeded(invocation: Invocation, value: unknown): void {
-    if (this.stopped) return;
     const run = this.#run;
+    if (this.stopped) {
+      // Its result is not wanted any more, but the work is done: keep it, so a resume
+      // does not pay for it again.
+      if (run)
+        this.#record(run, invocation, { status: 'completed', output: value }).catch(() => {});
+      return;
+    }
     if (!run) {
       this.#succeed(invocation, value);
       return;
@@ -374,8 +380,17 @@ export abstract class FanOut {
       (failures) => {
         if (this.stopped) return;
         const unstorable = failures.get(invocation.key);
-        if (unstorable === undefined) this.#succeed(invocation, value);
-        else this.#fail(invocation, unstorable);
+        if (unstorable === undefined) {
+          this.#succeed(invocation, value);
+          return;
+        }
+        // Recorded as failed, so that weft show lists it and a resume runs it again.
+        this.#record(run, invocation, { status: 'failed', error: toWire(unstorable) }).then(
+          () => {
+            if (!this.stopped) this.#fail(invocation, unstorable);
+          },
+          (storeError: unknown) => this.stop(storeError),
+        );
       },
       (storeError: unknown) => this.stop(storeError),
     );

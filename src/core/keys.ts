@@ -30,15 +30,28 @@ export class KeyScope {
   child(name: string): KeyScope {
     const seen = (this.#childCounts.get(name) ?? 0) + 1;
     this.#childCounts.set(name, seen);
-    const segment = seen === 1 ? name : `${name}~${seen}`;
-    return new KeyScope(this.key(segment), this.run);
+    const escaped = escapeSegment(name);
+    const segment = seen === 1 ? escaped : `${escaped}~${seen}`;
+    return new KeyScope(this.path === '' ? segment : `${this.path}/${segment}`, this.run);
   }
 
   /** The key of one item in this scope. */
   key(segment: string | number): string {
-    return this.path === '' ? String(segment) : `${this.path}/${segment}`;
+    const part = typeof segment === 'number' ? String(segment) : escapeSegment(segment);
+    return this.path === '' ? part : `${this.path}/${part}`;
   }
 }
 
 /** The scope of fan-outs that are given none. */
 export const rootScope = new KeyScope();
+
+/**
+ * A name or item key as one key segment: '/' would look like nesting and '~' like the
+ * counter of a repeated name, so both are escaped (as is '%', the escape itself). Other
+ * characters are kept, so keys stay readable.
+ */
+function escapeSegment(segment: string): string {
+  return /[%/~]/.test(segment)
+    ? segment.replaceAll('%', '%25').replaceAll('/', '%2F').replaceAll('~', '%7E')
+    : segment;
+}

@@ -157,6 +157,8 @@ class MapRunner<I, O> extends FanOut {
   readonly #ordered: boolean;
   readonly #streaming: boolean;
   readonly #itemKey: ((item: I, index: number) => string | number) | undefined;
+  /** Keys given by itemKey so far, to refuse duplicates. */
+  #keys: Set<string> | undefined;
   #sync: Iterator<I> | undefined;
   #async: AsyncIterator<I> | undefined;
   #setupError: unknown;
@@ -231,15 +233,17 @@ class MapRunner<I, O> extends FanOut {
     let key: string;
     try {
       key = this.scope.key(this.#itemKey(unwrapTransfer(input) as I, index));
+      // Two items with one key would share a record: a resume would give both one output.
+      this.#keys ??= new Set();
+      if (this.#keys.has(key)) {
+        throw new ValidationError(
+          `two items have the key '${key}' (item ${index} and an earlier one). itemKey must give every item its own key.`,
+        );
+      }
+      this.#keys.add(key);
     } catch (error) {
-      this.stop(
-        new ValidationError(
-          `map: itemKey threw for item ${index}: ${(error as Error)?.message ?? error}`,
-          {
-            cause: error,
-          },
-        ),
-      );
+      const reason = (error as Error)?.message ?? String(error);
+      this.stop(new ValidationError(`map: itemKey for item ${index}: ${reason}`, { cause: error }));
       return;
     }
     this.launch(this.#task as Task, input, index, key);

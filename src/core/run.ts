@@ -67,7 +67,12 @@ export class Run {
     const off = this.events.on((event) => {
       if (!kept.has(event.type)) return;
       if (event.scope !== this.id && !event.scope.startsWith(prefix)) return;
-      queue.push(event);
+      // A thrown value may be anything (a class instance, a function): keep its plain form.
+      queue.push(
+        'error' in event && event.error !== undefined
+          ? { ...event, error: toWire(event.error) }
+          : event,
+      );
       if (queue.length >= 256) write();
     });
     return async () => {
@@ -133,19 +138,22 @@ export async function withRun<T>(
     );
   }
   const record = await store.openRun(runId, options.meta ?? {});
-  const completed = await store.completedOutputs(runId);
-  const run = new Run(record, store, completed, options.events ?? sharedEvents);
-  const stopPersisting = run.persistEvents();
+  let run: Run | undefined;
+  let stopPersisting = async () => {};
   try {
+    const completed = await store.completedOutputs(runId);
+    run = new Run(record, store, completed, options.events ?? sharedEvents);
+    stopPersisting = run.persistEvents();
+    const opened = run;
     // Awaited inside the context, so that work started by awaiting the result belongs to the run.
-    const result = await current.run(run, async () => await fn(run));
-    await run.recorder.flush();
+    const result = await current.run(opened, async () => await fn(opened));
+    await opened.recorder.flush();
     await stopPersisting();
     await store.finishRun(runId, 'completed');
     return result;
   } catch (error) {
     // What finished before the failure is kept: a resume starts from there.
-    await run.recorder.flush().catch(() => {});
+    await run?.recorder.flush().catch(() => {});
     await stopPersisting();
     await store
       .finishRun(runId, isAbort(error) ? 'interrupted' : 'failed', toWire(error))

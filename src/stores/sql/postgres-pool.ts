@@ -98,6 +98,12 @@ export class PostgresPool {
       throw postgresError(error, this.#target, doing);
     }
     let broken: Error | undefined;
+    // pg-pool stops listening while a client is lent: without a listener of ours, a
+    // connection dropped mid-transaction would be an unhandled 'error' and end the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (error) {
@@ -108,6 +114,7 @@ export class PostgresPool {
       }
       throw postgresError(error, this.#target, doing);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
