@@ -168,3 +168,20 @@ describe('weft run', () => {
     assert.equal(JSON.parse(stdout).offThread, true, stderr);
   });
 });
+
+describe('weft resume and runs, refusals', () => {
+  it('refuses to resume a completed run or a bad limit, and gives no resume hint for a run never opened', async () => {
+    const done = await weft(['run', job, '--no-progress', '--run-id', 'done-1']);
+    assert.equal(done.code, 0, done.stderr);
+    const again = await weft(['resume', 'done-1', '--no-progress']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^Run 'done-1' already completed: nothing to resume/);
+    const limit = await weft(['runs', '--limit', 'abc']);
+    assert.equal(limit.code, 1);
+    assert.match(limit.stderr, /--limit must be a whole number/);
+    const badId = await weft(['run', job, '--no-progress', '--run-id', 'bad id']);
+    assert.equal(badId.code, 1);
+    assert.match(badId.stderr, /Run id 'bad id' is not valid/);
+    assert.doesNotMatch(badId.stderr, /weft resume/);
+  });
+});

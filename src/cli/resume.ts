@@ -2,6 +2,7 @@
 import { ValidationError } from '../core/errors.ts';
 import { openStore } from '../stores/open.ts';
 import { type RunOptions, runFile, storeUrl } from './run.ts';
+import { statusOf } from './runs.ts';
 
 export async function resumeRun(runId: string, options: RunOptions): Promise<void> {
   const store = await openStore(storeUrl(options.store));
@@ -15,6 +16,19 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<voi
       throw new ValidationError(
         `No run '${runId}' in ${store.location}. List the runs with: weft runs`,
       );
+    }
+    const status = statusOf(run);
+    if (status === 'running') {
+      throw new ValidationError(
+        `Run '${runId}' is still running (process ${String(run.meta.pid)}). Resume it once it has stopped, ` +
+          'or stop it first: two processes would run the same tasks.',
+      );
+    }
+    if (status === 'completed') {
+      process.stdout.write(
+        `Run '${runId}' already completed: nothing to resume. See it with: weft show ${runId}\n`,
+      );
+      return;
     }
     const meta = run.meta as {
       file?: unknown;

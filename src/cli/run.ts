@@ -87,8 +87,10 @@ export async function runFile(
     host: hostname(),
   };
   let stopProgress: (() => string) | undefined;
+  let opened = false;
   try {
     const result = await withRun({ store, runId, meta, events }, async (run) => {
+      opened = true;
       process.stderr.write(
         run.record.attempts > 1
           ? `weft: resuming run ${runId} (${run.resumable.toLocaleString('en-US')} tasks already done) in ${store.location}\n`
@@ -116,7 +118,9 @@ export async function runFile(
   } catch (error) {
     stopProgress?.();
     stopProgress = undefined;
-    process.stderr.write(`weft: run ${runId} stopped; continue it with: weft resume ${runId}\n`);
+    if (opened) {
+      process.stderr.write(`weft: run ${runId} stopped; continue it with: weft resume ${runId}\n`);
+    }
     throw error;
   } finally {
     // On failure too: the error must not be printed onto the live progress line.

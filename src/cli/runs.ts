@@ -1,5 +1,6 @@
 /** `weft runs`: the runs of a store, newest first. */
 import { hostname } from 'node:os';
+import { ValidationError } from '../core/errors.ts';
 import type { RunRecord } from '../core/store.ts';
 import { openStore } from '../stores/open.ts';
 import { storeUrl } from './run.ts';
@@ -14,7 +15,10 @@ export async function listRuns(options: RunsOptions): Promise<void> {
   const store = await openStore(storeUrl(options.store));
   try {
     const limit = options.limit === undefined ? 20 : Number(options.limit);
-    const runs = await store.listRuns({ limit: Number.isInteger(limit) && limit > 0 ? limit : 20 });
+    if (!(Number.isInteger(limit) && limit > 0)) {
+      throw new ValidationError(`--limit must be a whole number ≥ 1, got '${options.limit}'.`);
+    }
+    const runs = await store.listRuns({ limit });
     if (runs.length === 0) {
       process.stdout.write(`No runs in ${store.location} yet. Start one with: weft run <file>\n`);
       return;
@@ -46,7 +50,8 @@ export function statusOf(run: RunRecord): string {
   try {
     process.kill(pid, 0);
     return 'running';
-  } catch {
-    return 'stopped';
+  } catch (error) {
+    // EPERM: the process lives, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
   }
 }

@@ -366,6 +366,7 @@ function createSchema(schema: string): string {
   return (
     'DO $$ BEGIN IF NOT EXISTS ' +
     `(SELECT 1 FROM pg_namespace WHERE nspname = '${schema}') ` +
-    `THEN CREATE SCHEMA ${schema}; END IF; END $$`
+    // Quoted: a valid name may still be a reserved word (user, order).
+    `THEN CREATE SCHEMA "${schema}"; END IF; END $$`
   );
 }

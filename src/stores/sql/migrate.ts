@@ -84,8 +84,9 @@ export async function migrate(
   dialect: Dialect,
   target: MigrationTarget,
 ): Promise<number[]> {
-  for (const sql of target.begin) await session.run(sql);
   try {
+    // Inside the try: when the lock or the schema creation fails, the transaction is rolled back.
+    for (const sql of target.begin) await session.run(sql);
     // Read under the lock: another process may have migrated while this one waited.
     const version = await inspectSchema(session, dialect, target);
     const pending = migrations.filter((migration) => migration.version > version);

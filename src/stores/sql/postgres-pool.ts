@@ -36,7 +36,7 @@ export class PostgresPool {
       max: options.maxConnections,
       application_name: 'weft',
       // The schema name was checked to be a plain lower-case identifier (postgres-url.ts).
-      ...(target.schema === undefined ? {} : { options: `-c search_path=${target.schema}` }),
+      ...(target.schema === undefined ? {} : { options: `-c search_path="${target.schema}"` }),
     });
     // An idle connection that breaks (a server restart) must not crash the process: the
     // next query reports the problem instead.
