@@ -64,6 +64,8 @@ interface Pending {
   received: number;
   /** The worker's outcome, held until every progress report it announced has arrived. */
   outcome?: { readonly expected: number; readonly value: unknown; readonly error: unknown };
+  /** What is sent to the worker for it (marked when aborted before the pool posts it). */
+  call?: WireCall;
 }
 
 let nextCallId = 1;
@@ -261,7 +263,7 @@ export abstract class RemotePoolExecutor implements Executor {
       }
       this.inFlight.set(pending.id, pending);
       live.push(pending);
-      calls.push({
+      const call: WireCall = {
         id: pending.id,
         name: invocation.task.name,
         module: invocation.task.module!,
@@ -269,7 +271,9 @@ export abstract class RemotePoolExecutor implements Executor {
         attempt: invocation.attempt,
         key: invocation.key,
         timed: invocation.task.options.timeoutMs !== undefined,
-      });
+      };
+      pending.call = call;
+      calls.push(call);
     }
     if (live.length === 0) return;
     const unlisten = this.#listenForAborts(live);
@@ -395,6 +399,7 @@ export abstract class RemotePoolExecutor implements Executor {
         const reason = toWire(signal.reason);
         for (const pending of list) {
           if (pending.settled) continue;
+          if (pending.call) pending.call.abortedWith = reason;
           this.sendControl({ weft: 'abort', id: pending.id, reason });
           this.#settle(pending, undefined, signal.reason);
         }

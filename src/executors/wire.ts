@@ -15,6 +15,12 @@ export interface WireCall {
   readonly key: string;
   /** The task has a timeout: the worker reports its real start, which starts the clock. */
   readonly timed: boolean;
+  /**
+   * Set when the invocation is aborted while its batch still waits in the pool's queue:
+   * the message is copied only when the pool posts it, so the worker then sees this and
+   * skips the call (an abort sent on the control channel could arrive after the batch).
+   */
+  abortedWith?: WireError;
 }
 
 /** A batch of invocations: one pool task. */

@@ -161,6 +161,11 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
   const waiting: Promise<void>[] = [];
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
+    if (call.abortedWith !== undefined) {
+      // Aborted before the pool posted its batch: never started.
+      outcomes[i] = { ok: false, error: call.abortedWith };
+      continue;
+    }
     if (abortedEarly.has(call.id)) {
       // Aborted while its batch waited for this worker: never started.
       outcomes[i] = { ok: false, error: toWire(abortedEarly.get(call.id)) };
