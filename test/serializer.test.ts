@@ -40,6 +40,14 @@ function decodeRefusal(text: unknown): SerializationError {
   assert.fail(`decode accepted ${String(text)}`);
 }
 
+/** A class the serializer knows only through a custom type. */
+class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+}
+
 describe('serializer round trips', () => {
   const samples: Record<string, unknown> = {
     string: 'quotes " and \\ and <script> and \u2028 and emoji 🧵',
@@ -313,12 +321,6 @@ describe('serializer refusals', () => {
 });
 
 describe('createSerializer', () => {
-  class Point {
-    constructor(
-      readonly x: number,
-      readonly y: number,
-    ) {}
-  }
   const withPoint = createSerializer({
     types: {
       Point: {
@@ -583,12 +585,6 @@ describe('serializer JSON fast path', () => {
 });
 
 describe('serializer with custom types and the fast path', () => {
-  class Point {
-    constructor(
-      readonly x: number,
-      readonly y: number,
-    ) {}
-  }
   const withPoint = createSerializer({
     types: {
       Point: {

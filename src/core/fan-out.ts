@@ -385,12 +385,7 @@ export abstract class FanOut {
           return;
         }
         // Recorded as failed, so that weft show lists it and a resume runs it again.
-        this.#record(run, invocation, { status: 'failed', error: toWire(unstorable) }).then(
-          () => {
-            if (!this.stopped) this.#fail(invocation, unstorable);
-          },
-          (storeError: unknown) => this.stop(storeError),
-        );
+        this.#failRecorded(run, invocation, unstorable);
       },
       (storeError: unknown) => this.stop(storeError),
     );
@@ -491,6 +486,11 @@ export abstract class FanOut {
       this.#fail(invocation, error);
       return;
     }
+    this.#failRecorded(run, invocation, error);
+  }
+
+  /** Records the failure with the run, then fails the item. */
+  #failRecorded(run: Run, invocation: Invocation, error: unknown): void {
     this.#record(run, invocation, { status: 'failed', error: toWire(error) }).then(
       () => {
         if (!this.stopped) this.#fail(invocation, error);
