@@ -38,6 +38,7 @@ const rooms: Record<
   executors: { rooms: ['core', 'executors'], packages: ['tinypool', 'tsx/esm/api'] },
   stores: { rooms: ['core', 'stores'], packages: ['devalue', 'better-sqlite3', 'pg'] },
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
+  app: { rooms: ['core', 'executors', 'app'], packages: [] },
 };
 
 /** The room (first folder under src) a relative import of `file` lands in. */

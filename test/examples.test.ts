@@ -53,6 +53,24 @@ describe('examples', () => {
     assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/);
   });
 
+  it('app-prompts asks every model every prompt and reduces in action-major order', async () => {
+    const out = await example('app-prompts');
+    const models = [...out.matchAll(/model: '([\w-]+)'/g)].map((m) => m[1]);
+    assert.deepEqual(models, [
+      ...['gpt-4', 'gpt-4', 'gpt-4'],
+      ...['o1', 'o1', 'o1'],
+      ...['claude', 'claude', 'claude'],
+    ]);
+    assert.equal(out.match(/words considered/g)?.length, 18); // in the list and in the report
+  });
+
+  it('app-threads counts primes per range on worker threads and on processes', async () => {
+    for (const executor of ['threads', 'processes']) {
+      const out = await example('app-threads', { WEFT_EXECUTOR: executor, WEFT_WORKERS: '2' });
+      assert.match(out, /summary: 'primes below 2,400,000: 176302'/);
+    }
+  });
+
   it('state shows immutable updates', async () => {
     const out = await example('state');
     assert.match(out, /start: \{ count: 0, items: \[\] \}/);

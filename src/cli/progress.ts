@@ -101,6 +101,9 @@ export class ProgressModel {
 function labelOf(scope: string, kind: string): string {
   const parts = scope.split('/');
   const last = parts.at(-1) ?? kind;
+  // The tasks of an application's parallel step: name them after the step.
+  const step = parts.at(-2);
+  if (last === 'task' && step?.startsWith('step:')) return step.slice(step.indexOf(':', 5) + 1);
   return last.startsWith(`${kind}`) ? last : `${kind} ${last}`;
 }
 

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
+import type { Application } from '../app/application.ts';
 import { ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
@@ -132,6 +133,11 @@ export async function runFile(
 }
 
 async function runJob(job: unknown, file: string, context: JobContext): Promise<unknown> {
+  if (isApplication(job)) {
+    // An application runs to the end of its graph; its final state is the result.
+    const { state } = await job.run({ signal: context.signal });
+    return state;
+  }
   if (typeof job === 'function') return job(context);
   if (isThenable(job)) return job;
   if (job === undefined) {
@@ -140,7 +146,18 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context.`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context or an application (weft/app).`,
+  );
+}
+
+/** An application of `weft/app`, also one loaded from another copy of weft. */
+function isApplication(job: unknown): job is Pick<Application, 'run'> {
+  return (
+    typeof job === 'object' &&
+    job !== null &&
+    typeof (job as Application).run === 'function' &&
+    typeof (job as Application).nextAction === 'function' &&
+    'graph' in job
   );
 }
 

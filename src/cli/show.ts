@@ -1,5 +1,6 @@
 /** `weft show <run>`: a run's status, its fan-outs, its failures and its slowest tasks. */
 import { ValidationError } from '../core/errors.ts';
+import type { WeftEvent } from '../core/events.ts';
 import type { TaskRecord } from '../core/store.ts';
 import { openStore } from '../stores/open.ts';
 import { storeUrl } from './run.ts';
@@ -23,9 +24,10 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
       );
     }
     const tasks = await store.listTasks(runId);
+    const applications = applicationsOf(await store.listEvents(runId));
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ run, tasks: tasks.map(withoutOutput) }, null, 2)}\n`,
+        `${JSON.stringify({ run, applications: [...applications.values()], tasks: tasks.map(withoutOutput) }, null, 2)}\n`,
       );
       return;
     }
@@ -40,7 +42,10 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     out.push(
       `  tasks ${tasks.length.toLocaleString('en-US')}: ${(tasks.length - failed.length).toLocaleString('en-US')} completed, ${failed.length} failed`,
     );
-    out.push('', table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)));
+    if (applications.size > 0) out.push('', ...applicationLines(applications, options.all));
+    if (tasks.length > 0) {
+      out.push('', table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)));
+    }
     if (failed.length > 0) {
       out.push('', 'failed tasks:');
       for (const task of failed.slice(0, options.all ? undefined : 20)) {
@@ -94,6 +99,82 @@ function fanOutRows(tasks: readonly TaskRecord[]): string[][] {
       duration(durations.at(-1) ?? 0),
     ];
   });
+}
+
+/** What the run's events say of one application. */
+interface ApplicationSummary {
+  readonly appId: string;
+  readonly parentAppId: string | undefined;
+  readonly steps: string[];
+  status: 'running' | 'completed' | 'failed';
+  error: string | undefined;
+}
+
+function applicationsOf(events: readonly WeftEvent[]): Map<string, ApplicationSummary> {
+  const apps = new Map<string, ApplicationSummary>();
+  const get = (appId: string, parentAppId: string | undefined) => {
+    let app = apps.get(appId);
+    if (!app) {
+      app = { appId, parentAppId, steps: [], status: 'running', error: undefined };
+      apps.set(appId, app);
+    }
+    return app;
+  };
+  for (const event of events) {
+    if (event.type === 'app:step') {
+      get(event.appId, event.parentAppId).steps.push(
+        event.error === undefined ? event.action : `${event.action} (failed)`,
+      );
+    } else if (event.type === 'app:start') {
+      get(event.appId, event.parentAppId).status = 'running';
+    } else if (event.type === 'app:end') {
+      const app = get(event.appId, event.parentAppId);
+      app.status = event.error === undefined ? 'completed' : 'failed';
+      app.error = errorText(event.error);
+    }
+  }
+  return apps;
+}
+
+/** Top-level applications with their steps, and their sub-applications counted per parent. */
+function applicationLines(apps: Map<string, ApplicationSummary>, all = false): string[] {
+  const children = new Map<string, ApplicationSummary[]>();
+  for (const app of apps.values()) {
+    if (app.parentAppId === undefined || !apps.has(app.parentAppId)) continue;
+    const list = children.get(app.parentAppId) ?? [];
+    list.push(app);
+    children.set(app.parentAppId, list);
+  }
+  const out = ['applications:'];
+  const describe = (app: ApplicationSummary, indent: string) => {
+    out.push(
+      `${indent}${app.appId}: ${app.status}, ${app.steps.length} ${app.steps.length === 1 ? 'step' : 'steps'}` +
+        (app.steps.length > 0 && app.steps.length <= 12 ? ` (${app.steps.join(' → ')})` : '') +
+        (app.error ? ` — ${app.error}` : ''),
+    );
+    const kids = children.get(app.appId) ?? [];
+    if (kids.length === 0) return;
+    const count = (status: string) => kids.filter((kid) => kid.status === status).length;
+    out.push(
+      `${indent}  ${kids.length.toLocaleString('en-US')} sub-applications: ${count('completed').toLocaleString('en-US')} completed, ` +
+        `${count('failed')} failed, ${count('running')} running`,
+    );
+    const shown = all ? kids : kids.filter((kid) => kid.status !== 'completed').slice(0, 10);
+    for (const kid of shown) describe(kid, `${indent}    `);
+  };
+  for (const app of apps.values()) {
+    if (app.parentAppId === undefined || !apps.has(app.parentAppId)) describe(app, '  ');
+  }
+  return out;
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  if (typeof error === 'object' && 'message' in error) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return `${typeof name === 'string' ? name : 'Error'}: ${String(message)}`;
+  }
+  return String(error);
 }
 
 function withoutOutput(task: TaskRecord): Omit<TaskRecord, 'output'> {

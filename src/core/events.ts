@@ -63,6 +63,36 @@ export interface FanOutEndEvent extends EventBase {
   readonly error: unknown;
 }
 
+interface AppEventBase extends EventBase {
+  /** The application's id. */
+  readonly appId: string;
+  /** Id of the application whose parallel action spawned this one, if any. */
+  readonly parentAppId: string | undefined;
+}
+export interface AppStartEvent extends AppEventBase {
+  readonly type: 'app:start';
+  readonly partitionKey: string;
+  /** The parent's step that spawned this application, if any. */
+  readonly parentSequenceId: number | undefined;
+}
+export interface AppStepEvent extends AppEventBase {
+  readonly type: 'app:step';
+  readonly sequenceId: number;
+  /** The action run. */
+  readonly action: string;
+  readonly durationMs: number;
+  /** Why the step failed; undefined when it completed. */
+  readonly error: unknown;
+}
+export interface AppEndEvent extends AppEventBase {
+  readonly type: 'app:end';
+  /** The last action run, if any. */
+  readonly action: string | undefined;
+  readonly durationMs: number;
+  /** Why the application stopped, if it failed. */
+  readonly error: unknown;
+}
+
 /** Every event, by type. */
 export interface WeftEvents {
   'task:start': TaskStartEvent;
@@ -74,6 +104,9 @@ export interface WeftEvents {
   'map:end': FanOutEndEvent;
   'dag:start': FanOutStartEvent;
   'dag:end': FanOutEndEvent;
+  'app:start': AppStartEvent;
+  'app:step': AppStepEvent;
+  'app:end': AppEndEvent;
 }
 
 export type WeftEventType = keyof WeftEvents;

@@ -104,6 +104,9 @@ const kept: ReadonlySet<WeftEvent['type']> = new Set([
   'dag:end',
   'task:retry',
   'task:fail',
+  'app:start',
+  'app:step',
+  'app:end',
 ]);
 const current = new AsyncLocalStorage<Run>();
 

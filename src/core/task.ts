@@ -228,13 +228,17 @@ function moduleUrl(module: string | URL, where: string): string {
   );
 }
 
-interface CallSite {
+/** Where a definition was made: its module (when a file) and `file:line:column`. */
+export interface CallSite {
   readonly module: string | undefined;
   readonly location: string;
 }
 
-/** Finds the module and line that called `fn`, from the (source-mapped) stack. */
-function callSite(fn: Function): CallSite | undefined {
+/**
+ * Finds the module and line that called `fn`, from the (source-mapped) stack. Front ends
+ * use it to name definitions that workers must find again by importing the same module.
+ */
+export function callSite(fn: Function): CallSite | undefined {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;

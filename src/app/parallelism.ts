@@ -1,0 +1,446 @@
+/**
+ * Burr's parallelism: actions that fan out sub-applications and reduce their final states.
+ * Each task is a {@link SubGraphTask}: a small graph run as its own application, with a
+ * stable id derived from the parent's id, the parent's step and the task's position. The
+ * tasks run through weft's `map` on the application's parallel executor, so they are
+ * bounded, recorded by key inside a run (a re-run skips finished ones), aborted together
+ * when one fails, and shown with the run's progress.
+ */
+import { isWeftError, TaskFailedError, ValidationError, WeftError } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
+import { getDefaultExecutor } from '../core/executor.ts';
+import type { KeyScope } from '../core/keys.ts';
+import { map } from '../core/map.ts';
+import { State, type StateRecord } from '../core/state.ts';
+import type { TaskContext } from '../core/task.ts';
+import { asyncPool } from '../executors/in-process.ts';
+import { Action, type AppState, type Inputs } from './action.ts';
+import { ApplicationBuilder } from './application.ts';
+import type { ApplicationContext } from './context.ts';
+import { type Graph, GraphBuilder } from './graph.ts';
+import type { StateLoader, StateSaver } from './persistence.ts';
+import type { Tracker } from './tracker.ts';
+
+/** `'cascade'` to use the parent application's, null for none, or one to use. */
+export type Cascade<T> = 'cascade' | null | T;
+
+type Many<T> = Iterable<T> | AsyncIterable<T>;
+
+/**
+ * A graph with where to start and where to stop: what a parallel task runs.
+ * @example new RunnableGraph(graph, 'entry', ['final'])
+ */
+export class RunnableGraph {
+  readonly graph: Graph;
+  readonly entrypoint: string;
+  readonly haltAfter: readonly string[];
+
+  constructor(graph: Graph, entrypoint: string, haltAfter: readonly string[]) {
+    graph.action(entrypoint, 'RunnableGraph entrypoint');
+    if (!Array.isArray(haltAfter) || haltAfter.length === 0) {
+      throw new ValidationError('RunnableGraph needs haltAfter: the actions after which it stops.');
+    }
+    for (const name of haltAfter) graph.action(name, 'RunnableGraph haltAfter');
+    this.graph = graph;
+    this.entrypoint = entrypoint;
+    this.haltAfter = haltAfter;
+  }
+
+  /** A one-action graph from an action (or returns a RunnableGraph as it is). */
+  static create(from: Action | RunnableGraph): RunnableGraph {
+    if (from instanceof RunnableGraph) return from;
+    if (!(from instanceof Action)) {
+      throw new ValidationError(
+        `RunnableGraph.create needs an action or a RunnableGraph, got ${typeof from}.`,
+      );
+    }
+    let made = singleGraphs.get(from);
+    if (!made) {
+      const name = from.name;
+      if (name === undefined) {
+        throw new ValidationError(
+          'A parallel task needs a named action: call withName(name) on it, or give action() a name.',
+        );
+      }
+      made = new RunnableGraph(new GraphBuilder().withActions({ [name]: from }).build(), name, [
+        name,
+      ]);
+      singleGraphs.set(from, made);
+    }
+    return made;
+  }
+}
+
+/** One-action graphs, made once per action: a fan-out of 100,000 tasks reuses one. */
+const singleGraphs = new WeakMap<Action, RunnableGraph>();
+
+/** Fields of a {@link SubGraphTask}. */
+export interface SubGraphTaskOptions {
+  readonly graph: RunnableGraph;
+  readonly state: AppState;
+  /** Runtime inputs of the sub-application. @default {} */
+  readonly inputs?: Inputs;
+  /** Its application id: stable across re-runs, unique within the parent. */
+  readonly applicationId: string;
+  readonly tracker?: Tracker | null;
+  readonly statePersister?: StateSaver | null;
+  readonly stateInitializer?: StateLoader | null;
+}
+
+/** Where a sub-application runs; the parallel action sets these. */
+export interface SubGraphRunOptions {
+  /** Key scope of the task. @default the parent step's scope */
+  readonly scope?: KeyScope;
+  /** Runs the sub-application's plain actions there (a worker pool). @default this thread */
+  readonly leafExecutor?: Executor | undefined;
+  /** Stops the sub-application. @default the parent's signal */
+  readonly signal?: AbortSignal;
+}
+
+/** A sub-application to run: a graph, its state and inputs, and its id. */
+export class SubGraphTask {
+  readonly graph: RunnableGraph;
+  readonly state: AppState;
+  readonly inputs: Inputs;
+  readonly applicationId: string;
+  readonly tracker: Tracker | null;
+  readonly statePersister: StateSaver | null;
+  readonly stateInitializer: StateLoader | null;
+
+  constructor(options: SubGraphTaskOptions) {
+    if (!(options?.graph instanceof RunnableGraph)) {
+      throw new ValidationError('SubGraphTask needs { graph: RunnableGraph.create(action) }.');
+    }
+    if (!(options.state instanceof State)) {
+      throw new ValidationError('SubGraphTask needs { state } as a State.');
+    }
+    if (typeof options.applicationId !== 'string' || options.applicationId === '') {
+      throw new ValidationError('SubGraphTask needs a non-empty applicationId.');
+    }
+    this.graph = options.graph;
+    this.state = options.state;
+    this.inputs = options.inputs ?? {};
+    this.applicationId = options.applicationId;
+    this.tracker = options.tracker ?? null;
+    this.statePersister = options.statePersister ?? null;
+    this.stateInitializer = options.stateInitializer ?? null;
+  }
+
+  /**
+   * Runs the sub-application to one of its halt actions and returns its final state.
+   * With an initializer holding a finished save of this application, nothing runs again.
+   */
+  async run(parent: ApplicationContext, options: SubGraphRunOptions = {}): Promise<AppState> {
+    const { scope = parent.scope, leafExecutor, signal = parent.signal } = options;
+    const { graph } = this;
+    const builder = new ApplicationBuilder()
+      .withGraph(graph.graph)
+      .withIdentifiers({ appId: this.applicationId, partitionKey: parent.partitionKey })
+      .withSpawningParent({
+        appId: parent.appId,
+        partitionKey: parent.partitionKey,
+        sequenceId: parent.sequenceId,
+      })
+      .withTracker(this.tracker)
+      .withStatePersister(this.statePersister)
+      .withinParent(scope, leafExecutor);
+    if (parent.parallelExecutor !== undefined)
+      builder.withParallelExecutor(parent.parallelExecutor);
+    if (this.stateInitializer) {
+      const saved = await this.stateInitializer.load(parent.partitionKey, this.applicationId);
+      // Finished before (a parent re-run after a crash): its saved final state is the answer.
+      if (saved?.status === 'completed' && graph.haltAfter.includes(saved.position)) {
+        return saved.state;
+      }
+      builder.initializeFrom(this.stateInitializer, {
+        defaultState: this.state,
+        defaultEntrypoint: graph.entrypoint,
+        resumeAtNextAction: true,
+      });
+    } else {
+      builder.withState(this.state).withEntrypoint(graph.entrypoint);
+    }
+    const app = builder.build();
+    const { state } = await app.run({
+      haltAfter: graph.haltAfter,
+      inputs: this.inputs,
+      signal,
+    });
+    return state;
+  }
+}
+
+/**
+ * The base of parallel actions: `tasks` yields the sub-applications to run, `reduce`
+ * folds their final states, in task order, into this action's new state. Implement
+ * `reads`, `writes`, `tasks` and `reduce`; set `maxConcurrency` to bound the tasks in
+ * flight (default: the executor's concurrency).
+ */
+export abstract class TaskBasedParallelAction extends Action {
+  /** Marks the action for the application loop: it orchestrates in this thread. */
+  readonly parallel = true;
+
+  /** The sub-applications to run. */
+  abstract tasks(state: AppState, context: ApplicationContext, inputs: Inputs): Many<SubGraphTask>;
+
+  /**
+   * Folds the tasks' final states (in the order the tasks were yielded) into a new state.
+   * With `isAsync()`, `states` is an async iterable and the fold may start before every
+   * task has finished.
+   */
+  abstract reduce(
+    state: AppState,
+    states: Iterable<AppState> & AsyncIterable<AppState>,
+  ): AppState | Promise<AppState>;
+
+  /** Most tasks in flight. @default the parallel executor's concurrency */
+  get maxConcurrency(): number | undefined {
+    return undefined;
+  }
+
+  override async runAndUpdate(state: AppState, inputs: Inputs, context: ApplicationContext) {
+    const setting = context.parallelExecutor ?? getDefaultExecutor();
+    const executor = typeof setting === 'function' ? setting() : setting;
+    const limit = this.maxConcurrency ?? executor.concurrency;
+    // On workers, the sub-application loops stay here and only their actions travel.
+    const loops = executor.remote ? asyncPool({ concurrency: limit }) : executor;
+    const leaf = executor.remote ? executor : undefined;
+    const name = context.actionName;
+    try {
+      const runTask = async (subTask: SubGraphTask, ctx: TaskContext) => {
+        try {
+          const done = await subTask.run(context, {
+            scope: ctx.scope,
+            leafExecutor: leaf,
+            signal: ctx.signal,
+          });
+          return done.toObject();
+        } catch (error) {
+          throw taskError(name, subTask, error);
+        }
+      };
+      // Named after the action, so progress and `weft show` say whose tasks these are.
+      Object.defineProperty(runTask, 'name', { value: `app:${name}` });
+      const outcomes = map(this.tasks(state, context, inputs), runTask, {
+        executor: loops,
+        concurrency: limit,
+        scope: context.scope,
+        name: 'task',
+        signal: context.signal,
+      });
+      const states = this.isAsync()
+        ? asStates(outcomes)
+        : toBoth((await outcomes).map((values) => State.of(values)));
+      const reduced = await this.reduce(
+        state,
+        states as Iterable<AppState> & AsyncIterable<AppState>,
+      );
+      return [{}, reduced] as const;
+    } catch (error) {
+      // The task's own error says which task failed; the map's wrapper adds nothing.
+      if (error instanceof TaskFailedError && isWeftError(error.cause, 'WEFT_PARALLEL_TASK')) {
+        throw error.cause;
+      }
+      throw error;
+    } finally {
+      if (loops !== executor) await loops.close();
+      if (typeof setting === 'function') await executor.close();
+    }
+  }
+
+  override isAsync(): boolean {
+    return false;
+  }
+}
+
+async function* asStates(outcomes: AsyncIterable<StateRecord>): AsyncGenerator<AppState> {
+  for await (const values of outcomes) yield State.of(values);
+}
+
+/** An array usable by both a sync and an async reduce. */
+function toBoth(states: AppState[]): Iterable<AppState> & AsyncIterable<AppState> {
+  return Object.assign(states, {
+    async *[Symbol.asyncIterator]() {
+      yield* states;
+    },
+  });
+}
+
+/** A sub-application failed: the parallel action fails with its name and position. */
+export class ParallelTaskError extends WeftError {
+  override name = 'ParallelTaskError';
+  /** Id of the sub-application that failed. */
+  readonly applicationId: string;
+  constructor(actionName: string, task: SubGraphTask, cause: unknown) {
+    super(
+      'WEFT_PARALLEL_TASK',
+      `Parallel action '${actionName}' failed: its task ${task.applicationId} ` +
+        `(${task.graph.entrypoint}) failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.applicationId = task.applicationId;
+  }
+}
+
+function taskError(actionName: string, task: SubGraphTask, error: unknown): unknown {
+  // Aborts are the fan-out stopping, not this task's fault.
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  return new ParallelTaskError(actionName, task, error);
+}
+
+/**
+ * Runs every action over every state (actions outer, states inner: A0S0, A0S1, …,
+ * A1S0, …) and reduces the final states in that order. Implement `actions`, `states`,
+ * `reduce`, `reads` and `writes`.
+ */
+export abstract class MapActionsAndStates extends TaskBasedParallelAction {
+  /** The actions (or sub-graphs) to run. */
+  abstract actions(
+    state: AppState,
+    context: ApplicationContext,
+    inputs: Inputs,
+  ): Many<Action | RunnableGraph>;
+
+  /** The states to run them over. */
+  abstract states(state: AppState, context: ApplicationContext, inputs: Inputs): Many<AppState>;
+
+  /** The sub-applications' tracker. @default 'cascade' */
+  tracker(): Cascade<Tracker> {
+    return 'cascade';
+  }
+
+  /** The sub-applications' persister. @default 'cascade' */
+  statePersister(): Cascade<StateSaver> {
+    return 'cascade';
+  }
+
+  /** Where sub-applications load a previous attempt from. @default 'cascade' */
+  stateInitializer(): Cascade<StateLoader> {
+    return 'cascade';
+  }
+
+  override async *tasks(
+    state: AppState,
+    context: ApplicationContext,
+    inputs: Inputs,
+  ): AsyncGenerator<SubGraphTask> {
+    const tracker = cascade(this.tracker(), context.tracker);
+    const statePersister = cascade(this.statePersister(), context.statePersister);
+    const stateInitializer = cascade(this.stateInitializer(), context.stateInitializer);
+    let position = 0;
+    for await (const actionOrGraph of this.actions(state, context, inputs)) {
+      const graph = RunnableGraph.create(actionOrGraph);
+      for await (const subState of this.states(state, context, inputs)) {
+        yield new SubGraphTask({
+          graph,
+          state: subState,
+          inputs,
+          applicationId: childAppId(context, position++),
+          tracker,
+          statePersister,
+          stateInitializer,
+        });
+      }
+    }
+  }
+}
+
+/** The id of the parent's `position`-th task in its current step: the same on every re-run. */
+export function childAppId(context: ApplicationContext, position: number): string {
+  return `${context.appId}:${context.sequenceId}:${position}`;
+}
+
+function cascade<T>(behaviour: Cascade<T>, parent: T | null): T | null {
+  return behaviour === 'cascade' ? parent : behaviour;
+}
+
+/** Runs several actions (or sub-graphs) over one state. Implement `actions`, `reduce`, `reads`, `writes`. */
+export abstract class MapActions extends MapActionsAndStates {
+  /** The state every action runs on. @default the action's input state */
+  state(state: AppState, _inputs: Inputs): AppState {
+    return state;
+  }
+
+  override *states(state: AppState, _context: ApplicationContext, inputs: Inputs) {
+    yield this.state(state, inputs);
+  }
+}
+
+/** Runs one action (or sub-graph) over several states. Implement `action`, `states`, `reduce`, `reads`, `writes`. */
+export abstract class MapStates extends MapActionsAndStates {
+  /** The action to run over every state. */
+  abstract action(state: AppState, inputs: Inputs): Action | RunnableGraph;
+
+  override *actions(state: AppState, _context: ApplicationContext, inputs: Inputs) {
+    yield this.action(state, inputs);
+  }
+}
+
+/** Options of {@link mapReduceAction}. */
+export interface MapReduceOptions {
+  /** The action(s) or sub-graph(s) to run: one, a list, or a function yielding them. */
+  readonly action:
+    | Action
+    | RunnableGraph
+    | readonly (Action | RunnableGraph)[]
+    | ((
+        state: AppState,
+        context: ApplicationContext,
+        inputs: Inputs,
+      ) => Many<Action | RunnableGraph>);
+  /** The states to run over: one, a list, or yielded by a (generator) function. */
+  readonly state: (
+    state: AppState,
+    context: ApplicationContext,
+    inputs: Inputs,
+  ) => Many<AppState> | AppState;
+  /** Folds the final states, in task order, into the new state. */
+  readonly reducer: (
+    state: AppState,
+    states: Iterable<AppState> & AsyncIterable<AppState>,
+  ) => AppState | Promise<AppState>;
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+  /** Runtime inputs the action requires. @default [] */
+  readonly inputs?: readonly string[];
+  /** Most tasks in flight. @default the executor's concurrency */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * A map-reduce action from functions: the shortcut for {@link MapActionsAndStates}.
+ * @example
+ * mapReduceAction({ action: [a, b], state: function* (s) { for (const x of s.get('xs')) yield s.update({ x }); },
+ *   reducer: (s, states) => s.update({ out: [...states].map((t) => t.get('y')) }), reads: ['xs'], writes: ['out'] })
+ */
+export function mapReduceAction(options: MapReduceOptions): MapActionsAndStates {
+  const { action: actions, state, reducer, reads, writes } = options;
+  if (typeof state !== 'function' || typeof reducer !== 'function') {
+    throw new ValidationError('mapReduceAction needs state and reducer functions.');
+  }
+  return new (class MapReduce extends MapActionsAndStates {
+    get reads() {
+      return reads;
+    }
+    get writes() {
+      return writes;
+    }
+    override get inputs() {
+      return options.inputs ?? [];
+    }
+    override get maxConcurrency() {
+      return options.maxConcurrency;
+    }
+    actions(s: AppState, context: ApplicationContext, inputs: Inputs) {
+      if (typeof actions === 'function') return actions(s, context, inputs);
+      return Array.isArray(actions) ? actions : [actions as Action | RunnableGraph];
+    }
+    states(s: AppState, context: ApplicationContext, inputs: Inputs): Many<AppState> {
+      const made = state(s, context, inputs);
+      return made instanceof State ? [made] : made;
+    }
+    reduce(s: AppState, states: Iterable<AppState> & AsyncIterable<AppState>) {
+      return reducer(s, states);
+    }
+  })();
+}

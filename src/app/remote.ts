@@ -1,0 +1,130 @@
+/**
+ * Plain actions of sub-applications on worker threads and processes. The application
+ * loop stays in this thread (persisters and trackers live here); each step's action goes
+ * to the executor as a weft task that imports the action's module in the worker and
+ * finds the action again by its {@link ActionRef}.
+ */
+import { ValidationError } from '../core/errors.ts';
+import { events as sharedEvents } from '../core/events.ts';
+import type { Executor } from '../core/executor.ts';
+import { map } from '../core/map.ts';
+import { State, type StateRecord } from '../core/state.ts';
+import { task } from '../core/task.ts';
+import {
+  type Action,
+  type ActionRef,
+  type ActionResult,
+  type AppState,
+  derive,
+  findAction,
+  type Inputs,
+  runStep,
+} from './action.ts';
+import type { ApplicationContext } from './context.ts';
+
+/** What a worker needs to run one step. */
+interface RemoteStepInput {
+  readonly ref: ActionRef;
+  readonly name: string;
+  readonly state: StateRecord;
+  readonly inputs: Inputs;
+  readonly appId: string;
+  readonly partitionKey: string;
+  readonly sequenceId: number;
+}
+
+/** What a worker sends back. */
+interface RemoteStepOutput {
+  readonly result: ActionResult;
+  readonly state: StateRecord;
+}
+
+/** The task a worker runs for one step of a sub-application. */
+export const runActionStep = task(
+  'weft:app/runActionStep',
+  async (input: RemoteStepInput, ctx): Promise<RemoteStepOutput> => {
+    const act = await resolveRef(input.ref);
+    const context: ApplicationContext = {
+      appId: input.appId,
+      partitionKey: input.partitionKey,
+      sequenceId: input.sequenceId,
+      actionName: input.name,
+      signal: ctx.signal,
+      parent: undefined,
+      tracker: null,
+      statePersister: null,
+      stateInitializer: null,
+      parallelExecutor: undefined,
+      scope: ctx.scope,
+      events: sharedEvents,
+    };
+    const done = await runStep(act, input.name, State.of(input.state), input.inputs, context);
+    return { result: done.result, state: done.state.toObject() };
+  },
+);
+
+/** Runs one step of `act` on `executor` (a worker pool), under the step's key scope. */
+export async function remoteStep(
+  executor: Executor,
+  act: Action,
+  name: string,
+  state: AppState,
+  inputs: Inputs,
+  context: ApplicationContext,
+): Promise<RemoteStepOutput> {
+  const ref = act.ref();
+  if (typeof ref === 'string') {
+    throw new ValidationError(
+      `Action '${name}' cannot run on ${executor.name}: ${ref}. Define it with action() at the top ` +
+        'level of a module (or export its class from the module that creates it), or use an in-process executor.',
+    );
+  }
+  const input: RemoteStepInput = {
+    ref,
+    name,
+    state: state.toObject(),
+    inputs,
+    appId: context.appId,
+    partitionKey: context.partitionKey,
+    sequenceId: context.sequenceId,
+  };
+  const [output] = await map([input], runActionStep, {
+    executor,
+    scope: context.scope,
+    name: 'action',
+    signal: context.signal,
+  });
+  return output!;
+}
+
+/** Finds the action a ref names, importing its module. */
+export async function resolveRef(ref: ActionRef): Promise<Action> {
+  switch (ref.kind) {
+    case 'site': {
+      await import(ref.module);
+      const found = findAction(ref.key);
+      if (!found) {
+        throw new ValidationError(
+          `No action is defined at ${ref.key} after importing ${ref.module}: define actions at the top level of the module.`,
+        );
+      }
+      return found;
+    }
+    case 'class': {
+      const module = (await import(ref.module)) as Record<string, unknown>;
+      const found = Object.values(module).find(
+        (value): value is new () => Action =>
+          typeof value === 'function' && value.name === ref.className,
+      );
+      if (!found) {
+        throw new ValidationError(
+          `Class ${ref.className} is not exported by ${ref.module}: export it so that workers can create the action.`,
+        );
+      }
+      // Rebuilt from its public fields, without running the constructor again.
+      return Object.assign(Object.create(found.prototype) as Action, ref.fields);
+    }
+    case 'derived':
+      return derive(await resolveRef(ref.base), ref.name, ref.bound);
+  }
+}
