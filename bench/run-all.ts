@@ -14,6 +14,7 @@ const scenarios = [
   'executors.ts',
   'dag.ts',
   'pool-libraries.ts',
+  'app-mapstates.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {

@@ -430,7 +430,7 @@ function checkWrites(
   const changed: string[] = [];
   for (const [key, value] of after) {
     if (declared.has(key)) continue;
-    if (!Object.hasOwn(old, key) || old[key] !== value) changed.push(key);
+    if (!Object.hasOwn(old, key) || !Object.is(old[key], value)) changed.push(key);
   }
   for (const key of Object.keys(old)) {
     if (!declared.has(key) && !after.has(key)) changed.push(key);

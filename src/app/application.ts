@@ -306,10 +306,13 @@ export class Application {
   }
 
   #appScope(): KeyScope {
-    if (this.#scope) return this.#scope;
     const given = this.#setup.scope;
+    if (given) return given;
+    // Follows the run the application is driven in: run again in another run, it records there.
     const run = currentRun();
-    this.#scope = given ?? (run ? run.scope : rootScope).child(`app:${this.appId}`);
+    if (!this.#scope || this.#scope.run !== run) {
+      this.#scope = (run ? run.scope : rootScope).child(`app:${this.appId}`);
+    }
     return this.#scope;
   }
 

@@ -16,7 +16,7 @@ export interface TrackedApplication {
 
 /** Called around an application's runs and steps. */
 export interface Tracker {
-  /** Before the first step of a `run`, `iterate` or standalone `step`. */
+  /** Before the first step of a `run` or `iterate` (a standalone `step` calls only the step hooks). */
   onApplicationStart?(app: TrackedApplication, state: AppState): void;
   /** Before an action runs. */
   onStepStart?(app: TrackedApplication, step: StepStart): void;

@@ -29,6 +29,8 @@ export class ProgressModel {
   resumed = 0;
   retried = 0;
   started = 0;
+  /** Sub-applications started by parallel actions of `weft/app`. */
+  subApplications = 0;
 
   apply(event: WeftEvent): FanOutProgress | undefined {
     switch (event.type) {
@@ -59,6 +61,9 @@ export class ProgressModel {
       }
       case 'task:start':
         if (event.attempt === 1) this.started++;
+        return undefined;
+      case 'app:start':
+        if (event.parentAppId !== undefined) this.subApplications++;
         return undefined;
       case 'task:retry':
         this.retried++;
@@ -92,6 +97,9 @@ export class ProgressModel {
       `tasks: ${this.done.toLocaleString('en-US')} done, ${this.failed} failed, ${running} running` +
       (this.resumed > 0 ? `, ${this.resumed.toLocaleString('en-US')} resumed` : '') +
       (this.retried > 0 ? `, ${this.retried} retried` : '') +
+      (this.subApplications > 0
+        ? `, ${this.subApplications.toLocaleString('en-US')} sub-applications`
+        : '') +
       ` · ${seconds.toFixed(1)} s · ${rate.toLocaleString('en-US')}/s`
     );
   }
@@ -139,6 +147,12 @@ export function showProgress(
   const off = bus.on((event) => {
     const fanOut = model.apply(event);
     if (fanOut && bars) bars.touch(fanOut);
+    // Each step of a top-level application gets a line; sub-applications show as bars.
+    if (event.type === 'app:step' && event.parentAppId === undefined) {
+      const text = `app ${event.appId}: step ${event.sequenceId} ${event.action} ${event.error === undefined ? 'done' : 'failed'} in ${Math.round(event.durationMs)} ms\n`;
+      if (bars) bars.log(text);
+      else stream.write(text);
+    }
   });
   const timer = setInterval(
     () => {
@@ -196,6 +210,11 @@ class TerminalBars {
     }
     if (fanOut.total !== undefined) bar.setTotal(fanOut.total);
     bar.update(fanOut.done + fanOut.failed, this.#payload(fanOut));
+  }
+
+  /** Prints a line above the bars. */
+  log(text: string): void {
+    this.#multi.log(text);
   }
 
   redraw(model: ProgressModel): void {
