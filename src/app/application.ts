@@ -11,14 +11,7 @@ import type { Executor } from '../core/executor.ts';
 import { type KeyScope, rootScope } from '../core/keys.ts';
 import { currentRun } from '../core/run.ts';
 import { State, type StateRecord } from '../core/state.ts';
-import {
-  type Action,
-  type ActionResult,
-  type AppState,
-  checkOutput,
-  type Inputs,
-  runStep,
-} from './action.ts';
+import { type Action, type ActionResult, type AppState, type Inputs, runStep } from './action.ts';
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
 import type { StateLoader, StatePersister, StateSaver } from './persistence.ts';
@@ -283,7 +276,11 @@ export class Application {
     // Parallel actions orchestrate here; plain actions of a sub-application may go to a worker.
     if (leaf === undefined || isParallel(act)) return runStep(act, name, state, inputs, context);
     const done = await remoteStep(leaf, act, name, state, inputs, context);
-    return checkOutput(act, name, state, [done.result, State.of(done.state)]);
+    // The worker checked the writes; the rest of the state comes back as copies, so this
+    // thread keeps its own values and takes only the declared writes.
+    const written: StateRecord = {};
+    for (const key of act.writes) written[key] = done.state[key];
+    return { result: done.result, state: state.update(written) };
   }
 
   #context(actionName: string, sequenceId: number, signal: AbortSignal | undefined) {
