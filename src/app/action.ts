@@ -4,10 +4,9 @@
  * class actions extend {@link Action}. `bind` and `withName` derive new actions without
  * touching the original, so one definition can run under several names and parameters.
  */
-import { pathToFileURL } from 'node:url';
 import { StateError, ValidationError } from '../core/errors.ts';
 import { State } from '../core/state.ts';
-import { callSite } from '../core/task.ts';
+import { callSite, siteOfFrame, stackFrames } from '../core/task.ts';
 import type { ApplicationContext } from './context.ts';
 
 /**
@@ -292,24 +291,9 @@ export function derive(base: Action, name: string | undefined, bound: Inputs): A
  * one, the frame after is where the instance was made, the best guess left.
  */
 function classModule(target: Function): string | undefined {
-  const holder: { stack?: string } = {};
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 4;
-  try {
-    Error.captureStackTrace(holder, Action);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  const frames = holder.stack?.split('\n').slice(1) ?? [];
+  const frames = stackFrames(Action, 4);
   const own = frames.find((frame) => frame.trim().startsWith(`at new ${target.name} `));
-  return moduleOf(own ?? frames.find((frame) => !frame.trim().startsWith('at new ')));
-}
-
-function moduleOf(frame: string | undefined): string | undefined {
-  const match = frame && /\(?(file:\/\/[^()\s]*?|\/[^()]*?):\d+:\d+\)?\s*$/.exec(frame.trim());
-  if (!match) return undefined;
-  const file = match[1]!;
-  return file.startsWith('file:') ? file : pathToFileURL(file).href;
+  return siteOfFrame(own ?? frames.find((frame) => !frame.trim().startsWith('at new ')))?.module;
 }
 
 function isInternal(target: Function): boolean {

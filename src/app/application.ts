@@ -142,6 +142,17 @@ export class Application {
     return undefined;
   }
 
+  /** True while there is an action left to run (Burr's `has_next_action`). */
+  hasNextAction(): boolean {
+    return this.nextAction() !== undefined;
+  }
+
+  /** The action that runs next, as an action (Burr's `get_next_action`). */
+  getNextAction(): Action | undefined {
+    const name = this.nextAction();
+    return name === undefined ? undefined : this.graph.action(name);
+  }
+
   /** Runs one action; null when there is nothing left to run. */
   async step(options: Pick<RunOptions, 'inputs' | 'signal'> = {}): Promise<StepOutcome | null> {
     await this.ready();

@@ -239,19 +239,28 @@ export interface CallSite {
  * use it to name definitions that workers must find again by importing the same module.
  */
 export function callSite(fn: Function): CallSite | undefined {
+  return siteOfFrame(stackFrames(fn, 1)[0]);
+}
+
+/** The `count` stack frames above the call of `fn`, as V8 prints them. */
+export function stackFrames(fn: Function, count: number): string[] {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 1;
+  Error.stackTraceLimit = count;
   try {
     Error.captureStackTrace(holder, fn);
   } finally {
     Error.stackTraceLimit = limit;
   }
-  const line = holder.stack?.split('\n')[1];
-  if (line === undefined) return undefined;
+  return holder.stack?.split('\n').slice(1) ?? [];
+}
+
+/** The module and `file:line:column` of one printed stack frame. */
+export function siteOfFrame(frame: string | undefined): CallSite | undefined {
+  if (frame === undefined) return undefined;
   const match =
     /\(?((?:file|data|https?):[^()\s]*?|\/[^()]*?|[A-Za-z]:\\[^()]*?):(\d+):(\d+)\)?\s*$/.exec(
-      line.trim(),
+      frame.trim(),
     );
   if (!match) return undefined;
   const file = match[1]!;
