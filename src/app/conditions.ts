@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../core/errors.ts';
 import type { AppState } from './action.ts';
-import { compileExpression } from './expr.ts';
+import { compileExpression } from './expr/index.ts';
 
 /** Decides whether a transition is taken, given the state after the step. */
 export class Condition {
