@@ -39,6 +39,7 @@ const rooms: Record<
   stores: { rooms: ['core', 'stores'], packages: ['devalue', 'better-sqlite3', 'pg'] },
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
   app: { rooms: ['core', 'executors', 'app'], packages: [] },
+  flow: { rooms: ['core', 'executors', 'stores', 'flow'], packages: [] },
 };
 
 /** The room (first folder under src) a relative import of `file` lands in. */

@@ -109,9 +109,11 @@ export class ProgressModel {
 function labelOf(scope: string, kind: string): string {
   const parts = scope.split('/');
   const last = parts.at(-1) ?? kind;
-  // The tasks of an application's parallel step: name them after the step.
-  const step = parts.at(-2);
-  if (last === 'task' && step?.startsWith('step:')) return step.slice(step.indexOf(':', 5) + 1);
+  // The tasks of an application's parallel step or of a flow's layer: named after it.
+  const owner = parts.at(-2);
+  if (last === 'task' && owner !== undefined) {
+    return owner.startsWith('step:') ? owner.slice(owner.indexOf(':', 5) + 1) : owner;
+  }
   return last.startsWith(`${kind}`) ? last : `${kind} ${last}`;
 }
 

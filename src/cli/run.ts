@@ -12,6 +12,7 @@ import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
 import { withRun } from '../core/run.ts';
 import { executorFromEnv, parseWorkers } from '../executors/from-env.ts';
 import { addWorkerImport } from '../executors/worker-args.ts';
+import type { Flow } from '../flow/flow.ts';
 import { openStore } from '../stores/open.ts';
 import type { JobContext } from './context.ts';
 import { showProgress } from './progress.ts';
@@ -138,6 +139,11 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     const { state } = await job.run({ signal: context.signal });
     return state;
   }
+  if (isFlow(job)) {
+    // A flow prints what it wants; its ForEach tasks run on the executor chosen here.
+    await job.run({ signal: context.signal, executor: context.executor });
+    return undefined;
+  }
   if (typeof job === 'function') return job(context);
   if (isThenable(job)) return job;
   if (job === undefined) {
@@ -146,7 +152,7 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context or an application (weft/app).`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weft/app) or a flow (weft/flow).`,
   );
 }
 
@@ -158,6 +164,17 @@ function isApplication(job: unknown): job is Pick<Application, 'run'> {
     typeof (job as Application).run === 'function' &&
     typeof (job as Application).nextAction === 'function' &&
     'graph' in job
+  );
+}
+
+/** A flow of `weft/flow`, also one loaded from another copy of weft. */
+function isFlow(job: unknown): job is Pick<Flow, 'run'> {
+  return (
+    typeof job === 'object' &&
+    job !== null &&
+    typeof (job as Flow).run === 'function' &&
+    typeof (job as Flow).layer === 'function' &&
+    'layers' in job
   );
 }
 

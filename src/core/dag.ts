@@ -14,6 +14,7 @@ import {
   type FanOutOptions,
   type Invocation,
   parentScope,
+  recordingRun,
 } from './fan-out.ts';
 import { Outlet } from './outlet.ts';
 import { currentRun, type Run } from './run.ts';
@@ -88,7 +89,7 @@ export function dag(
   let runner: DagRunner | undefined;
   let all: Promise<Map<string, unknown>> | undefined;
   // The run of the caller, read now: the work starts later, when the result is consumed.
-  const run = options.scope?.run ?? currentRun();
+  const run = recordingRun(options, currentRun());
   const start = (streaming: boolean) => {
     if (runner) {
       throw new ValidationError(

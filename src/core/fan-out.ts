@@ -41,6 +41,18 @@ export interface FanOutOptions {
   readonly scope?: KeyScope;
   /** Bus that receives this fan-out's events. @default the shared `events` bus */
   readonly events?: EventBus;
+  /**
+   * `false` keeps the fan-out out of the run it is in: nothing recorded, nothing resumed.
+   * For fan-outs whose caller records the outcome itself.
+   * @default true
+   */
+  readonly record?: boolean;
+}
+
+/** The run a fan-out records to: its scope's run, else the caller's, unless told not to record. */
+export function recordingRun(options: FanOutOptions, current: Run | undefined): Run | undefined {
+  if (options.record === false) return undefined;
+  return options.scope?.run ?? current;
 }
 
 const clock = performance;
@@ -532,6 +544,7 @@ function retryDelay(invocation: Invocation, error: unknown): number | undefined 
   if (retryIf && !retryIf(error, invocation.attempt)) return undefined;
   const { delayMs = 100, factor = 2, maxDelayMs = 30_000, jitter = true } = backoff;
   const full = Math.min(maxDelayMs, delayMs * factor ** (invocation.attempt - 1), maxTimerMs);
+  if (typeof jitter === 'number') return Math.min(maxTimerMs, full + Math.random() * jitter);
   return jitter ? full / 2 + (Math.random() * full) / 2 : full;
 }
 

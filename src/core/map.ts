@@ -13,6 +13,7 @@ import {
   type FanOutOptions,
   type Invocation,
   parentScope,
+  recordingRun,
 } from './fan-out.ts';
 import { Outlet } from './outlet.ts';
 import { currentRun, type Run } from './run.ts';
@@ -102,7 +103,7 @@ class MapCall<I, O> implements MapResult<O> {
     this.#input = input;
     this.#task = task;
     this.#options = options;
-    this.#run = options.scope?.run ?? currentRun();
+    this.#run = recordingRun(options, currentRun());
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a map result is awaitable by design.

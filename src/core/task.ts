@@ -51,10 +51,11 @@ export interface BackoffOptions {
    */
   readonly maxDelayMs?: number;
   /**
-   * Randomise each delay between half and all of its value, so retries of many tasks spread out.
+   * Randomise each delay between half and all of its value, so retries of many tasks
+   * spread out; a number adds up to that many milliseconds at random instead.
    * @default true
    */
-  readonly jitter?: boolean;
+  readonly jitter?: boolean | number;
 }
 
 /** Options of {@link task}. */
@@ -154,6 +155,27 @@ export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions 
   return created;
 }
 
+/**
+ * A task that runs only in this thread and is not registered by name: for front ends
+ * that wrap user code with retry options of their own.
+ */
+export function localTask<I, O>(
+  name: string,
+  fn: TaskFn<I, O>,
+  options: TaskOptions = {},
+): Task<I, O> {
+  validateTaskOptions(name, options);
+  return Object.freeze({
+    [taskBrand]: true as const,
+    name,
+    fn,
+    options: Object.freeze({ ...options }),
+    module: undefined,
+    definedAt: undefined,
+    local: true,
+  });
+}
+
 /** True when `value` was made by {@link task}. */
 export function isTask(value: unknown): value is Task {
   return typeof value === 'object' && value !== null && (value as Task)[taskBrand] === true;
@@ -210,6 +232,13 @@ function validateTaskOptions(name: string, options: TaskOptions): void {
       `${where}: timeoutMs must be a number of milliseconds from 1 to 2147483647 (about 24.8 days), ` +
         `or Infinity for none; got ${timeoutMs}.`,
     );
+  }
+  if (backoff?.jitter !== undefined && typeof backoff.jitter !== 'boolean') {
+    if (!(typeof backoff.jitter === 'number' && backoff.jitter >= 0)) {
+      throw new ValidationError(
+        `${where}: backoff.jitter must be true, false or a number of milliseconds ≥ 0, got ${backoff.jitter}.`,
+      );
+    }
   }
   for (const field of ['delayMs', 'factor', 'maxDelayMs'] as const) {
     const value = backoff?.[field];

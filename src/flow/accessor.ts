@@ -1,0 +1,103 @@
+/**
+ * Accessors: what a sharded attribute, or an attribute of a ForEach layer, is downstream.
+ * The length is known up front; values are read only when asked for, one element at a
+ * time, so reading element i of a 100,000-element shard reads element i alone.
+ */
+import { WeftError } from '../core/errors.ts';
+
+/** An index that is not an integer, or out of range. */
+export class AccessorIndexError extends WeftError {
+  override name = 'AccessorIndexError';
+  constructor(message: string) {
+    super('WEFT_INDEX', message);
+  }
+}
+
+/**
+ * A lazy, read-only sequence.
+ * @example
+ * process.foo.length;            // 2, without reading values
+ * await process.foo.at(-1);      // the last element only
+ * await process.foo.slice(1);    // elements 1…
+ * for await (const value of process.foo) { … }
+ */
+export class Accessor<T = unknown> implements AsyncIterable<T> {
+  /** Number of elements. */
+  readonly length: number;
+  /** What it is, for messages: `Shard.foo`. */
+  readonly label: string;
+  readonly #read: (index: number) => Promise<T>;
+
+  /** @param read reads element `index` (0 ≤ index < length) */
+  constructor(length: number, read: (index: number) => Promise<T>, label = 'accessor') {
+    this.length = length;
+    this.#read = read;
+    this.label = label;
+  }
+
+  /** An accessor over values already in memory. */
+  static of<T>(values: readonly T[], label = 'accessor'): Accessor<T> {
+    return new Accessor(values.length, async (index) => values[index] as T, label);
+  }
+
+  /** Element `index`; negative counts from the end (-1 is the last). */
+  at(index: number): Promise<T> {
+    if (!Number.isInteger(index)) {
+      return Promise.reject(
+        new AccessorIndexError(
+          `${this.label} indices must be integers, not ${typeof index === 'number' ? index : typeof index}.`,
+        ),
+      );
+    }
+    const position = index < 0 ? this.length + index : index;
+    if (position < 0 || position >= this.length) {
+      return Promise.reject(
+        new AccessorIndexError(
+          `${this.label} index ${index} is out of range: it has ${this.length} ${this.length === 1 ? 'element' : 'elements'}.`,
+        ),
+      );
+    }
+    return this.#read(position);
+  }
+
+  /**
+   * Elements from `start` up to, not including, `end`, as slicing does in Python and
+   * JavaScript: negative values count from the end and out-of-range bounds are clamped.
+   */
+  async slice(start = 0, end = this.length): Promise<T[]> {
+    for (const [name, value] of [
+      ['start', start],
+      ['end', end],
+    ] as const) {
+      if (!Number.isInteger(value)) {
+        throw new AccessorIndexError(
+          `${this.label} slice ${name} must be an integer, not ${value}.`,
+        );
+      }
+    }
+    const from = clamp(start < 0 ? this.length + start : start, this.length);
+    const to = clamp(end < 0 ? this.length + end : end, this.length);
+    const reads: Promise<T>[] = [];
+    for (let index = from; index < to; index++) reads.push(this.#read(index));
+    return Promise.all(reads);
+  }
+
+  /** Every element, in order. */
+  toArray(): Promise<T[]> {
+    return this.slice(0, this.length);
+  }
+
+  /** Reads the elements one at a time, in order. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (let index = 0; index < this.length; index++) yield await this.#read(index);
+  }
+
+  /** Shows the length, not the values (which are not read). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Accessor(${this.label}, length ${this.length})`;
+  }
+}
+
+function clamp(value: number, length: number): number {
+  return Math.max(0, Math.min(length, value));
+}

@@ -1,0 +1,128 @@
+/**
+ * Layers: the steps of a flow. A layer's function gets `self` (to `set` plain attributes
+ * and `shard` iterable ones, and, in a ForEach task, its `index` and `splits`) and one
+ * view per upstream layer, whose properties are that layer's attributes.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { ForEach } from './foreach.ts';
+
+/** Retry of a layer's tasks (laminar's `Retry`): each ForEach task is retried on its own. */
+export interface RetryOptions {
+  /** Tries in all, the first included. @default 1 */
+  readonly attempts?: number;
+  /** Milliseconds before the first retry. @default 0 */
+  readonly delay?: number;
+  /** Each further retry waits this many times longer. @default 1 */
+  readonly backoff?: number;
+  /** Up to this many milliseconds added to each delay at random. @default 0 */
+  readonly jitter?: number;
+  /**
+   * Names of the errors that are retried (`error.name`, e.g. `'TimeoutError'`); others
+   * fail the task at once. @default every error
+   */
+  readonly errors?: readonly string[];
+}
+
+/** Options of a layer. */
+export interface LayerOptions {
+  /** Runs the layer once per element of its parameters' product. */
+  readonly foreach?: ForEach;
+  readonly retry?: RetryOptions;
+  /** Most ForEach tasks in flight. @default the flow's */
+  readonly concurrency?: number;
+}
+
+/** What a layer's function is told and writes through. */
+export interface LayerSelf {
+  /** The layer's name. */
+  readonly name: string;
+  /** The ForEach task's number (0 for a layer without ForEach). */
+  readonly index: number;
+  /** Number of ForEach tasks of the layer (1 without ForEach). */
+  readonly splits: number;
+  /** 1 on the first try. */
+  readonly attempt: number;
+  /** Aborted when the flow stops. */
+  readonly signal: AbortSignal;
+  /** Sets plain attributes, read downstream as values. */
+  set(values: Readonly<Record<string, unknown>>): void;
+  /** Sets sharded attributes: each element of each iterable is stored separately and read downstream through an Accessor. */
+  shard(values: Readonly<Record<string, Iterable<unknown>>>): void;
+}
+
+/** The attributes of an upstream layer, as a layer's function sees them. */
+// biome-ignore lint/suspicious/noExplicitAny: attributes are named by the user at run time.
+export type LayerView = Readonly<Record<string, any>>;
+
+/** A layer's function: `self`, then one view per upstream layer, in order. */
+export type LayerFn = (self: LayerSelf, ...upstream: LayerView[]) => void | Promise<void>;
+
+/** A layer of a flow, as returned by `flow.layer(...)`: pass it as an upstream or a Parameter's layer. */
+export interface Layer {
+  readonly name: string;
+  /** The flow it belongs to. */
+  readonly flowName: string;
+  readonly options: LayerOptions;
+  readonly fn: LayerFn;
+  /** Upstream layers, in the order their views are passed. */
+  readonly upstream: readonly Layer[];
+}
+
+/** What a layer's function wrote: plain values and shards, by attribute. */
+export interface LayerOutput {
+  readonly values: Record<string, unknown>;
+  readonly shards: Record<string, unknown[]>;
+}
+
+/** Makes `self` for one task; `output` collects what the function sets. */
+export function makeSelf(
+  name: string,
+  index: number,
+  splits: number,
+  attempt: number,
+  signal: AbortSignal,
+): { self: LayerSelf; output: LayerOutput } {
+  const output: LayerOutput = { values: {}, shards: {} };
+  const claim = (attribute: string, how: string) => {
+    if (!/^[A-Za-z_$][\w$]*$/.test(attribute)) {
+      throw new ValidationError(
+        `Layer ${name}: '${attribute}' is not a valid attribute name: use letters, digits and _.`,
+      );
+    }
+    if (Object.hasOwn(output.values, attribute) || Object.hasOwn(output.shards, attribute)) {
+      throw new ValidationError(
+        `Layer ${name} sets '${attribute}' twice (${how}): each attribute is set once per task.`,
+      );
+    }
+  };
+  const self: LayerSelf = {
+    name,
+    index,
+    splits,
+    attempt,
+    signal,
+    set(values) {
+      for (const [attribute, value] of Object.entries(values ?? {})) {
+        claim(attribute, 'set');
+        output.values[attribute] = value;
+      }
+    },
+    shard(values) {
+      for (const [attribute, iterable] of Object.entries(values ?? {})) {
+        claim(attribute, 'shard');
+        if (
+          iterable === null ||
+          typeof iterable !== 'object' ||
+          typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function'
+        ) {
+          throw new ValidationError(
+            `Layer ${name}: shard({ ${attribute} }) needs an iterable (an array, a Set, a generator…); ` +
+              `each element is stored separately. Use set() for a single value.`,
+          );
+        }
+        output.shards[attribute] = [...iterable];
+      }
+    },
+  };
+  return { self, output };
+}

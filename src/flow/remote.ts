@@ -1,0 +1,78 @@
+/**
+ * ForEach tasks on worker threads and processes. The worker imports the module that
+ * created the flow, finds the flow by name and the layer in it, and runs the layer's
+ * function on the views sent along (accessors arrive as in-memory copies); what the
+ * function sets comes back and is stored by the flow.
+ */
+import { ValidationError } from '../core/errors.ts';
+import { task } from '../core/task.ts';
+import { Accessor } from './accessor.ts';
+import type { Flow } from './flow.ts';
+import { type LayerOutput, makeSelf } from './layer.ts';
+
+/** An upstream view on the wire: plain values, and accessors as arrays. */
+export interface WireView {
+  readonly values: Record<string, unknown>;
+  readonly accessors: Record<string, unknown[]>;
+}
+
+interface RemoteLayerInput {
+  readonly flow: string;
+  readonly layer: string;
+  readonly index: number;
+  readonly splits: number;
+  readonly attempt: number;
+  readonly views: readonly WireView[];
+}
+
+/** Flows by name, and the module that created each, shared by copies of this module. */
+const registryKey = Symbol.for('weft.flowRegistry');
+const globals = globalThis as typeof globalThis & {
+  [registryKey]?: Map<string, { module: string | undefined; flow: Flow }>;
+};
+const registry = globals[registryKey] ?? new Map();
+globals[registryKey] = registry;
+
+/** Remembers a flow so that workers can find it by name after importing `module`. */
+export function registerFlow(module: string | undefined, flow: Flow): void {
+  registry.set(flow.name, { module, flow });
+}
+
+/** Runs one ForEach task in a worker. */
+export const remoteLayerTask = task(
+  'weft:flow/runLayerTask',
+  async (input: RemoteLayerInput & { readonly module?: string }, ctx): Promise<LayerOutput> => {
+    let entry = registry.get(input.flow);
+    if (!entry && input.module) {
+      await import(input.module);
+      entry = registry.get(input.flow);
+    }
+    const layer = entry?.flow.getLayer(input.layer);
+    if (!layer) {
+      throw new ValidationError(
+        `Flow ${input.flow} with a layer ${input.layer} is not defined in this worker: create the flow at the top level of its module.`,
+      );
+    }
+    const views = input.views.map((view) => {
+      const out: Record<string, unknown> = { ...view.values };
+      for (const [attribute, values] of Object.entries(view.accessors)) {
+        out[attribute] = Accessor.of(values, `${attribute}`);
+      }
+      return Object.freeze(out);
+    });
+    const { self, output } = makeSelf(
+      input.layer,
+      input.index,
+      input.splits,
+      input.attempt,
+      ctx.signal,
+    );
+    await layer.fn(self, ...views);
+    return output;
+  },
+);
+
+/** The module that created the flow named `name`, for workers to import. */
+export function flowModule(name: string): string | undefined {
+  return registry.get(name)?.module;
+}
