@@ -71,6 +71,26 @@ describe('examples', () => {
     }
   });
 
+  // Every example of the laminar seed prints exactly what the seed prints.
+  const seedOutputs: Record<string, string> = {
+    'flow-sharded': '[1, 2, 3]\n2\n[2, 3]\n',
+    'flow-foreach': '0 1\n1 2\n0 1 "a"\n1 2 "a"\n',
+    'flow-grid': '0 1 "a"\n1 2 "a"\n2 3 "a"\n3 1 "b"\n4 2 "b"\n5 3 "b"\n',
+    'flow-join': '[1, 2]\n2\n',
+    'flow-chained':
+      "0 'First' 1\n1 'First' 2\n2 'First' 3\n0 'Second' 1\n1 'Second' 2\n2 'Second' 3\n",
+  };
+  for (const [name, expected] of Object.entries(seedOutputs)) {
+    it(`${name} prints what the seed prints`, async () => {
+      assert.equal(await example(name), expected);
+    });
+  }
+
+  it('flow-gridsearch fits every grid point on worker threads and finds the line', async () => {
+    const out = await example('flow-gridsearch', { WEFT_EXECUTOR: 'threads', WEFT_WORKERS: '2' });
+    assert.match(out, /^20 fits; best: rate [\d.]+, batch \d+\ny = 3\.00x - 1\.00\n$/);
+  });
+
   it('state shows immutable updates', async () => {
     const out = await example('state');
     assert.match(out, /start: \{ count: 0, items: \[\] \}/);

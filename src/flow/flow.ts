@@ -180,26 +180,36 @@ export class Flow {
     const executor = options.executor ?? this.options.executor ?? getDefaultExecutor();
     const concurrency = options.concurrency ?? this.options.concurrency;
     const layers = this.layers;
-    const results = await dag(
-      layers.map((layer) => ({
-        id: layer.name,
-        dependencies: layer.upstream.map((up) => up.name),
-        input: (done: ReadonlyMap<string, unknown>) => done,
-        task: (done: ReadonlyMap<string, unknown>, ctx: TaskContext) =>
-          runLayer(layer, done as ReadonlyMap<string, LayerInfo>, {
-            artifacts,
-            executor,
-            concurrency: layer.options.concurrency ?? concurrency,
-            ctx,
-          }),
-      })),
-      { name: `flow:${this.name}`, scope: run.scope, signal: options.signal },
-    ).catch((error: unknown) => {
+    const orchestrator = asyncPool({ concurrency: layers.length });
+    try {
+      return (await dag(
+        layers.map((layer) => ({
+          id: layer.name,
+          dependencies: layer.upstream.map((up) => up.name),
+          input: (done: ReadonlyMap<string, unknown>) => done,
+          task: (done: ReadonlyMap<string, unknown>, ctx: TaskContext) =>
+            runLayer(layer, done as ReadonlyMap<string, LayerInfo>, {
+              artifacts,
+              executor,
+              concurrency: layer.options.concurrency ?? concurrency,
+              ctx,
+            }),
+        })),
+        {
+          name: `flow:${this.name}`,
+          scope: run.scope,
+          signal: options.signal,
+          // Layers orchestrate here; their ForEach tasks go to the executor.
+          executor: orchestrator,
+        },
+      )) as Map<string, LayerInfo>;
+    } catch (error) {
       // The layer's own error says what failed; the dag's wrapper adds nothing.
       if (error instanceof TaskFailedError && isWeftError(error.cause)) throw error.cause;
       throw error;
-    });
-    return results as Map<string, LayerInfo>;
+    } finally {
+      await orchestrator.close();
+    }
   }
 }
 
