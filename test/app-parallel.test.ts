@@ -6,8 +6,10 @@
  * fail-fast with aborts, bounded concurrency, worker executors and recorded runs.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, describe, it } from 'node:test';
 import {
+  asyncPool,
   isWeftError,
   MemoryStore,
   processes,
@@ -48,6 +50,7 @@ import {
   ClassBasedAction,
   createFullSubgraph,
   simpleSingleFnSubgraph,
+  writesUndeclared,
 } from './fixtures/app-burr.ts';
 import { deferred, Gate, whenAborted } from './fixtures/app-parallel-sync.ts';
 
@@ -893,5 +896,414 @@ describe('inside withRun', () => {
     const second = await attempt();
     assert.deepEqual(second, first);
     assert.deepEqual(executions, afterFirst, 'no child ran again');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Review fixes.
+
+describe('a failed task waits for its aborted siblings', () => {
+  it('the parent fails only after every sibling sub-application has ended', async () => {
+    const siblingStarted = deferred();
+    const siblingAborted = deferred();
+    const order: string[] = [];
+    const probe = action(
+      { reads: ['input_number'], writes: ['output_number'] },
+      async (state, _inputs, context) => {
+        if (state.get('input_number') === 0) {
+          await siblingStarted.promise;
+          throw new Error('task 0 broke');
+        }
+        siblingStarted.resolve();
+        const reason = await whenAborted(context.signal);
+        siblingAborted.resolve();
+        // Ends a turn of the event loop later than the failure: the parent must wait for it.
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push('sibling ended');
+        throw reason;
+      },
+    );
+    const tracker: Tracker = {
+      onStepEnd(app, step) {
+        if (app.parent !== undefined) order.push(`child ${step.action} saved`);
+      },
+    };
+    const parallel = new OneActionOverNumbers(probe.withName('probe'), 2);
+    const failure = await parentApp(parallel, { tracker })
+      .run({ haltAfter: ['final_action'], inputs: { input_numbers_in_state: [0, 1] } })
+      .then(
+        () => assert.fail('the parent should have failed'),
+        (error: unknown) => error,
+      );
+    order.push('parent failed');
+    await siblingAborted.promise;
+    assert.ok(isWeftError(failure, 'WEFT_PARALLEL_TASK'), String(failure));
+    assert.deepEqual(order, [
+      'child probe saved',
+      'sibling ended',
+      'child probe saved',
+      'parent failed',
+    ]);
+  });
+});
+
+describe('recorded task outputs', () => {
+  it('hold only the keys a task changed; the final states are rebuilt, also on resume', async () => {
+    const big = Array.from({ length: 1000 }, (_, i) => i);
+    const store = new MemoryStore();
+    const runId = 'app-parallel-changes';
+    let executions = 0;
+    const counted = action({ reads: ['input_number'], writes: ['output_number'] }, (state) => {
+      executions++;
+      return state.update({ output_number: state.get('input_number') + 1 });
+    });
+    class Whole extends OneActionOverNumbers {
+      readonly seen: StateRecord[][] = [];
+      override reduce(state: AppState, states: Iterable<AppState>) {
+        const all = [...states];
+        this.seen.push(all.map((s) => s.toObject()));
+        return appendOutputs(state, all);
+      }
+    }
+    const attempt = async () => {
+      const parallel = new Whole(counted.withName('counted'));
+      const outputs = await withRun({ store, runId }, () =>
+        outputsOf(parentApp(parallel, { appId: 'changes', state: { big } }), inputs3),
+      );
+      return { outputs, seen: parallel.seen[0]! };
+    };
+    const first = await attempt();
+    assert.deepEqual(first.outputs, [101, 201, 301]);
+    const records = await store.listTasks(runId);
+    assert.equal(records.length, 3);
+    for (const record of records) {
+      assert.deepEqual(Object.keys(record.output as object).sort(), ['changed', 'deleted']);
+      const { changed, deleted } = record.output as { changed: StateRecord; deleted: string[] };
+      assert.deepEqual(Object.keys(changed), ['output_number'], 'only the written key');
+      assert.deepEqual(deleted, []);
+    }
+    const expected = [100, 200, 300].map((n) => ({
+      big,
+      input_numbers_in_state: [100, 200, 300],
+      input_number: n,
+      number_to_add: 10,
+      output_number: n + 1,
+    }));
+    assert.deepEqual(first.seen, expected);
+    // Resumed: nothing runs, and the states are rebuilt from the recorded changes.
+    const second = await attempt();
+    assert.equal(executions, 3);
+    assert.deepEqual(second.outputs, first.outputs);
+    assert.deepEqual(second.seen, expected);
+  });
+
+  it('rebuild a final state that lost keys of the task state', async () => {
+    const only = action({ reads: [], writes: ['kept'] }, (state) => state.update({ kept: 1 }));
+    const saved: StateLoader = {
+      async load(partitionKey, appId) {
+        return {
+          partitionKey,
+          appId,
+          sequenceId: 0,
+          position: 'only',
+          state: State.of({ kept: 2 }),
+          status: 'completed',
+          createdAt: 0,
+        };
+      },
+    };
+    let finals: StateRecord[] = [];
+    class FromSaves extends TaskBasedParallelAction {
+      get reads() {
+        return [];
+      }
+      get writes() {
+        return ['done'];
+      }
+      *tasks(state: AppState, context: ApplicationContext) {
+        yield new SubGraphTask({
+          graph: RunnableGraph.create(only.withName('only')),
+          state: state.update({ dropped: true, kept: 0 }),
+          applicationId: childAppId(context, 0),
+          stateInitializer: saved,
+        });
+      }
+      reduce(state: AppState, states: Iterable<AppState>) {
+        finals = [...states].map((s) => s.toObject());
+        return state.update({ done: true });
+      }
+    }
+    const app = new ApplicationBuilder()
+      .withActions({ fan: new FromSaves() })
+      .withState({ parent_key: 'p' })
+      .withEntrypoint('fan')
+      .build();
+    await app.run({ haltAfter: ['fan'] });
+    assert.deepEqual(finals, [{ kept: 2 }]);
+  });
+});
+
+describe('sub-application steps on workers', () => {
+  it('send only the keys the action reads and writes', async () => {
+    // A function cannot be copied to a worker: it must stay behind, unread.
+    const parallel = new OneActionOverNumbers(
+      simpleSingleFnSubgraph.bind({ identifying_number: 0 }).withName('simple_single_fn'),
+    );
+    const app = parentApp(parallel, {
+      executor: () => threads({ workers: 2 }),
+      state: { callback: () => 'stays here' },
+    });
+    const { state } = await app.run({ haltAfter: ['final_action'], inputs: inputs3 });
+    assert.deepEqual(state.get('output_numbers_in_state'), [111, 211, 311]);
+    assert.equal(state.get('callback')(), 'stays here');
+  });
+
+  it('still refuse an undeclared write, checked on the subset', async () => {
+    const parallel = new OneActionOverNumbers(writesUndeclared.withName('writes_undeclared'));
+    const error = await parentApp(parallel, { executor: () => threads({ workers: 2 }) })
+      .run({ haltAfter: ['final_action'], inputs: inputs3 })
+      .then(
+        () => assert.fail('the parent should have failed'),
+        (failure: unknown) => failure,
+      );
+    const stateError = causes(error).find((e) => isWeftError(e, 'WEFT_STATE'));
+    assert.ok(stateError, `no StateError in ${String(error)}`);
+    assert.match((stateError as Error).message, /'writes_undeclared' wrote 'sneaky'/);
+  });
+});
+
+describe('a parallel executor factory', () => {
+  it('is called once per top-level step; nested steps share what it made, and only the maker closes it', async () => {
+    let made = 0;
+    let closed = 0;
+    const factory = () => {
+      made++;
+      const pool = asyncPool({ concurrency: 2 });
+      const close = pool.close.bind(pool);
+      pool.close = async () => {
+        closed++;
+        await close();
+      };
+      return pool;
+    };
+    const seen = new Set<unknown>();
+    const addOne = action({ reads: ['n'], writes: ['n'] }, (state) =>
+      state.update({ n: state.get('n') + 1 }),
+    );
+    class Inner extends MapStates {
+      override get name() {
+        return 'inner';
+      }
+      get reads() {
+        return ['input_number'];
+      }
+      get writes() {
+        return ['output_number'];
+      }
+      action() {
+        return addOne.withName('add_one');
+      }
+      *states(state: AppState, context: ApplicationContext) {
+        seen.add(context.parallelExecutor);
+        for (const n of [1, 2]) yield state.update({ n: state.get('input_number') + n });
+      }
+      reduce(state: AppState, states: Iterable<AppState>) {
+        let total = 0;
+        for (const sub of states) total += sub.get('n');
+        return state.update({ output_number: total });
+      }
+    }
+    const outer = new OneActionOverNumbers(new Inner());
+    const app = parentApp(outer, { executor: factory });
+    assert.deepEqual(await outputsOf(app, inputs3), [205, 405, 605]);
+    assert.equal(made, 1);
+    assert.equal(closed, 1);
+    assert.equal(seen.size, 1, 'every nested step got the executor the top step made');
+    assert.equal(typeof [...seen][0], 'object');
+  });
+});
+
+describe('abort signals', () => {
+  it('each step has its own: concurrent applications add no listeners to a shared one', async () => {
+    const gate = new Gate();
+    const held = action({ reads: ['input_number'], writes: ['output_number'] }, async (state) => {
+      await gate.enter();
+      return state.update({ output_number: state.get('input_number') });
+    });
+    const actions = Array.from({ length: 12 }, () => new OneActionOverNumbers(held.withName('h')));
+    const running = actions.map((parallel) =>
+      outputsOf(parentApp(parallel), { input_numbers_in_state: [1] }),
+    );
+    try {
+      await gate.reached(12);
+      const signals = actions.map((parallel) => parallel.contexts[0]!.signal);
+      assert.equal(new Set(signals).size, 12);
+      for (const signal of signals) assert.ok(getEventListeners(signal, 'abort').length <= 1);
+    } finally {
+      gate.open();
+    }
+    for (const outputs of await Promise.all(running)) assert.deepEqual(outputs, [1]);
+  });
+});
+
+describe('retrying a failed parallel step in the same run', () => {
+  it('records under the keys of the first attempt, so a resume skips what either completed', async () => {
+    const failuresLeft = new Set([2, 4]);
+    const executions: number[] = [];
+    const flaky = action({ reads: ['input_number'], writes: ['output_number'] }, (state) => {
+      const n: number = state.get('input_number');
+      executions.push(n);
+      if (failuresLeft.delete(n)) throw new Error(`task ${n} crashed`);
+      return state.update({ output_number: n });
+    });
+    const numbers = [0, 1, 2, 3, 4, 5];
+    const store = new MemoryStore();
+    const runId = 'app-parallel-retried';
+    const build = () =>
+      parentApp(new OneActionOverNumbers(flaky.withName('flaky'), 1), { appId: 'retried' });
+    const run = (app: Application, inputs: Inputs) =>
+      app.run({ haltAfter: ['final_action'], inputs });
+    await assert.rejects(
+      withRun({ store, runId }, async () => {
+        const app = build();
+        await assert.rejects(run(app, { input_numbers_in_state: numbers }), /task 2 crashed/);
+        // The retry, in the same run: 2 completes now, 4 fails.
+        await run(app, {});
+      }),
+      /task 4 crashed/,
+    );
+    const keys = (await store.listTasks(runId)).map((record) => record.key);
+    assert.ok(
+      keys.every((key) => !key.includes('~')),
+      `no key of a second use: ${keys.join(', ')}`,
+    );
+    executions.length = 0;
+    const { state } = await withRun({ store, runId }, () =>
+      run(build(), { input_numbers_in_state: numbers }),
+    );
+    assert.deepEqual(state.get('output_numbers_in_state'), numbers);
+    assert.deepEqual(executions, [4, 5], 'only the children no attempt completed');
+  });
+});
+
+describe('async reduce', () => {
+  /** Over `input_numbers_in_state`, one at a time: reads every state, or only the first. */
+  class FirstOnly extends MapStates {
+    readonly #action: Action;
+    readonly spread: boolean;
+    constructor(act: Action, spread: boolean) {
+      super();
+      this.#action = act;
+      this.spread = spread;
+    }
+    get reads() {
+      return ['input_numbers_in_state'];
+    }
+    get writes() {
+      return ['output_numbers_in_state'];
+    }
+    override get maxConcurrency() {
+      return 1;
+    }
+    action() {
+      return this.#action;
+    }
+    *states(state: AppState) {
+      yield* numberStates(state);
+    }
+    override isAsync() {
+      return true;
+    }
+    async reduce(state: AppState, states: Iterable<AppState> & AsyncIterable<AppState>) {
+      if (this.spread) return appendOutputs(state, [...states]);
+      for await (const sub of states) {
+        return state.update({ output_numbers_in_state: [sub.get('output_number')] });
+      }
+      return state;
+    }
+  }
+  const counting = (seen: number[]) =>
+    action({ reads: ['input_number'], writes: ['output_number'] }, (state) => {
+      seen.push(state.get('input_number'));
+      return state.update({ output_number: state.get('input_number') });
+    });
+
+  it('refuses synchronous iteration, naming for await', async () => {
+    const parallel = new FirstOnly(counting([]).withName('counting'), true);
+    await assert.rejects(
+      outputsOf(parentApp(parallel), inputs3),
+      (error: unknown) =>
+        isWeftError(error, 'WEFT_VALIDATION') &&
+        /for await/.test(error.message) &&
+        /isAsync\(\)/.test(error.message),
+    );
+  });
+
+  it('that stops reading early still runs every task before the step ends', async () => {
+    const seen: number[] = [];
+    const parallel = new FirstOnly(counting(seen).withName('counting'), false);
+    assert.deepEqual(await outputsOf(parentApp(parallel), inputs3), [100]);
+    assert.deepEqual(seen, [100, 200, 300]);
+  });
+});
+
+describe('parallel messages', () => {
+  it('a bad maxConcurrency names the action and maxConcurrency', async () => {
+    const parallel = new OneActionOverNumbers(
+      simpleSingleFnSubgraph.withName('simple_single_fn'),
+      0,
+    );
+    await assert.rejects(
+      outputsOf(parentApp(parallel), inputs3),
+      (error: unknown) =>
+        error instanceof ValidationError &&
+        /Parallel action 'map_action'/.test(error.message) &&
+        /maxConcurrency/.test(error.message) &&
+        /got 0/.test(error.message),
+    );
+  });
+
+  it('an abort a task meets on its own is its failure, named by the task', async () => {
+    const timesOut = action({ reads: ['input_number'], writes: ['output_number'] }, () => {
+      throw new DOMException('its own request timed out', 'AbortError');
+    });
+    const parallel = new OneActionOverNumbers(timesOut.withName('times_out'));
+    const error = await outputsOf(parentApp(parallel), { input_numbers_in_state: [1] }).then(
+      () => assert.fail('the parent should have failed'),
+      (failure: unknown) => failure,
+    );
+    assert.ok(isWeftError(error, 'WEFT_PARALLEL_TASK'), `got ${String(error)}`);
+    assert.match(error.message, /its own request timed out/);
+  });
+});
+
+describe('a persister that only saves', () => {
+  it('cascades to the sub-applications', async () => {
+    const saved: string[] = [];
+    const saver: StateSaver = {
+      async save(_partitionKey, appId, _sequenceId, position) {
+        saved.push(`${appId} ${position}`);
+      },
+    };
+    const parallel = new OneActionOverNumbers(
+      simpleSingleFnSubgraph.bind({ identifying_number: 0 }).withName('simple_single_fn'),
+    );
+    const app = new ApplicationBuilder()
+      .withActions({
+        initial_action: inputAction('input_numbers_in_state'),
+        map_action: parallel,
+        final_action: resultAction('output_numbers_in_state'),
+      })
+      .withTransitions(['initial_action', 'map_action'], ['map_action', 'final_action'])
+      .withIdentifiers({ appId: 'saver' })
+      .withStatePersister(saver)
+      .withState({})
+      .withEntrypoint('initial_action')
+      .build();
+    assert.deepEqual(await outputsOf(app, inputs3), [111, 211, 311]);
+    assert.equal(parallel.contexts[0]!.statePersister, saver);
+    for (const position of [0, 1, 2]) {
+      assert.ok(saved.includes(`${childAppId(parallel.contexts[0]!, position)} simple_single_fn`));
+    }
   });
 });

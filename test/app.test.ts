@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -1316,5 +1317,130 @@ describe('events', () => {
       off();
     }
     assert.deepEqual(types, ['app:start', 'app:step', 'app:step', 'app:step', 'app:end']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Review fixes.
+
+describe('review fixes', () => {
+  /** A loader whose saved state is `{ count: 5 }` after step 2 of `count`. */
+  const savedFive = {
+    async load(partitionKey: string, appId: string) {
+      return {
+        partitionKey,
+        appId,
+        sequenceId: 2,
+        position: 'count',
+        state: State.of({ count: 5 }),
+        status: 'completed' as const,
+        createdAt: 0,
+      };
+    },
+  };
+  const counter = () =>
+    new ApplicationBuilder()
+      .withActions({ count: increment })
+      .withTransitions(['count', 'count', expr('count < 7')]);
+
+  it('a throwing onApplicationStart fails the run and leaves the application usable', async () => {
+    const hookError = new Error('tracker down');
+    let failures = 1;
+    const app = abc()
+      .withState({ trail: [] })
+      .withEntrypoint('a')
+      .withTracker({
+        onApplicationStart() {
+          if (failures-- > 0) throw hookError;
+        },
+      })
+      .build();
+    await assert.rejects(app.run(), (error) => error === hookError);
+    const { state } = await app.run();
+    assert.deepEqual(state.get('trail'), ['a', 'b', 'c']);
+  });
+
+  it('a failed step whose failed save throws still throws its own error and ends the step', async () => {
+    const boom = new Error('the action broke');
+    const broken = action({ reads: [], writes: [] }, () => {
+      throw boom;
+    });
+    const tracker = new MemoryTracker();
+    const app = new ApplicationBuilder()
+      .withActions({ broken })
+      .withEntrypoint('broken')
+      .withIdentifiers({ appId: 'unsaved' })
+      .withTracker(tracker)
+      .withStatePersister({
+        async save() {
+          throw new Error('store unreachable');
+        },
+      })
+      .build();
+    const warned = once(process, 'warning');
+    await assert.rejects(app.run(), (error) => error === boom);
+    const [warning] = (await warned) as [Error & { code?: string }];
+    assert.equal(warning.code, 'WEFT_APP_SAVE_FAILED');
+    assert.match(warning.message, /'unsaved'/);
+    assert.match(warning.message, /store unreachable/);
+    const stepEnd = tracker.calls.find((call) => call.hook === 'stepEnd');
+    assert.equal((stepEnd?.detail as StepEnd | undefined)?.error, boom);
+  });
+
+  it('ready() tries again after a failed load', async () => {
+    let failures = 1;
+    const app = counter()
+      .initializeFrom(
+        {
+          async load(partitionKey, appId) {
+            if (failures-- > 0) throw new Error('store briefly down');
+            return savedFive.load(partitionKey, appId);
+          },
+        },
+        { defaultEntrypoint: 'count' },
+      )
+      .build();
+    await assert.rejects(app.ready(), /store briefly down/);
+    await app.ready();
+    assert.equal(app.state.get('count'), 5);
+    assert.equal(app.sequenceId, 2);
+  });
+
+  it('state, sequenceId, position and nextAction() ask for ready() until the save is loaded', async () => {
+    const app = counter()
+      .initializeFrom(savedFive, { defaultEntrypoint: 'count', defaultState: { count: 0 } })
+      .build();
+    const notLoaded = invalid(/await app\.ready\(\) first/, /initializeFrom/);
+    assert.throws(() => app.state, notLoaded);
+    assert.throws(() => app.sequenceId, notLoaded);
+    assert.throws(() => app.position, notLoaded);
+    assert.throws(() => app.nextAction(), notLoaded);
+    await app.ready();
+    assert.equal(app.state.get('count'), 5);
+    assert.equal(app.sequenceId, 2);
+    assert.equal(app.position, 'count');
+    assert.equal(app.nextAction(), 'count');
+    // Without initializeFrom there is nothing to wait for.
+    const plain = counter().withState({ count: 0 }).withEntrypoint('count').build();
+    assert.equal(plain.state.get('count'), 0);
+  });
+
+  it('run() returning a non-object names the action by the name the graph gave it', async () => {
+    class Unnamed extends Action {
+      get reads() {
+        return [];
+      }
+      get writes() {
+        return [];
+      }
+      override run() {
+        return 5;
+      }
+    }
+    const app = new ApplicationBuilder()
+      .withActions({ tally: new Unnamed() })
+      .withEntrypoint('tally')
+      .build();
+    await assert.rejects(app.run(), invalid(/Action 'tally' run\(\) returned number/));
   });
 });

@@ -95,9 +95,9 @@ export abstract class Action {
   }
 
   /** Two-step form: computes a result from the state restricted to `reads`. */
-  run(_state: AppState, _inputs: Inputs, _context: ApplicationContext): unknown {
+  run(_state: AppState, _inputs: Inputs, context: ApplicationContext): unknown {
     throw new ValidationError(
-      `Action '${this.name ?? this.constructor.name}' implements neither run() nor runAndUpdate(): ` +
+      `Action '${nameOf(this, context)}' implements neither run() nor runAndUpdate(): ` +
         'implement run(state, inputs) and update(result, state), or runAndUpdate(state, inputs).',
     );
   }
@@ -117,7 +117,7 @@ export abstract class Action {
     const record = (result ?? {}) as ActionResult;
     if (typeof record !== 'object' || Array.isArray(record)) {
       throw new ValidationError(
-        `Action '${this.name}' run() returned ${typeof result}: return an object of results.`,
+        `Action '${nameOf(this, context)}' run() returned ${typeof result}: return an object of results.`,
       );
     }
     return [record, this.update(record, state)];
@@ -165,6 +165,11 @@ export abstract class Action {
 }
 
 const noInputs: Inputs = Object.freeze({});
+
+/** The action's name in messages: the one the graph gave (the step's), else its own. */
+function nameOf(act: Action, context: ApplicationContext | undefined): string {
+  return context?.actionName ?? act.name ?? act.constructor.name;
+}
 
 /** The function of a function action. */
 export type ActionFn = (
@@ -352,7 +357,9 @@ function checkKeys(keys: unknown, what: string): void {
 
 /** The outcome of one step: its result and the new state. */
 export interface StepResult {
+  /** What the action returned besides its state (`{}` for most). */
   readonly result: ActionResult;
+  /** The new state, its writes checked. */
   readonly state: AppState;
 }
 

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../core/errors.ts';
 import { type EventBus, events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
-import { type KeyScope, rootScope } from '../core/keys.ts';
+import { KeyScope, rootScope } from '../core/keys.ts';
 import { currentRun } from '../core/run.ts';
 import { State, type StateRecord } from '../core/state.ts';
 import { type Action, type ActionResult, type AppState, type Inputs, runStep } from './action.ts';
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
-import type { StateLoader, StatePersister, StateSaver } from './persistence.ts';
+import type { StateLoader, StateSaver } from './persistence.ts';
 import { remoteStep } from './remote.ts';
 import type { TrackedApplication, Tracker } from './tracker.ts';
 
@@ -36,6 +36,7 @@ export interface StepOutcome {
   readonly action: string | undefined;
   /** Its result; null when halted before it, or when nothing ran. */
   readonly result: ActionResult | null;
+  /** The application's state after it. */
   readonly state: AppState;
 }
 
@@ -51,9 +52,11 @@ export interface InitializeOptions {
   readonly defaultState?: StateRecord | AppState;
   /** Where to start when nothing is saved. */
   readonly defaultEntrypoint: string;
-  /** Load another application's state to start from (a fork). */
+  /** Load another application's state to start from (a fork). @default none: load this application's own */
   readonly forkFromAppId?: string;
+  /** Partition of the application forked from (needs `forkFromAppId`). @default this application's partitionKey */
   readonly forkFromPartitionKey?: string;
+  /** Step of the application forked from to load (needs `forkFromAppId`). @default its latest */
   readonly forkFromSequenceId?: number;
 }
 
@@ -80,8 +83,11 @@ interface ApplicationSetup {
 
 /** A built application. Not safe to drive from two callers at once. */
 export class Application {
+  /** The actions and transitions it runs. */
   readonly graph: Graph;
+  /** Its id: what persisters and trackers know it by. */
   readonly appId: string;
+  /** Its partition ('' unless set with `withIdentifiers`). */
   readonly partitionKey: string;
   readonly #setup: ApplicationSetup;
   #state: AppState;
@@ -91,7 +97,9 @@ export class Application {
   /** An action that failed (here or in a loaded save) and runs again next. */
   #rerun: string | undefined;
   #entrypoint: string;
-  #loaded: Promise<void> | undefined;
+  #loading: Promise<void> | undefined;
+  /** False until the saved state is loaded (only apps built with `initializeFrom` wait). */
+  #loaded: boolean;
   #scope: KeyScope | undefined;
   #busy = false;
 
@@ -103,20 +111,33 @@ export class Application {
     this.partitionKey = setup.partitionKey;
     this.#state = setup.state;
     this.#entrypoint = setup.entrypoint;
+    this.#loaded = setup.initializer === null;
   }
 
-  /** The current state. */
+  /**
+   * The current state.
+   * @throws ValidationError when built with `initializeFrom` and not loaded yet: `await app.ready()` first
+   */
   get state(): AppState {
+    this.#requireLoaded('state');
     return this.#state;
   }
 
-  /** Id of the last step taken (0 for the first), undefined before any. */
+  /**
+   * Id of the last step taken (0 for the first), undefined before any.
+   * @throws ValidationError when built with `initializeFrom` and not loaded yet: `await app.ready()` first
+   */
   get sequenceId(): number | undefined {
+    this.#requireLoaded('sequenceId');
     return this.#sequenceId;
   }
 
-  /** The last action that ran, undefined before any. */
+  /**
+   * The last action that ran, undefined before any.
+   * @throws ValidationError when built with `initializeFrom` and not loaded yet: `await app.ready()` first
+   */
   get position(): string | undefined {
+    this.#requireLoaded('position');
     return this.#position;
   }
 
@@ -125,15 +146,30 @@ export class Application {
     return { appId: this.appId, partitionKey: this.partitionKey, parent: this.#setup.parent };
   }
 
-  /** Loads the saved state when built with `initializeFrom`; run, step and iterate call it. */
+  /**
+   * Loads the saved state when built with `initializeFrom`; run, step and iterate call it.
+   * A failed load is not remembered: calling again tries again.
+   */
   async ready(): Promise<this> {
-    this.#loaded ??= this.#load();
-    await this.#loaded;
+    this.#loading ??= this.#load().then(
+      () => {
+        this.#loaded = true;
+      },
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
+    await this.#loading;
     return this;
   }
 
-  /** The action that runs next, or undefined when the application has finished. */
+  /**
+   * The action that runs next, or undefined when the application has finished.
+   * @throws ValidationError when built with `initializeFrom` and not loaded yet: `await app.ready()` first
+   */
   nextAction(): string | undefined {
+    this.#requireLoaded('nextAction()');
     if (this.#rerun !== undefined) return this.#rerun;
     if (this.#position === undefined) return this.#entrypoint;
     for (const transition of this.graph.outgoing(this.#position)) {
@@ -180,11 +216,12 @@ export class Application {
     this.#busy = true;
     const started = performance.now();
     const { tracker } = this.#setup;
-    tracker?.onApplicationStart?.(this.tracked, this.#state);
-    this.#emitStart();
     let last: StepOutcome = { action: undefined, result: null, state: this.#state };
     let error: unknown;
     try {
+      // Inside the try: a throwing hook must not leave the application marked as running.
+      tracker?.onApplicationStart?.(this.tracked, this.#state);
+      this.#emitStart();
       let inputs = options.inputs ?? {};
       while (this.nextAction() !== undefined) {
         const outcome = await this.#step(inputs, options.signal);
@@ -239,7 +276,12 @@ export class Application {
       // tasks keep their ids and the ones that finished are found and not run again.
       this.#rerun = name;
       const durationMs = performance.now() - started;
-      await persister?.save(this.partitionKey, this.appId, sequenceId, name, before, 'failed');
+      try {
+        await persister?.save(this.partitionKey, this.appId, sequenceId, name, before, 'failed');
+      } catch (storeError) {
+        // The action's error is the one to throw; the store's is reported beside it.
+        warnUnsaved(this.appId, sequenceId, name, storeError);
+      }
       tracker?.onStepEnd?.(this.tracked, {
         sequenceId,
         action: name,
@@ -296,18 +338,22 @@ export class Application {
 
   #context(actionName: string, sequenceId: number, signal: AbortSignal | undefined) {
     const setup = this.#setup;
+    const appScope = this.#appScope();
     const context: ApplicationContext = {
       appId: this.appId,
       partitionKey: this.partitionKey,
       sequenceId,
       actionName,
-      signal: signal ?? neverAborted,
+      // A signal of its own per step: fan-outs listening on it never pile up on a shared one.
+      signal: signal ?? new AbortController().signal,
       parent: setup.parent,
       tracker: setup.tracker,
-      statePersister: isPersister(setup.persister) ? setup.persister : null,
+      statePersister: setup.persister,
       stateInitializer: setup.initializer?.loader ?? null,
       parallelExecutor: setup.parallelExecutor,
-      scope: this.#appScope().child(`step:${sequenceId}:${actionName}`),
+      // The same path every time the step runs, so that a retry finds the keys of the
+      // attempt it repeats (a child scope would count uses and add a `~2`).
+      scope: new KeyScope(appScope.key(`step:${sequenceId}:${actionName}`), appScope.run),
       events: this.#events(),
     };
     return context;
@@ -319,9 +365,19 @@ export class Application {
     // Follows the run the application is driven in: run again in another run, it records there.
     const run = currentRun();
     if (!this.#scope || this.#scope.run !== run) {
-      this.#scope = (run ? run.scope : rootScope).child(`app:${this.appId}`);
+      const parent = run ? run.scope : rootScope;
+      // By id, not by use: an application rebuilt with the same id in the same run keeps its keys.
+      this.#scope = new KeyScope(parent.key(`app:${this.appId}`), parent.run);
     }
     return this.#scope;
+  }
+
+  #requireLoaded(what: string): void {
+    if (this.#loaded) return;
+    throw new ValidationError(
+      `Application '${this.appId}' was built with initializeFrom and has not loaded its saved state yet, ` +
+        `so its ${what} is not known: call await app.ready() first (run, step and iterate do).`,
+    );
   }
 
   #events(): EventBus {
@@ -411,8 +467,6 @@ export class Application {
   }
 }
 
-const neverAborted = new AbortController().signal;
-
 function busyError(appId: string): ValidationError {
   return new ValidationError(
     `Application '${appId}' is already running: await its run, step or iterate before starting another.`,
@@ -423,8 +477,14 @@ function isParallel(act: Action): boolean {
   return (act as { readonly parallel?: boolean }).parallel === true;
 }
 
-function isPersister(value: StateSaver | null): value is StatePersister {
-  return value !== null && typeof (value as StatePersister).load === 'function';
+/** Reports a failed step that could not be saved as failed, without hiding the step's error. */
+function warnUnsaved(appId: string, sequenceId: number, action: string, error: unknown): void {
+  process.emitWarning(
+    `Application '${appId}' could not save its failed step ${sequenceId} (${action}): ` +
+      `${error instanceof Error ? error.message : String(error)}. The step's own error is thrown; ` +
+      'a resume from this persister may not know that the step failed.',
+    { type: 'WeftWarning', code: 'WEFT_APP_SAVE_FAILED' },
+  );
 }
 
 function checkInputs(act: Action, name: string, inputs: Inputs): void {
@@ -559,8 +619,9 @@ export class ApplicationBuilder {
   }
 
   /**
-   * What parallel actions run their tasks on: an executor, or a factory called for each
-   * parallel step (and closed after it). @default the default executor
+   * What parallel actions run their tasks on: an executor, or a factory called once for
+   * each top-level parallel step (its sub-applications share what it made) and closed
+   * after it. @default the default executor
    */
   withParallelExecutor(executor: ParallelExecutorSetting): this {
     if (typeof executor !== 'function' && typeof (executor as Executor)?.run !== 'function') {

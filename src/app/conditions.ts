@@ -17,6 +17,12 @@ export class Condition {
   /** True for `defaultTransition` (always taken, and must come last). */
   readonly isDefault: boolean;
 
+  /**
+   * @param keys state keys the test reads (a missing one is an error naming it)
+   * @param test decides, on the state after the step, whether the transition is taken
+   * @param description how the condition reads in messages and in `weft show`
+   * @param isDefault true only for a fallback that is always taken and must come last
+   */
   constructor(
     keys: readonly string[],
     test: (state: AppState) => boolean,

@@ -15,14 +15,19 @@ export type TransitionSpec =
 
 /** One edge of a graph. */
 export interface Transition {
+  /** The action it leaves. */
   readonly from: string;
+  /** The action it goes to. */
   readonly to: string;
+  /** When it is taken (`defaultTransition`: always). */
   readonly condition: Condition;
 }
 
 /** A built, checked graph of actions. */
 export class Graph {
+  /** The actions, by name. */
   readonly actions: ReadonlyMap<string, Action>;
+  /** Every transition, in the order given. */
   readonly transitions: readonly Transition[];
   readonly #outgoing: ReadonlyMap<string, readonly Transition[]>;
 

@@ -6,12 +6,12 @@
  * bounded, recorded by key inside a run (a re-run skips finished ones), aborted together
  * when one fails, and shown with the run's progress.
  */
-import { isWeftError, TaskFailedError, ValidationError, WeftError } from '../core/errors.ts';
+import { isWeftError, ValidationError, WeftError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import { getDefaultExecutor } from '../core/executor.ts';
 import type { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
-import { State, type StateRecord } from '../core/state.ts';
+import { State } from '../core/state.ts';
 import type { TaskContext } from '../core/task.ts';
 import { asyncPool } from '../executors/in-process.ts';
 import { Action, type AppState, type Inputs } from './action.ts';
@@ -19,6 +19,14 @@ import { ApplicationBuilder } from './application.ts';
 import type { ApplicationContext } from './context.ts';
 import { type Graph, GraphBuilder } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
+import {
+  applyChanges,
+  changesOf,
+  StateStream,
+  type TaskChanges,
+  tapInputs,
+  toBoth,
+} from './task-states.ts';
 import type { Tracker } from './tracker.ts';
 
 /** `'cascade'` to use the parent application's, null for none, or one to use. */
@@ -31,10 +39,18 @@ type Many<T> = Iterable<T> | AsyncIterable<T>;
  * @example new RunnableGraph(graph, 'entry', ['final'])
  */
 export class RunnableGraph {
+  /** The graph the task runs. */
   readonly graph: Graph;
+  /** The action the task starts at. */
   readonly entrypoint: string;
+  /** The actions after which the task stops; its final state is the state then. */
   readonly haltAfter: readonly string[];
 
+  /**
+   * @param graph the graph to run
+   * @param entrypoint the action to start at
+   * @param haltAfter the actions after which to stop (at least one)
+   */
   constructor(graph: Graph, entrypoint: string, haltAfter: readonly string[]) {
     graph.action(entrypoint, 'RunnableGraph entrypoint');
     if (!Array.isArray(haltAfter) || haltAfter.length === 0) {
@@ -76,14 +92,22 @@ const singleGraphs = new WeakMap<Action, RunnableGraph>();
 
 /** Fields of a {@link SubGraphTask}. */
 export interface SubGraphTaskOptions {
+  /** What the sub-application runs: `RunnableGraph.create(action)` for one action. */
   readonly graph: RunnableGraph;
+  /** The sub-application's initial state. */
   readonly state: AppState;
   /** Runtime inputs of the sub-application. @default {} */
   readonly inputs?: Inputs;
   /** Its application id: stable across re-runs, unique within the parent. */
   readonly applicationId: string;
+  /** Hears the sub-application's steps. @default null (none) */
   readonly tracker?: Tracker | null;
+  /** Saves the sub-application's state after every step. @default null (none) */
   readonly statePersister?: StateSaver | null;
+  /**
+   * Where the sub-application loads a previous attempt from: a completed save of it is
+   * its answer, a failed one is resumed. @default null (always starts afresh)
+   */
   readonly stateInitializer?: StateLoader | null;
 }
 
@@ -99,12 +123,19 @@ export interface SubGraphRunOptions {
 
 /** A sub-application to run: a graph, its state and inputs, and its id. */
 export class SubGraphTask {
+  /** What the sub-application runs. */
   readonly graph: RunnableGraph;
+  /** Its initial state. */
   readonly state: AppState;
+  /** Its runtime inputs. */
   readonly inputs: Inputs;
+  /** Its application id. */
   readonly applicationId: string;
+  /** Its tracker, or null. */
   readonly tracker: Tracker | null;
+  /** Its persister, or null. */
   readonly statePersister: StateSaver | null;
+  /** Where it loads a previous attempt from, or null. */
   readonly stateInitializer: StateLoader | null;
 
   constructor(options: SubGraphTaskOptions) {
@@ -185,66 +216,93 @@ export abstract class TaskBasedParallelAction extends Action {
 
   /**
    * Folds the tasks' final states (in the order the tasks were yielded) into a new state.
-   * With `isAsync()`, `states` is an async iterable and the fold may start before every
-   * task has finished.
+   * With `isAsync()`, `states` is only an async iterable — read it with `for await`; the
+   * fold may start before every task has finished, and tasks it leaves unread still run
+   * before the step ends. Iterating it synchronously is a ValidationError.
    */
   abstract reduce(
     state: AppState,
     states: Iterable<AppState> & AsyncIterable<AppState>,
   ): AppState | Promise<AppState>;
 
-  /** Most tasks in flight. @default the parallel executor's concurrency */
+  /**
+   * Most tasks in flight: a whole number ≥ 1, or Infinity.
+   * @default the parallel executor's concurrency
+   */
   get maxConcurrency(): number | undefined {
     return undefined;
   }
 
   override async runAndUpdate(state: AppState, inputs: Inputs, context: ApplicationContext) {
-    const setting = context.parallelExecutor ?? getDefaultExecutor();
-    const executor = typeof setting === 'function' ? setting() : setting;
-    const limit = this.maxConcurrency ?? executor.concurrency;
-    // On workers, the sub-application loops stay here and only their actions travel.
-    const loops = executor.remote ? asyncPool({ concurrency: limit }) : executor;
-    const leaf = executor.remote ? executor : undefined;
     const name = context.actionName;
+    const wanted = this.maxConcurrency;
+    checkMaxConcurrency(name, wanted);
+    const setting = context.parallelExecutor ?? getDefaultExecutor();
+    // A factory makes one executor per top-level step; sub-applications get what it made.
+    const made = typeof setting === 'function';
+    const executor = made ? setting() : setting;
+    const limit = wanted ?? executor.concurrency;
+    // The sub-application loops run here. On workers only their actions travel; in a
+    // nested step, a pool of its own keeps them from waiting for slots their parents hold.
+    const ownLoops = executor.remote || context.parent !== undefined;
+    const loops = ownLoops ? asyncPool({ concurrency: poolSize(limit) }) : executor;
+    const leaf = executor.remote ? executor : undefined;
+    const parent: ApplicationContext = made ? { ...context, parallelExecutor: executor } : context;
+    const inFlight = new Set<Promise<AppState>>();
+    // Input states of the tasks taken by the map, in order: outputs are rebuilt on them.
+    const taken: AppState[] = [];
+    let stream: StateStream | undefined;
     try {
-      const runTask = async (subTask: SubGraphTask, ctx: TaskContext) => {
+      const runTask = async (subTask: SubGraphTask, ctx: TaskContext): Promise<TaskChanges> => {
+        const running = subTask.run(parent, {
+          scope: ctx.scope,
+          leafExecutor: leaf,
+          signal: ctx.signal,
+        });
+        inFlight.add(running);
         try {
-          const done = await subTask.run(context, {
-            scope: ctx.scope,
-            leafExecutor: leaf,
-            signal: ctx.signal,
-          });
-          return done.toObject();
+          return changesOf(subTask.state, await running);
         } catch (error) {
-          throw taskError(name, subTask, error);
+          throw taskError(name, subTask, error, ctx.signal);
+        } finally {
+          inFlight.delete(running);
         }
       };
       // Named after the action, so progress and `weft show` say whose tasks these are.
       Object.defineProperty(runTask, 'name', { value: `app:${name}` });
-      const outcomes = map(this.tasks(state, context, inputs), runTask, {
+      const outcomes = map(tapInputs(this.tasks(state, context, inputs), taken), runTask, {
         executor: loops,
         concurrency: limit,
         scope: context.scope,
         name: 'task',
         signal: context.signal,
       });
-      const states = this.isAsync()
-        ? asStates(outcomes)
-        : toBoth((await outcomes).map((values) => State.of(values)));
-      const reduced = await this.reduce(
-        state,
-        states as Iterable<AppState> & AsyncIterable<AppState>,
-      );
+      let reduced: AppState;
+      if (this.isAsync()) {
+        stream = new StateStream(name, outcomes, taken);
+        reduced = await this.reduce(state, stream);
+        await stream.drain();
+      } else {
+        const states = (await outcomes).map((changes, i) => applyChanges(taken[i]!, changes));
+        reduced = await this.reduce(state, toBoth(states));
+      }
       return [{}, reduced] as const;
     } catch (error) {
+      // Stop what still runs and let it end, so that no sub-application writes to a
+      // persister or tracker after this step failed (nor runs twice on a quick retry).
+      await stream?.stop().catch(() => {});
+      await Promise.allSettled(inFlight);
       // The task's own error says which task failed; the map's wrapper adds nothing.
-      if (error instanceof TaskFailedError && isWeftError(error.cause, 'WEFT_PARALLEL_TASK')) {
+      if (
+        isWeftError(error, 'WEFT_TASK_FAILED') &&
+        isWeftError(error.cause, 'WEFT_PARALLEL_TASK')
+      ) {
         throw error.cause;
       }
       throw error;
     } finally {
       if (loops !== executor) await loops.close();
-      if (typeof setting === 'function') await executor.close();
+      if (made) await executor.close();
     }
   }
 
@@ -253,17 +311,19 @@ export abstract class TaskBasedParallelAction extends Action {
   }
 }
 
-async function* asStates(outcomes: AsyncIterable<StateRecord>): AsyncGenerator<AppState> {
-  for await (const values of outcomes) yield State.of(values);
+function checkMaxConcurrency(name: string, value: number | undefined): void {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return;
+  if (!(Number.isInteger(value) && value >= 1)) {
+    throw new ValidationError(
+      `Parallel action '${name}': maxConcurrency must be a whole number ≥ 1 (or Infinity), ` +
+        `got ${String(value)}. Return undefined from maxConcurrency for the executor's concurrency.`,
+    );
+  }
 }
 
-/** An array usable by both a sync and an async reduce. */
-function toBoth(states: AppState[]): Iterable<AppState> & AsyncIterable<AppState> {
-  return Object.assign(states, {
-    async *[Symbol.asyncIterator]() {
-      yield* states;
-    },
-  });
+/** The size of a pool for `limit` tasks in flight (a pool needs a whole number). */
+function poolSize(limit: number): number {
+  return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : Number.MAX_SAFE_INTEGER;
 }
 
 /** A sub-application failed: the parallel action fails with its name and position. */
@@ -282,9 +342,15 @@ export class ParallelTaskError extends WeftError {
   }
 }
 
-function taskError(actionName: string, task: SubGraphTask, error: unknown): unknown {
-  // Aborts are the fan-out stopping, not this task's fault.
-  if (error instanceof Error && error.name === 'AbortError') return error;
+function taskError(
+  actionName: string,
+  task: SubGraphTask,
+  error: unknown,
+  signal: AbortSignal,
+): unknown {
+  // Stopped by the fan-out (a sibling failed, the parent was aborted): not this task's fault.
+  // An abort the task met on its own (a timeout of its own, say) is its failure.
+  if (signal.aborted) return error;
   return new ParallelTaskError(actionName, task, error);
 }
 
@@ -399,11 +465,13 @@ export interface MapReduceOptions {
     state: AppState,
     states: Iterable<AppState> & AsyncIterable<AppState>,
   ) => AppState | Promise<AppState>;
+  /** State keys the action (its `state` and `reducer`) reads. */
   readonly reads: readonly string[];
+  /** State keys the reducer writes. */
   readonly writes: readonly string[];
   /** Runtime inputs the action requires. @default [] */
   readonly inputs?: readonly string[];
-  /** Most tasks in flight. @default the executor's concurrency */
+  /** Most tasks in flight: a whole number ≥ 1, or Infinity. @default the executor's concurrency */
   readonly maxConcurrency?: number;
 }
 

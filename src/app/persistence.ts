@@ -10,12 +10,17 @@ import type { AppState } from './action.ts';
 
 /** A saved step of an application. */
 export interface PersistedState {
+  /** The application's partition. */
   readonly partitionKey: string;
+  /** The application's id. */
   readonly appId: string;
+  /** The step's sequence id. */
   readonly sequenceId: number;
   /** The action of that step. */
   readonly position: string;
+  /** The state after the step; for a failed step, the state it started from. */
   readonly state: AppState;
+  /** Whether the step completed or failed (a failed one runs again on resume). */
   readonly status: 'completed' | 'failed';
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
@@ -48,6 +53,7 @@ export interface StatePersister extends StateLoader, StateSaver {}
  * const persister = new StorePersister(await openStore('sqlite:.weft/weft.db'));
  */
 export class StorePersister implements StatePersister {
+  /** The store the checkpoints are kept in. */
   readonly store: Store;
 
   constructor(store: Store) {

@@ -26,6 +26,7 @@ import type { ApplicationContext } from './context.ts';
 interface RemoteStepInput {
   readonly ref: ActionRef;
   readonly name: string;
+  /** The keys of the state the action reads and writes (those it has). */
   readonly state: StateRecord;
   readonly inputs: Inputs;
   readonly appId: string;
@@ -79,10 +80,12 @@ export async function remoteStep(
         'level of a module (or export its class from the module that creates it), or use an in-process executor.',
     );
   }
+  // Only what the action reads and writes travels: the worker checks the writes on that
+  // subset (a key it adds undeclared is still a change), and the caller keeps the rest.
   const input: RemoteStepInput = {
     ref,
     name,
-    state: state.toObject(),
+    state: state.subset(...act.reads, ...act.writes, { ignoreMissing: true }).toObject(),
     inputs,
     appId: context.appId,
     partitionKey: context.partitionKey,

@@ -9,8 +9,11 @@ import type { ParentPointer } from './context.ts';
 
 /** Identifies an application in tracker calls. */
 export interface TrackedApplication {
+  /** The application's id. */
   readonly appId: string;
+  /** Its partition ('' unless set). */
   readonly partitionKey: string;
+  /** The application and step that spawned it; undefined unless it is a sub-application. */
   readonly parent: ParentPointer | undefined;
 }
 
@@ -26,24 +29,39 @@ export interface Tracker {
   onApplicationEnd?(app: TrackedApplication, end: ApplicationEnd): void;
 }
 
+/** What {@link Tracker.onStepStart} is told. */
 export interface StepStart {
+  /** The step's sequence id (a retried step keeps the id of the attempt it repeats). */
   readonly sequenceId: number;
+  /** The action about to run. */
   readonly action: string;
+  /** The state it runs on. */
   readonly state: AppState;
+  /** The runtime inputs it gets. */
   readonly inputs: Readonly<Record<string, unknown>>;
 }
 
+/** What {@link Tracker.onStepEnd} is told. */
 export interface StepEnd {
+  /** The step's sequence id. */
   readonly sequenceId: number;
+  /** The action that ran. */
   readonly action: string;
+  /** The new state; when the step failed, the state it started from. */
   readonly state: AppState;
+  /** The action's result; undefined when it failed. */
   readonly result: ActionResult | undefined;
+  /** What the action threw; undefined when it succeeded. */
   readonly error: unknown;
+  /** How long the step took, in milliseconds. */
   readonly durationMs: number;
 }
 
+/** What {@link Tracker.onApplicationEnd} is told. */
 export interface ApplicationEnd {
+  /** The state at the end. */
   readonly state: AppState;
+  /** What ended the run with a failure; undefined when it ended normally. */
   readonly error: unknown;
   /** The last action run, if any. */
   readonly action: string | undefined;
@@ -54,10 +72,15 @@ export interface ApplicationEnd {
  * run afterwards.
  */
 export class MemoryTracker implements Tracker {
+  /** Every hook call, in order. */
   readonly calls: {
+    /** `start`, `stepStart`, `stepEnd` or `end`. */
     readonly hook: string;
+    /** The application called about. */
     readonly appId: string;
+    /** Its parent's id, for a sub-application. */
     readonly parent?: string;
+    /** What the hook was given (the state, a StepStart, a StepEnd or an ApplicationEnd). */
     readonly detail: unknown;
   }[] = [];
 
