@@ -38,6 +38,7 @@ export class FlowArtifacts {
   readonly runId: string;
   readonly flow: string;
   readonly #values = new Map<string, Promise<unknown>>();
+  readonly #accessors = new Map<string, Accessor>();
 
   constructor(store: Store, runId: string, flow: string) {
     this.store = store;
@@ -97,8 +98,20 @@ export class FlowArtifacts {
     return found;
   }
 
-  /** An attribute as downstream layers see it: a value, or an Accessor. */
+  /** An attribute as downstream layers see it: a value, or an Accessor (one per attribute). */
   attribute(layer: string, info: LayerInfo, attribute: string): Promise<unknown> | Accessor {
+    const key = `${layer}.${attribute}`;
+    let made = this.#accessors.get(key);
+    if (!made) {
+      const found = this.#attribute(layer, info, attribute);
+      if (!(found instanceof Accessor)) return found;
+      made = found;
+      this.#accessors.set(key, made);
+    }
+    return made;
+  }
+
+  #attribute(layer: string, info: LayerInfo, attribute: string): Promise<unknown> | Accessor {
     const kind = info.kinds[attribute];
     if (kind === undefined) {
       throw new ValidationError(

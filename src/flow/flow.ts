@@ -19,7 +19,13 @@ import { Accessor } from './accessor.ts';
 import { FlowArtifacts, type LayerInfo, LayerInfoBuilder, type TaskManifest } from './artifacts.ts';
 import { ForEach, Grid } from './foreach.ts';
 import { type Layer, type LayerFn, type LayerOptions, type LayerView, makeSelf } from './layer.ts';
-import { flowModule, registerFlow, remoteLayerTask, type WireView } from './remote.ts';
+import {
+  flowModule,
+  registerFlow,
+  remoteLayerTask,
+  type WireItem,
+  type WireView,
+} from './remote.ts';
 
 /** Options of a {@link Flow}. */
 export interface FlowOptions {
@@ -288,8 +294,8 @@ async function runLayer(
   );
   const tasks = foreach ? grid.size : 1;
   const remote = executor.remote;
-  // Remote tasks get upstream accessors as copies, made once per layer.
-  const copies = new Map<string, Promise<unknown[]>>();
+  // Remote tasks get upstream accessors as copies, made once per accessor.
+  const copies = new WeakMap<Accessor, Promise<WireItem[]>>();
   const limit = run.concurrency ?? executor.concurrency;
   const loops = remote ? asyncPool({ concurrency: limit }) : executor;
 
@@ -344,24 +350,24 @@ async function runLayer(
       scope: run.ctx.scope,
       name: 'task',
       signal: run.ctx.signal,
-      ordered: false,
       // Every task runs: a resume then re-runs only those that failed.
       onError: 'collect',
     });
+    // In task order, so that a failure (the task's error in its place) has its number.
+    let index = 0;
     for await (const outcome of outcomes) {
       if (outcome instanceof Error) {
-        const failure = outcome as TaskFailedError;
-        failed.push(Number(failure.key?.slice(failure.key.lastIndexOf('/') + 1)));
-        firstError ??= failure.cause ?? failure;
-        continue;
+        failed.push(index);
+        firstError ??= outcome;
+      } else {
+        info.add(outcome);
       }
-      info.add(outcome);
+      index++;
     }
   } finally {
     if (loops !== executor) await loops.close();
   }
   if (failed.length > 0) {
-    failed.sort((a, b) => a - b);
     const cause = firstError instanceof Error ? firstError : new Error(String(firstError));
     throw new LayerFailedError(
       foreach
@@ -417,25 +423,16 @@ async function runRemote(
   splits: number,
   ctx: TaskContext,
   views: readonly LayerView[],
-  copies: Map<string, Promise<unknown[]>>,
+  copies: WeakMap<Accessor, Promise<WireItem[]>>,
   executor: Executor,
 ) {
   const wire: WireView[] = await Promise.all(
-    views.map(async (view, k) => {
+    views.map(async (view) => {
       const values: Record<string, unknown> = {};
-      const accessors: Record<string, unknown[]> = {};
+      const accessors: Record<string, WireItem[]> = {};
       for (const [attribute, value] of Object.entries(view)) {
-        if (!(value instanceof Accessor)) {
-          values[attribute] = value;
-          continue;
-        }
-        const key = `${layer.upstream[k]!.name}.${attribute}`;
-        let copy = copies.get(key);
-        if (!copy) {
-          copy = value.toArray();
-          copies.set(key, copy);
-        }
-        accessors[attribute] = await copy;
+        if (value instanceof Accessor) accessors[attribute] = await copyOf(value, copies);
+        else values[attribute] = value;
       }
       return { values, accessors };
     }),
@@ -456,6 +453,25 @@ async function runRemote(
     { executor, record: false, signal: ctx.signal },
   );
   return output!;
+}
+
+/** An accessor's elements for a worker, nested accessors included; made once per accessor. */
+function copyOf(accessor: Accessor, copies: WeakMap<Accessor, Promise<WireItem[]>>) {
+  let copy = copies.get(accessor);
+  if (!copy) {
+    copy = accessor
+      .toArray()
+      .then((items) =>
+        Promise.all(
+          items.map(
+            async (item): Promise<WireItem> =>
+              item instanceof Accessor ? { a: await copyOf(item, copies) } : { v: item },
+          ),
+        ),
+      );
+    copies.set(accessor, copy);
+  }
+  return copy;
 }
 
 function checkRetry(where: string, options: LayerOptions): void {

@@ -10,10 +10,20 @@ import { Accessor } from './accessor.ts';
 import type { Flow } from './flow.ts';
 import { type LayerOutput, makeSelf } from './layer.ts';
 
-/** An upstream view on the wire: plain values, and accessors as arrays. */
+/** An accessor's element on the wire: a value, or a nested accessor's elements. */
+export type WireItem = { readonly v: unknown } | { readonly a: readonly WireItem[] };
+
+/** An upstream view on the wire: plain values, and accessors as their elements. */
 export interface WireView {
   readonly values: Record<string, unknown>;
-  readonly accessors: Record<string, unknown[]>;
+  readonly accessors: Record<string, readonly WireItem[]>;
+}
+
+function rebuild(items: readonly WireItem[], label: string): Accessor {
+  return Accessor.of(
+    items.map((item, i) => ('a' in item ? rebuild(item.a, `${label}[${i}]`) : item.v)),
+    label,
+  );
 }
 
 interface RemoteLayerInput {
@@ -55,8 +65,8 @@ export const remoteLayerTask = task(
     }
     const views = input.views.map((view) => {
       const out: Record<string, unknown> = { ...view.values };
-      for (const [attribute, values] of Object.entries(view.accessors)) {
-        out[attribute] = Accessor.of(values, `${attribute}`);
+      for (const [attribute, items] of Object.entries(view.accessors)) {
+        out[attribute] = rebuild(items, attribute);
       }
       return Object.freeze(out);
     });
