@@ -40,6 +40,7 @@ const rooms: Record<
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
   app: { rooms: ['core', 'executors', 'app'], packages: [] },
   flow: { rooms: ['core', 'executors', 'stores', 'flow'], packages: [] },
+  compiler: { rooms: ['core', 'executors', 'compiler'], packages: [] },
 };
 
 /** The room (first folder under src) a relative import of `file` lands in. */

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { Application } from '../app/application.ts';
+import type { LLMCompiler } from '../compiler/compiler.ts';
 import { ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
@@ -139,6 +140,16 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     const { state } = await job.run({ signal: context.signal });
     return state;
   }
+  if (isCompiler(job)) {
+    // The question is the rest of the command line: weft run plan.ts "Is SF warmer?"
+    const question = context.args.join(' ');
+    if (question === '') {
+      throw new ValidationError(
+        `${file} exports an LLMCompiler: give it a question, e.g. weft run ${file} "your question".`,
+      );
+    }
+    return job.invoke(question, { signal: context.signal });
+  }
   if (isFlow(job)) {
     // A flow prints what it wants; its ForEach tasks run on the executor chosen here.
     await job.run({ signal: context.signal, executor: context.executor });
@@ -152,7 +163,7 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weft/app) or a flow (weft/flow).`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weft/app), a flow (weft/flow) or an LLMCompiler (weft/compiler).`,
   );
 }
 
@@ -164,6 +175,13 @@ function isApplication(job: unknown): job is Pick<Application, 'run'> {
     typeof (job as Application).run === 'function' &&
     typeof (job as Application).nextAction === 'function' &&
     'graph' in job
+  );
+}
+
+/** An LLMCompiler of `weft/compiler`, also one loaded from another copy of weft. */
+function isCompiler(job: unknown): job is Pick<LLMCompiler, 'invoke'> {
+  return (
+    typeof job === 'object' && job !== null && typeof (job as LLMCompiler).invoke === 'function'
   );
 }
 

@@ -1,0 +1,35 @@
+/**
+ * `weft/compiler`: LLMCompiler on weft — a dependency-aware task fetching unit over the
+ * engine's dag with `$N` placeholders, an incremental parser for streamed plans, and the
+ * plan → execute → join → replan loop.
+ */
+export { ArgsSyntaxError, parseArgs } from './args.ts';
+export {
+  type CompilerResult,
+  type JoinDecision,
+  type Joiner,
+  type JoinerInput,
+  LLMCompiler,
+  type LLMCompilerOptions,
+  type Planner,
+  type PlannerInput,
+  parseDecision,
+  ReplanLimitError,
+} from './compiler.ts';
+export { PlanError, PlanParseError } from './errors.ts';
+export { type ParsePlanOptions, type PlanDiagnostic, parsePlan } from './parse-plan.ts';
+export { references, renumber, resolve } from './placeholders.ts';
+export {
+  type CompilerTask,
+  isFailure,
+  type ScheduleOptions,
+  scheduleTasks,
+  type ToolArgs,
+  type ToolFn,
+} from './schedule.ts';
+
+import { provideDefaultExecutorFactory } from '../core/executor.ts';
+import { executorFromEnv } from '../executors/from-env.ts';
+
+// Importing weft/compiler alone is enough to run tools on the default executor.
+provideDefaultExecutorFactory(() => executorFromEnv());

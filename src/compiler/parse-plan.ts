@@ -1,0 +1,131 @@
+/**
+ * Planner text in LLMCompiler's format, parsed as it streams:
+ *
+ *   Thought: I need both temperatures first.
+ *   1. search("weather in SF")
+ *   2. search(query="weather in NYC")
+ *   3. compare($1, $2)
+ *   4. join()
+ *   <END_OF_PLAN>
+ *
+ * Chunks may split anywhere, mid-line or mid-token; each task is yielded as soon as its
+ * line is complete, with the thought written before it. `join()` and `<END_OF_PLAN>` end
+ * the plan. A line that starts like a task but cannot be read is skipped with a
+ * diagnostic, or thrown (`onMalformed: 'throw'`), with its line number.
+ */
+import { ArgsSyntaxError, parseArgs } from './args.ts';
+import { PlanParseError } from './errors.ts';
+import type { CompilerTask } from './schedule.ts';
+
+/** A line that was skipped, and why. */
+export interface PlanDiagnostic {
+  /** 1-based line number. */
+  readonly line: number;
+  readonly text: string;
+  readonly message: string;
+}
+
+/** Options of {@link parsePlan}. */
+export interface ParsePlanOptions {
+  /** Known tool names: a task calling another is malformed. @default any name */
+  readonly tools?: Iterable<string>;
+  /**
+   * `'skip'`: a malformed task line is reported to `onDiagnostic` and skipped.
+   * `'throw'`: it is a PlanParseError.
+   * @default 'skip'
+   */
+  readonly onMalformed?: 'skip' | 'throw';
+  /** Hears skipped lines. */
+  readonly onDiagnostic?: (diagnostic: PlanDiagnostic) => void;
+  /** Called with the thought that ends the plan (after the last task), if any. */
+  readonly onThought?: (thought: string) => void;
+}
+
+const taskLine = /^\s*(\d+)\s*\.\s*(.*)$/;
+const call = /^([A-Za-z_][\w.-]*)\s*\(([\s\S]*)\)\s*$/;
+const thoughtLine = /^\s*Thought\s*:\s*(.*)$/i;
+const endMarker = '<END_OF_PLAN>';
+
+/**
+ * Parses planner text from a stream of chunks (or one string) into tasks, yielding each
+ * as soon as its line is complete.
+ */
+export async function* parsePlan(
+  text: AsyncIterable<string> | Iterable<string> | string,
+  options: ParsePlanOptions = {},
+): AsyncGenerator<CompilerTask, void, undefined> {
+  const tools = options.tools === undefined ? undefined : new Set(options.tools);
+  let pending = '';
+  let lineNumber = 0;
+  let thought: string | undefined;
+  let ended = false;
+
+  const onLine = (raw: string): CompilerTask | undefined => {
+    lineNumber++;
+    const line = raw.replace(/\r$/, '');
+    const trimmed = line.trim();
+    if (trimmed === '') return undefined;
+    if (trimmed.includes(endMarker)) {
+      ended = true;
+      return undefined;
+    }
+    const thoughtMatch = thoughtLine.exec(line);
+    if (thoughtMatch) {
+      thought = thoughtMatch[1]!.trim();
+      return undefined;
+    }
+    const task = taskLine.exec(line);
+    // Free text between tasks (a model thinking aloud) is not part of the plan.
+    if (!task) return undefined;
+    const idx = Number(task[1]);
+    const body = task[2]!.trim();
+    const parsed = call.exec(body);
+    if (!parsed) return malformed(`'${body}' is not tool(arguments)`);
+    const tool = parsed[1]!;
+    if (tool === 'join') {
+      ended = true;
+      return undefined;
+    }
+    if (tools && !tools.has(tool)) {
+      return malformed(`'${tool}' is not a tool; the tools are ${[...tools].join(', ')}`);
+    }
+    let args: CompilerTask['args'];
+    try {
+      args = parseArgs(parsed[2]!);
+    } catch (error) {
+      if (!(error instanceof ArgsSyntaxError)) throw error;
+      return malformed(`its arguments cannot be read: ${error.message}`);
+    }
+    const made: CompilerTask =
+      thought === undefined ? { idx, tool, args } : { idx, tool, args, thought };
+    thought = undefined;
+    return made;
+
+    function malformed(message: string): undefined {
+      const text = `Plan line ${lineNumber} (${trimmed}): ${message}.`;
+      if (options.onMalformed === 'throw') throw new PlanParseError(text, lineNumber, trimmed);
+      options.onDiagnostic?.({ line: lineNumber, text: trimmed, message: text });
+      return undefined;
+    }
+  };
+
+  const chunks = typeof text === 'string' ? [text] : text;
+  for await (const chunk of chunks as AsyncIterable<string>) {
+    if (typeof chunk !== 'string') continue;
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      const task = onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      if (task) yield task;
+      if (ended) break;
+      newline = pending.indexOf('\n');
+    }
+    if (ended) break;
+  }
+  if (!ended && pending !== '') {
+    const task = onLine(pending);
+    if (task) yield task;
+  }
+  if (thought !== undefined) options.onThought?.(thought);
+}
