@@ -118,7 +118,7 @@ class Reader {
 
   #placeholder(): string {
     const match = /^\$(?:\{\d+\}|\d+)/.exec(this.#text.slice(this.#at));
-    if (!match) this.fail("a '$' that is not a placeholder $N or ${N}");
+    if (!match) this.fail("a '$' that is not a placeholder $N or $" + '{N}');
     this.#at += match[0].length;
     return match[0];
   }

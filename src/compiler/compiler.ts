@@ -165,7 +165,6 @@ async function* toTasks(
 ): AsyncGenerator<CompilerTask> {
   const source: AsyncIterable<string | CompilerTask> | Iterable<string | CompilerTask> =
     typeof planned === 'string' ? [planned] : planned;
-  let text: AsyncGenerator<string> | undefined;
   const iterator = (
     Symbol.asyncIterator in source
       ? source[Symbol.asyncIterator]()
@@ -185,7 +184,7 @@ async function* toTasks(
     }
   }
   // Text: the first chunk, then the rest, through the incremental parser.
-  text = (async function* () {
+  const text = (async function* () {
     yield first.value as string;
     for (;;) {
       const next = await iterator.next();
