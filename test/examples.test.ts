@@ -13,7 +13,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Runs are recorded in a store of this test file's own, not in the project's .weft/.
 const storeFile = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-')), 'weft.db')}`;
 
-async function example(name: string, env: Record<string, string> = {}): Promise<string> {
+async function example(
+  name: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<string> {
   const { stdout } = await run(
     process.execPath,
     [
@@ -23,6 +27,7 @@ async function example(name: string, env: Record<string, string> = {}): Promise<
       'src/cli/main.ts',
       'run',
       `examples/${name}.ts`,
+      ...args,
       '--no-progress',
     ],
     { cwd: root, env: { ...process.env, WEFT_STORE: storeFile, ...env } },
@@ -89,6 +94,22 @@ describe('examples', () => {
   it('flow-gridsearch fits every grid point on worker threads and finds the line', async () => {
     const out = await example('flow-gridsearch', { WEFT_EXECUTOR: 'threads', WEFT_WORKERS: '2' });
     assert.match(out, /^20 fits; best: rate [\d.]+, batch \d+\ny = 3\.00x - 1\.00\n$/);
+  });
+
+  it('compiler-seed runs the seed plan in its critical path', async () => {
+    const out = await example('compiler-seed');
+    assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/);
+    assert.match(out, /makespan: 2\.0 s/);
+  });
+
+  it('compiler-scripted plans, replans once (renumbered) and finishes', async () => {
+    const out = await example('compiler-scripted', {}, ['Which city is warmer?']);
+    assert.match(
+      out,
+      /answer: 'San Francisco is warmest: 7 °C warmer than New York \(Paris: \+3\)'/,
+    );
+    assert.match(out, /rounds: 2/);
+    assert.match(out, /1 => 18, 2 => 11, 3 => 7, 4 => 14, 5 => 11, 6 => 3/);
   });
 
   it('state shows immutable updates', async () => {
