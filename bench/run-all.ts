@@ -15,6 +15,8 @@ const scenarios = [
   'dag.ts',
   'pool-libraries.ts',
   'app-mapstates.ts',
+  'compiler.ts',
+  'flow-foreach.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {

@@ -77,9 +77,17 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     }
     const from = clamp(start < 0 ? this.length + start : start, this.length);
     const to = clamp(end < 0 ? this.length + end : end, this.length);
-    const reads: Promise<T>[] = [];
-    for (let index = from; index < to; index++) reads.push(this.#read(index));
-    return Promise.all(reads);
+    const out = new Array<T>(Math.max(0, to - from));
+    // A bounded number of reads at once: a slice of 100,000 files must not open them all.
+    let next = from;
+    const reader = async () => {
+      while (next < to) {
+        const index = next++;
+        out[index - from] = await this.#read(index);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(readsInFlight, out.length) }, reader));
+    return out;
   }
 
   /** Every element, in order. */
@@ -97,6 +105,9 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     return `Accessor(${this.label}, length ${this.length})`;
   }
 }
+
+/** Reads in flight for a slice: enough to hide latency, far below file-handle limits. */
+const readsInFlight = 64;
 
 function clamp(value: number, length: number): number {
   return Math.max(0, Math.min(length, value));

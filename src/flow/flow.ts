@@ -21,6 +21,7 @@ import { ForEach, Grid } from './foreach.ts';
 import { type Layer, type LayerFn, type LayerOptions, type LayerView, makeSelf } from './layer.ts';
 import {
   flowModule,
+  importingForWorker,
   registerFlow,
   remoteLayerTask,
   type WireItem,
@@ -158,9 +159,21 @@ export class Flow {
     if (this.#layers.size === 0) {
       throw new ValidationError(`Flow ${this.name} has no layers: add some with flow.layer(...).`);
     }
-    const storeOption = options.store ?? this.options.store;
     const current = currentRun();
-    if (current && options.runId === undefined && storeOption === undefined) {
+    // Inside a run, a flow given only a run id keeps to that run's store.
+    const storeOption = options.store ?? this.options.store ?? current?.store;
+    if (importingForWorker()) {
+      throw new ValidationError(
+        `flow.run() of ${this.name} was called while a worker imported its module to find its layers: ` +
+          'the module runs the flow at its top level. Export the flow (export default flow) and run it with ' +
+          'weft run, or run it from another module.',
+      );
+    }
+    if (
+      current &&
+      options.runId === undefined &&
+      (storeOption === current.store || storeOption === undefined)
+    ) {
       const infos = await this.#execute(current, options);
       return new FlowResult(this.name, current.store, current.id, infos, false);
     }
@@ -319,10 +332,14 @@ async function runLayer(
         buildView(up.name, done.get(up.name)!, artifacts, overrides.get(up.name)),
       ),
     );
-    const output = remote
-      ? await runRemote(layer, index, tasks, ctx, views, copies, executor)
-      : await runHere(layer, index, tasks, ctx, views);
-    return artifacts.write(layer.name, index, output);
+    try {
+      const output = remote
+        ? await runRemote(layer, index, tasks, ctx, views, copies, executor)
+        : await runHere(layer, index, tasks, ctx, views);
+      return await artifacts.write(layer.name, index, output);
+    } catch (error) {
+      throw numbered(error, index);
+    }
   };
   const retry = layer.options.retry ?? {};
   const task = localTask(layer.name, runTask, {
@@ -342,6 +359,7 @@ async function runLayer(
   });
   const info = new LayerInfoBuilder(layer.name, tasks, foreach !== undefined);
   const failed: number[] = [];
+  let failures = 0;
   let firstError: unknown;
   try {
     const outcomes = map(indices(tasks), task, {
@@ -352,26 +370,27 @@ async function runLayer(
       signal: run.ctx.signal,
       // Every task runs: a resume then re-runs only those that failed.
       onError: 'collect',
+      // As they finish: one slow task must not hold back the tasks after it.
+      ordered: false,
     });
-    // In task order, so that a failure (the task's error in its place) has its number.
-    let index = 0;
     for await (const outcome of outcomes) {
       if (outcome instanceof Error) {
-        failed.push(index);
+        failures++;
+        if (failed.length < maxListedFailures) failed.push(numberOf(outcome));
         firstError ??= outcome;
       } else {
         info.add(outcome);
       }
-      index++;
     }
   } finally {
     if (loops !== executor) await loops.close();
   }
-  if (failed.length > 0) {
+  if (failures > 0) {
+    failed.sort((a, b) => a - b);
     const cause = firstError instanceof Error ? firstError : new Error(String(firstError));
     throw new LayerFailedError(
       foreach
-        ? `Layer ${layer.name}: ${failed.length} of ${tasks.toLocaleString('en-US')} ForEach tasks failed ` +
+        ? `Layer ${layer.name}: ${failures.toLocaleString('en-US')} of ${tasks.toLocaleString('en-US')} ForEach tasks failed ` +
             `(${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the first: ${cause.message}. ` +
             'Run the flow again with the same run id to re-run only those.'
         : `Layer ${layer.name} failed: ${cause.message}`,
@@ -380,6 +399,29 @@ async function runLayer(
     );
   }
   return info.build();
+}
+
+/** Failed task numbers kept on a LayerFailedError; the count is exact beyond it. */
+const maxListedFailures = 10_000;
+
+/** Where a failed task's number rides on its error, so that the error itself is what is recorded. */
+const taskNumber = Symbol('weft.flowTask');
+
+function numbered(error: unknown, index: number): unknown {
+  const carrier =
+    typeof error === 'object' && error !== null
+      ? error
+      : new Error(String(error), { cause: error });
+  try {
+    Object.defineProperty(carrier, taskNumber, { value: index, configurable: true });
+  } catch {
+    // A frozen error keeps no number; the task then counts as failed without one.
+  }
+  return carrier;
+}
+
+function numberOf(error: Error): number {
+  return (error as Error & { [taskNumber]?: number })[taskNumber] ?? -1;
 }
 
 function* indices(count: number): Generator<number> {
@@ -451,7 +493,10 @@ async function runRemote(
     ],
     remoteLayerTask,
     { executor, record: false, signal: ctx.signal },
-  );
+  ).catch((error: unknown) => {
+    // The worker's own error, so that retry.errors and messages see it, not the wrapper.
+    throw error instanceof TaskFailedError ? error.cause : error;
+  });
   return output!;
 }
 

@@ -4,7 +4,7 @@
  * function on the views sent along (accessors arrive as in-memory copies); what the
  * function sets comes back and is stored by the flow.
  */
-import { ValidationError } from '../core/errors.ts';
+import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
 import { task } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
 import type { Flow } from './flow.ts';
@@ -45,7 +45,23 @@ globals[registryKey] = registry;
 
 /** Remembers a flow so that workers can find it by name after importing `module`. */
 export function registerFlow(module: string | undefined, flow: Flow): void {
+  const known = registry.get(flow.name);
+  // The same module evaluated again replaces its flow; another module may not reuse the name.
+  if (known && known.flow !== flow && known.module !== module) {
+    throw new DuplicateTaskError(
+      `Two flows are named '${flow.name}': one created in ${known.module ?? 'an unknown module'}, ` +
+        `another in ${module ?? 'an unknown module'}. Workers and artifacts find flows by name: rename one.`,
+    );
+  }
   registry.set(flow.name, { module, flow });
+}
+
+/** Set while a worker imports a flow's module, so that a top-level flow.run() there is refused. */
+let importing = 0;
+
+/** True while a worker imports a module to find a flow. */
+export function importingForWorker(): boolean {
+  return importing > 0;
 }
 
 /** Runs one ForEach task in a worker. */
@@ -54,7 +70,12 @@ export const remoteLayerTask = task(
   async (input: RemoteLayerInput & { readonly module?: string }, ctx): Promise<LayerOutput> => {
     let entry = registry.get(input.flow);
     if (!entry && input.module) {
-      await import(input.module);
+      importing++;
+      try {
+        await import(input.module);
+      } finally {
+        importing--;
+      }
       entry = registry.get(input.flow);
     }
     const layer = entry?.flow.getLayer(input.layer);
