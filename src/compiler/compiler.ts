@@ -238,8 +238,10 @@ export function parseDecision(output: string | JoinDecision): JoinDecision {
       'The joiner must return text with Action: Finish(...) or Action: Replan(...), or { finish } / { replan }.',
     );
   }
-  const actions = [...output.matchAll(/(?:Action\s*:\s*)?\b(Finish|Replan)\s*\(/g)];
-  const last = actions.at(-1);
+  // The last `Action: X(` line decides; without one, the first bare Finish( / Replan(,
+  // which is the outermost (a Replan( inside a Finish(...) is the answer's text).
+  const declared = [...output.matchAll(/Action\s*:\s*(Finish|Replan)\s*\(/g)];
+  const last = declared.at(-1) ?? /\b(Finish|Replan)\s*\(/.exec(output) ?? undefined;
   if (!last) {
     throw new ValidationError(
       `The joiner's answer has no Finish(...) or Replan(...): '${output.slice(0, 200)}'.`,

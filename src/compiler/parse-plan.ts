@@ -41,9 +41,9 @@ export interface ParsePlanOptions {
   readonly onThought?: (thought: string) => void;
 }
 
-const taskLine = /^\s*(\d+)\s*\.\s*(.*)$/;
+const taskLine = /^\s*(\d+)\s*\.\s*(.*)$/s;
 const call = /^([A-Za-z_][\w.-]*)\s*\(([\s\S]*)\)\s*$/;
-const thoughtLine = /^\s*Thought\s*:\s*(.*)$/i;
+const thoughtLine = /^\s*Thought\s*:\s*(.*)$/is;
 const endMarker = '<END_OF_PLAN>';
 
 /**
@@ -65,7 +65,9 @@ export async function* parsePlan(
     const line = raw.replace(/\r$/, '');
     const trimmed = line.trim();
     if (trimmed === '') return undefined;
-    if (trimmed.includes(endMarker)) {
+    const task = taskLine.exec(line);
+    // The marker ends the plan, unless it is inside a task line (a quoted argument).
+    if (!task && trimmed.includes(endMarker)) {
       ended = true;
       return undefined;
     }
@@ -74,11 +76,15 @@ export async function* parsePlan(
       thought = thoughtMatch[1]!.trim();
       return undefined;
     }
-    const task = taskLine.exec(line);
     // Free text between tasks (a model thinking aloud) is not part of the plan.
     if (!task) return undefined;
     const idx = Number(task[1]);
-    const body = task[2]!.trim();
+    let body = task[2]!.trim();
+    // `4. join()<END_OF_PLAN>` on one line.
+    if (body.endsWith(endMarker)) {
+      body = body.slice(0, -endMarker.length).trim();
+      ended = true;
+    }
     const parsed = call.exec(body);
     if (!parsed) return malformed(`'${body}' is not tool(arguments)`);
     const tool = parsed[1]!;

@@ -29,7 +29,8 @@ export function resolve(
   if (Array.isArray(value)) return value.map((item) => resolve(item, observations, idx));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = resolve(item, observations, idx);
+    for (const [key, item] of Object.entries(value))
+      define(out, key, resolve(item, observations, idx));
     return out;
   }
   return value;
@@ -48,10 +49,20 @@ export function renumber(value: unknown, from: number, offset: number): unknown 
   if (Array.isArray(value)) return value.map((item) => renumber(item, from, offset));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = renumber(item, from, offset);
+    for (const [key, item] of Object.entries(value)) define(out, key, renumber(item, from, offset));
     return out;
   }
   return value;
+}
+
+/** An own property, even for '__proto__', so that arguments never change a prototype. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function resolveText(

@@ -78,9 +78,14 @@ export async function scheduleTasks(
 ): Promise<Map<number, unknown>> {
   const checker = new PlanChecker(options);
   const earlier = options.observations ?? new Map<number, unknown>();
-  const nodes = isAsyncIterable(tasks)
-    ? checkedStream(tasks, checker, earlier)
-    : [...tasks].map((task) => toNode(checker.check(task), earlier));
+  let nodes: Iterable<DagNode<ToolArgs>> | AsyncIterable<DagNode<ToolArgs>>;
+  if (isAsyncIterable(tasks)) {
+    nodes = checkedStream(tasks, checker, earlier);
+  } else {
+    const all = [...tasks];
+    checker.plan(all);
+    nodes = all.map((task) => toNode(checker.check(task), earlier));
+  }
   const results = await dag(nodes, {
     executor: options.executor,
     concurrency: options.concurrency,
@@ -106,6 +111,13 @@ class PlanChecker {
   readonly accepted: CheckedTask[] = [];
   readonly #seen = new Set<number>();
   readonly #options: ScheduleOptions;
+  /** Every idx of a plan given whole (unknown for a streamed one). */
+  #planned: ReadonlySet<number> | undefined;
+
+  /** Tells the checker the whole plan, for exact messages. */
+  plan(tasks: readonly CompilerTask[]): void {
+    this.#planned = new Set(tasks.map((task) => task?.idx));
+  }
 
   constructor(options: ScheduleOptions) {
     if (typeof options?.tools !== 'object' || options.tools === null) {
@@ -139,7 +151,9 @@ class PlanChecker {
       if (!this.#seen.has(dep)) {
         throw new PlanError(
           dep > idx
-            ? `Task ${idx} depends on task ${dep}, which comes later: a task may only use earlier ones.`
+            ? this.#planned?.has(dep) === false
+              ? `Task ${idx} depends on task ${dep}, which is not in the plan.`
+              : `Task ${idx} depends on task ${dep}, which comes later: a task may only use earlier ones.`
             : `Task ${idx} depends on task ${dep}, which is not in the plan.`,
           idx,
         );
