@@ -783,6 +783,44 @@ describe('layers and ForEach', () => {
     assert.deepEqual(await view.set.toArray(), ['x', 'y']);
     assert.deepEqual(await view.gen.toArray(), [1, 4, 9]);
   });
+
+  it('ForEach tasks that write different attributes fail the layer, naming the attribute', async () => {
+    const flow = new Flow(flowName('Uneven'), { store, executor });
+    const Shard = flow.layer('Shard', (self) => self.shard({ n: [1, 2, 3] }));
+    flow.layer(
+      'Process',
+      { foreach: foreachOver(Shard, 'n') },
+      (self, shard) => {
+        self.set({ n: shard.n });
+        if (shard.n === 2) self.set({ extra: true });
+      },
+      [Shard],
+    );
+    await assert.rejects(flow.run(), (error: unknown) => {
+      const cause = error instanceof LayerFailedError ? error.cause : error;
+      assert.ok(cause instanceof ValidationError, `got ${error}`);
+      assert.match(cause.message, /Process: 1 of 3 tasks wrote 'extra'/);
+      return true;
+    });
+  });
+
+  it('a ForEach over an empty shard runs no tasks, and reading it downstream says so', async () => {
+    const flow = new Flow(flowName('EmptyGrid'), { store, executor });
+    const Shard = flow.layer('Shard', (self) => self.shard({ n: [] }));
+    const Process = flow.layer(
+      'Process',
+      { foreach: foreachOver(Shard, 'n') },
+      (self, shard) => self.set({ n: shard.n }),
+      [Shard],
+    );
+    flow.layer('Join', (self, process) => self.set({ total: process.n }), [Process]);
+    await assert.rejects(flow.run(), (error: unknown) => {
+      const cause = error instanceof LayerFailedError ? error.cause : error;
+      assert.ok(cause instanceof ValidationError, `got ${error}`);
+      assert.match(cause.message, /Process ran no tasks \(its ForEach grid is empty\)/);
+      return true;
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -17,8 +17,12 @@ import { references, resolve } from './placeholders.ts';
 /** Arguments of a tool call: named (an object) or positional (an array, with named ones last as an object). */
 export type ToolArgs = Readonly<Record<string, unknown>> | readonly unknown[];
 
-/** A tool: called with the task's resolved arguments. */
-export type ToolFn = (args: ToolArgs, ctx: TaskContext) => unknown;
+/**
+ * A tool: called with the task's resolved arguments (an object of named ones, or an array
+ * of positional ones). Its parameter may be typed as the shape the tool expects.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the plan decides what arrives; the tool declares what it expects.
+export type ToolFn = (args: any, ctx: TaskContext) => unknown;
 
 /** One task of a plan. */
 export interface CompilerTask {

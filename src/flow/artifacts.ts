@@ -113,6 +113,11 @@ export class FlowArtifacts {
 
   #attribute(layer: string, info: LayerInfo, attribute: string): Promise<unknown> | Accessor {
     const kind = info.kinds[attribute];
+    if (kind === undefined && info.tasks === 0) {
+      throw new ValidationError(
+        `Layer ${layer} ran no tasks (its ForEach grid is empty), so it has no attribute '${attribute}'.`,
+      );
+    }
     if (kind === undefined) {
       throw new ValidationError(
         `Layer ${layer} has no attribute '${attribute}'; it has ${Object.keys(info.kinds).join(', ') || 'none'}.`,
@@ -150,6 +155,9 @@ export class LayerInfoBuilder {
   readonly #foreach: boolean;
   readonly #kinds: Record<string, 'value' | 'shard'> = {};
   readonly #lengths: Record<string, number[]> = {};
+  /** Tasks that wrote each attribute: every task must write the same ones. */
+  readonly #writers: Record<string, number> = {};
+  #added = 0;
 
   constructor(layer: string, tasks: number, foreach: boolean) {
     this.#layer = layer;
@@ -158,6 +166,10 @@ export class LayerInfoBuilder {
   }
 
   add(manifest: TaskManifest): void {
+    this.#added++;
+    for (const attribute of [...manifest.v, ...Object.keys(manifest.s)]) {
+      this.#writers[attribute] = (this.#writers[attribute] ?? 0) + 1;
+    }
     for (const attribute of manifest.v) this.#kind(attribute, 'value', manifest.i);
     for (const [attribute, length] of Object.entries(manifest.s)) {
       this.#kind(attribute, 'shard', manifest.i);
@@ -181,6 +193,14 @@ export class LayerInfoBuilder {
   }
 
   build(): LayerInfo {
+    for (const [attribute, writers] of Object.entries(this.#writers)) {
+      if (writers !== this.#added) {
+        throw new ValidationError(
+          `Layer ${this.#layer}: ${writers} of ${this.#added} tasks wrote '${attribute}': every task must ` +
+            'write the same attributes (set it to null where there is nothing), or downstream reads would fail.',
+        );
+      }
+    }
     return {
       tasks: this.#tasks,
       foreach: this.#foreach,

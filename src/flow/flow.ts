@@ -18,7 +18,14 @@ import { openStore } from '../stores/open.ts';
 import { Accessor } from './accessor.ts';
 import { FlowArtifacts, type LayerInfo, LayerInfoBuilder, type TaskManifest } from './artifacts.ts';
 import { ForEach, Grid } from './foreach.ts';
-import { type Layer, type LayerFn, type LayerOptions, type LayerView, makeSelf } from './layer.ts';
+import {
+  type Layer,
+  type LayerFn,
+  type LayerOptions,
+  type LayerView,
+  makeSelf,
+  strictView,
+} from './layer.ts';
 import {
   flowModule,
   importingForWorker,
@@ -67,7 +74,9 @@ export class LayerFailedError extends WeftError {
  * await flow.run();
  */
 export class Flow {
+  /** The flow's name: unique per program, part of its artifacts' keys. */
   readonly name: string;
+  /** Defaults for every run. */
   readonly options: FlowOptions;
   readonly #layers = new Map<string, Layer>();
 
@@ -153,7 +162,11 @@ export class Flow {
 
   /**
    * Runs the flow. Inside `weft run` (or `withRun`) it runs in that run; otherwise in a
-   * run of its own store, resumed when `runId` names an earlier one.
+   * run of its own store, resumed when `runId` names an earlier one. When the flow opens
+   * the store itself, call `close()` on the result once done reading it.
+   * @throws LayerFailedError naming the layer (and the failed ForEach tasks)
+   * @throws ValidationError for a flow without layers, or a bad grid
+   * @example const result = await flow.run({ runId: 'nightly' }); await result.close();
    */
   async run(options: FlowRunOptions = {}): Promise<FlowResult> {
     if (this.#layers.size === 0) {
@@ -234,8 +247,11 @@ export class Flow {
 
 /** What a flow run produced: read any layer's attributes afterwards. */
 export class FlowResult {
+  /** The flow's name. */
   readonly flow: string;
+  /** The run that holds the artifacts: give it to `flow.run({ runId })` to resume. */
   readonly runId: string;
+  /** Where the artifacts are. */
   readonly store: Store;
   readonly #infos: Map<string, LayerInfo>;
   readonly #artifacts: FlowArtifacts;
@@ -444,7 +460,7 @@ async function buildView(
           : await artifacts.attribute(layer, info, attribute);
     }),
   );
-  return Object.freeze(view);
+  return strictView(layer, view, info.tasks);
 }
 
 async function runHere(

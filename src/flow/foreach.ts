@@ -20,9 +20,14 @@ export interface ParameterOptions {
   readonly index?: null;
 }
 
-/** An attribute of an upstream layer to fork over. */
+/**
+ * An attribute of an upstream layer to fork over.
+ * @example new Parameter({ layer: First, attribute: 'foo', index: null })  // one-to-one with First's tasks
+ */
 export class Parameter {
+  /** The upstream layer holding the attribute. */
   readonly layer: Layer;
+  /** The attribute forked over. */
   readonly attribute: string;
   /** True for `index: null`: matched to the task index, not crossed. */
   readonly zipped: boolean;
@@ -49,11 +54,18 @@ export class Parameter {
 
 /** Options of {@link ForEach}. */
 export interface ForEachOptions {
+  /** The attributes to fork over; several make a grid (the first varies fastest). */
   readonly parameters: readonly Parameter[];
 }
 
-/** Runs a layer once per element of its parameters' product. */
+/**
+ * Runs a layer once per element of its parameters' product.
+ * @example
+ * new ForEach({ parameters: [new Parameter({ layer: Shard, attribute: 'foo' }), new Parameter({ layer: Shard, attribute: 'bar' })] })
+ * // foo=[1,2,3], bar=['a','b'] → tasks 0:(1,a) 1:(2,a) 2:(3,a) 3:(1,b) 4:(2,b) 5:(3,b)
+ */
 export class ForEach {
+  /** The attributes forked over, in order. */
   readonly parameters: readonly Parameter[];
 
   constructor(options: ForEachOptions) {

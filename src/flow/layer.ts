@@ -27,6 +27,7 @@ export interface RetryOptions {
 export interface LayerOptions {
   /** Runs the layer once per element of its parameters' product. */
   readonly foreach?: ForEach;
+  /** Retry of each task. @default one attempt */
   readonly retry?: RetryOptions;
   /** Most ForEach tasks in flight. @default the flow's */
   readonly concurrency?: number;
@@ -62,7 +63,9 @@ export interface Layer {
   readonly name: string;
   /** The flow it belongs to. */
   readonly flowName: string;
+  /** Its options: ForEach, retry, concurrency. */
   readonly options: LayerOptions;
+  /** Its function. */
   readonly fn: LayerFn;
   /** Upstream layers, in the order their views are passed. */
   readonly upstream: readonly Layer[];
@@ -70,7 +73,9 @@ export interface Layer {
 
 /** What a layer's function wrote: plain values and shards, by attribute. */
 export interface LayerOutput {
+  /** Attributes given to `set`. */
   readonly values: Record<string, unknown>;
+  /** Attributes given to `shard`, as arrays of their elements. */
   readonly shards: Record<string, unknown[]>;
 }
 
@@ -125,4 +130,35 @@ export function makeSelf(
     },
   };
   return { self, output };
+}
+
+/** Names read by the runtime and tools (awaiting, printing, serialising), never attributes. */
+const notAttributes = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asymmetricMatch']);
+
+/**
+ * A layer's view that refuses unknown attributes: `shard.fooo` is an error naming the
+ * layer and what it has, rather than a silent undefined.
+ */
+export function strictView(
+  layer: string,
+  values: Record<string, unknown>,
+  tasks?: number,
+): LayerView {
+  Object.freeze(values);
+  return new Proxy(values, {
+    get(target, property, receiver) {
+      if (
+        typeof property === 'string' &&
+        !Object.hasOwn(target, property) &&
+        !notAttributes.has(property)
+      ) {
+        throw new ValidationError(
+          tasks === 0
+            ? `Layer ${layer} ran no tasks (its ForEach grid is empty), so it has no attribute '${property}'.`
+            : `Layer ${layer} has no attribute '${property}'; it has ${Object.keys(target).join(', ') || 'none'}.`,
+        );
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }

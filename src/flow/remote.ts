@@ -8,7 +8,7 @@ import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
 import { task } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
 import type { Flow } from './flow.ts';
-import { type LayerOutput, makeSelf } from './layer.ts';
+import { type LayerOutput, makeSelf, strictView } from './layer.ts';
 
 /** An accessor's element on the wire: a value, or a nested accessor's elements. */
 export type WireItem = { readonly v: unknown } | { readonly a: readonly WireItem[] };
@@ -84,12 +84,12 @@ export const remoteLayerTask = task(
         `Flow ${input.flow} with a layer ${input.layer} is not defined in this worker: create the flow at the top level of its module.`,
       );
     }
-    const views = input.views.map((view) => {
+    const views = input.views.map((view, index) => {
       const out: Record<string, unknown> = { ...view.values };
       for (const [attribute, items] of Object.entries(view.accessors)) {
         out[attribute] = rebuild(items, attribute);
       }
-      return Object.freeze(out);
+      return strictView(layer.upstream[index]?.name ?? input.layer, out);
     });
     const { self, output } = makeSelf(
       input.layer,
