@@ -15,7 +15,7 @@ import { type Action, type ActionResult, type AppState, type Inputs, runStep } f
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
-import { remoteStep } from './remote.ts';
+import { importingForWorker, remoteStep } from './remote.ts';
 import type { TrackedApplication, Tracker } from './tracker.ts';
 
 /** Options of {@link Application.run} and {@link Application.iterate}. */
@@ -191,6 +191,7 @@ export class Application {
 
   /** Runs one action; null when there is nothing left to run. */
   async step(options: Pick<RunOptions, 'inputs' | 'signal'> = {}): Promise<StepOutcome | null> {
+    refuseInWorkerImport(this.appId);
     await this.ready();
     return this.#exclusive(() => this.#step(options.inputs ?? {}, options.signal));
   }
@@ -209,6 +210,7 @@ export class Application {
    * @example for await (const { action, state } of app.iterate({ haltAfter: ['done'] })) …
    */
   async *iterate(options: RunOptions = {}): AsyncGenerator<StepOutcome, StepOutcome, undefined> {
+    refuseInWorkerImport(this.appId);
     const haltAfter = this.#haltList(options.haltAfter, 'haltAfter');
     const haltBefore = this.#haltList(options.haltBefore, 'haltBefore');
     await this.ready();
@@ -465,6 +467,19 @@ export class Application {
       error,
     });
   }
+}
+
+/**
+ * A worker imports the module that defines an action to find it; if that module also
+ * runs its application at the top level, every worker would start more workers.
+ */
+function refuseInWorkerImport(appId: string): void {
+  if (!importingForWorker()) return;
+  throw new ValidationError(
+    `Application '${appId}' was run while a worker imported its module to find an action: the module ` +
+      'runs the application at its top level. Export the application (export default app) and run it with ' +
+      'weft run, or define the actions in a module of their own.',
+  );
 }
 
 function busyError(appId: string): ValidationError {

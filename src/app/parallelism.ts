@@ -67,7 +67,10 @@ export class RunnableGraph {
     if (from instanceof RunnableGraph) return from;
     if (!(from instanceof Action)) {
       throw new ValidationError(
-        `RunnableGraph.create needs an action or a RunnableGraph, got ${typeof from}.`,
+        `RunnableGraph.create needs an action or a RunnableGraph, got ${typeof from}` +
+          (typeof from === 'function'
+            ? ': make the function an action with action({ reads, writes }, fn), which declares what it reads and writes.'
+            : '.'),
       );
     }
     let made = singleGraphs.get(from);

@@ -100,11 +100,28 @@ export async function remoteStep(
   return output!;
 }
 
+/** Set while a worker imports a module to find an action, so that a top-level run there is refused. */
+let importing = 0;
+
+/** True while a worker imports a module to find an action. */
+export function importingForWorker(): boolean {
+  return importing > 0;
+}
+
+async function importForWorker(module: string): Promise<unknown> {
+  importing++;
+  try {
+    return await import(module);
+  } finally {
+    importing--;
+  }
+}
+
 /** Finds the action a ref names, importing its module. */
 export async function resolveRef(ref: ActionRef): Promise<Action> {
   switch (ref.kind) {
     case 'site': {
-      await import(ref.module);
+      await importForWorker(ref.module);
       const found = findAction(ref.key);
       if (!found) {
         throw new ValidationError(
@@ -114,7 +131,7 @@ export async function resolveRef(ref: ActionRef): Promise<Action> {
       return found;
     }
     case 'class': {
-      const module = (await import(ref.module)) as Record<string, unknown>;
+      const module = (await importForWorker(ref.module)) as Record<string, unknown>;
       const found = Object.values(module).find(
         (value): value is new () => Action =>
           typeof value === 'function' && value.name === ref.className,
