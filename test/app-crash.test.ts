@@ -6,13 +6,13 @@
  * PostgreSQL, with real processes (test/fixtures/app-crash-job.ts).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from 'weft';
+import { finished, jobStarter, killAtLines, lines } from './fixtures/child-jobs.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,74 +30,7 @@ const childIds = Array.from(
 );
 const expectedTotal = childIds.reduce((sum, _, i) => sum + i * 2, 0);
 
-/** Children still running, killed if a test fails before they end. */
-const running = new Set<ChildProcess>();
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/** The job run under the default in-process executor, whatever this process was given. */
-function startJob(store: string, log: string): ChildProcess {
-  const env = { ...process.env };
-  delete env.WEFT_EXECUTOR;
-  delete env.WEFT_WORKERS;
-  const child = spawn(process.execPath, [...job, store, log], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
-}
-
-interface Finished {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function finished(child: ChildProcess): Promise<Finished> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-function lines(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/**
- * Kills `child` with SIGKILL as soon as `file` holds `count` lines, watching the file;
- * rejects when the child ends by itself first.
- */
-function killAtLines(file: string, count: number, child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    writeFileSync(file, '', { flag: 'a' });
-    const watcher = watch(file, () => {
-      if (lines(file).length < count || child.exitCode !== null) return;
-      child.kill('SIGKILL');
-      watcher.close();
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      watcher.close();
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`the job ended (code ${code}) before ${count} children had started`));
-      }
-    });
-  });
-}
+const startJob = jobStarter(after, root, job);
 
 /** Ids of the children that saved a completed checkpoint of their action. */
 async function completedChildren(storeUrl: string): Promise<Set<string>> {
@@ -117,9 +50,12 @@ async function completedChildren(storeUrl: string): Promise<Set<string>> {
 async function crashAndResume(store: string, label: string, t: TestContext): Promise<void> {
   const log = join(dir, `${label}.log`);
 
-  const killed = startJob(store, log);
+  const killed = startJob([store, log]);
   const killedEnd = finished(killed);
-  await killAtLines(log, killAfter, killed);
+  await killAtLines(log, killed, {
+    count: killAfter,
+    endedFirst: (code) => `the job ended (code ${code}) before ${killAfter} children had started`,
+  });
   assert.equal((await killedEnd).signal, 'SIGKILL');
   const beforeResume = lines(log).length;
   assert.ok(beforeResume < taskCount, `killed part-way (${beforeResume} children started)`);
@@ -128,7 +64,7 @@ async function crashAndResume(store: string, label: string, t: TestContext): Pro
   assert.ok(saved.size > 0, 'some children saved a completed checkpoint before the kill');
   assert.ok(saved.size < taskCount, `killed part-way (${saved.size} children completed)`);
 
-  const resumed = await finished(startJob(store, log));
+  const resumed = await finished(startJob([store, log]));
   assert.equal(resumed.code, 0, `the resumed job failed: ${resumed.stderr}`);
   assert.deepEqual(JSON.parse(resumed.stdout), { total: expectedTotal, ordered: true });
 

@@ -5,13 +5,14 @@
  * on PostgreSQL, with real processes.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { killAtLines, lines } from './fixtures/child-jobs.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,27 +27,6 @@ function weft(args: string[], env: Record<string, string>) {
     cwd: root,
     env: { ...process.env, ...env },
     maxBuffer: 16 * 1024 * 1024,
-  });
-}
-
-function lines(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/** Resolves once `file` holds at least `count` lines, watching it (no polling). */
-function whenLines(file: string, count: number, child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    writeFileSync(file, '', { flag: 'a' });
-    const watcher = watch(file, () => {
-      if (lines(file).length >= count) {
-        watcher.close();
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      watcher.close();
-      reject(new Error(`the run ended (code ${code}) before ${count} tasks started`));
-    });
   });
 }
 
@@ -66,8 +46,10 @@ async function crashAndResume(store: string, label: string, t: TestContext): Pro
       stdio: 'ignore',
     },
   );
-  await whenLines(log, 2_500, child);
-  child.kill('SIGKILL');
+  await killAtLines(log, child, {
+    count: 2_500,
+    endedFirst: (code) => `the run ended (code ${code}) before 2500 tasks started`,
+  });
   await new Promise((resolve) => child.once('exit', resolve));
   const beforeResume = lines(log).length;
   assert.ok(beforeResume < 10_000, `killed part-way (${beforeResume} started)`);

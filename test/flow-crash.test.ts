@@ -6,12 +6,12 @@
  * and on PostgreSQL, with real processes (test/fixtures/flow-crash-job.ts).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { finished, jobStarter, killAtLines, lines } from './fixtures/child-jobs.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -23,92 +23,35 @@ const concurrency = 16;
 const killAfter = 300;
 const expectedTotal = Array.from({ length: taskCount }, (_, i) => i * i).reduce((a, b) => a + b);
 
-/** Children still running, killed if a test fails before they end. */
-const running = new Set<ChildProcess>();
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
+const startJob = jobStarter(after, root, job);
 
-/** The job run under the default in-process executor, whatever this process was given. */
-function startJob(store: string, runId: string, log: string): ChildProcess {
-  const env = { ...process.env };
-  delete env.WEFT_EXECUTOR;
-  delete env.WEFT_WORKERS;
-  const child = spawn(process.execPath, [...job, store, runId, log], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+/** Whether a line of the log is a Square task's index (every line but `Shard`). */
+function isSquare(line: string): boolean {
+  return line !== 'Shard';
 }
 
-interface Finished {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function finished(child: ChildProcess): Promise<Finished> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-function lines(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/** The Square task indices in the log (every line but `Shard`). */
+/** The Square task indices in the log. */
 function squareLines(file: string): string[] {
-  return lines(file).filter((line) => line !== 'Shard');
-}
-
-/**
- * Kills `child` with SIGKILL as soon as `file` logs `count` Square tasks, watching the
- * file; rejects when the child ends by itself first.
- */
-function killAtTasks(file: string, count: number, child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    writeFileSync(file, '', { flag: 'a' });
-    const watcher = watch(file, () => {
-      if (squareLines(file).length < count || child.exitCode !== null) return;
-      child.kill('SIGKILL');
-      watcher.close();
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      watcher.close();
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`the job ended (code ${code}) before ${count} Square tasks had started`));
-      }
-    });
-  });
+  return lines(file).filter(isSquare);
 }
 
 async function crashAndResume(store: string, label: string, t: TestContext): Promise<void> {
   const log = join(dir, `${label}.log`);
   const runId = `flow-crash-${label}-${process.pid}`;
 
-  const killed = startJob(store, runId, log);
+  const killed = startJob([store, runId, log]);
   const killedEnd = finished(killed);
-  await killAtTasks(log, killAfter, killed);
+  await killAtLines(log, killed, {
+    count: killAfter,
+    counted: isSquare,
+    endedFirst: (code) =>
+      `the job ended (code ${code}) before ${killAfter} Square tasks had started`,
+  });
   assert.equal((await killedEnd).signal, 'SIGKILL');
   const beforeResume = squareLines(log).length;
   assert.ok(beforeResume < taskCount, `killed part-way (${beforeResume} Square tasks started)`);
 
-  const resumed = await finished(startJob(store, runId, log));
+  const resumed = await finished(startJob([store, runId, log]));
   assert.equal(resumed.code, 0, `the resumed job failed: ${resumed.stderr}`);
   assert.deepEqual(JSON.parse(resumed.stdout), { total: expectedTotal });
 
