@@ -8,6 +8,7 @@ import { StateError, ValidationError } from '../core/errors.ts';
 import { State } from '../core/state.ts';
 import { callSite, siteOfFrame, stackFrames } from '../core/task.ts';
 import type { ApplicationContext } from './context.ts';
+import { changesOf } from './task-states.ts';
 
 /**
  * The state an action sees. Keys are named at run time (by the graph), so values are
@@ -417,15 +418,8 @@ function checkWrites(
     );
   }
   const declared = new Set(writes);
-  const old = before.toObject();
-  const changed: string[] = [];
-  for (const [key, value] of after) {
-    if (declared.has(key)) continue;
-    if (!Object.hasOwn(old, key) || !Object.is(old[key], value)) changed.push(key);
-  }
-  for (const key of Object.keys(old)) {
-    if (!declared.has(key) && !after.has(key)) changed.push(key);
-  }
+  const { changed: written, deleted } = changesOf(before, after);
+  const changed = [...Object.keys(written), ...deleted].filter((key) => !declared.has(key));
   if (changed.length > 0) {
     throw new StateError(
       `Action '${name}' wrote ${quote(changed)}, which it does not declare: its writes are ` +

@@ -5,6 +5,7 @@
  * `app:step` event goes to the run's event bus.
  */
 import { randomUUID } from 'node:crypto';
+import { importingDefinitions } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import { type EventBus, events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
@@ -15,7 +16,7 @@ import { type Action, type ActionResult, type AppState, type Inputs, runStep } f
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
-import { importingForWorker, remoteStep } from './remote.ts';
+import { remoteStep } from './remote.ts';
 import type { TrackedApplication, Tracker } from './tracker.ts';
 
 /** Options of {@link Application.run} and {@link Application.iterate}. */
@@ -474,7 +475,7 @@ export class Application {
  * runs its application at the top level, every worker would start more workers.
  */
 function refuseInWorkerImport(appId: string): void {
-  if (!importingForWorker()) return;
+  if (!importingDefinitions()) return;
   throw new ValidationError(
     `Application '${appId}' was run while a worker imported its module to find an action: the module ` +
       'runs the application at its top level. Export the application (export default app) and run it with ' +

@@ -3,6 +3,7 @@
  * combined with `and`, `or` and `not`. A condition that reads a key the state lacks is an
  * error naming the key, not a silent false.
  */
+import { isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { AppState } from './action.ts';
 import { compileExpression } from './expr/index.ts';
@@ -122,7 +123,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {
     return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
   }
-  if (isPlain(a) && isPlain(b)) {
+  if (isPlainObject(a) && isPlainObject(b)) {
     const keys = Object.keys(a);
     return (
       keys.length === Object.keys(b).length &&
@@ -130,12 +131,6 @@ function sameValue(a: unknown, b: unknown): boolean {
     );
   }
   return false;
-}
-
-function isPlain(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function show(value: unknown): string {

@@ -4,6 +4,7 @@
  * to the executor as a weft task that imports the action's module in the worker and
  * finds the action again by its {@link ActionRef}.
  */
+import { importDefinitions } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import { events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
@@ -100,28 +101,11 @@ export async function remoteStep(
   return output!;
 }
 
-/** Set while a worker imports a module to find an action, so that a top-level run there is refused. */
-let importing = 0;
-
-/** True while a worker imports a module to find an action. */
-export function importingForWorker(): boolean {
-  return importing > 0;
-}
-
-async function importForWorker(module: string): Promise<unknown> {
-  importing++;
-  try {
-    return await import(module);
-  } finally {
-    importing--;
-  }
-}
-
 /** Finds the action a ref names, importing its module. */
 export async function resolveRef(ref: ActionRef): Promise<Action> {
   switch (ref.kind) {
     case 'site': {
-      await importForWorker(ref.module);
+      await importDefinitions(ref.module);
       const found = findAction(ref.key);
       if (!found) {
         throw new ValidationError(
@@ -131,7 +115,7 @@ export async function resolveRef(ref: ActionRef): Promise<Action> {
       return found;
     }
     case 'class': {
-      const module = (await importForWorker(ref.module)) as Record<string, unknown>;
+      const module = (await importDefinitions(ref.module)) as Record<string, unknown>;
       const found = Object.values(module).find(
         (value): value is new () => Action =>
           typeof value === 'function' && value.name === ref.className,

@@ -4,6 +4,7 @@
  * longer text are replaced by the observation's text. Digits are read greedily, so `$10`
  * is task 10, never task 1 followed by '0'.
  */
+import { isPlainObject } from '../core/describe.ts';
 import { PlanError } from './errors.ts';
 
 /** `${N}` or `$N`; a `${` that is not `${digits}` is malformed. */
@@ -119,12 +120,6 @@ function walk(value: unknown, visit: (text: string) => void, depth = 0): void {
   else if (Array.isArray(value)) for (const item of value) walk(item, visit, depth + 1);
   else if (isPlainObject(value))
     for (const item of Object.values(value)) walk(item, visit, depth + 1);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function where(idx: number | undefined): string {

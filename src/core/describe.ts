@@ -9,3 +9,10 @@ export function describeType(value: unknown): string {
   }
   return `a ${typeof value}`;
 }
+
+/** An object literal or `Object.create(null)`, not a class instance or an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -4,6 +4,7 @@
  * time, so reading element i of a 100,000-element shard reads element i alone.
  */
 import { WeftError } from '../core/errors.ts';
+import { inWindows } from './windows.ts';
 
 /** An index that is not an integer, or out of range. */
 export class AccessorIndexError extends WeftError {
@@ -79,14 +80,9 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     const to = clamp(end < 0 ? this.length + end : end, this.length);
     const out = new Array<T>(Math.max(0, to - from));
     // A bounded number of reads at once: a slice of 100,000 files must not open them all.
-    let next = from;
-    const reader = async () => {
-      while (next < to) {
-        const index = next++;
-        out[index - from] = await this.#read(index);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(readsInFlight, out.length) }, reader));
+    await inWindows(out.length, async (i) => {
+      out[i] = await this.#read(from + i);
+    });
     return out;
   }
 
@@ -105,9 +101,6 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     return `Accessor(${this.label}, length ${this.length})`;
   }
 }
-
-/** Reads in flight for a slice: enough to hide latency, far below file-handle limits. */
-const readsInFlight = 64;
 
 function clamp(value: number, length: number): number {
   return Math.max(0, Math.min(length, value));

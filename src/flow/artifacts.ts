@@ -10,6 +10,7 @@ import type { Store } from '../core/store.ts';
 import { defaultSerializer } from '../stores/serializer.ts';
 import { Accessor } from './accessor.ts';
 import type { LayerOutput } from './layer.ts';
+import { inWindows } from './windows.ts';
 
 /** What one task of a layer wrote: attribute names, and the length of each shard. */
 export interface TaskManifest {
@@ -66,7 +67,7 @@ export class FlowArtifacts {
         writes.push(() => this.#put(key, element));
       });
     }
-    await inWindows(writes, 64);
+    await inWindows(writes.length, (i) => writes[i]!());
     return { i: task, v: Object.keys(output.values), s: lengths };
   }
 
@@ -208,13 +209,4 @@ export class LayerInfoBuilder {
       lengths: this.#lengths,
     };
   }
-}
-
-/** Runs the thunks with at most `width` in flight. */
-async function inWindows(thunks: readonly (() => Promise<void>)[], width: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < thunks.length) await thunks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(width, thunks.length) }, worker));
 }

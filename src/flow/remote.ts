@@ -4,6 +4,7 @@
  * function on the views sent along (accessors arrive as in-memory copies); what the
  * function sets comes back and is stored by the flow.
  */
+import { importDefinitions } from '../core/definitions.ts';
 import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
 import { task } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
@@ -56,26 +57,13 @@ export function registerFlow(module: string | undefined, flow: Flow): void {
   registry.set(flow.name, { module, flow });
 }
 
-/** Set while a worker imports a flow's module, so that a top-level flow.run() there is refused. */
-let importing = 0;
-
-/** True while a worker imports a module to find a flow. */
-export function importingForWorker(): boolean {
-  return importing > 0;
-}
-
 /** Runs one ForEach task in a worker. */
 export const remoteLayerTask = task(
   'weft:flow/runLayerTask',
   async (input: RemoteLayerInput & { readonly module?: string }, ctx): Promise<LayerOutput> => {
     let entry = registry.get(input.flow);
     if (!entry && input.module) {
-      importing++;
-      try {
-        await import(input.module);
-      } finally {
-        importing--;
-      }
+      await importDefinitions(input.module);
       entry = registry.get(input.flow);
     }
     const layer = entry?.flow.getLayer(input.layer);

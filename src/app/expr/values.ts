@@ -1,11 +1,8 @@
 /** Describing values in Python's words, for `str()` and for error messages. */
 
-/** An object literal or `Object.create(null)`, not a class instance. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
+import { isPlainObject } from '../../core/describe.ts';
+
+export { isPlainObject };
 
 /** 'a list', 'an object', 'a Date'…: a value's kind, for messages. */
 export function typeName(value: unknown): string {
