@@ -7,7 +7,7 @@
  * Goals: weft's 10,000 under 0.5 s, 100,000 ≤ 11× its 10,000, ≥ 50× LangGraph.js at 5,000.
  */
 import { Annotation, END, Send, START, StateGraph } from '@langchain/langgraph';
-import { ApplicationBuilder, type AppState, action, MapStates } from 'weft/app';
+import { ApplicationBuilder, type AppState, action, MapStates } from 'weftjs/app';
 import { best, nowMs, printTable, timeRuns } from './lib.ts';
 
 const double = action({ reads: ['item'], writes: ['out'] }, (state) =>

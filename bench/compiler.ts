@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type CompilerTask, scheduleTasks, type ToolArgs } from 'weft/compiler';
+import { type CompilerTask, scheduleTasks, type ToolArgs } from 'weftjs/compiler';
 import { best, nowMs, printTable, timeRuns } from './lib.ts';
 
 /** The seed's tools, in seconds as in the seed; `sleep_after` is the chain's. */

@@ -5,7 +5,7 @@
  * the seed's own scheduling: polling every 200 ms for dependencies, as written in the seed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DagNode, dag, task } from 'weft';
+import { type DagNode, dag, task } from 'weftjs';
 import { printTable } from './lib.ts';
 
 const sleepFor = task('bench:sleepFor', async (ms: number) => {

@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
-import { map, processes, threads, transfer } from 'weft';
+import { map, processes, threads, transfer } from 'weftjs';
 import { best, median, printTable, timeRuns } from './lib.ts';
 import { burn } from './pool-libraries/cpu.mjs';
 import { burnTask, increment, sumArray } from './tasks.ts';

@@ -19,8 +19,8 @@ import { type Dirent, mkdtempSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncPool, events, MemoryStore, map, openStore, type Store, task } from 'weft';
-import { Accessor, Flow, ForEach, Parameter } from 'weft/flow';
+import { asyncPool, events, MemoryStore, map, openStore, type Store, task } from 'weftjs';
+import { Accessor, Flow, ForEach, Parameter } from 'weftjs/flow';
 import { best, format, printTable, timeRuns } from './lib.ts';
 
 const N = 10_000;

@@ -5,7 +5,7 @@
  * p-map's throughput.
  */
 import pMap from 'p-map';
-import { asyncPool, EventBus, map, task } from 'weft';
+import { asyncPool, EventBus, map, task } from 'weftjs';
 import { best, median, printTable, timeRuns } from './lib.ts';
 
 const N = 100_000;

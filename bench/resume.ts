@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncPool, map, openStore, type Store, task, withRun } from 'weft';
+import { asyncPool, map, openStore, type Store, task, withRun } from 'weftjs';
 import { best, printTable } from './lib.ts';
 import { openBenchPostgres } from './stores.ts';
 

@@ -1,6 +1,6 @@
 /** Stores for the benchmarks: a PostgreSQL one in a schema of its own, dropped afterwards. */
 import pg from 'pg';
-import { openStore, type Store } from 'weft';
+import { openStore, type Store } from 'weftjs';
 
 /** A PostgreSQL store in a schema of its own, and how to drop it; undefined when skipped. */
 export async function openBenchPostgres(): Promise<

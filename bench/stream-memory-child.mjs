@@ -1,7 +1,7 @@
 // Child of stream-memory.ts: streams `count` items through map from an async generator
 // and prints its own peak RSS. Plain JavaScript against the built package, so that the
 // figure is weft's and not the TypeScript loader's.
-import { map, task } from 'weft';
+import { map, task } from 'weftjs';
 
 const double = task('bench:double', (x) => x * 2);
 

@@ -1,5 +1,5 @@
 /** Tasks the benchmarks run on worker threads and child processes (workers import this module). */
-import { task, transfer } from 'weft';
+import { task, transfer } from 'weftjs';
 import { burn } from './pool-libraries/cpu.mjs';
 
 /** CPU-bound: a calibrated busy loop. */

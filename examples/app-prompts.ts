@@ -15,7 +15,7 @@ import {
   type AppState,
   action,
   MapActionsAndStates,
-} from 'weft/app';
+} from 'weftjs/app';
 
 /** A stand-in model: answers after a short, prompt-dependent delay; stops when aborted. */
 async function askModel(model: string, prompt: string, signal: AbortSignal): Promise<string> {

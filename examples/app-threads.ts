@@ -7,7 +7,7 @@
  *
  *   weft run examples/app-threads.ts --executor threads
  */
-import { ApplicationBuilder, type AppState, action, MapStates } from 'weft/app';
+import { ApplicationBuilder, type AppState, action, MapStates } from 'weftjs/app';
 
 const limit = 2_400_000;
 const ranges = 24;

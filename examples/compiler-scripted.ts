@@ -7,7 +7,7 @@
  *   weft run examples/compiler-scripted.ts "Which city is warmer, and by how much?"
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JoinerInput, LLMCompiler, type PlannerInput } from 'weft/compiler';
+import { type JoinerInput, LLMCompiler, type PlannerInput } from 'weftjs/compiler';
 
 const temperatures: Record<string, number> = { 'San Francisco': 18, 'New York': 11, Paris: 14 };
 

@@ -6,7 +6,7 @@
  *   weft run examples/compiler-seed.ts
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scheduleTasks, type ToolArgs } from 'weft/compiler';
+import { scheduleTasks, type ToolArgs } from 'weftjs/compiler';
 
 async function sleep_next(args: ToolArgs) {
   const { t } = args as { t: number };

@@ -11,7 +11,7 @@
  *
  *   weft run examples/flow-chained.ts
  */
-import { Flow, ForEach, Parameter } from 'weft/flow';
+import { Flow, ForEach, Parameter } from 'weftjs/flow';
 
 // One task at a time, as laminar runs them locally, so the lines come in task order.
 const flow = new Flow('ChainedFlow', { concurrency: 1 });

@@ -6,7 +6,7 @@
  *
  *   weft run examples/flow-gridsearch.ts --executor threads
  */
-import { Flow, ForEach, Parameter } from 'weft/flow';
+import { Flow, ForEach, Parameter } from 'weftjs/flow';
 
 const flow = new Flow('GridSearch');
 

@@ -6,7 +6,7 @@
  *
  *   weft run examples/flow-join.ts
  */
-import { Flow, ForEach, Parameter } from 'weft/flow';
+import { Flow, ForEach, Parameter } from 'weftjs/flow';
 
 const flow = new Flow('JoinFlow');
 

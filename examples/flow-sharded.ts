@@ -8,7 +8,7 @@
  *
  *   weft run examples/flow-sharded.ts
  */
-import { Flow } from 'weft/flow';
+import { Flow } from 'weftjs/flow';
 
 const flow = new Flow('ShardedFlow');
 

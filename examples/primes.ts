@@ -1,5 +1,5 @@
 /** Tasks of the quickstart: counting primes in a range, by trial division (CPU-bound on purpose). */
-import { task } from 'weft';
+import { task } from 'weftjs';
 
 export interface Range {
   readonly from: number;

@@ -6,7 +6,7 @@
  *   weft run examples/prompts.ts
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JobContext, map, task } from 'weft';
+import { type JobContext, map, task } from 'weftjs';
 
 const models = ['small', 'medium', 'large'] as const;
 const prompts = [

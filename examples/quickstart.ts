@@ -5,7 +5,7 @@
  *   weft run examples/quickstart.ts                 # threads, one per core
  *   WEFT_EXECUTOR=processes weft run examples/quickstart.ts
  */
-import { dag, type JobContext, map, threads } from 'weft';
+import { dag, type JobContext, map, threads } from 'weftjs';
 import { countPrimes, type Range, sum } from './primes.ts';
 
 const LIMIT = 3_000_000;

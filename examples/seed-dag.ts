@@ -6,7 +6,7 @@
  *   weft run examples/seed-dag.ts
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dag, type JobContext, task } from 'weft';
+import { dag, type JobContext, task } from 'weftjs';
 
 export const sleepNext = task('examples:sleepNext', async (seconds: number) => {
   await sleep(seconds * 1000);

@@ -4,7 +4,7 @@
  *
  *   weft run examples/state.ts
  */
-import { State } from 'weft';
+import { State } from 'weftjs';
 
 export default function main() {
   const start = State.of({ count: 0, items: [] as string[] });

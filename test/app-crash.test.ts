@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStore } from 'weft';
+import { openStore } from 'weftjs';
 import { finished, jobStarter, killAtLines, lines } from './fixtures/child-jobs.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
 

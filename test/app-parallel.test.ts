@@ -18,7 +18,7 @@ import {
   threads,
   ValidationError,
   withRun,
-} from 'weft';
+} from 'weftjs';
 import {
   type Action,
   type Application,
@@ -45,7 +45,7 @@ import {
   SubGraphTask,
   TaskBasedParallelAction,
   type Tracker,
-} from 'weft/app';
+} from 'weftjs/app';
 import {
   ClassBasedAction,
   createFullSubgraph,

@@ -1,5 +1,5 @@
 /**
- * Burr applications (`weft/app`), without the parallel actions: function and class
+ * Burr applications (`weftjs/app`), without the parallel actions: function and class
  * actions, write checks, graph and builder validation, transitions, run/step/iterate,
  * persisters over every store (one shared suite), trackers and events.
  */
@@ -22,7 +22,7 @@ import {
   type Store,
   ValidationError,
   withRun,
-} from 'weft';
+} from 'weftjs';
 import {
   Action,
   type ActionResult,
@@ -41,7 +41,7 @@ import {
   type StepStart,
   StorePersister,
   when,
-} from 'weft/app';
+} from 'weftjs/app';
 import { freshPostgresSchema } from './fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-app-'));

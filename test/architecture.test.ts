@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as weft from 'weft';
+import * as weft from 'weftjs';
 
 const src = fileURLToPath(new URL('../src', import.meta.url));
 

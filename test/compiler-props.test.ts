@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { asyncPool, type Executor, inline } from 'weft';
+import { asyncPool, type Executor, inline } from 'weftjs';
 import {
   ArgsSyntaxError,
   type CompilerTask,
@@ -14,7 +14,7 @@ import {
   resolve,
   scheduleTasks,
   type ToolFn,
-} from 'weft/compiler';
+} from 'weftjs/compiler';
 import { cut, nextTurn, streamOf } from './fixtures/compiler-helpers.ts';
 
 // ---------------------------------------------------------------------------------------

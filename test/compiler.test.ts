@@ -9,7 +9,7 @@ import {
   isWeftError,
   TaskFailedError,
   type WeftEvent,
-} from 'weft';
+} from 'weftjs';
 import {
   ArgsSyntaxError,
   type CompilerTask,
@@ -30,7 +30,7 @@ import {
   scheduleTasks,
   type ToolArgs,
   type ToolFn,
-} from 'weft/compiler';
+} from 'weftjs/compiler';
 import {
   collect,
   cut,

@@ -13,7 +13,7 @@ import {
   type TaskContext,
   TaskFailedError,
   type WeftEvent,
-} from 'weft';
+} from 'weftjs';
 import {
   ConcurrencyProbe,
   call,

@@ -1,7 +1,7 @@
 /** Edge cases of the engine found in review: each once hung, crashed or misled. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asyncPool, dag, EventBus, isWeftError, map, task, threads } from 'weft';
+import { asyncPool, dag, EventBus, isWeftError, map, task, threads } from 'weftjs';
 
 const flaky = task(
   'edges:flaky',

@@ -1,5 +1,5 @@
-import { asyncPool, inline, processes, threads } from 'weft';
-import { describeExecutorConformance } from 'weft/testing';
+import { asyncPool, inline, processes, threads } from 'weftjs';
+import { describeExecutorConformance } from 'weftjs/testing';
 
 describeExecutorConformance('inline', () => inline());
 describeExecutorConformance('asyncPool', () => asyncPool({ concurrency: 8 }));

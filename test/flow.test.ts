@@ -1,5 +1,5 @@
 /**
- * weft/flow: laminar flows. Every output the seed prints, lazy Accessors (counted reads),
+ * weftjs/flow: laminar flows. Every output the seed prints, lazy Accessors (counted reads),
  * ForEach grids and chains, validation, retry per task, resume of single ForEach tasks on
  * memory, SQLite and PostgreSQL stores, and ForEach tasks on threads and processes.
  */
@@ -18,7 +18,7 @@ import {
   type Store,
   threads,
   ValidationError,
-} from 'weft';
+} from 'weftjs';
 import {
   Accessor,
   AccessorIndexError,
@@ -30,7 +30,7 @@ import {
   type LayerFn,
   type LayerView,
   Parameter,
-} from 'weft/flow';
+} from 'weftjs/flow';
 import { Grid } from '../src/flow/foreach.ts';
 import { chainedFlow, readerFlow } from './fixtures/flow-test-nested.ts';
 import { flow as remoteRetryFlow } from './fixtures/flow-test-remote.ts';

@@ -13,7 +13,7 @@ import {
   TaskFailedError,
   TimeoutError,
   type WeftEvent,
-} from 'weft';
+} from 'weftjs';
 import {
   ConcurrencyProbe,
   call,

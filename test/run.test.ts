@@ -1,7 +1,7 @@
 /** Runs: every task recorded under its key, and a run resumed by id skips what completed. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dag, EventBus, isWeftError, map, task, withRun } from 'weft';
+import { dag, EventBus, isWeftError, map, task, withRun } from 'weftjs';
 import type { Store, TaskRecord } from '../src/core/store.ts';
 import { MemoryStore } from '../src/stores/memory.ts';
 

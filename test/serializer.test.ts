@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as devalue from 'devalue';
 import fc from 'fast-check';
-import { isWeftError, SerializationError, TaskFailedError, ValidationError } from 'weft';
+import { isWeftError, SerializationError, TaskFailedError, ValidationError } from 'weftjs';
 import { createSerializer, defaultSerializer } from '../src/stores/serializer.ts';
 
 const { encode, decode } = defaultSerializer;

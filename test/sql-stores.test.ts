@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { describeStoreConformance } from 'weft/testing';
+import { describeStoreConformance } from 'weftjs/testing';
 import type { Store, TaskRecord } from '../src/core/store.ts';
 import { openStore } from '../src/stores/open.ts';
 import { PostgresStore } from '../src/stores/postgres.ts';

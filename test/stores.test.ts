@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeStoreConformance } from 'weft/testing';
+import { describeStoreConformance } from 'weftjs/testing';
 import { isWeftError } from '../src/core/errors.ts';
 import { MemoryStore } from '../src/stores/memory.ts';
 import { createSerializer } from '../src/stores/serializer.ts';

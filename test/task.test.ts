@@ -1,7 +1,7 @@
 /** Defining tasks: names, options, module discovery, and the errors users act on. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isTask, map, task, threads } from 'weft';
+import { isTask, map, task, threads } from 'weftjs';
 import { first } from './fixtures/duplicate-a.ts';
 import { square } from './fixtures/tasks.ts';
 

@@ -1,7 +1,7 @@
 /** What only off-thread executors do: moving and sharing buffers, surviving dying workers, finding task modules. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { EventBus, isWeftError, map, processes, threads, transfer } from 'weft';
+import { EventBus, isWeftError, map, processes, threads, transfer } from 'weftjs';
 import {
   echo,
   exitOn5,

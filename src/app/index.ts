@@ -1,5 +1,5 @@
 /**
- * `weft/app`: Burr applications on weft — actions over immutable State, graphs with
+ * `weftjs/app`: Burr applications on weft — actions over immutable State, graphs with
  * conditional transitions, persisters, trackers, and parallel actions (MapStates,
  * MapActions, MapActionsAndStates, mapReduceAction) whose sub-applications run on any
  * weft executor.
@@ -58,5 +58,5 @@ export {
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
 import { executorFromEnv } from '../executors/from-env.ts';
 
-// Importing weft/app alone is enough to run parallel actions on the default executor.
+// Importing weftjs/app alone is enough to run parallel actions on the default executor.
 provideDefaultExecutorFactory(() => executorFromEnv());

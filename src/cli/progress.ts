@@ -29,7 +29,7 @@ export class ProgressModel {
   resumed = 0;
   retried = 0;
   started = 0;
-  /** Sub-applications started by parallel actions of `weft/app`. */
+  /** Sub-applications started by parallel actions of `weftjs/app`. */
   subApplications = 0;
 
   apply(event: WeftEvent): FanOutProgress | undefined {

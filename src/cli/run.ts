@@ -163,11 +163,11 @@ async function runJob(job: unknown, file: string, context: JobContext): Promise<
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weft/app), a flow (weft/flow) or an LLMCompiler (weft/compiler).`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weftjs/app), a flow (weftjs/flow) or an LLMCompiler (weftjs/compiler).`,
   );
 }
 
-/** An application of `weft/app`, also one loaded from another copy of weft. */
+/** An application of `weftjs/app`, also one loaded from another copy of weft. */
 function isApplication(job: unknown): job is Pick<Application, 'run'> {
   return (
     typeof job === 'object' &&
@@ -178,14 +178,14 @@ function isApplication(job: unknown): job is Pick<Application, 'run'> {
   );
 }
 
-/** An LLMCompiler of `weft/compiler`, also one loaded from another copy of weft. */
+/** An LLMCompiler of `weftjs/compiler`, also one loaded from another copy of weft. */
 function isCompiler(job: unknown): job is Pick<LLMCompiler, 'invoke'> {
   return (
     typeof job === 'object' && job !== null && typeof (job as LLMCompiler).invoke === 'function'
   );
 }
 
-/** A flow of `weft/flow`, also one loaded from another copy of weft. */
+/** A flow of `weftjs/flow`, also one loaded from another copy of weft. */
 function isFlow(job: unknown): job is Pick<Flow, 'run'> {
   return (
     typeof job === 'object' &&

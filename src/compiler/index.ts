@@ -1,5 +1,5 @@
 /**
- * `weft/compiler`: LLMCompiler on weft — a dependency-aware task fetching unit over the
+ * `weftjs/compiler`: LLMCompiler on weft — a dependency-aware task fetching unit over the
  * engine's dag with `$N` placeholders, an incremental parser for streamed plans, and the
  * plan → execute → join → replan loop.
  */
@@ -31,5 +31,5 @@ export {
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
 import { executorFromEnv } from '../executors/from-env.ts';
 
-// Importing weft/compiler alone is enough to run tools on the default executor.
+// Importing weftjs/compiler alone is enough to run tools on the default executor.
 provideDefaultExecutorFactory(() => executorFromEnv());

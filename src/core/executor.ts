@@ -82,7 +82,7 @@ export function getDefaultExecutor(): Executor {
   if (defaultExecutor) return defaultExecutor;
   if (!defaultFactory) {
     throw new ValidationError(
-      "No default executor: import from 'weft' (its entry point provides one), or pass { executor }.",
+      "No default executor: import from 'weftjs' (its entry point provides one), or pass { executor }.",
     );
   }
   defaultExecutor = defaultFactory();

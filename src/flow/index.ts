@@ -1,5 +1,5 @@
 /**
- * `weft/flow`: laminar flows on weft — layers in dependency order, sharded artifacts read
+ * `weftjs/flow`: laminar flows on weft — layers in dependency order, sharded artifacts read
  * through lazy Accessors, ForEach grids over Parameters on any executor, per-task retry,
  * and resume of completed layers and ForEach tasks.
  */
@@ -25,5 +25,5 @@ export type {
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
 import { executorFromEnv } from '../executors/from-env.ts';
 
-// Importing weft/flow alone is enough to run ForEach tasks on the default executor.
+// Importing weftjs/flow alone is enough to run ForEach tasks on the default executor.
 provideDefaultExecutorFactory(() => executorFromEnv());

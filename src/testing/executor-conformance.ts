@@ -49,7 +49,7 @@ const caseOptions = { timeout: 10_000 } as const;
  * unknown tasks and a worker that dies. The executor must be able to run two tasks at
  * once unless its `maxConcurrency` is 1 (a pool needs at least two workers).
  *
- * The tasks it runs are defined in `weft/testing`'s conformance tasks module, which
+ * The tasks it runs are defined in `weftjs/testing`'s conformance tasks module, which
  * workers of a remote executor must be able to import.
  *
  * @param name Shown in the test report, e.g. `threads`.
@@ -57,7 +57,7 @@ const caseOptions = { timeout: 10_000 } as const;
  *   `close()` case, and once more to read `remote` when `options.remote` is not given).
  * @param options See {@link ExecutorConformanceOptions}.
  * @example
- * import { describeExecutorConformance } from 'weft/testing';
+ * import { describeExecutorConformance } from 'weftjs/testing';
  * describeExecutorConformance('threads', () => threads({ workers: 2 }));
  */
 export function describeExecutorConformance(

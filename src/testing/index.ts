@@ -1,5 +1,5 @@
 /**
- * `weft/testing`: the shared conformance suites that every executor (and every store)
+ * `weftjs/testing`: the shared conformance suites that every executor (and every store)
  * passes, so that a new backend is proven by the same cases.
  */
 export {

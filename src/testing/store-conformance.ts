@@ -56,7 +56,7 @@ export interface StoreConformanceOptions {
  *   the persistence case.
  * @param options See {@link StoreConformanceOptions}.
  * @example
- * import { describeStoreConformance } from 'weft/testing';
+ * import { describeStoreConformance } from 'weftjs/testing';
  * describeStoreConformance('sqlite', () => openSqliteStore(file), { persistent: true });
  */
 export function describeStoreConformance(
