@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import type { Application } from '../app/application.ts';
 import type { LLMCompiler } from '../compiler/compiler.ts';
@@ -12,10 +11,10 @@ import { events } from '../core/events.ts';
 import { isThenable, setDefaultExecutorFactory } from '../core/executor.ts';
 import { withRun } from '../core/run.ts';
 import { executorFromEnv, parseWorkers } from '../executors/from-env.ts';
-import { addWorkerImport } from '../executors/worker-args.ts';
 import type { Flow } from '../flow/flow.ts';
 import { openStore } from '../stores/open.ts';
 import type { JobContext } from './context.ts';
+import { importJob, prepareTypeScript } from './job-module.ts';
 import { showProgress } from './progress.ts';
 
 /** Options of the `run` verb, as parsed from the command line. */
@@ -38,8 +37,6 @@ export type RunMeta = {
   readonly host: string;
 };
 
-const typescriptFile = /\.(c|m)?tsx?$/;
-
 /** The store `--store` names, else `WEFT_STORE`, else `.weft/weft.db`. */
 export function storeUrl(option: string | undefined): string | undefined {
   return option ?? process.env.WEFT_STORE;
@@ -57,13 +54,7 @@ export async function runFile(
   const workers = parseWorkers(options.workers, '--workers');
   const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);
   const store = await openStore(storeUrl(options.store));
-  if (typescriptFile.test(path)) {
-    const { register } = await import('tsx/esm/api');
-    register();
-    // Workers import the same TypeScript task modules. An absolute URL, because tsx may
-    // sit inside weft's own node_modules rather than the user's.
-    addWorkerImport(import.meta.resolve('tsx'));
-  }
+  await prepareTypeScript(path);
   setDefaultExecutorFactory(() => executor);
 
   const controller = new AbortController();
@@ -101,8 +92,7 @@ export async function runFile(
       );
       stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
       // Imported inside the run, so that work the module starts while loading belongs to it.
-      const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
-      return runJob(module.default, file, {
+      return runJob(await importJob(path), file, {
         executor,
         signal: controller.signal,
         scope: run.scope,

@@ -4,8 +4,8 @@
 const entry = process.env.WEFT_WORKER_ENTRY;
 if (!entry) throw new Error('weft worker started without WEFT_WORKER_ENTRY');
 if (process.env.WEFT_WORKER_TYPESCRIPT === '1') {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const { registerTypeScript } = await import('./register-typescript.js');
+  await registerTypeScript();
 }
 const { default: runBatch } = await import(entry);
 export default runBatch;

@@ -1,0 +1,37 @@
+/**
+ * Loading the module that `weft run` runs: TypeScript in either module system, here and in
+ * the workers that import it again for its definitions, and its default export.
+ */
+import { pathToFileURL } from 'node:url';
+import { registerTypeScript } from '../executors/register-typescript.js';
+import { addWorkerImport } from '../executors/worker-args.ts';
+
+const typescriptFile = /\.[cm]?tsx?$/;
+
+/** Installs the TypeScript loader when `path` is a TypeScript module, in this thread and in workers. */
+export async function prepareTypeScript(path: string): Promise<void> {
+  if (!typescriptFile.test(path)) return;
+  await registerTypeScript();
+  // Child processes preload tsx's own entry (both hooks). An absolute URL, because tsx
+  // may sit inside weft's own node_modules rather than the user's.
+  addWorkerImport(import.meta.resolve('tsx'));
+}
+
+/**
+ * Imports the job module and returns its default export. A TypeScript module of a
+ * CommonJS project is compiled to CommonJS, where `export default` becomes
+ * `module.exports.default`; it is unwrapped so that both module systems run the same job.
+ */
+export async function importJob(path: string): Promise<unknown> {
+  const namespace = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const exported = namespace.default;
+  if (
+    typeof exported === 'object' &&
+    exported !== null &&
+    (exported as { __esModule?: unknown }).__esModule === true &&
+    'default' in exported
+  ) {
+    return (exported as { default: unknown }).default;
+  }
+  return exported;
+}
