@@ -13,11 +13,9 @@ let registering;
  * @returns {Promise<void>}
  */
 export function registerTypeScript() {
-  registering ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(
-    ([esm, cjs]) => {
-      esm.register();
-      cjs.register();
-    },
-  );
+  registering ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
+  });
   return registering;
 }
