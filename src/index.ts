@@ -13,6 +13,7 @@ export {
   type DagResults,
   dag,
 } from './core/dag.ts';
+export { isWorker } from './core/definitions.ts';
 export * from './core/errors.ts';
 export * from './core/events.ts';
 export {
@@ -61,6 +62,6 @@ export {
 } from './stores/serializer.ts';
 
 import { provideDefaultExecutorFactory } from './core/executor.ts';
-import { executorFromEnv } from './executors/from-env.ts';
+import { defaultExecutor } from './executors/from-env.ts';
 
-provideDefaultExecutorFactory(() => executorFromEnv());
+provideDefaultExecutorFactory(defaultExecutor);

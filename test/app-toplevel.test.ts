@@ -21,7 +21,7 @@ describe('an application run at the top level of the module that defines its act
       ),
       (error: { stderr?: string; killed?: boolean }) => {
         assert.equal(error.killed, false, 'the script hung and was killed');
-        assert.match(error.stderr ?? '', /was run while a worker imported its module/);
+        assert.match(error.stderr ?? '', /Application '.*' was started while a worker imported/);
         return true;
       },
     );

@@ -5,7 +5,7 @@
  * `app:step` event goes to the run's event bus.
  */
 import { randomUUID } from 'node:crypto';
-import { importingDefinitions } from '../core/definitions.ts';
+import { refuseTopLevelWork } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import { type EventBus, events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
@@ -192,7 +192,7 @@ export class Application {
 
   /** Runs one action; null when there is nothing left to run. */
   async step(options: Pick<RunOptions, 'inputs' | 'signal'> = {}): Promise<StepOutcome | null> {
-    refuseInWorkerImport(this.appId);
+    refuseTopLevelWork(`Application '${this.appId}'`);
     await this.ready();
     return this.#exclusive(() => this.#step(options.inputs ?? {}, options.signal));
   }
@@ -211,7 +211,7 @@ export class Application {
    * @example for await (const { action, state } of app.iterate({ haltAfter: ['done'] })) …
    */
   async *iterate(options: RunOptions = {}): AsyncGenerator<StepOutcome, StepOutcome, undefined> {
-    refuseInWorkerImport(this.appId);
+    refuseTopLevelWork(`Application '${this.appId}'`);
     const haltAfter = this.#haltList(options.haltAfter, 'haltAfter');
     const haltBefore = this.#haltList(options.haltBefore, 'haltBefore');
     await this.ready();
@@ -468,19 +468,6 @@ export class Application {
       error,
     });
   }
-}
-
-/**
- * A worker imports the module that defines an action to find it; if that module also
- * runs its application at the top level, every worker would start more workers.
- */
-function refuseInWorkerImport(appId: string): void {
-  if (!importingDefinitions()) return;
-  throw new ValidationError(
-    `Application '${appId}' was run while a worker imported its module to find an action: the module ` +
-      'runs the application at its top level. Export the application (export default app) and run it with ' +
-      'weft run, or define the actions in a module of their own.',
-  );
 }
 
 function busyError(appId: string): ValidationError {

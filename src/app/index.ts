@@ -56,7 +56,7 @@ export {
 } from './tracker.ts';
 
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { executorFromEnv } from '../executors/from-env.ts';
+import { defaultExecutor } from '../executors/from-env.ts';
 
 // Importing weftjs/app alone is enough to run parallel actions on the default executor.
-provideDefaultExecutorFactory(() => executorFromEnv());
+provideDefaultExecutorFactory(defaultExecutor);

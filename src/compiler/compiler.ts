@@ -3,6 +3,7 @@
  * was observed. The planner and joiner are plain async functions — any model client, or
  * a rule — so weft ships the loop, not a model. Tasks start while the plan streams in.
  */
+import { refuseTopLevelWork } from '../core/definitions.ts';
 import { ValidationError, WeftError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import type { Task } from '../core/task.ts';
@@ -112,6 +113,7 @@ export class LLMCompiler {
     question: string,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<CompilerResult> {
+    refuseTopLevelWork('LLMCompiler.invoke()');
     const { planner, joiner, tools } = this.#options;
     const maxReplans = this.#options.maxReplans ?? 2;
     const observations = new Map<number, unknown>();

@@ -29,7 +29,7 @@ export {
 } from './schedule.ts';
 
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { executorFromEnv } from '../executors/from-env.ts';
+import { defaultExecutor } from '../executors/from-env.ts';
 
 // Importing weftjs/compiler alone is enough to run tools on the default executor.
-provideDefaultExecutorFactory(() => executorFromEnv());
+provideDefaultExecutorFactory(defaultExecutor);

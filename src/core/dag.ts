@@ -6,6 +6,7 @@
  * plan streamed from a model). A failed node fails its dependents with an error naming
  * the root cause.
  */
+import { refuseTopLevelWork } from './definitions.ts';
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
 import { getDefaultExecutor, isThenable } from './executor.ts';
 import {
@@ -86,6 +87,7 @@ export function dag(
   nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
   options: DagOptions = {},
 ): DagResult {
+  refuseTopLevelWork('dag()');
   let runner: DagRunner | undefined;
   let all: Promise<Map<string, unknown>> | undefined;
   // The run of the caller, read now: the work starts later, when the result is consumed.

@@ -1,23 +1,93 @@
 /**
  * Workers import the module that defines a task, an action or a flow to find it there.
- * Such a module may also run its work at the top level; front ends ask
- * {@link importingDefinitions} before starting work, so that a worker's import is
- * refused with a clear error instead of starting more workers without end.
+ * Such a module may also run work at its top level (a script run with `node`): in every
+ * worker that work would run again and start more workers, without end. So everything
+ * that starts work (map, dag, withRun, a flow or application run, a worker pool) asks
+ * {@link refuseTopLevelWork} first. In a worker, work is allowed only inside a task:
+ * work started while a module is imported for its definitions, or while no task runs,
+ * is refused with a {@link TopLevelWorkError}, and the tasks that need that module fail
+ * with it, at once and every time.
  */
+import { TopLevelWorkError } from './errors.ts';
 
-let importing = 0;
+/** Imports in progress in this thread, by module. */
+const importing = new Map<string, number>();
+/** Modules whose import started work, with the error that refused it. */
+const refused = new Map<string, TopLevelWorkError>();
+/** Work refused in this worker outside any import and any task. */
+let strayWork: TopLevelWorkError | undefined;
+/** Set in the threads and processes that weft starts to run tasks. */
+let worker: { readonly busy: () => boolean } | undefined;
 
-/** Imports `module` for its definitions, marking the import in progress. */
+/**
+ * Marks this thread as a weft worker. `busy` tells whether a task is running here: work
+ * started when none is comes from a module's top level, not from a task.
+ */
+export function enterWorker(busy: () => boolean): void {
+  worker = { busy };
+}
+
+/**
+ * True in a worker thread or child process that weft started to run tasks. A module that
+ * defines tasks and also runs work when executed directly can guard that work with it.
+ * @example if (!isWorker()) console.log(await map(numbers, square, { executor: threads() }));
+ */
+export function isWorker(): boolean {
+  return worker !== undefined;
+}
+
+/** Imports `module` for its definitions; fails with the refusal if its top level started work. */
 export async function importDefinitions(module: string): Promise<unknown> {
-  importing++;
+  const earlier = definitionsRefusal(module);
+  if (earlier) throw earlier;
+  importing.set(module, (importing.get(module) ?? 0) + 1);
+  let namespace: unknown;
   try {
-    return await import(module);
+    namespace = await import(module);
+  } catch (error) {
+    throw refused.get(module) ?? error;
   } finally {
-    importing--;
+    const left = importing.get(module)! - 1;
+    if (left === 0) importing.delete(module);
+    else importing.set(module, left);
   }
+  // Also when the module caught the refusal, or never awaited the work it started.
+  const refusal = refused.get(module);
+  if (refusal) throw refusal;
+  return namespace;
 }
 
-/** True while a worker imports a module for its definitions. */
+/** True while this thread imports a module for its definitions. */
 export function importingDefinitions(): boolean {
-  return importing > 0;
+  return importing.size > 0;
 }
+
+/** The error that tasks of `module` fail with in this thread, if its top level started work. */
+export function definitionsRefusal(module: string): TopLevelWorkError | undefined {
+  if (refused.size === 0 && strayWork === undefined) return undefined;
+  return refused.get(module) ?? strayWork;
+}
+
+/**
+ * Throws a {@link TopLevelWorkError} when `what` (e.g. `map(square)`) is started by a
+ * module's top level in a worker rather than by a task.
+ */
+export function refuseTopLevelWork(what: string): void {
+  const modules = [...importing.keys()];
+  if (modules.length === 0 && (worker === undefined || worker.busy())) return;
+  const error = new TopLevelWorkError(
+    modules.length > 0
+      ? `${what} was started while a worker imported ${modules.join(', ')} to find a task, an action ` +
+          `or a flow: the module runs work at its top level, which every worker would run again. ${fix}`
+      : `${what} was started in a worker outside any task: work at a module's top level went on ` +
+          `after the worker imported it. ${fix}`,
+  );
+  for (const module of modules) if (!refused.has(module)) refused.set(module, error);
+  if (modules.length === 0) strayWork ??= error;
+  throw error;
+}
+
+const fix =
+  'Move the work into the default export (export default async function main() { … }) and run ' +
+  'it with `weft run <file>`, or into a module of its own that imports the definitions, or guard ' +
+  'it with `if (!isWorker())`.';

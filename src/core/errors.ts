@@ -81,6 +81,18 @@ export class WorkerCrashedError extends WeftError {
   }
 }
 
+/**
+ * A module that a worker imported to find a task, an action or a flow started work at its
+ * top level (a map, a dag, a run): every worker would run it again and start more
+ * workers. The task that needed the module fails with this error. Never retried.
+ */
+export class TopLevelWorkError extends WeftError {
+  override name = 'TopLevelWorkError';
+  constructor(message: string) {
+    super('WEFT_TOP_LEVEL_WORK', message);
+  }
+}
+
 /** Work was handed to an executor after `close()`. Never retried. */
 export class ExecutorClosedError extends WeftError {
   override name = 'ExecutorClosedError';

@@ -5,6 +5,7 @@
  * iterable; it is read only as fast as tasks can start, so an endless stream runs in
  * bounded memory.
  */
+import { refuseTopLevelWork } from './definitions.ts';
 import { TaskFailedError, ValidationError } from './errors.ts';
 import { getDefaultExecutor } from './executor.ts';
 import {
@@ -86,6 +87,7 @@ export function map<I, O>(
   task: Task<I, O> | TaskFn<I, O>,
   options: MapOptions<I> = {},
 ): MapResult<O | Error> {
+  refuseTopLevelWork(`map(${(task as { name?: unknown })?.name || 'anonymous'})`);
   return new MapCall<I, O>(input, task, options);
 }
 

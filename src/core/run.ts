@@ -5,6 +5,7 @@
  * stored outputs instead: that is resume, the same for every front end and executor.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { refuseTopLevelWork } from './definitions.ts';
 import { toWire, ValidationError } from './errors.ts';
 import { type EventBus, events as sharedEvents, type WeftEvent } from './events.ts';
 import { KeyScope } from './keys.ts';
@@ -130,6 +131,7 @@ export async function withRun<T>(
   options: WithRunOptions,
   fn: (run: Run) => T | Promise<T>,
 ): Promise<T> {
+  refuseTopLevelWork('withRun()');
   const { store } = options;
   if (!store || typeof store.openRun !== 'function') {
     throw new ValidationError('withRun needs { store }: open one with openStore(url).');

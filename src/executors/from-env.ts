@@ -3,6 +3,7 @@
  * `asyncPool`, `threads`, `processes`) and `WEFT_WORKERS`, so the same code runs on any
  * executor without a change.
  */
+import { isWorker } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import { asyncPool, inline } from './in-process.ts';
@@ -37,6 +38,14 @@ export function executorFromEnv(
         `Unknown executor '${name}'. Use one of: ${executorNames.join(', ')} (WEFT_EXECUTOR or --executor).`,
       );
   }
+}
+
+/**
+ * The executor fan-outs use when given none: the configured one, except inside a worker,
+ * where a task's own fan-outs run in its worker, concurrently on its event loop.
+ */
+export function defaultExecutor(): Executor {
+  return isWorker() ? asyncPool() : executorFromEnv();
 }
 
 /**

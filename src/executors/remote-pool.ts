@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import { findUncloneable } from '../core/cloneable.ts';
+import { isWorker } from '../core/definitions.ts';
 import {
   ExecutorClosedError,
   fromWire,
@@ -136,6 +137,16 @@ export abstract class RemotePoolExecutor implements Executor {
   protected abstract crashReason(error: unknown): string | undefined;
 
   check(task: Task): void {
+    if (isWorker()) {
+      // A pool per worker would multiply workers, and a task module run again by its
+      // workers would start pools without end.
+      throw new ValidationError(
+        `The ${this.name} executor cannot start workers inside a worker (task '${task.name}'): a task ` +
+          'running on threads or processes fans out in its own worker, on asyncPool or inline ' +
+          '(the default executor there).',
+        { code: 'WEFT_NESTED_POOL' },
+      );
+    }
     if (task.local) {
       throw new PlainFunctionError(
         `The ${this.name} executor runs tasks in other ${this.name === 'threads' ? 'threads' : 'processes'}, ` +

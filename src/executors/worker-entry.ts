@@ -6,7 +6,14 @@
 import { BroadcastChannel, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { findUncloneable } from '../core/cloneable.ts';
-import { fromWire, NotCloneableError, toWire, UnknownTaskError } from '../core/errors.ts';
+import { definitionsRefusal, enterWorker, importDefinitions } from '../core/definitions.ts';
+import {
+  fromWire,
+  isWeftError,
+  NotCloneableError,
+  toWire,
+  UnknownTaskError,
+} from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
 import { KeyScope } from '../core/keys.ts';
 import { findTask, type Progress, type Task, type TaskContext, taskNames } from '../core/task.ts';
@@ -32,6 +39,16 @@ const abortedEarlyLimit = 4096;
 const imported = new Map<string, Promise<unknown>>();
 let threadLink: { name: string; channel: BroadcastChannel } | undefined;
 let processLinked = false;
+
+// Work may start here only inside a task: what starts while none runs comes from a
+// module's top level (see core/definitions.ts).
+enterWorker(() => running.size > 0);
+// Top-level work refused while the module did not await it must not crash the worker:
+// the refusal is recorded and fails every task that needs the module.
+process.on('unhandledRejection', (reason) => {
+  if (isWeftError(reason, 'WEFT_TOP_LEVEL_WORK')) return;
+  throw reason;
+});
 
 class WorkerContext implements TaskContext {
   readonly attempt: number;
@@ -109,16 +126,24 @@ function linkFor(request: BatchRequest): Send {
   return (message) => process.send?.(message);
 }
 
+/** Imports a module for its definitions, once. */
+function importModule(module: string): Promise<unknown> {
+  let loading = imported.get(module);
+  if (!loading) {
+    loading = importDefinitions(module);
+    // Failures are reported per task, by importTask.
+    loading.catch(() => {});
+    imported.set(module, loading);
+  }
+  return loading;
+}
+
 /** Imports the module that defines the task, then finds it by name. */
 async function importTask(call: WireCall): Promise<Task> {
-  let loading = imported.get(call.module);
-  if (!loading) {
-    loading = import(call.module);
-    imported.set(call.module, loading);
-  }
   try {
-    await loading;
+    await importModule(call.module);
   } catch (error) {
+    if (isWeftError(error, 'WEFT_TOP_LEVEL_WORK')) throw error;
     throw new UnknownTaskError(
       `Task '${call.name}': its module ${call.module} failed to load in the worker: ${(error as Error).message}`,
       { cause: error },
@@ -159,6 +184,11 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
   const outcomes: WireOutcome[] = new Array(calls.length);
   const transfers: TransferListItem[] = [];
   const waiting: Promise<void>[] = [];
+  // Modules are imported before any task of the batch starts, so that work started
+  // during an import is known to come from the module's top level, never from a task.
+  for (const call of calls) {
+    if (!imported.has(call.module)) await importModule(call.module).catch(() => {});
+  }
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
     if (call.abortedWith !== undefined) {
@@ -180,6 +210,8 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
     };
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
     try {
+      const refusal = definitionsRefusal(call.module);
+      if (refusal) throw refusal;
       const task = findTask(call.name) ?? (await importTask(call));
       if (call.timed) send({ weft: 'started', id: call.id });
       const result = task.fn(call.input, context);

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dag } from '../core/dag.ts';
-import { importingDefinitions } from '../core/definitions.ts';
+import { refuseTopLevelWork } from '../core/definitions.ts';
 import { isWeftError, TaskFailedError, ValidationError, WeftError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
 import { map } from '../core/map.ts';
@@ -175,13 +175,7 @@ export class Flow {
     const current = currentRun();
     // Inside a run, a flow given only a run id keeps to that run's store.
     const storeOption = options.store ?? this.options.store ?? current?.store;
-    if (importingDefinitions()) {
-      throw new ValidationError(
-        `flow.run() of ${this.name} was called while a worker imported its module to find its layers: ` +
-          'the module runs the flow at its top level. Export the flow (export default flow) and run it with ' +
-          'weft run, or run it from another module.',
-      );
-    }
+    refuseTopLevelWork(`flow.run() of ${this.name}`);
     if (
       current &&
       options.runId === undefined &&

@@ -23,7 +23,7 @@ export type {
 } from './layer.ts';
 
 import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { executorFromEnv } from '../executors/from-env.ts';
+import { defaultExecutor } from '../executors/from-env.ts';
 
 // Importing weftjs/flow alone is enough to run ForEach tasks on the default executor.
-provideDefaultExecutorFactory(() => executorFromEnv());
+provideDefaultExecutorFactory(defaultExecutor);
