@@ -72,8 +72,11 @@ export type IncrementValues<T> = OnlyKeys<
   { readonly [K in NumberKeys<T>]?: number }
 >;
 
-/** One `[key, value]` pair of a state, typed per key. */
-export type StateEntry<T> = { [K in keyof T & string]: [K, T[K]] }[keyof T & string];
+/**
+ * One `[key, value]` pair of a state. A `State<T>` may hold more keys than `T` names (see
+ * {@link State}), so the key is any string and the value is typed only by an index signature.
+ */
+export type StateEntry<T extends StateRecord> = [key: string, value: T[string]];
 
 /** Options of {@link State.subset}. */
 export interface SubsetOptions {
@@ -86,8 +89,16 @@ export interface SubsetOptions {
  * a new State, so a step can never corrupt a snapshot another step still holds. Values are
  * shared, not deep-copied or deep-frozen, so an operation costs O(number of keys), plus a copy
  * of each array that `append` or `extend` changes.
+ *
+ * `State<T>` is covariant (`out T`): a State with more keys, or narrower values, fits wherever
+ * one with fewer or wider ones is expected, e.g. any State where a plain `State` or an app's
+ * `AppState` is. The variance is declared, not inferred, because published declarations show
+ * private fields only as `#private`: a consumer's compiler would infer it from the public
+ * members alone, and `keys()` made it invariant there. So no member may use `T` against that
+ * direction; those that need the receiver's exact keys (`keys`, `append`, `extend`,
+ * `increment`) take them from a `this` parameter, inferred at each call.
  */
-export class State<T extends StateRecord = StateRecord> {
+export class State<out T extends StateRecord = StateRecord> {
   readonly #values: Readonly<T>;
 
   private constructor(values: T) {
@@ -125,8 +136,8 @@ export class State<T extends StateRecord = StateRecord> {
   }
 
   /** The keys, in insertion order (integer-like keys first, as for any JS object). */
-  keys(): (keyof T & string)[] {
-    return Object.keys(this.#values) as (keyof T & string)[];
+  keys<S extends StateRecord>(this: State<S>): (keyof S & string)[] {
+    return Object.keys(this.#values) as (keyof S & string)[];
   }
 
   /** A fresh, mutable shallow copy of the values; changing it does not change the State. */
@@ -139,7 +150,7 @@ export class State<T extends StateRecord = StateRecord> {
     return this.toObject();
   }
 
-  /** Iterates `[key, value]` entries, like `Object.entries` but lazily. */
+  /** Iterates `[key, value]` entries, like `Object.entries` but lazily (and as loosely typed). */
   *[Symbol.iterator](): Generator<StateEntry<T>, void, undefined> {
     for (const key of Object.keys(this.#values)) {
       yield [key, this.#values[key]] as StateEntry<T>;
@@ -152,7 +163,7 @@ export class State<T extends StateRecord = StateRecord> {
   }
 
   /** Appends one value to each given array key; a missing key becomes a one-element array. */
-  append(values: AppendValues<T>): State<T> {
+  append<S extends StateRecord>(this: State<S>, values: AppendValues<S>): State<S> {
     const changes = record();
     for (const [key, item] of Object.entries(checkRecord(values, 'append'))) {
       changes[key] = [...this.#arrayAt(key, 'append to', 'append to an array key'), item];
@@ -161,7 +172,7 @@ export class State<T extends StateRecord = StateRecord> {
   }
 
   /** Appends every value of an array to each given array key; a missing key starts empty. */
-  extend(values: ExtendValues<T>): State<T> {
+  extend<S extends StateRecord>(this: State<S>, values: ExtendValues<S>): State<S> {
     const changes = record();
     for (const [key, items] of Object.entries(checkRecord(values, 'extend'))) {
       // Arrays only: a string is iterable and would be silently split into characters.
@@ -177,7 +188,7 @@ export class State<T extends StateRecord = StateRecord> {
   }
 
   /** Adds the given amounts to number keys; a missing key starts at 0. */
-  increment(values: IncrementValues<T>): State<T> {
+  increment<S extends StateRecord>(this: State<S>, values: IncrementValues<S>): State<S> {
     const changes = record();
     for (const [key, amount] of Object.entries(checkRecord(values, 'increment'))) {
       if (typeof amount !== 'number') {
