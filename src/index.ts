@@ -28,7 +28,20 @@ export { KeyScope, rootScope } from './core/keys.ts';
 export { type MapOptions, type MapResult, map, type OnError } from './core/map.ts';
 export { currentRun, Run, type WithRunOptions, withRun } from './core/run.ts';
 export type { Serializer } from './core/serializer.ts';
-export { State, type StateRecord } from './core/state.ts';
+export {
+  type AppendValues,
+  type ArrayKeys,
+  type ElementOf,
+  type ExtendValues,
+  type IncrementValues,
+  type Merge,
+  type NumberKeys,
+  State,
+  type StateEntry,
+  type StateRecord,
+  type SubsetOptions,
+  type Without,
+} from './core/state.ts';
 export type {
   Checkpoint,
   ListRunsOptions,

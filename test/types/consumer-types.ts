@@ -3,7 +3,8 @@
  * published declarations (dist/*.d.ts, through package.json exports) with strict `nodenext`
  * settings; `tsconfig.json` checks it against the source. A declaration that loses a type
  * (widens it, drops a variance, cannot name it) fails `tsc` here. Nothing runs: every check
- * sits in a function that is never called.
+ * sits in a function that is never called. With `declaration` on, the exports whose types are
+ * inferred (at the end) must also be nameable, as they are in a consumer's own declarations.
  */
 import {
   dag,
@@ -372,3 +373,32 @@ export async function compilerTypes(): Promise<void> {
   expectType<Same<typeof answer, unknown>>();
   expectType<Same<typeof rounds, number>>();
 }
+
+// A consumer library's exports with inferred types: its declarations must name every type
+// they mention through weftjs's own exports.
+export function withB<T extends StateRecord>(state: State<T>) {
+  return state.update({ b: 2 });
+}
+export function withoutA<T extends { a: number; b: string }>(state: State<T>) {
+  return state.wipe({ delete: ['a'] });
+}
+export function mergedStates<T extends StateRecord, U extends StateRecord>(
+  a: State<T>,
+  b: State<U>,
+) {
+  return a.merge(b);
+}
+export function entriesOf<T extends StateRecord>(state: State<T>) {
+  return [...state];
+}
+export const concrete = State.of({ a: 1, xs: [] as number[] })
+  .update({ c: 'x' })
+  .append({ xs: 2 })
+  .wipe({ delete: ['a'] });
+export const executor = threads();
+export const squares = map([1, 2], square);
+export const graph = dag([{ id: 'a', task: square, input: 1 }]);
+export const noop = action({ reads: [], writes: [] }, (state) => state);
+export const flow = new Flow('Named');
+export const layer = flow.layer('Only', (self) => self.set({ a: 1 }));
+export const plan = parsePlan('1. search("x")');
