@@ -3,6 +3,7 @@
  * the workers that import it again for its definitions, and its default export.
  */
 import { pathToFileURL } from 'node:url';
+import { loadModule } from '../core/definitions.ts';
 import { registerTypeScript } from '../executors/register-typescript.js';
 import { addWorkerImport } from '../executors/worker-args.ts';
 
@@ -23,8 +24,7 @@ export async function prepareTypeScript(path: string): Promise<void> {
  * `module.exports.default`; it is unwrapped so that both module systems run the same job.
  */
 export async function importJob(path: string): Promise<unknown> {
-  const namespace = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  const exported = namespace.default;
+  const exported = (await loadModule(pathToFileURL(path).href)).default;
   if (
     typeof exported === 'object' &&
     exported !== null &&

@@ -8,6 +8,8 @@
  * is refused with a {@link TopLevelWorkError}, and the tasks that need that module fail
  * with it, at once and every time.
  */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { TopLevelWorkError } from './errors.ts';
 
 /** Imports in progress in this thread, by module. */
@@ -43,7 +45,7 @@ export async function importDefinitions(module: string): Promise<unknown> {
   importing.set(module, (importing.get(module) ?? 0) + 1);
   let namespace: unknown;
   try {
-    namespace = await import(module);
+    namespace = await loadModule(module);
   } catch (error) {
     throw refused.get(module) ?? error;
   } finally {
@@ -55,6 +57,23 @@ export async function importDefinitions(module: string): Promise<unknown> {
   const refusal = refused.get(module);
   if (refusal) throw refusal;
   return namespace;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Loads a module by URL, as `import()` does. CommonJS TypeScript (`.cts`) is required
+ * instead: imported, Node 20 evaluates it with a `require` of the ESM loader's own that
+ * cannot load an ES module such as weft, where the real `require` (with TypeScript's
+ * hook installed) can. A required module's exports are also its namespace's `default`.
+ */
+export async function loadModule(url: string): Promise<{ readonly default?: unknown }> {
+  if (url.startsWith('file:') && /\.c[jt]s$/.test(url)) {
+    const exports: unknown = requireHere(fileURLToPath(url));
+    // Named exports too, as import() gives them for CommonJS.
+    return { ...(exports as object), default: exports };
+  }
+  return import(url);
 }
 
 /** True while this thread imports a module for its definitions. */
