@@ -35,7 +35,7 @@ const rooms: Record<
   { readonly rooms: readonly string[]; readonly packages: readonly string[] }
 > = {
   core: { rooms: ['core'], packages: [] },
-  executors: { rooms: ['core', 'executors'], packages: ['tinypool', 'tsx/esm/api'] },
+  executors: { rooms: ['core', 'executors'], packages: ['tinypool', 'tsx/esm/api', 'tsx/cjs/api'] },
   stores: { rooms: ['core', 'stores'], packages: ['devalue', 'better-sqlite3', 'pg'] },
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
   app: { rooms: ['core', 'executors', 'app'], packages: [] },
