@@ -6,7 +6,7 @@
  *   WEFT_EXECUTOR=processes weft run examples/quickstart.ts
  */
 import { dag, type JobContext, map, threads } from 'weftjs';
-import { countPrimes, type Range, sum } from './primes.ts';
+import { countPrimes, type Range, sum } from './lib/primes.ts';
 
 const LIMIT = 3_000_000;
 const RANGES = 48;

@@ -1,7 +1,7 @@
 /** Every example stays runnable: each runs through `weft run` and prints what it promises. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -36,6 +36,17 @@ async function example(
 }
 
 describe('examples', () => {
+  it('are each a job for weft run; the modules they share live in examples/lib', () => {
+    const modules = readdirSync(join(root, 'examples')).filter((name) =>
+      /\.[cm]?[jt]s$/.test(name),
+    );
+    assert.ok(modules.length > 10);
+    for (const name of modules) {
+      const text = readFileSync(join(root, 'examples', name), 'utf8');
+      assert.match(text, /^export default /m, `examples/${name} has no default export`);
+    }
+  });
+
   it('quickstart counts the primes below 3,000,000 on worker threads', async () => {
     const out = await example('quickstart');
     assert.match(out, /48\/48 ranges counted/);
@@ -99,7 +110,6 @@ describe('examples', () => {
   it('compiler-seed runs the seed plan in its critical path', async () => {
     const out = await example('compiler-seed');
     assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/);
-    assert.match(out, /makespan: 2\.0 s/);
   });
 
   it('compiler-scripted plans, replans once (renumbered) and finishes', async () => {
