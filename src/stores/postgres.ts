@@ -28,7 +28,12 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { postgresDialect } from './sql/dialect.ts';
-import { type MigrationSession, migrate } from './sql/migrate.ts';
+import {
+  inspectForReading,
+  type MigrationSession,
+  type MigrationTarget,
+  migrate,
+} from './sql/migrate.ts';
 import { PostgresPool } from './sql/postgres-pool.ts';
 import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
 import { insertEventsSql, queriesFor, upsertTaskArraysSql } from './sql/queries.ts';
@@ -114,6 +119,41 @@ export class PostgresStore implements Store {
       throw error;
     }
     return store;
+  }
+
+  /**
+   * Opens an existing store to read it: creates no schema and no table, and migrates
+   * nothing (the CLI's `weft runs` and `weft show`).
+   * @param url `postgres://user:password@host:port/database[?schema=name]`
+   * @returns undefined when there is no weft store there yet (no such schema, or no tables)
+   * @throws ValidationError for a malformed URL
+   * @throws StoreError as {@link PostgresStore.open} does, and when another version of weft
+   *   wrote the tables
+   */
+  static async openExisting(
+    url: string,
+    options: PostgresStoreOptions = {},
+  ): Promise<PostgresStore | undefined> {
+    const target = parsePostgresUrl(url);
+    const pool = new PostgresPool(target, {
+      connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+      maxConnections: options.maxConnections ?? 10,
+    });
+    try {
+      const found = await pool.withClient('opening it for reading', (client) =>
+        inspectForReading(
+          { all: async (text, params = []) => (await client.query(text, [...params])).rows, run },
+          postgresDialect,
+          migrationTarget(target),
+        ),
+      );
+      if (found) return new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
+    } catch (error) {
+      await pool.close().catch(() => undefined);
+      throw error;
+    }
+    await pool.close();
+    return undefined;
   }
 
   private constructor(pool: PostgresPool, target: PostgresTarget, serializer: Serializer) {
@@ -318,7 +358,7 @@ export class PostgresStore implements Store {
   }
 
   async #migrate(): Promise<void> {
-    const { schema, location } = this.#target;
+    const { schema } = this.#target;
     await this.#pool.withClient('opening it', async (client) => {
       const session: MigrationSession = {
         all: async (text, params = []) => (await client.query(text, [...params])).rows,
@@ -326,10 +366,8 @@ export class PostgresStore implements Store {
           await client.query(text, [...params]);
         },
       };
-      const where = schema === undefined ? '' : ` (schema ${schema})`;
       await migrate(session, postgresDialect, {
-        what: `The PostgreSQL database ${location}${where}`,
-        fix: 'Give weft a schema of its own with ?schema=weft in the URL, or another database.',
+        ...migrationTarget(this.#target),
         begin: ['BEGIN', migrationLock, ...(schema === undefined ? [] : [createSchema(schema)])],
       });
     });
@@ -345,6 +383,20 @@ export class PostgresStore implements Store {
       `Run '${id}' does not exist in the PostgreSQL store ${this.location}: open it with openRun.`,
     );
   }
+}
+
+/** The database as the errors of opening it name it, and what to do instead. */
+function migrationTarget({ schema, location }: PostgresTarget): MigrationTarget {
+  return {
+    what: `The PostgreSQL database ${location}${schema === undefined ? '' : ` (schema ${schema})`}`,
+    fix: 'Give weft a schema of its own with ?schema=weft in the URL, or another database.',
+    begin: [],
+  };
+}
+
+/** The `run` of a session that only reads. */
+async function run(): Promise<void> {
+  throw new Error('a store opened for reading runs no statement that writes');
 }
 
 /** The parameters of `upsertTaskArraysSql`: the run id, then one array per column. */

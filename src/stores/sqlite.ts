@@ -8,6 +8,7 @@
  * database, or a database that is not weft's, is refused with a StoreError and left
  * byte for byte as it was.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreError, type WireError } from '../core/errors.ts';
@@ -35,7 +36,7 @@ import {
 import { sqliteDialect } from './sql/dialect.ts';
 import { type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
-import { openDatabase } from './sql/sqlite-open.ts';
+import { openDatabase, openDatabaseForReading } from './sql/sqlite-open.ts';
 import {
   checkArray,
   checkBytes,
@@ -105,6 +106,29 @@ export class SqliteStore implements Store {
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const file = path === ':memory:' ? path : resolve(path);
     const db = await openDatabase(file, options.busyTimeoutMs ?? 5000);
+    return SqliteStore.#over(db, file, options);
+  }
+
+  /**
+   * Opens an existing store for reading only: creates no folder, no file and no table, and
+   * changes nothing, so it also reads a file it may not write. Writes reject with a
+   * StoreError.
+   * @param path A file path, relative to the working directory.
+   * @returns undefined when there is no weft store there yet (no file, or one without tables)
+   * @throws StoreError when the file is not weft's, was written by another version of weft,
+   *   or cannot be read
+   */
+  static async openExisting(
+    path: string,
+    options: SqliteStoreOptions = {},
+  ): Promise<SqliteStore | undefined> {
+    const file = resolve(path);
+    if (path === ':memory:' || !existsSync(file)) return undefined;
+    const db = await openDatabaseForReading(file);
+    return db && SqliteStore.#over(db, file, options);
+  }
+
+  static #over(db: Database.Database, file: string, options: SqliteStoreOptions): SqliteStore {
     const artifactsDir =
       options.artifactsDir === undefined
         ? file === ':memory:'
@@ -275,7 +299,14 @@ export class SqliteStore implements Store {
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
     if (this.#files) {
-      this.#use(`storing artifact '${key}' of run '${runId}'`, () => this.#requireRun(runId));
+      this.#use(`storing artifact '${key}' of run '${runId}'`, () => {
+        // The database refuses writes by itself; the artifact files need telling.
+        if (this.#db?.readonly)
+          throw new StoreError(
+            `The SQLite store ${this.location} was opened for reading only: open it with SqliteStore.open to write.`,
+          );
+        this.#requireRun(runId);
+      });
       await this.#files.put(runId, key, data);
       return;
     }

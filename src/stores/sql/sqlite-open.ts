@@ -1,12 +1,13 @@
 /**
  * Opening a SQLite store's file: create it and its folder when missing, refuse a file that
- * is not weft's before writing a byte to it, then switch to WAL and migrate.
+ * is not weft's before writing a byte to it, then switch to WAL and migrate; or, for
+ * reading only, open an existing file and change nothing.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteDialect } from './dialect.ts';
-import { inspectSchema, type MigrationSession, migrate } from './migrate.ts';
+import { inspectForReading, inspectSchema, type MigrationSession, migrate } from './migrate.ts';
 import { otherFileFix, sqliteError } from './sqlite-errors.ts';
 
 /**
@@ -45,5 +46,55 @@ export async function openDatabase(
   } catch (error) {
     db.close();
     throw sqliteError(error, file, 'opening it');
+  }
+}
+
+/**
+ * Opens an existing file for reading only: creates, migrates and changes nothing. Resolves
+ * to undefined when the file holds no table yet (no weft store there).
+ * @throws StoreError as {@link inspectForReading} does, or when the file cannot be read
+ */
+export async function openDatabaseForReading(file: string): Promise<Database.Database | undefined> {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    // Reading a WAL file needs its -shm index, which SQLite cannot create in a read-only
+    // folder: fall back to a copy in memory (below).
+    db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').all();
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code).startsWith('SQLITE_READONLY')) {
+      throw sqliteError(error, file, 'opening it for reading');
+    }
+    db = inMemoryCopy(file);
+  }
+  const session: MigrationSession = {
+    all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[],
+    run: async () => {
+      throw new Error('a store opened for reading runs no statement that writes');
+    },
+  };
+  try {
+    const target = { what: `The SQLite file ${file}`, fix: otherFileFix(), begin: [] };
+    if (await inspectForReading(session, sqliteDialect, target)) return db;
+    db.close();
+    return undefined;
+  } catch (error) {
+    db.close();
+    throw sqliteError(error, file, 'opening it for reading');
+  }
+}
+
+/**
+ * The file read into memory, read-only. Its header is switched from WAL to the rollback
+ * journal in the copy only (bytes 18 and 19: the read and write format versions), because
+ * an in-memory database has no WAL.
+ */
+function inMemoryCopy(file: string): Database.Database {
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length >= 20) bytes.fill(1, 18, 20);
+    return new Database(bytes, { readonly: true });
+  } catch (error) {
+    throw sqliteError(error, file, 'opening it for reading');
   }
 }
