@@ -956,7 +956,7 @@ describe('retry per task', () => {
     assert.ok(failure instanceof LayerFailedError);
     assert.equal((failure.cause as Error).message, 'always');
     assert.deepEqual(failure.failedTasks, [3]);
-    assert.match(failure.message, /Work: 1 of 4 ForEach tasks failed \(3\).*always/);
+    assert.match(failure.message, /Work: 1 of 4 ForEach tasks failed \(task 3\).*always/);
   });
 
   it("retry.errors ['TimeoutError'] does not retry a TypeError", async () => {
@@ -1148,7 +1148,7 @@ function assertFirstRunError(error: unknown): void {
   assert.ok(isWeftError(error, 'WEFT_LAYER_FAILED'));
   assert.match((error.cause as Error).message, /task (10|500|999) broke/);
   assert.deepEqual(error.failedTasks, [10, 500, 999]);
-  assert.match(error.message, /Process: 3 of 1,000 ForEach tasks failed \(10, 500, 999\)/);
+  assert.match(error.message, /Process: 3 of 1,000 ForEach tasks failed \(tasks 10, 500, 999\)/);
 }
 
 describe('resume re-runs only the failed ForEach tasks', () => {

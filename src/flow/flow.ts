@@ -401,7 +401,7 @@ async function runLayer(
     throw new LayerFailedError(
       foreach
         ? `Layer ${layer.name}: ${failures.toLocaleString('en-US')} of ${tasks.toLocaleString('en-US')} ForEach tasks failed ` +
-            `(${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the first: ${cause.message}. ` +
+            `(${failed.length === 1 ? 'task' : 'tasks'} ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the first: ${cause.message}. ` +
             'Run the flow again with the same run id to re-run only those.'
         : `Layer ${layer.name} failed: ${cause.message}`,
       foreach ? failed : [],
