@@ -82,16 +82,23 @@ describe('weft run', () => {
     assert.equal(failed.code, 1);
     const lines = failed.stderr.trimEnd().split('\n');
     assert.match(lines[0]!, /^weft: run fails-1 in .*weft\.db$/);
-    assert.equal(lines[1], 'weft: run fails-1 stopped; continue it with: weft resume fails-1');
     assert.match(
-      lines[2]!,
+      lines[1]!,
       /^weft: TaskFailedError: Task 'fixtures:explode' .* the second item is bad$/,
+    );
+    assert.equal(
+      lines[2],
+      `weft: run fails-1 stopped; continue it with: weft resume fails-1 --store ${storeFile}`,
     );
     assert.equal(lines.length, 3);
     assert.doesNotMatch(failed.stderr, /\n\s+at /);
     const withStack = await weft(['--stack', 'run', 'test/fixtures/job-fails.ts', '--no-progress']);
     assert.equal(withStack.code, 1);
     assert.match(withStack.stderr, /\n\s+at /);
+    const debug = await weft(['run', 'test/fixtures/job-fails.ts', '--no-progress'], {
+      WEFT_DEBUG: '1',
+    });
+    assert.match(debug.stderr, /\n\s+at /);
   });
 
   it('prints the error of a failing job on a line of its own after the progress', async () => {
@@ -183,5 +190,37 @@ describe('weft resume and runs, refusals', () => {
     assert.equal(badId.code, 1);
     assert.match(badId.stderr, /Run id 'bad id' is not valid/);
     assert.doesNotMatch(badId.stderr, /weft resume/);
+  });
+});
+
+describe('weft, the small things', () => {
+  it('prints its version, from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const printed = await weft([flag]);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.equal(printed.stdout, `${version}\n`);
+    }
+  });
+
+  it('documents WEFT_DEBUG and the other variables in its help', async () => {
+    const help = await weft(['--help']);
+    assert.match(help.stdout, /^Environment:$/m);
+    for (const name of ['WEFT_STORE', 'WEFT_EXECUTOR', 'WEFT_WORKERS']) {
+      assert.match(help.stdout, new RegExp(`^  ${name}  `, 'm'));
+    }
+    assert.match(help.stdout, /^ {2}WEFT_DEBUG=1 +print stack traces of errors/m);
+  });
+
+  it('passes job arguments that start with - after --, and says so when they come without', async () => {
+    const passed = await weft(['run', job, '--no-progress', '--', '--limit', '5', '--run-id', 'x']);
+    assert.equal(passed.code, 0, passed.stderr);
+    assert.deepEqual(JSON.parse(passed.stdout).args, ['--limit', '5', '--run-id', 'x']);
+    const without = await weft(['run', job, '--no-progress', '--limit', '5']);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /^error: unknown option '--limit'\n/);
+    assert.match(without.stderr, /go after --: weft run job\.ts -- --limit 5/);
+    const help = await weft(['run', '--help']);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /weft run job\.ts -- --limit 5/);
   });
 });

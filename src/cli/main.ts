@@ -1,16 +1,33 @@
 /** The `weft` command. Each verb lives in a file of its own. */
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { isWeftError } from '../core/errors.ts';
+import { CommandFailure } from './failure.ts';
 import { resumeRun } from './resume.ts';
 import { runFile } from './run.ts';
 import { listRuns } from './runs.ts';
 import { showRun } from './show.ts';
 
+// The same relative path from src/cli/ and from dist/cli/.
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
 const program = new Command()
   .name('weft')
   .description('Run parallel workflows: fan work out over items, grids and dependency graphs.')
-  .option('--stack', 'print stack traces of errors')
+  .version(version, '-V, --version', 'print the version of weft')
+  .option('--stack', 'print stack traces of errors (also WEFT_DEBUG=1)')
+  .addHelpText(
+    'after',
+    `
+Environment:
+  WEFT_STORE     the store when --store is not given (default: sqlite:.weft/weft.db)
+  WEFT_EXECUTOR  the executor when --executor is not given (default: asyncPool)
+  WEFT_WORKERS   the number of workers when --workers is not given
+  WEFT_DEBUG=1   print stack traces of errors, as --stack does`,
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -31,12 +48,22 @@ program
   .command('run')
   .description("run a module's default export (a function of the run context) as a recorded run")
   .argument('<file>', 'a .ts or .js module; TypeScript runs without a build step')
-  .argument('[args...]', 'arguments passed to the job as ctx.args')
+  .argument(
+    '[args...]',
+    'arguments passed to the job as ctx.args; put -- before them when one starts with -, e.g. weft run job.ts -- --limit 5',
+  )
   .option(...executorOption)
   .option(...workersOption)
   .option(...storeOption)
-  .option('--run-id <id>', 'id of the run (default: a new one); an existing id resumes that run')
+  .option(
+    '--run-id <id>',
+    'id of the run (default: a new one); an existing id continues that run, if it ran the same file and arguments',
+  )
+  .option('--force', 'with --run-id: continue the run even if it ran another file or arguments')
   .option('--no-progress', 'do not show live progress')
+  .showHelpAfterError(
+    '(job arguments that start with - go after --: weft run job.ts -- --limit 5; see weft run --help)',
+  )
   .action((file: string, args: string[], options) => runFile(file, args, options));
 
 program
@@ -44,6 +71,7 @@ program
   .description('list the recorded runs, newest first')
   .option(...storeOption)
   .option('-n, --limit <n>', 'how many runs', '20')
+  .option('--json', 'print the runs as JSON')
   .action((options) => listRuns(options));
 
 program
@@ -52,7 +80,7 @@ program
   .argument('<run>', 'the run id (see weft runs)')
   .option(...storeOption)
   .option('-a, --all', 'list every task')
-  .option('--json', 'print the run and its tasks as JSON')
+  .option('--json', 'print the run and its tasks, with their outputs, as JSON')
   .action((runId: string, options) => showRun(runId, options));
 
 program
@@ -67,17 +95,25 @@ program
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
+} catch (caught) {
+  if (caught instanceof CommanderError) {
+    process.exitCode = caught.exitCode;
   } else {
-    const showStack = program.opts().stack === true || process.env.WEFT_DEBUG === '1';
-    const message = error instanceof Error ? error.message : String(error);
-    const label = isWeftError(error) ? (error as Error).name : 'Error';
-    process.stderr.write(`weft: ${label}: ${message}\n`);
-    // inspect() shows the stack and the chain of causes.
-    if (showStack) process.stderr.write(`${inspect(error)}\n`);
-    else if (!isWeftError(error)) process.stderr.write('(run with --stack for the stack trace)\n');
+    const { error, after } =
+      caught instanceof CommandFailure ? caught : { error: caught, after: [] as string[] };
+    if (error !== undefined) report(error);
+    for (const line of after) process.stderr.write(`weft: ${line}\n`);
     if (process.exitCode !== 130) process.exitCode = 1;
   }
+}
+
+/** One line naming the error; its stack and causes with --stack or WEFT_DEBUG=1. */
+function report(error: unknown): void {
+  const showStack = program.opts().stack === true || process.env.WEFT_DEBUG === '1';
+  const message = error instanceof Error ? error.message : String(error);
+  const label = isWeftError(error) ? (error as Error).name : 'Error';
+  process.stderr.write(`weft: ${label}: ${message}\n`);
+  // inspect() shows the stack and the chain of causes.
+  if (showStack) process.stderr.write(`${inspect(error)}\n`);
+  else if (!isWeftError(error)) process.stderr.write('(run with --stack for the stack trace)\n');
 }

@@ -1,11 +1,19 @@
 /** `weft resume <run>`: runs the same job again under the same run id; finished tasks are skipped. */
 import { ValidationError } from '../core/errors.ts';
-import { openStore } from '../stores/open.ts';
-import { type RunOptions, runFile, storeUrl } from './run.ts';
-import { statusOf } from './runs.ts';
+import { openExistingStore } from '../stores/open.ts';
+import { type RunOptions, runFile } from './run.ts';
+import { refuseLive, statusOf } from './run-status.ts';
+import { storeUrl } from './store-option.ts';
 
 export async function resumeRun(runId: string, options: RunOptions): Promise<void> {
-  const store = await openStore(storeUrl(options.store));
+  // Read first, creating nothing: there may be no such run, or no store at all.
+  const { store, location } = await openExistingStore(storeUrl(options.store));
+  if (!store) {
+    throw new ValidationError(
+      `No run '${runId}': there is no store at ${location} yet. Give the store the run was ` +
+        'recorded in with --store, or start a run with: weft run <file>',
+    );
+  }
   let file: string;
   let args: readonly string[];
   let executor: string | undefined;
@@ -17,14 +25,8 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<voi
         `No run '${runId}' in ${store.location}. List the runs with: weft runs`,
       );
     }
-    const status = statusOf(run);
-    if (status === 'running') {
-      throw new ValidationError(
-        `Run '${runId}' is still running (process ${String(run.meta.pid)}). Resume it once it has stopped, ` +
-          'or stop it first: two processes would run the same tasks.',
-      );
-    }
-    if (status === 'completed') {
+    refuseLive(run, 'Resume it');
+    if (statusOf(run) === 'completed') {
       process.stdout.write(
         `Run '${runId}' already completed: nothing to resume. See it with: weft show ${runId}\n`,
       );

@@ -1,24 +1,42 @@
-/** `weft runs`: the runs of a store, newest first. */
-import { hostname } from 'node:os';
+/** `weft runs`: the runs of a store, newest first. It reads the store and creates nothing. */
 import { ValidationError } from '../core/errors.ts';
-import type { RunRecord } from '../core/store.ts';
-import { openStore } from '../stores/open.ts';
-import { storeUrl } from './run.ts';
+import { openExistingStore } from '../stores/open.ts';
+import { toJson } from './json.ts';
+import { statusOf } from './run-status.ts';
+import { storeUrl } from './store-option.ts';
 import { table, when } from './table.ts';
 
 export interface RunsOptions {
   readonly store?: string;
   readonly limit?: string;
+  /** Print the runs as a JSON array. */
+  readonly json?: boolean;
 }
 
 export async function listRuns(options: RunsOptions): Promise<void> {
-  const store = await openStore(storeUrl(options.store));
-  try {
-    const limit = options.limit === undefined ? 20 : Number(options.limit);
-    if (!(Number.isInteger(limit) && limit > 0)) {
-      throw new ValidationError(`--limit must be a whole number ≥ 1, got '${options.limit}'.`);
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!(Number.isInteger(limit) && limit > 0)) {
+    throw new ValidationError(`--limit must be a whole number ≥ 1, got '${options.limit}'.`);
+  }
+  const { store, location } = await openExistingStore(storeUrl(options.store));
+  if (!store) {
+    const said = `No runs yet: there is no store at ${location}. Start a run with: weft run <file>`;
+    if (options.json) {
+      // JSON readers get an empty list, people the reason.
+      process.stdout.write('[]\n');
+      process.stderr.write(`weft: ${said}\n`);
+    } else {
+      process.stdout.write(`${said}\n`);
     }
+    return;
+  }
+  try {
     const runs = await store.listRuns({ limit });
+    if (options.json) {
+      // The status as `weft runs` shows it: a run whose process died is stopped.
+      process.stdout.write(`${toJson(runs.map((run) => ({ ...run, status: statusOf(run) })))}\n`);
+      return;
+    }
     if (runs.length === 0) {
       process.stdout.write(`No runs in ${store.location} yet. Start one with: weft run <file>\n`);
       return;
@@ -36,22 +54,5 @@ export async function listRuns(options: RunsOptions): Promise<void> {
     );
   } finally {
     await store.close();
-  }
-}
-
-/**
- * The recorded status, except that a run still marked running whose process on this
- * machine is gone (killed, crashed) shows as stopped: it can be resumed.
- */
-export function statusOf(run: RunRecord): string {
-  if (run.status !== 'running') return run.status;
-  const { pid, host } = run.meta as { pid?: unknown; host?: unknown };
-  if (typeof pid !== 'number' || host !== hostname()) return 'running';
-  try {
-    process.kill(pid, 0);
-    return 'running';
-  } catch (error) {
-    // EPERM: the process lives, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
   }
 }

@@ -1,21 +1,32 @@
-/** `weft show <run>`: a run's status, its fan-outs, its failures and its slowest tasks. */
+/**
+ * `weft show <run>`: a run's status, its fan-outs, its failures and its slowest tasks. It
+ * reads the store and creates nothing.
+ */
 import { ValidationError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { TaskRecord } from '../core/store.ts';
-import { openStore } from '../stores/open.ts';
-import { storeUrl } from './run.ts';
-import { statusOf } from './runs.ts';
-import { duration, table, when } from './table.ts';
+import { openExistingStore } from '../stores/open.ts';
+import { toJson } from './json.ts';
+import { statusOf } from './run-status.ts';
+import { storeUrl } from './store-option.ts';
+import { duration, shellWord, table, when } from './table.ts';
 
 export interface ShowOptions {
   readonly store?: string;
   /** List every task, not only failures and the slowest. */
   readonly all?: boolean;
+  /** Print the run, its applications and its tasks (with their outputs) as JSON. */
   readonly json?: boolean;
 }
 
 export async function showRun(runId: string, options: ShowOptions): Promise<void> {
-  const store = await openStore(storeUrl(options.store));
+  const { store, location } = await openExistingStore(storeUrl(options.store));
+  if (!store) {
+    throw new ValidationError(
+      `No run '${runId}': there is no store at ${location} yet. Give the store the run was ` +
+        'recorded in with --store, or start a run with: weft run <file>',
+    );
+  }
   try {
     const run = await store.getRun(runId);
     if (!run) {
@@ -26,8 +37,10 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     const tasks = await store.listTasks(runId);
     const applications = applicationsOf(await store.listEvents(runId));
     if (options.json) {
+      // The status as the text shows it; outputs of any storable type, written readably.
+      const shown = { ...run, status: statusOf(run) };
       process.stdout.write(
-        `${JSON.stringify({ run, applications: [...applications.values()], tasks: tasks.map(withoutOutput) }, null, 2)}\n`,
+        `${toJson({ run: shown, applications: [...applications.values()], tasks })}\n`,
       );
       return;
     }
@@ -38,6 +51,9 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     );
     out.push(`  started ${when(run.createdAt)}, updated ${when(run.updatedAt)}`);
     if (typeof run.meta.file === 'string') out.push(`  file ${run.meta.file}`);
+    if (Array.isArray(run.meta.args) && run.meta.args.length > 0) {
+      out.push(`  args ${run.meta.args.map((arg) => shellWord(String(arg))).join(' ')}`);
+    }
     if (run.error) out.push(`  error ${run.error.name}: ${run.error.message}`);
     out.push(
       `  tasks ${tasks.length.toLocaleString('en-US')}: ${(tasks.length - failed.length).toLocaleString('en-US')} completed, ${failed.length} failed`,
@@ -175,9 +191,4 @@ function errorText(error: unknown): string | undefined {
     return `${typeof name === 'string' ? name : 'Error'}: ${String(message)}`;
   }
   return String(error);
-}
-
-function withoutOutput(task: TaskRecord): Omit<TaskRecord, 'output'> {
-  const { output: _output, ...rest } = task;
-  return rest;
 }

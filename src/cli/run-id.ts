@@ -1,0 +1,66 @@
+/** What `weft run --run-id <id>` may name: not an option, not a run that is live or that ran another job. */
+import { ValidationError } from '../core/errors.ts';
+import type { RunRecord } from '../core/store.ts';
+import { refuseLive } from './run-status.ts';
+import { shellWord } from './table.ts';
+
+/**
+ * Refuses an id that starts with `-`: in `--run-id --help` the option took the next word
+ * as its value, which is surely not what was meant.
+ * @throws ValidationError naming the id
+ */
+export function checkRunIdOption(id: string): void {
+  if (!id.startsWith('-')) return;
+  throw new ValidationError(
+    `Run id '${id}' looks like an option: --run-id takes the word after it as the id. ` +
+      'Give an id that starts with a letter or digit, e.g. --run-id nightly.',
+  );
+}
+
+/** The job a run was started with, as `weft run` records it in the run's meta. */
+export interface JobCommand {
+  /** The module's absolute path. */
+  readonly file: string;
+  /** The arguments after the file name. */
+  readonly args: readonly string[];
+}
+
+/**
+ * Refuses to run `job` under the id of a recorded run that a live process runs, or, unless
+ * `force`, that was started with another file or other arguments: its finished tasks would
+ * be returned as this job's results.
+ * @throws ValidationError naming the run, the job it ran and the way out
+ */
+export function checkRerun(run: RunRecord, job: JobCommand, force: boolean): void {
+  refuseLive(run, 'Run it again');
+  if (force) return;
+  const { file, args } = run.meta as { file?: unknown; args?: unknown };
+  const recorded =
+    typeof file === 'string'
+      ? { file, args: Array.isArray(args) ? args.map(String) : [] }
+      : undefined;
+  if (recorded && sameJob(recorded, job)) return;
+  throw new ValidationError(
+    `Run '${run.id}' ${recorded ? `was started as: weft run ${command(recorded)}` : 'was not started by weft run'}; ` +
+      `this is: weft run ${command(job)}. Its finished tasks would be returned as this job's ` +
+      'results. Give another --run-id (or none for a new run), or add --force to run this job ' +
+      'under that id anyway.',
+  );
+}
+
+function sameJob(a: JobCommand, b: JobCommand): boolean {
+  return (
+    a.file === b.file &&
+    a.args.length === b.args.length &&
+    a.args.every((arg, i) => arg === b.args[i])
+  );
+}
+
+function command({ file, args }: JobCommand): string {
+  // `--` keeps arguments that start with - for the job, as when they were typed.
+  const rest =
+    args.length === 0
+      ? ''
+      : ` ${args.some((arg) => arg.startsWith('-')) ? '-- ' : ''}${args.map(shellWord).join(' ')}`;
+  return `${shellWord(file)}${rest}`;
+}
