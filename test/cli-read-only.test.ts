@@ -38,6 +38,11 @@ describe('weft runs and weft show without a store', () => {
         ),
       );
     }
+    const memory = await weft(['runs', '--store', 'memory:'], { cwd, env: noStore });
+    assert.equal(
+      memory.stdout,
+      'No runs: a memory store holds only the runs of the process that made them.\n',
+    );
     const elsewhere = await weft(['runs', '--store', 'sqlite:sub/runs.db'], { cwd, env: noStore });
     assert.equal(elsewhere.code, 0, elsewhere.stderr);
     assert.deepEqual(readdirSync(cwd), []);

@@ -38,7 +38,11 @@ export async function listRuns(options: RunsOptions): Promise<void> {
       return;
     }
     if (runs.length === 0) {
-      process.stdout.write(`No runs in ${store.location} yet. Start one with: weft run <file>\n`);
+      process.stdout.write(
+        store.kind === 'memory'
+          ? 'No runs: a memory store holds only the runs of the process that made them.\n'
+          : `No runs in ${store.location} yet. Start one with: weft run <file>\n`,
+      );
       return;
     }
     const rows = runs.map((run) => [
