@@ -103,7 +103,14 @@ before(async () => {
   mkdirSync(esm);
   writeFileSync(
     join(esm, 'package.json'),
-    JSON.stringify({ name: 'consumer-esm', version: '1.0.0', private: true, type: 'module' }),
+    JSON.stringify({
+      name: 'consumer-esm',
+      version: '1.0.0',
+      private: true,
+      type: 'module',
+      // The native SQLite binding is built by its install script, approved as users do.
+      allowScripts: { 'better-sqlite3': true, esbuild: true },
+    }),
   );
   await ok(
     'npm',
@@ -192,6 +199,17 @@ for (const [kind, project] of [
         });
       }
     }
+
+    it("runs the README's first snippet as written: npx weft run squares.ts", async () => {
+      copyFileSync(join(root, 'examples/squares.ts'), join(project, 'squares.ts'));
+      const { code, stdout, stderr } = await sh(
+        'npx',
+        ['--no', '--', 'weft', 'run', 'squares.ts', '--no-progress'],
+        project,
+      );
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout, '[ 1, 4, 9 ]\n[ 16, 25, 36 ]\n333383335000\n');
+    });
 
     it('type-checks jobs in every TypeScript extension, and the type tests, with a strict nodenext tsconfig', async () => {
       for (const extension of ['.ts', '.mts', '.cts']) {
