@@ -36,9 +36,16 @@ export interface TaskRecord {
   readonly status: 'completed' | 'failed';
   /** Attempts made, retries included. */
   readonly attempts: number;
-  /** When the last attempt started, in milliseconds since the epoch. */
+  /** When a worker (or slot) started the last attempt, in milliseconds since the epoch. */
   readonly startedAt: number;
+  /** How long the last attempt ran, its wait for a worker left out. */
   readonly durationMs: number;
+  /**
+   * How long the last attempt waited in its executor's queue, from the hand-over to its
+   * start, in milliseconds. Stores read back 0 for records written without it.
+   * @default 0
+   */
+  readonly queuedMs?: number;
   /** The output of a completed task (any value the store's serializer accepts). */
   readonly output?: unknown;
   /** The error of a failed task. */

@@ -56,6 +56,7 @@ interface StoredTask {
   readonly attempts: number;
   readonly startedAt: number;
   readonly durationMs: number;
+  readonly queuedMs: number;
   /** Encoded output of a completed task; undefined for a failed one. */
   readonly output: string | undefined;
   readonly error: string | undefined;
@@ -210,6 +211,7 @@ export class MemoryStore implements Store {
       attempts: task.attempts,
       startedAt: task.startedAt,
       durationMs: task.durationMs,
+      queuedMs: task.queuedMs,
       ...(task.status === 'completed' ? { output: this.decodeOutput(task) } : {}),
       ...(task.error === undefined ? {} : { error: this.decode(task.error) as WireError }),
     }));
@@ -339,7 +341,7 @@ export class MemoryStore implements Store {
 
   private encodeTask(runId: string, record: TaskRecord): StoredTask {
     checkTaskRecord(runId, record);
-    const { key, task, status, attempts, startedAt, durationMs } = record;
+    const { key, task, status, attempts, startedAt, durationMs, queuedMs = 0 } = record;
     return {
       key,
       task,
@@ -347,6 +349,7 @@ export class MemoryStore implements Store {
       attempts,
       startedAt,
       durationMs,
+      queuedMs,
       // Only a completed task has an output to resume from; a failed one keeps its error.
       output:
         status === 'completed'

@@ -25,6 +25,7 @@ import {
   type RunRow,
   type TaskRow,
   type TaskValues,
+  taskValueCount,
   toBuffer,
 } from './sql/codec.ts';
 import { postgresDialect } from './sql/dialect.ts';
@@ -401,10 +402,10 @@ async function run(): Promise<void> {
 
 /** The parameters of `upsertTaskArraysSql`: the run id, then one array per column. */
 function taskArrays(runId: string, rows: readonly TaskValues[]): unknown[] {
-  const columns = Array.from({ length: 8 }, () => new Array<unknown>(rows.length));
+  const columns = Array.from({ length: taskValueCount }, () => new Array<unknown>(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    for (let c = 0; c < 8; c++) columns[c]![i] = row[c];
+    for (let c = 0; c < taskValueCount; c++) columns[c]![i] = row[c];
   }
   return [runId, ...columns];
 }

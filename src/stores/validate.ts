@@ -51,6 +51,12 @@ export function checkTaskRecord(runId: string, record: unknown): asserts record 
       `Task record '${key}' needs numeric attempts, startedAt and durationMs.`,
     );
   }
+  const { queuedMs } = record as TaskRecord;
+  if (queuedMs !== undefined && !(Number.isFinite(queuedMs) && queuedMs >= 0)) {
+    throw new ValidationError(
+      `Task record '${key}' has queuedMs ${describe(queuedMs)}: give a number of milliseconds ≥ 0, or leave it out.`,
+    );
+  }
 }
 
 /** Throws unless `status` is one a task record or a checkpoint can have. */

@@ -43,7 +43,7 @@ export interface StoreConformanceOptions {
  *
  * The cases cover runs (open, reopen, finish, get, list newest first with a limit); task
  * records (batch writes, replacement of a key in its first place, field and value round
- * trips through every type the serializer supports, snapshots, a large batch, concurrent
+ * trips through every type the serializer supports, queue waits, snapshots, a large batch, concurrent
  * writes, and an output that cannot be stored, which rejects with `WEFT_SERIALIZATION`
  * naming its key and writes nothing of its batch); checkpoints (latest or by sequence id,
  * partitions); artifacts (binary round trips from zero bytes to 1 MB, replacement);
@@ -192,6 +192,26 @@ export function describeStoreConformance(
           ];
           await store().recordTasks(runId, records);
           assertRecords(await store().listTasks(runId), records);
+        },
+      );
+
+      it(
+        'queuedMs round-trips, reads back 0 when a record leaves it out, and is replaced with the record',
+        caseOptions,
+        async () => {
+          const runId = await openFreshRun('queued');
+          const waited = { ...completedRecord('waited', 1), queuedMs: 250.125 };
+          const unsaid = completedRecord('unsaid', 2);
+          assert.equal(unsaid.queuedMs, undefined);
+          await store().recordTasks(runId, [waited, unsaid]);
+          const listed = await store().listTasks(runId);
+          assert.deepEqual(
+            listed.map((record) => record.queuedMs),
+            [250.125, 0],
+          );
+          const again = { ...completedRecord('waited', 3), queuedMs: 0.5 };
+          await store().recordTasks(runId, [again]);
+          assertRecords(await store().listTasks(runId), [again, unsaid]);
         },
       );
 
@@ -479,6 +499,21 @@ export function describeStoreConformance(
           assert.ok(isWeftError(error), `a weft error, not ${error}`);
         }
       });
+
+      it(
+        'a queuedMs that is not a number ≥ 0 is refused, naming the key',
+        caseOptions,
+        async () => {
+          const runId = await openFreshRun('bad-queued');
+          for (const queuedMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown]) {
+            const record = { ...completedRecord('late', 1), queuedMs } as TaskRecord;
+            const error = await rejectionOf(store().recordTasks(runId, [record]));
+            assert.ok(isWeftError(error, 'WEFT_VALIDATION'), `WEFT_VALIDATION: ${error}`);
+            assert.match((error as Error).message, /'late'.*queuedMs/);
+          }
+          assert.deepEqual(await store().listTasks(runId), []);
+        },
+      );
     });
 
     describe('close()', () => {
@@ -577,6 +612,7 @@ function failedRecord(key: string, error: TaskRecord['error']): TaskRecord {
     attempts: 2,
     startedAt: 1_700_000_000_500,
     durationMs: 7,
+    queuedMs: 40.5,
     ...(error === undefined ? {} : { error }),
   };
 }
@@ -593,6 +629,7 @@ function assertRecords(actual: readonly TaskRecord[], expected: readonly TaskRec
     for (const field of ['task', 'status', 'attempts', 'startedAt', 'durationMs'] as const) {
       assert.equal(got[field], want[field], `${want.key}: ${field}`);
     }
+    assert.equal(got.queuedMs, want.queuedMs ?? 0, `${want.key}: queuedMs`);
     if (want.status === 'completed') {
       assert.deepStrictEqual(
         comparable(got.output),
@@ -643,7 +680,7 @@ function sampleEvents(): WeftEvent[] {
   const base = { time: 1_700_000_000_000, scope: 'map:square' } as const;
   const task = { ...base, key: 'map:square/1', task: 'square', item: 1 } as const;
   return [
-    { ...base, type: 'map:start', task: 'square', total: 2 },
+    { ...base, type: 'map:start', task: 'square', total: 2, label: 'square' },
     { ...task, type: 'task:start', attempt: 1 },
     {
       ...task,
@@ -653,9 +690,16 @@ function sampleEvents(): WeftEvent[] {
     },
     { ...task, type: 'task:progress', attempt: 1, progress: 0.75 },
     { ...task, type: 'task:retry', attempt: 1, error: new Error('flaky'), delayMs: 100 },
-    { ...task, type: 'task:fail', attempt: 2, durationMs: 3.5, error: sampleError() },
+    {
+      ...task,
+      type: 'task:fail',
+      attempt: 2,
+      durationMs: 3.5,
+      queuedMs: 1.25,
+      error: sampleError(),
+    },
     { ...base, type: 'map:end', completed: 1, failed: 1, durationMs: 9, error: undefined },
-    { ...base, type: 'dag:start', task: undefined, total: undefined },
+    { ...base, type: 'dag:start', task: undefined, total: undefined, label: 'dag', hidden: true },
   ];
 }
 

@@ -30,6 +30,7 @@ export type TaskRow = {
   readonly attempts: number;
   readonly started_at: number;
   readonly duration_ms: number;
+  readonly queued_ms: number;
   readonly output: string | null;
   readonly error: string | null;
 };
@@ -56,9 +57,13 @@ export type TaskValues = readonly [
   attempts: number,
   startedAt: number,
   durationMs: number,
+  queuedMs: number,
   output: string | null,
   error: string | null,
 ];
+
+/** How many values {@link TaskValues} holds. */
+export const taskValueCount = 9;
 
 /** The values of one checkpoint, in the order of the checkpoint columns (queries.ts). */
 export type CheckpointValues = readonly [
@@ -97,13 +102,23 @@ export class Codec {
   tasks(runId: string, records: readonly TaskRecord[]): TaskValues[] {
     return records.map((record) => {
       checkTaskRecord(runId, record);
-      const { key, task, status, attempts, startedAt, durationMs } = record;
+      const { key, task, status, attempts, startedAt, durationMs, queuedMs = 0 } = record;
       // Only a completed task has an output to resume from; a failed one keeps its error.
       const output =
         status === 'completed'
           ? this.#serializer.encode(record.output, `Task output for key '${key}'`)
           : null;
-      return [key, task, status, attempts, startedAt, durationMs, output, wire(record.error)];
+      return [
+        key,
+        task,
+        status,
+        attempts,
+        startedAt,
+        durationMs,
+        queuedMs,
+        output,
+        wire(record.error),
+      ];
     });
   }
 
@@ -159,6 +174,7 @@ export class Codec {
       attempts: row.attempts,
       startedAt: row.started_at,
       durationMs: row.duration_ms,
+      queuedMs: row.queued_ms,
       ...(row.status === 'completed' ? { output: this.output(row.output) } : {}),
       ...(row.error === null ? {} : { error: JSON.parse(row.error) as WireError }),
     };

@@ -72,6 +72,11 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX events_in_order ON events (run_id, seq)',
     ],
   },
+  {
+    version: 2,
+    description: "tasks.queued_ms: a task's wait for a worker, apart from its duration",
+    statements: (d) => [`ALTER TABLE tasks ADD COLUMN queued_ms ${d.double} NOT NULL DEFAULT 0`],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -7,16 +7,17 @@ import type { Dialect } from './dialect.ts';
 
 /** Columns of `tasks` as written, in the order of `TaskValues` after `run_id`. */
 export const taskColumns =
-  'run_id, key, task, status, attempts, started_at, duration_ms, output, error';
+  'run_id, key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 
 /** What a later record of the same key replaces: everything but the first-recorded `seq`. */
 export const taskConflict =
   'ON CONFLICT (run_id, key) DO UPDATE SET task = excluded.task, status = excluded.status, ' +
   'attempts = excluded.attempts, started_at = excluded.started_at, ' +
-  'duration_ms = excluded.duration_ms, output = excluded.output, error = excluded.error';
+  'duration_ms = excluded.duration_ms, queued_ms = excluded.queued_ms, ' +
+  'output = excluded.output, error = excluded.error';
 
 const runColumns = 'id, status, created_at, updated_at, attempts, meta, error';
-const taskRead = 'key, task, status, attempts, started_at, duration_ms, output, error';
+const taskRead = 'key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 const checkpointColumns = 'app_id, partition_key, sequence_id, position, state, status, created_at';
 
 const shared = {
@@ -81,24 +82,24 @@ export function upsertTasksSql(dialect: Dialect, rows: number): string {
     dialect,
     `INSERT INTO tasks (${taskColumns}, seq) VALUES`,
     rows,
-    10,
+    11,
     taskConflict,
   );
 }
 
 /**
  * PostgreSQL only: the upsert of any number of task records in one statement, from one
- * array per column of `TaskValues` ($2 to $9) for the run $1. Nine parameters whatever the
+ * array per column of `TaskValues` ($2 to $10) for the run $1. Ten parameters whatever the
  * count, so the statement text never changes and binding costs little. Rows go in array
  * order, which numbers `seq`, and none go in when the run does not exist: the row count
  * then says so.
  */
 export const upsertTaskArraysSql =
   `INSERT INTO tasks (${taskColumns}) ` +
-  'SELECT $1, key, task, status, attempts, started_at, duration_ms, output, error FROM ' +
-  'unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::float8[], $7::float8[], ' +
-  '$8::text[], $9::text[]) WITH ORDINALITY ' +
-  'AS r (key, task, status, attempts, started_at, duration_ms, output, error, n) ' +
+  'SELECT $1, key, task, status, attempts, started_at, duration_ms, queued_ms, output, error ' +
+  'FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::float8[], $7::float8[], ' +
+  '$8::float8[], $9::text[], $10::text[]) WITH ORDINALITY ' +
+  'AS r (key, task, status, attempts, started_at, duration_ms, queued_ms, output, error, n) ' +
   `WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ORDER BY n ${taskConflict}`;
 
 /** The insert of `rows` events in one statement (run id, data). */

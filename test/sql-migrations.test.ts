@@ -1,0 +1,100 @@
+/**
+ * Databases written by an earlier weft: a store opened on one brings its schema up to
+ * date in place, and the task records already there read back as the new fields say
+ * (version 2 added `queued_ms`: records written before it waited 0 ms).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { Store } from '../src/core/store.ts';
+import { PostgresStore } from '../src/stores/postgres.ts';
+import { type Dialect, postgresDialect, sqliteDialect } from '../src/stores/sql/dialect.ts';
+import { createMetaTable, latestVersion, migrations } from '../src/stores/sql/migrations.ts';
+import { SqliteStore } from '../src/stores/sqlite.ts';
+import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
+
+const folder = mkdtempSync(join(tmpdir(), 'weft-sql-migrations-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+/** The statements that leave a database as schema version `version` left it, with one run and one task. */
+function versionStatements(dialect: Dialect, version: number): string[] {
+  return [
+    createMetaTable,
+    ...migrations.filter((m) => m.version <= version).flatMap((m) => m.statements(dialect)),
+    `INSERT INTO weft_meta (name, value) VALUES ('schema_version', '${version}')`,
+    "INSERT INTO runs (id, status, created_at, updated_at, attempts, meta) VALUES ('old', 'completed', 1, 2, 1, '[{}]')",
+    // PostgreSQL numbers tasks.seq itself; SQLite's store numbers it.
+    `INSERT INTO tasks (run_id, key, task, status, attempts, started_at, duration_ms, output, error${dialect.name === 'sqlite' ? ', seq' : ''}) ` +
+      `VALUES ('old', 'old/map:square/0', 'square', 'completed', 1, 1700000000000, 12.5, '[4]', NULL${dialect.name === 'sqlite' ? ', 1' : ''})`,
+  ];
+}
+
+async function assertMigrated(store: Store): Promise<void> {
+  const [old] = await store.listTasks('old');
+  assert.equal(old?.key, 'old/map:square/0');
+  assert.equal(old?.durationMs, 12.5);
+  assert.equal(old?.queuedMs, 0, 'a record written before queued_ms waited 0 ms');
+  assert.equal(old?.output, 4);
+  await store.recordTasks('old', [
+    {
+      key: 'old/map:square/1',
+      task: 'square',
+      status: 'completed',
+      attempts: 1,
+      startedAt: 1_700_000_000_100,
+      durationMs: 3,
+      queuedMs: 41.5,
+      output: 9,
+    },
+  ]);
+  const listed = await store.listTasks('old');
+  assert.deepEqual(
+    listed.map((record) => record.queuedMs),
+    [0, 41.5],
+  );
+}
+
+describe('migrating a version-1 database (weft 0.1)', () => {
+  const schema = freshPostgresSchema('migrate');
+
+  it('is version 2 or later in this weft', () => {
+    assert.ok(latestVersion >= 2);
+  });
+
+  it('SQLite: the file is brought up to date and its task records read back', async () => {
+    const file = join(folder, 'v1.db');
+    const db = new Database(file);
+    for (const sql of versionStatements(sqliteDialect, 1)) db.prepare(sql).run();
+    db.close();
+    const store = await SqliteStore.open(file);
+    try {
+      await assertMigrated(store);
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    const meta = after.prepare("SELECT value FROM weft_meta WHERE name = 'schema_version'").get();
+    after.close();
+    assert.deepEqual(meta, { value: String(latestVersion) });
+  });
+
+  it('PostgreSQL: the schema is brought up to date and its task records read back', async () => {
+    const statements = versionStatements(postgresDialect, 1);
+    await queryPostgres(
+      `CREATE SCHEMA ${schema.name}; SET search_path TO ${schema.name}; ${statements.join('; ')}`,
+    );
+    const store = await PostgresStore.open(schema.url);
+    try {
+      await assertMigrated(store);
+    } finally {
+      await store.close();
+    }
+    const { rows } = await queryPostgres(
+      `SELECT value FROM ${schema.name}.weft_meta WHERE name = 'schema_version'`,
+    );
+    assert.deepEqual(rows, [{ value: String(latestVersion) }]);
+  });
+});
