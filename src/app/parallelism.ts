@@ -278,6 +278,7 @@ export abstract class TaskBasedParallelAction extends Action {
         concurrency: limit,
         scope: context.scope,
         name: 'task',
+        display: { label: name },
         signal: context.signal,
       });
       let reduced: AppState;

@@ -138,6 +138,8 @@ interface NodeState {
 class DagRunner extends FanOut {
   readonly #collectErrors: boolean;
   readonly #streaming: boolean;
+  readonly #label: string;
+  readonly #display: DagOptions['display'];
   readonly #nodes = new Map<string, NodeState>();
   /** Dependents waiting for ids that have not arrived yet (streamed input). */
   readonly #unknown = new Map<string, NodeState[]>();
@@ -168,6 +170,8 @@ class DagRunner extends FanOut {
     super(executor, parent.child(options.name ?? 'dag'), options, run);
     this.#collectErrors = options.onError === 'collect';
     this.#streaming = streaming;
+    this.#label = options.name ?? 'dag';
+    this.#display = options.display;
     // Errors here are reported when the dag is consumed, after which nothing of it lingers.
     try {
       checkFanOutOptions('dag', options);
@@ -219,15 +223,13 @@ class DagRunner extends FanOut {
       this.#finish(this.#setupError);
       return;
     }
-    if (this.bus.active) {
-      this.bus.emit({
-        type: 'dag:start',
-        time: Date.now(),
-        scope: this.scope.path,
-        task: undefined,
-        total: this.#sourceDone ? this.#nodes.size : undefined,
-      });
-    }
+    this.emitStart(
+      'dag:start',
+      undefined,
+      this.#label,
+      this.#sourceDone ? this.#nodes.size : undefined,
+      this.#display,
+    );
     if (this.stopIfCallerAborted() || this.signal.aborted) return;
     if (this.#source) void this.#readSource();
     this.#schedule();

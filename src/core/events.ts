@@ -23,18 +23,26 @@ interface TaskEventBase extends EventBase {
   readonly attempt: number;
 }
 
+/** The task was handed to its executor, where it may wait for a free worker or slot. */
 export interface TaskStartEvent extends TaskEventBase {
   readonly type: 'task:start';
 }
-export interface TaskEndEvent extends TaskEventBase {
-  readonly type: 'task:end';
+interface TaskTimes {
+  /** How long the attempt ran, from the moment a worker (or slot) started it. */
   readonly durationMs: number;
+  /**
+   * How long the attempt waited in its executor's queue before it started; absent in
+   * events recorded by versions of weft before it was measured.
+   */
+  readonly queuedMs?: number;
+}
+export interface TaskEndEvent extends TaskEventBase, TaskTimes {
+  readonly type: 'task:end';
   /** True when the output came from an earlier attempt of the run (resume), not from running it. */
   readonly resumed?: boolean;
 }
-export interface TaskFailEvent extends TaskEventBase {
+export interface TaskFailEvent extends TaskEventBase, TaskTimes {
   readonly type: 'task:fail';
-  readonly durationMs: number;
   readonly error: unknown;
 }
 export interface TaskRetryEvent extends TaskEventBase {
@@ -53,6 +61,22 @@ export interface FanOutStartEvent extends EventBase {
   readonly task: string | undefined;
   /** Number of items or nodes, when known up front. */
   readonly total: number | undefined;
+  /**
+   * What progress displays call the fan-out: a task, layer or action name. Absent in
+   * events recorded by versions of weft before labels.
+   */
+  readonly label?: string;
+  /**
+   * True for a fan-out that asked not to be shown (it runs inside one task of another
+   * fan-out, which shows that task already); its tasks' events still flow.
+   */
+  readonly hidden?: boolean;
+}
+/** A map whose input was not an array read it to the end: its size is known now. */
+export interface FanOutTotalEvent extends EventBase {
+  readonly type: 'map:total';
+  /** Number of items the input held. */
+  readonly total: number;
 }
 export interface FanOutEndEvent extends EventBase {
   readonly type: 'map:end' | 'dag:end';
@@ -101,6 +125,7 @@ export interface WeftEvents {
   'task:retry': TaskRetryEvent;
   'task:progress': TaskProgressEvent;
   'map:start': FanOutStartEvent;
+  'map:total': FanOutTotalEvent;
   'map:end': FanOutEndEvent;
   'dag:start': FanOutStartEvent;
   'dag:end': FanOutEndEvent;

@@ -15,6 +15,13 @@ export interface TaskInvocation extends TaskContext {
    * timeout measures the task and not its wait for a free slot.
    */
   started(): void;
+  /**
+   * Executors that run tasks elsewhere call this when an outcome arrives, with the
+   * attempt's start and run time as measured where it ran, so that its record measures
+   * the task and not its wait for a worker or for the rest of its batch.
+   * @param startedAt milliseconds since the epoch
+   */
+  ran?(startedAt: number, durationMs: number): void;
 }
 
 /** The outcome of one invocation in a batch. */

@@ -7,12 +7,15 @@
 import { setMaxListeners } from 'node:events';
 import { isWeftError, TimeoutError, toWire, ValidationError } from './errors.ts';
 import { type EventBus, events as sharedEvents } from './events.ts';
-import { type Executor, isThenable, type TaskInvocation } from './executor.ts';
-import { KeyScope, rootScope } from './keys.ts';
+import { type Executor, isThenable } from './executor.ts';
+import { Invocation } from './invocation.ts';
+import { type KeyScope, rootScope } from './keys.ts';
 import type { RecordFailures } from './recorder.ts';
 import type { Run } from './run.ts';
 import type { TaskRecord } from './store.ts';
-import type { Progress, Task } from './task.ts';
+import type { Task } from './task.ts';
+
+export type { Invocation } from './invocation.ts';
 
 /** The scope a fan-out's keys descend from: the one given, else the run's, else the root. */
 export function parentScope(options: FanOutOptions, run: Run | undefined): KeyScope {
@@ -47,6 +50,23 @@ export interface FanOutOptions {
    * @default true
    */
   readonly record?: boolean;
+  /**
+   * How progress displays show this fan-out: `label` names it for people (a layer or an
+   * action name), `total` gives its size when its input does not tell it (not an array).
+   * `false` leaves it out: for a fan-out inside one task of another, which shows that
+   * task already. Its events are sent all the same.
+   * @default `{ label: <the task name for a map, the name for a dag> }`
+   * @example map(indices(n), fit, { display: { label: 'Fit', total: n } })
+   */
+  readonly display?: FanOutDisplay | false;
+}
+
+/** See {@link FanOutOptions.display}. */
+export interface FanOutDisplay {
+  /** The name shown. @default the task name (map), the dag's name (dag) */
+  readonly label?: string;
+  /** How many items or nodes there are. @default the input's length when it is an array */
+  readonly total?: number;
 }
 
 /** The run a fan-out records to: its scope's run, else the caller's, unless told not to record. */
@@ -57,115 +77,6 @@ export function recordingRun(options: FanOutOptions, current: Run | undefined): 
 
 const clock = performance;
 const timeOrigin = performance.timeOrigin;
-
-/** One attempt of one task instance. Doubles as the task's context to keep tiny tasks cheap. */
-export class Invocation implements TaskInvocation {
-  readonly task: Task;
-  readonly input: unknown;
-  readonly item: number | string;
-  readonly attempt: number;
-  /** performance.now() when this attempt started; 0 when nobody listens. */
-  startedAt = 0;
-  readonly #fanOut: FanOut;
-  #key: string | undefined;
-  #controller: AbortController | undefined;
-  #unlink: (() => void) | undefined;
-  #scope: KeyScope | undefined;
-  #onStarted: (() => void) | undefined;
-
-  constructor(
-    fanOut: FanOut,
-    task: Task,
-    input: unknown,
-    item: number | string,
-    attempt: number,
-    key?: string,
-  ) {
-    this.#fanOut = fanOut;
-    this.task = task;
-    this.input = input;
-    this.item = item;
-    this.attempt = attempt;
-    this.#key = key;
-  }
-
-  get key(): string {
-    this.#key ??= this.#fanOut.keyOf(this.item);
-    return this.#key;
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller?.signal ?? this.#fanOut.signal;
-  }
-
-  get scope(): KeyScope {
-    // One scope per attempt: nested fan-outs of the same attempt get distinct keys, and a
-    // retry, starting afresh, gets the same keys as the attempt it repeats.
-    this.#scope ??= new KeyScope(this.key, this.#fanOut.run);
-    return this.#scope;
-  }
-
-  started(): void {
-    const onStarted = this.#onStarted;
-    if (onStarted) {
-      this.#onStarted = undefined;
-      onStarted();
-    }
-  }
-
-  /** Runs `fn` once, when the executor reports that the task started. */
-  onStarted(fn: () => void): void {
-    this.#onStarted = fn;
-  }
-
-  progress(value: Progress): void {
-    const bus = this.#fanOut.bus;
-    if (!bus.active) return;
-    bus.emit({
-      type: 'task:progress',
-      time: Date.now(),
-      scope: this.#fanOut.scope.path,
-      key: this.key,
-      task: this.task.name,
-      item: this.item,
-      attempt: this.attempt,
-      progress: value,
-    });
-  }
-
-  /** The next attempt of the same task instance. */
-  retry(): Invocation {
-    return new Invocation(
-      this.#fanOut,
-      this.task,
-      this.input,
-      this.item,
-      this.attempt + 1,
-      this.#key,
-    );
-  }
-
-  /** Gives this attempt its own signal, aborted with the fan-out's or on its own (timeouts). */
-  ownController(): AbortController {
-    if (this.#controller) return this.#controller;
-    const controller = new AbortController();
-    const parent = this.#fanOut.signal;
-    if (parent.aborted) controller.abort(parent.reason);
-    else {
-      const onAbort = () => controller.abort(parent.reason);
-      parent.addEventListener('abort', onAbort, { once: true });
-      this.#unlink = () => parent.removeEventListener('abort', onAbort);
-    }
-    this.#controller = controller;
-    return controller;
-  }
-
-  /** Drops the link to the fan-out's signal once the attempt is over. */
-  release(): void {
-    this.#unlink?.();
-    this.#unlink = undefined;
-  }
-}
 
 /** Base of every fan-out: the runner. Subclasses decide what to launch and what results mean. */
 export abstract class FanOut {
@@ -291,6 +202,27 @@ export abstract class FanOut {
     this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
   }
 
+  /** Reports the start of the fan-out, named and sized for progress displays. */
+  protected emitStart(
+    type: 'map:start' | 'dag:start',
+    task: string | undefined,
+    label: string,
+    total: number | undefined,
+    display: FanOutDisplay | false | undefined,
+  ): void {
+    if (!this.bus.active) return;
+    const shown = display === false ? undefined : display;
+    this.bus.emit({
+      type,
+      time: Date.now(),
+      scope: this.scope.path,
+      task,
+      total: shown?.total ?? total,
+      label: shown?.label ?? label,
+      ...(display === false ? { hidden: true } : {}),
+    });
+  }
+
   protected emitFanOut(type: 'map:end' | 'dag:end', error: unknown): void {
     if (!this.bus.active) return;
     this.bus.emit({
@@ -306,10 +238,10 @@ export abstract class FanOut {
 
   #attempt(invocation: Invocation): void {
     const bus = this.bus;
-    if (this.#run && !bus.active) invocation.startedAt = clock.now();
+    if (this.#run && !bus.active) invocation.handedAt = clock.now();
     if (bus.active) {
       const now = this.#now();
-      invocation.startedAt = now;
+      invocation.handedAt = now;
       bus.emit({
         type: 'task:start',
         time: timeOrigin + now,
@@ -321,15 +253,18 @@ export abstract class FanOut {
       });
     }
     let result: unknown;
+    invocation.handing = true;
     try {
       result =
         invocation.task.options.timeoutMs === undefined
           ? this.executor.run(invocation)
           : this.#runWithTimeout(invocation, invocation.task.options.timeoutMs);
     } catch (error) {
+      invocation.handing = false;
       this.#attemptFailed(invocation, error);
       return;
     }
+    invocation.handing = false;
     if (isThenable(result)) {
       result.then(
         (value) => this.#attemptSucceeded(invocation, value),
@@ -378,9 +313,14 @@ export abstract class FanOut {
     const run = this.#run;
     if (this.stopped) {
       // Its result is not wanted any more, but the work is done: keep it, so a resume
-      // does not pay for it again.
+      // does not pay for it again, and count it, so the display says what the store holds.
       if (run)
-        this.#record(run, invocation, { status: 'completed', output: value }).catch(() => {});
+        this.#record(run, invocation, { status: 'completed', output: value }).then(
+          (failures) => {
+            if (!failures.has(invocation.key)) this.#emitEnd(invocation, clock.now());
+          },
+          () => {},
+        );
       return;
     }
     if (!run) {
@@ -390,8 +330,12 @@ export abstract class FanOut {
     // Finished once recorded: a crash after this point does not run the task again.
     this.#record(run, invocation, { status: 'completed', output: value }).then(
       (failures) => {
-        if (this.stopped) return;
         const unstorable = failures.get(invocation.key);
+        if (this.stopped) {
+          // Stopped while it was being written: recorded all the same, so counted.
+          if (unstorable === undefined) this.#emitEnd(invocation, clock.now());
+          return;
+        }
         if (unstorable === undefined) {
           this.#succeed(invocation, value);
           return;
@@ -409,12 +353,15 @@ export abstract class FanOut {
     invocation: Invocation,
     outcome: Pick<TaskRecord, 'status' | 'output' | 'error'>,
   ): Promise<RecordFailures> {
+    // The duration is fixed here, so that the events sent once it is written agree with it.
+    invocation.ranFor = invocation.durationUntil(clock.now());
     return run.recorder.record({
       key: invocation.key,
       task: invocation.task.name,
       attempts: invocation.attempt,
-      startedAt: timeOrigin + invocation.startedAt,
-      durationMs: clock.now() - invocation.startedAt,
+      startedAt: timeOrigin + invocation.ranAt,
+      durationMs: invocation.ranFor,
+      queuedMs: invocation.queuedMs,
       ...outcome,
     });
   }
@@ -434,6 +381,7 @@ export abstract class FanOut {
         item: invocation.item,
         attempt: invocation.attempt,
         durationMs: 0,
+        queuedMs: 0,
         resumed: true,
       });
     }
@@ -443,22 +391,28 @@ export abstract class FanOut {
   #succeed(invocation: Invocation, value: unknown): void {
     this.running--;
     this.completed++;
-    const bus = this.bus;
-    if (bus.active) {
+    if (this.bus.active) {
       const now = clock.now();
       if (this.#inBurst) this.#burstClock = now;
-      bus.emit({
-        type: 'task:end',
-        time: timeOrigin + now,
-        scope: this.scope.path,
-        key: invocation.key,
-        task: invocation.task.name,
-        item: invocation.item,
-        attempt: invocation.attempt,
-        durationMs: now - invocation.startedAt,
-      });
+      this.#emitEnd(invocation, now);
     }
     this.succeeded(invocation, value);
+  }
+
+  #emitEnd(invocation: Invocation, now: number): void {
+    const bus = this.bus;
+    if (!bus.active) return;
+    bus.emit({
+      type: 'task:end',
+      time: timeOrigin + now,
+      scope: this.scope.path,
+      key: invocation.key,
+      task: invocation.task.name,
+      item: invocation.item,
+      attempt: invocation.attempt,
+      durationMs: invocation.durationUntil(now),
+      queuedMs: invocation.queuedMs,
+    });
   }
 
   #attemptFailed(invocation: Invocation, failure: unknown): void {
@@ -506,29 +460,36 @@ export abstract class FanOut {
     this.#record(run, invocation, { status: 'failed', error: toWire(error) }).then(
       () => {
         if (!this.stopped) this.#fail(invocation, error);
+        // Stopped while it was being written: recorded all the same, so counted.
+        else this.#emitFail(invocation, error);
       },
       (storeError: unknown) => this.stop(storeError),
     );
   }
 
   #fail(invocation: Invocation, error: unknown): void {
-    const bus = this.bus;
     this.running--;
     this.failed++;
-    if (bus.active) {
-      bus.emit({
-        type: 'task:fail',
-        time: Date.now(),
-        scope: this.scope.path,
-        key: invocation.key,
-        task: invocation.task.name,
-        item: invocation.item,
-        attempt: invocation.attempt,
-        durationMs: clock.now() - invocation.startedAt,
-        error,
-      });
-    }
+    this.#emitFail(invocation, error);
     this.failedFinally(invocation, error);
+  }
+
+  #emitFail(invocation: Invocation, error: unknown): void {
+    const bus = this.bus;
+    if (!bus.active) return;
+    const now = clock.now();
+    bus.emit({
+      type: 'task:fail',
+      time: timeOrigin + now,
+      scope: this.scope.path,
+      key: invocation.key,
+      task: invocation.task.name,
+      item: invocation.item,
+      attempt: invocation.attempt,
+      durationMs: invocation.durationUntil(now),
+      queuedMs: invocation.queuedMs,
+      error,
+    });
   }
 }
 
@@ -559,11 +520,29 @@ export function checkFanOutOptions(
   kind: string,
   options: FanOutOptions & { onError?: unknown },
 ): void {
-  const { concurrency, onError } = options;
+  const { concurrency, onError, display } = options;
   if (concurrency !== undefined && !(typeof concurrency === 'number' && concurrency >= 1)) {
     throw new ValidationError(
       `${kind}: concurrency must be a number ≥ 1 (or Infinity), got ${String(concurrency)}.`,
     );
+  }
+  if (display !== undefined && display !== false) {
+    if (typeof display !== 'object' || display === null) {
+      throw new ValidationError(
+        `${kind}: display must be false or { label?, total? }, got ${String(display)}.`,
+      );
+    }
+    const { label, total } = display;
+    if (label !== undefined && (typeof label !== 'string' || label === '')) {
+      throw new ValidationError(
+        `${kind}: display.label must be a non-empty string, got ${String(label)}.`,
+      );
+    }
+    if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) {
+      throw new ValidationError(
+        `${kind}: display.total must be a whole number ≥ 0, got ${String(total)}.`,
+      );
+    }
   }
   if (onError !== undefined && onError !== 'throw' && onError !== 'collect') {
     throw new ValidationError(

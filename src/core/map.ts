@@ -160,6 +160,8 @@ class MapRunner<I, O> extends FanOut {
   readonly #ordered: boolean;
   readonly #streaming: boolean;
   readonly #itemKey: ((item: I, index: number) => string | number) | undefined;
+  readonly #display: MapOptions<I>['display'];
+  readonly #label: string;
   /** Keys given by itemKey so far, to refuse duplicates. */
   #keys: Set<string> | undefined;
   #sync: Iterator<I> | undefined;
@@ -201,7 +203,9 @@ class MapRunner<I, O> extends FanOut {
       () => this.stop(new DOMException('The map consumer stopped reading.', 'AbortError')),
     );
     this.#itemKey = options.itemKey;
-    this.#total = Array.isArray(input) ? input.length : undefined;
+    this.#display = options.display;
+    this.#label = options.name ?? wrapped.name;
+    this.#total = sizeOf(input);
     try {
       checkFanOutOptions('map', options);
       executor.check(wrapped as Task);
@@ -268,17 +272,22 @@ class MapRunner<I, O> extends FanOut {
       this.#finish(this.#setupError);
       return;
     }
-    if (this.bus.active) {
-      this.bus.emit({
-        type: 'map:start',
-        time: Date.now(),
-        scope: this.scope.path,
-        task: this.#task.name,
-        total: this.#total,
-      });
-    }
+    this.emitStart('map:start', this.#task.name, this.#label, this.#total, this.#display);
     if (this.stopIfCallerAborted() || this.signal.aborted) return;
     this.#pump();
+  }
+
+  /** The input ended: a map that could not tell its size up front reports it now. */
+  #inputEnded(): void {
+    this.#inputDone = true;
+    const given = this.#display === false ? undefined : this.#display?.total;
+    if (this.#total !== undefined || given !== undefined || !this.bus.active) return;
+    this.bus.emit({
+      type: 'map:total',
+      time: Date.now(),
+      scope: this.scope.path,
+      total: this.#nextIndex,
+    });
   }
 
   #hasRoom(): boolean {
@@ -307,7 +316,7 @@ class MapRunner<I, O> extends FanOut {
             return;
           }
           if (next.done) {
-            this.#inputDone = true;
+            this.#inputEnded();
             break;
           }
           this.#launchItem(next.value);
@@ -343,7 +352,7 @@ class MapRunner<I, O> extends FanOut {
       (next) => {
         this.#pulling = false;
         if (this.stopped) return;
-        if (next.done) this.#inputDone = true;
+        if (next.done) this.#inputEnded();
         else this.#launchItem(next.value);
         this.#pump();
       },
@@ -426,4 +435,14 @@ class MapRunner<I, O> extends FanOut {
       // The input's own cleanup failed; the fan-out is stopping anyway.
     }
   }
+}
+
+/** How many items an input holds, when it says so without being read. */
+function sizeOf(input: unknown): number | undefined {
+  if (Array.isArray(input)) return input.length;
+  if (input instanceof Set || input instanceof Map) return input.size;
+  if (ArrayBuffer.isView(input) && !(input instanceof DataView)) {
+    return (input as unknown as ArrayLike<unknown>).length;
+  }
+  return undefined;
 }

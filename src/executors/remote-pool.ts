@@ -300,12 +300,15 @@ export abstract class RemotePoolExecutor implements Executor {
       (response) => {
         unlisten();
         terminator?.dispose();
-        const { outcomes, elapsedMs } = response as BatchResponse;
+        const { outcomes, elapsedMs, startedAt, timings } = response as BatchResponse;
         const sample = elapsedMs / live.length;
         this.#avgTaskMs =
           this.#avgTaskMs === undefined ? sample : this.#avgTaskMs * 0.7 + sample * 0.3;
         live.forEach((pending, i) => {
           const outcome = outcomes[i]!;
+          // Measured in the worker: the task's own time, not its wait in the queue or batch.
+          const ranFor = timings[2 * i + 1]!;
+          if (ranFor >= 0) pending.invocation.ran?.(startedAt + timings[2 * i]!, ranFor);
           const value = outcome.ok ? outcome.value : undefined;
           const error = outcome.ok ? undefined : fromWire(outcome.error);
           const expected = outcome.progress ?? 0;

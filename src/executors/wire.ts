@@ -13,7 +13,7 @@ export interface WireCall {
   readonly input: unknown;
   readonly attempt: number;
   readonly key: string;
-  /** The task has a timeout: the worker reports its real start, which starts the clock. */
+  /** The task has a timeout: the worker reports its real start at once, which starts the clock. */
   readonly timed: boolean;
   /**
    * Set when the invocation is aborted while its batch still waits in the pool's queue:
@@ -39,6 +39,14 @@ export interface BatchResponse {
   readonly outcomes: readonly WireOutcome[];
   /** Time the worker spent on the batch, for batch sizing. */
   readonly elapsedMs: number;
+  /** When the worker started the batch, in milliseconds since the epoch. */
+  readonly startedAt: number;
+  /**
+   * Two numbers per call, in call order: when it started, in milliseconds from
+   * `startedAt`, and how long it ran; -1 for a call that never ran. One typed array
+   * rather than two fields per outcome, so that timing every task costs one copy.
+   */
+  readonly timings: Float64Array;
 }
 
 /** Control messages, both ways. */

@@ -182,6 +182,8 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
   const send = linkFor(request);
   const { calls } = request;
   const outcomes: WireOutcome[] = new Array(calls.length);
+  // Per call: start (from the batch's start) and duration, -1 for a call that never ran.
+  const timings = new Float64Array(calls.length * 2).fill(-1);
   const transfers: TransferListItem[] = [];
   const waiting: Promise<void>[] = [];
   // Modules are imported before any task of the batch starts, so that work started
@@ -189,6 +191,8 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
   for (const call of calls) {
     if (!imported.has(call.module)) await importModule(call.module).catch(() => {});
   }
+  // The clock read at the end of one synchronous task is the start of the next.
+  let now = performance.now();
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
     if (call.abortedWith !== undefined) {
@@ -209,25 +213,54 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
       outcomes[i] = context.sent > 0 ? { ...outcome, progress: context.sent } : outcome;
     };
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
+    let from = -1;
     try {
       const refusal = definitionsRefusal(call.module);
       if (refusal) throw refusal;
-      const task = findTask(call.name) ?? (await importTask(call));
+      let task = findTask(call.name);
+      if (!task) {
+        task = await importTask(call);
+        now = performance.now();
+      }
       if (call.timed) send({ weft: 'started', id: call.id });
+      from = now;
+      timings[2 * i] = from - started;
       const result = task.fn(call.input, context);
       if (isThenable(result)) {
+        const ended = () => {
+          timings[2 * i + 1] = performance.now() - from;
+        };
         waiting.push(
-          Promise.resolve(result).then((value) => settle(outcomeOf(call, value, transfers)), fail),
+          Promise.resolve(result).then(
+            (value) => {
+              ended();
+              settle(outcomeOf(call, value, transfers));
+            },
+            (error: unknown) => {
+              ended();
+              fail(error);
+            },
+          ),
         );
+        now = performance.now();
       } else {
         settle(outcomeOf(call, result, transfers));
+        now = performance.now();
+        timings[2 * i + 1] = now - from;
       }
     } catch (error) {
+      now = performance.now();
+      if (from >= 0) timings[2 * i + 1] = now - from;
       fail(error);
     }
   }
   if (waiting.length > 0) await Promise.all(waiting);
-  const response: BatchResponse = { outcomes, elapsedMs: performance.now() - started };
+  const response: BatchResponse = {
+    outcomes,
+    elapsedMs: performance.now() - started,
+    startedAt: performance.timeOrigin + started,
+    timings,
+  };
   if (transfers.length === 0) return response;
   return Tinypool.move({
     [Tinypool.transferableSymbol]: transfers,

@@ -223,6 +223,7 @@ export class Flow {
         })),
         {
           name: `flow:${this.name}`,
+          display: { label: this.name },
           scope: run.scope,
           signal: options.signal,
           // Layers orchestrate here; their ForEach tasks go to the executor.
@@ -377,6 +378,8 @@ async function runLayer(
       concurrency: limit,
       scope: run.ctx.scope,
       name: 'task',
+      // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
+      display: foreach ? { label: layer.name, total: tasks } : false,
       signal: run.ctx.signal,
       // Every task runs: a resume then re-runs only those that failed.
       onError: 'collect',
@@ -502,7 +505,8 @@ async function runRemote(
       },
     ],
     remoteLayerTask,
-    { executor, record: false, signal: ctx.signal },
+    // Hidden: the layer's own fan-out shows this task already.
+    { executor, record: false, signal: ctx.signal, display: false },
   ).catch((error: unknown) => {
     // The worker's own error, so that retry.errors and messages see it, not the wrapper.
     throw error instanceof TaskFailedError ? error.cause : error;
