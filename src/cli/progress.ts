@@ -1,10 +1,11 @@
 /**
- * Live progress for `weft run`: on a terminal, a bar per fan-out (map, dag) that redraws
- * in place; elsewhere (logs, CI) a plain line per active fan-out every few seconds. Both
- * end with one summary line. Everything comes from the event bus.
+ * Live progress for `weft run`: on a terminal, a bar per fan-out (map, dag), named for
+ * people (the task, layer or action), redrawn in place below the job's own output;
+ * elsewhere (logs, CI) a plain line per active fan-out every few seconds. Both end with
+ * one summary line. Everything comes from the event bus.
  */
-import cliProgress from 'cli-progress';
 import type { EventBus, WeftEvent } from '../core/events.ts';
+import { LiveScreen } from './live-screen.ts';
 
 /** What is known of one fan-out. */
 interface FanOutProgress {
@@ -15,15 +16,26 @@ interface FanOutProgress {
   failed: number;
   resumed: number;
   ended: boolean;
+  /** Ended early: failed fast, aborted. */
+  stopped: boolean;
   readonly startedAt: number;
+  /** Tasks finished when its last plain line was printed, and when. */
+  printed: number;
+  printedAt: number;
 }
 
 /** Most fan-outs drawn as bars at once; the others are summed up in one line. */
 const maxBars = 8;
+const barWidth = 24;
+/** Without news, a plain line repeats a fan-out's count this often, to show it is alive. */
+const heartbeatMs = 30_000;
 
 /** Counts task events per fan-out. Pure: no output. */
 export class ProgressModel {
+  /** Fan-outs shown, running or recently ended, in the order they started. */
   readonly fanOuts = new Map<string, FanOutProgress>();
+  /** Scopes of running fan-outs that asked not to be shown; their tasks count nowhere. */
+  readonly #hidden = new Set<string>();
   done = 0;
   failed = 0;
   resumed = 0;
@@ -36,39 +48,54 @@ export class ProgressModel {
     switch (event.type) {
       case 'map:start':
       case 'dag:start': {
-        const kind = event.type === 'map:start' ? 'map' : 'dag';
+        if (event.hidden) {
+          this.#hidden.add(event.scope);
+          return undefined;
+        }
         const fanOut: FanOutProgress = {
           scope: event.scope,
-          label: labelOf(event.scope, kind),
+          label: event.label ?? event.task ?? event.type.slice(0, 3),
           total: event.total,
           done: 0,
           failed: 0,
           resumed: 0,
           ended: false,
+          stopped: false,
           startedAt: event.time,
+          printed: -1,
+          printedAt: event.time,
         };
         this.fanOuts.set(event.scope, fanOut);
         return fanOut;
       }
+      case 'map:total': {
+        const fanOut = this.fanOuts.get(event.scope);
+        if (fanOut) fanOut.total ??= event.total;
+        return fanOut;
+      }
       case 'map:end':
       case 'dag:end': {
+        if (this.#hidden.delete(event.scope)) return undefined;
         const fanOut = this.fanOuts.get(event.scope);
-        if (fanOut) {
-          fanOut.ended = true;
-          fanOut.total ??= fanOut.done + fanOut.failed;
-        }
+        if (!fanOut) return undefined;
+        fanOut.ended = true;
+        fanOut.stopped = event.error !== undefined;
+        // A whole input, read to the end: its size is what ran.
+        if (!fanOut.stopped) fanOut.total ??= fanOut.done + fanOut.failed;
+        this.#forgetEnded();
         return fanOut;
       }
       case 'task:start':
-        if (event.attempt === 1) this.started++;
+        if (event.attempt === 1 && !this.#hidden.has(event.scope)) this.started++;
         return undefined;
       case 'app:start':
         if (event.parentAppId !== undefined) this.subApplications++;
         return undefined;
       case 'task:retry':
-        this.retried++;
+        if (!this.#hidden.has(event.scope)) this.retried++;
         return undefined;
       case 'task:end': {
+        if (this.#hidden.has(event.scope)) return undefined;
         this.done++;
         if (event.resumed) this.resumed++;
         const fanOut = this.fanOuts.get(event.scope);
@@ -79,6 +106,7 @@ export class ProgressModel {
         return fanOut;
       }
       case 'task:fail': {
+        if (this.#hidden.has(event.scope)) return undefined;
         this.failed++;
         const fanOut = this.fanOuts.get(event.scope);
         if (fanOut) fanOut.failed++;
@@ -86,6 +114,27 @@ export class ProgressModel {
       }
       default:
         return undefined;
+    }
+  }
+
+  /** The fan-outs to show: every running one, and the latest ended ones that fit. */
+  shown(): FanOutProgress[] {
+    const all = [...this.fanOuts.values()];
+    const ended = all.filter((f) => f.ended);
+    const room = Math.max(0, maxBars - (all.length - ended.length));
+    const kept = new Set(ended.slice(Math.max(0, ended.length - room)));
+    return all.filter((f) => !f.ended || kept.has(f));
+  }
+
+  /** Ended fan-outs beyond what a display keeps are forgotten, so memory stays bounded. */
+  #forgetEnded(): void {
+    let extra = -maxBars;
+    for (const fanOut of this.fanOuts.values()) if (fanOut.ended) extra++;
+    for (const [scope, fanOut] of this.fanOuts) {
+      if (extra <= 0) break;
+      if (!fanOut.ended) continue;
+      this.fanOuts.delete(scope);
+      extra--;
     }
   }
 
@@ -105,32 +154,80 @@ export class ProgressModel {
   }
 }
 
-/** `map:square` from `nightly/map:square`, or the last two segments when nested. */
-function labelOf(scope: string, kind: string): string {
-  const parts = scope.split('/');
-  const last = parts.at(-1) ?? kind;
-  // The tasks of an application's parallel step or of a flow's layer: named after it.
-  const owner = parts.at(-2);
-  if (last === 'task' && owner !== undefined) {
-    return owner.startsWith('step:') ? owner.slice(owner.indexOf(':', 5) + 1) : owner;
-  }
-  return last.startsWith(`${kind}`) ? last : `${kind} ${last}`;
+/** What follows a fan-out's count: failures, resumed tasks, an early stop. */
+function extras(fanOut: FanOutProgress): string {
+  return [
+    fanOut.failed > 0 ? `${fanOut.failed.toLocaleString('en-US')} failed` : '',
+    fanOut.resumed > 0 ? `${fanOut.resumed.toLocaleString('en-US')} resumed` : '',
+    fanOut.stopped ? 'stopped' : '',
+  ]
+    .filter(Boolean)
+    .map((text) => ` · ${text}`)
+    .join('');
 }
 
-function line(fanOut: FanOutProgress, now: number): string {
+/** `Fit 12/20` (or `Fit 12/?` while the size is unknown). */
+function count(fanOut: FanOutProgress): string {
+  const finished = (fanOut.done + fanOut.failed).toLocaleString('en-US');
+  const of = fanOut.total === undefined ? '?' : fanOut.total.toLocaleString('en-US');
+  return `${fanOut.label} ${finished}/${of}`;
+}
+
+/** One bar: ` ██████░░░░ Fit 12/20 · 1 failed`. */
+export function barLine(fanOut: FanOutProgress): string {
+  const finished = fanOut.done + fanOut.failed;
+  const filled =
+    fanOut.total === undefined || fanOut.total === 0
+      ? fanOut.ended && !fanOut.stopped
+        ? barWidth
+        : 0
+      : Math.min(barWidth, Math.floor((finished / fanOut.total) * barWidth));
+  return ` ${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)} ${count(fanOut)}${extras(fanOut)}`;
+}
+
+/** The live lines of a terminal: one bar per fan-out shown, at most {@link maxBars}. */
+function barLines(model: ProgressModel): string[] {
+  const shown = model.shown();
+  if (shown.length <= maxBars) return shown.map(barLine);
+  const lines = shown.slice(0, maxBars - 1).map(barLine);
+  lines.push(` … and ${shown.length - maxBars + 1} more fan-outs running`);
+  return lines;
+}
+
+/** A plain line: `Fit: 12/20 (60%) · 1 failed · 7/s`. */
+function plainLine(fanOut: FanOutProgress, now: number): string {
   const seconds = Math.max(0.001, (now - fanOut.startedAt) / 1000);
   const finished = fanOut.done + fanOut.failed;
   const of = fanOut.total === undefined ? '' : `/${fanOut.total.toLocaleString('en-US')}`;
   const percent = fanOut.total ? ` (${Math.floor((finished / fanOut.total) * 100)}%)` : '';
-  const failed = fanOut.failed > 0 ? `, ${fanOut.failed} failed` : '';
-  const resumed = fanOut.resumed > 0 ? `, ${fanOut.resumed} resumed` : '';
-  return `${fanOut.label}: ${finished.toLocaleString('en-US')}${of}${percent}${failed}${resumed} · ${Math.round((fanOut.done - fanOut.resumed) / seconds)}/s`;
+  const rate = Math.round((fanOut.done - fanOut.resumed) / seconds);
+  return `${fanOut.label}: ${finished.toLocaleString('en-US')}${of}${percent}${extras(fanOut)} · ${rate}/s`;
+}
+
+/** Plain lines of the running fan-outs that moved since their last line (or long ago). */
+function plainLines(model: ProgressModel, now: number): string[] {
+  const due = [...model.fanOuts.values()].filter(
+    (f) => !f.ended && (f.done + f.failed !== f.printed || now - f.printedAt >= heartbeatMs),
+  );
+  const lines = due.slice(0, maxBars).map((fanOut) => {
+    fanOut.printed = fanOut.done + fanOut.failed;
+    fanOut.printedAt = now;
+    return `${plainLine(fanOut, now)}\n`;
+  });
+  if (due.length > maxBars) lines.push(`… and ${due.length - maxBars} more fan-outs\n`);
+  return lines;
 }
 
 /** Options of {@link showProgress}. */
 export interface ProgressOptions {
   /** Redraw period on a terminal, plain-line period elsewhere. @default 100 ms / 2000 ms */
   readonly intervalMs?: number;
+  /**
+   * On a terminal, the streams whose writes are printed above the bars, whole lines at a
+   * time, so that the bars never draw over them.
+   * @default process.stdout and process.stderr, those that are terminals
+   */
+  readonly capture?: readonly NodeJS.WriteStream[];
 }
 
 /**
@@ -145,27 +242,25 @@ export function showProgress(
   const model = new ProgressModel();
   const begun = performance.now();
   const tty = stream.isTTY === true;
-  const bars = tty ? new TerminalBars(stream) : undefined;
+  const screen = tty
+    ? new LiveScreen(
+        stream,
+        options.capture ?? [process.stdout, process.stderr].filter((s) => s.isTTY === true),
+      )
+    : undefined;
   const off = bus.on((event) => {
-    const fanOut = model.apply(event);
-    if (fanOut && bars) bars.touch(fanOut);
+    model.apply(event);
     // Each step of a top-level application gets a line; sub-applications show as bars.
     if (event.type === 'app:step' && event.parentAppId === undefined) {
       const text = `app ${event.appId}: step ${event.sequenceId} ${event.action} ${event.error === undefined ? 'done' : 'failed'} in ${Math.round(event.durationMs)} ms\n`;
-      if (bars) bars.log(text);
+      if (screen) screen.print(text);
       else stream.write(text);
     }
   });
   const timer = setInterval(
     () => {
-      if (bars) {
-        bars.redraw(model);
-        return;
-      }
-      const now = Date.now();
-      const active = [...model.fanOuts.values()].filter((f) => !f.ended);
-      for (const fanOut of active.slice(0, maxBars)) stream.write(`${line(fanOut, now)}\n`);
-      if (active.length > maxBars) stream.write(`… and ${active.length - maxBars} more fan-outs\n`);
+      if (screen) screen.update(barLines(model));
+      else for (const text of plainLines(model, Date.now())) stream.write(text);
     },
     options.intervalMs ?? (tty ? 100 : 2000),
   );
@@ -177,69 +272,8 @@ export function showProgress(
     stopped = true;
     clearInterval(timer);
     off();
-    bars?.stop(model);
+    screen?.stop(barLines(model));
     stream.write(`${summary}\n`);
     return summary;
   };
-}
-
-/** One cli-progress bar per fan-out, the most recent ones first. */
-class TerminalBars {
-  readonly #multi: cliProgress.MultiBar;
-  readonly #bars = new Map<string, cliProgress.SingleBar>();
-
-  constructor(stream: NodeJS.WriteStream) {
-    this.#multi = new cliProgress.MultiBar(
-      {
-        stream,
-        format: ' {bar} {label} {value}/{totalText} {extra}',
-        barsize: 24,
-        hideCursor: true,
-        clearOnComplete: false,
-        autopadding: true,
-        noTTYOutput: false,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-  }
-
-  touch(fanOut: FanOutProgress): void {
-    let bar = this.#bars.get(fanOut.scope);
-    if (!bar) {
-      if (this.#bars.size >= maxBars) return;
-      bar = this.#multi.create(fanOut.total ?? 0, 0, this.#payload(fanOut));
-      this.#bars.set(fanOut.scope, bar);
-    }
-    if (fanOut.total !== undefined) bar.setTotal(fanOut.total);
-    bar.update(fanOut.done + fanOut.failed, this.#payload(fanOut));
-  }
-
-  /** Prints a line above the bars. */
-  log(text: string): void {
-    this.#multi.log(text);
-  }
-
-  redraw(model: ProgressModel): void {
-    for (const fanOut of model.fanOuts.values())
-      if (this.#bars.has(fanOut.scope)) this.touch(fanOut);
-  }
-
-  stop(model: ProgressModel): void {
-    this.redraw(model);
-    this.#multi.stop();
-  }
-
-  #payload(fanOut: FanOutProgress): Record<string, string> {
-    const extra = [
-      fanOut.failed > 0 ? `${fanOut.failed} failed` : '',
-      fanOut.resumed > 0 ? `${fanOut.resumed} resumed` : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    return {
-      label: fanOut.label,
-      totalText: fanOut.total === undefined ? '?' : String(fanOut.total),
-      extra,
-    };
-  }
 }
