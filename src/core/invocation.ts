@@ -101,9 +101,9 @@ export class Invocation implements TaskInvocation {
     return Math.max(this.ranFrom, this.handedAt);
   }
 
-  /** How long the attempt waited between the hand-over and its start. */
+  /** How long the attempt waited between the hand-over and its start (0 when not timed). */
   get queuedMs(): number {
-    return this.ranAt - this.handedAt;
+    return this.handedAt === 0 ? 0 : this.ranAt - this.handedAt;
   }
 
   /** How long the attempt ran, if it ended at clock reading `now`. */
