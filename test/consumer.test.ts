@@ -166,36 +166,36 @@ for (const [kind, project] of [
       for (const executor of ['threads', 'processes'] as const) {
         // Every extension on threads; processes for the TypeScript ones.
         if (executor === 'processes' && !/ts$/.test(extension)) continue;
-        it(`npx weft run job${extension} runs its tasks on ${executor}`, async () => {
+        it(`npx weft run job${extension} runs its tasks on ${executor}, recorded`, async () => {
           const file = `job-${executor}${extension}`;
+          const runId = `job-${executor}-${extension.slice(1)}`;
           copyFileSync(
             join(fixtures, 'consumer', jobSource(project, extension)),
             join(project, file),
           );
           const { code, stdout, stderr } = await sh(
             'npx',
-            [
-              '--no',
-              'weft',
-              'run',
-              file,
-              '--executor',
-              executor,
-              '--workers',
-              '2',
+            ['--no', '--', 'weft', 'run', file, '--executor', executor, '--workers', '2'].concat([
+              '--run-id',
+              runId,
               '--no-progress',
               'a',
-            ],
+            ]),
             project,
           );
           assert.equal(code, 0, stderr);
           assert.deepEqual(JSON.parse(stdout), {
             squares: [1, 4, 9, 16],
-            elsewhere: true,
+            inWorker: true,
+            sameRun: true,
             args: ['a'],
           });
-          // Recorded in the embedded default store: the native binding loaded.
-          assert.match(stderr, /in .*\.weft\/weft\.db/);
+          // Recorded in the embedded default store, whose native binding this install built.
+          const shown = await sh('npx', ['--no', '--', 'weft', 'show', runId, '--json'], project);
+          assert.equal(shown.code, 0, shown.stderr);
+          const { run, tasks } = JSON.parse(shown.stdout) as { run: unknown; tasks: unknown[] };
+          assert.ok(run);
+          assert.equal(tasks.length, 4);
         });
       }
     }

@@ -22,14 +22,18 @@ function parentRunsTypeScript(args: readonly string[]): boolean {
   );
 }
 
-/** Environment and flags for a new worker. Threads get the loader from the boot module instead of `--import`. */
-export function workerLaunch(runtime: 'threads' | 'processes'): {
+/**
+ * Environment and flags for a new worker. Workers get the TypeScript loader from the boot
+ * module instead of `--import`: Node 20 does not carry `--import` loaders into worker
+ * threads, and the boot module's loader keeps weftjs one module in CommonJS projects.
+ */
+export function workerLaunch(): {
   env: Record<string, string>;
   execArgv: string[];
 } {
   const args = workerExecArgv();
   const typescript = parentRunsTypeScript(args);
-  const execArgv = runtime === 'threads' ? withoutTsxImports(args) : args;
+  const execArgv = withoutTsxImports(args);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     WEFT_WORKER_ENTRY: workerEntryUrl.href,

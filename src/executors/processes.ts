@@ -79,7 +79,7 @@ export class ProcessesExecutor extends RemotePoolExecutor {
         maxThreads: this.workers,
         concurrentTasksPerWorker: 1,
         // Carries the whole environment: without it children would start with an empty one.
-        ...workerLaunch('processes'),
+        ...workerLaunch(),
         serialization: 'advanced',
       });
       pool.on('error', () => {});

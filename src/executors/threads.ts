@@ -97,7 +97,7 @@ export class ThreadsExecutor extends RemotePoolExecutor {
         // An idle worker blocked in Atomics.wait would not see aborts on the control
         // channel before the next batch arrives; batching already makes wake-ups rare.
         useAtomics: false,
-        ...workerLaunch('threads'),
+        ...workerLaunch(),
         ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
       });
       // A worker that dies while idle has no task to fail; the pool replaces it.
