@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { map, processes, task, threads } from 'weftjs';
+import { outer, outerPool } from './fixtures/toplevel/nested.ts';
 import { importDefinitions } from '../src/core/definitions.ts';
-import { isWeftError } from '../src/core/errors.ts';
+import { isWeftError, TaskFailedError, TopLevelWorkError } from '../src/core/errors.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = 'test/fixtures/toplevel';
@@ -162,3 +164,50 @@ describe('importing a module for its definitions', () => {
     assert.equal(outcome.error, undefined);
   });
 });
+
+describe('a refusal', () => {
+  it('is not retried: trying again would only be refused again', async () => {
+    let attempts = 0;
+    const refused = task(
+      'toplevel-refused',
+      () => {
+        attempts++;
+        throw new TopLevelWorkError('refused');
+      },
+      { retries: 3, backoff: { delayMs: 0 } },
+    );
+    await assert.rejects(map([1], refused), TaskFailedError);
+    assert.equal(attempts, 1);
+  });
+});
+
+for (const [name, pool] of [
+  ['threads', () => threads({ workers: 1 })],
+  ['processes', () => processes({ workers: 1 })],
+] as const) {
+  describe(`a task on ${name} that fans out`, () => {
+    it('runs its map in its own worker', async () => {
+      const executor = pool();
+      try {
+        const [out] = await map([[1, 2, 3]], outer, { executor });
+        assert.deepEqual(out, { inWorker: true, results: [2, 3, 4] });
+      } finally {
+        await executor.close();
+      }
+    });
+
+    it('may not start a pool there', async () => {
+      const executor = pool();
+      try {
+        await assert.rejects(map([[1]], outerPool, { executor }), (error: TaskFailedError) => {
+          assert.equal(error.attempts, 1);
+          assert.ok(isWeftError(error.cause, 'WEFT_NESTED_POOL'), String(error.cause));
+          assert.match((error.cause as Error).message, /cannot start workers inside a worker/);
+          return true;
+        });
+      } finally {
+        await executor.close();
+      }
+    });
+  });
+}

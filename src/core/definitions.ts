@@ -3,10 +3,14 @@
  * Such a module may also run work at its top level (a script run with `node`): in every
  * worker that work would run again and start more workers, without end. So everything
  * that starts work (map, dag, withRun, a flow or application run, a worker pool) asks
- * {@link refuseTopLevelWork} first. In a worker, work is allowed only inside a task:
- * work started while a module is imported for its definitions, or while no task runs,
- * is refused with a {@link TopLevelWorkError}, and the tasks that need that module fail
- * with it, at once and every time.
+ * {@link refuseTopLevelWork} first. In a worker, work is allowed only inside a task.
+ * Work started while a module is imported for its definitions is refused with a
+ * {@link TopLevelWorkError}, and the tasks that need that module fail with it, at once
+ * and every time. Work started while no task runs (top-level work that went on after the
+ * import) is refused too. "A task runs" is judged per worker, not per task: telling which
+ * task started which work would need async context tracking on every promise in the
+ * worker, which costs tiny tasks more than it is worth. Whatever slips through stays
+ * bounded, because a worker never starts a pool of its own.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +20,6 @@ import { TopLevelWorkError } from './errors.ts';
 const importing = new Map<string, number>();
 /** Modules whose import started work, with the error that refused it. */
 const refused = new Map<string, TopLevelWorkError>();
-/** Work refused in this worker outside any import and any task. */
-let strayWork: TopLevelWorkError | undefined;
 /** Set in the threads and processes that weft starts to run tasks. */
 let worker: { readonly busy: () => boolean } | undefined;
 
@@ -83,8 +85,7 @@ export function importingDefinitions(): boolean {
 
 /** The error that tasks of `module` fail with in this thread, if its top level started work. */
 export function definitionsRefusal(module: string): TopLevelWorkError | undefined {
-  if (refused.size === 0 && strayWork === undefined) return undefined;
-  return refused.get(module) ?? strayWork;
+  return refused.size === 0 ? undefined : refused.get(module);
 }
 
 /**
@@ -102,7 +103,6 @@ export function refuseTopLevelWork(what: string): void {
           `after the worker imported it. ${fix}`,
   );
   for (const module of modules) if (!refused.has(module)) refused.set(module, error);
-  if (modules.length === 0) strayWork ??= error;
   throw error;
 }
 

@@ -501,7 +501,10 @@ function retryDelay(invocation: Invocation, error: unknown): number | undefined 
   if (invocation.signal.aborted && !(invocation.signal.reason instanceof TimeoutError)) {
     return undefined;
   }
-  if (isWeftError(error, 'WEFT_EXECUTOR_CLOSED')) return undefined;
+  // Faults of the set-up, not of the attempt: trying again would only fail again.
+  for (const code of ['WEFT_EXECUTOR_CLOSED', 'WEFT_TOP_LEVEL_WORK', 'WEFT_NESTED_POOL']) {
+    if (isWeftError(error, code)) return undefined;
+  }
   if (retryIf && !retryIf(error, invocation.attempt)) return undefined;
   const { delayMs = 100, factor = 2, maxDelayMs = 30_000, jitter = true } = backoff;
   const full = Math.min(maxDelayMs, delayMs * factor ** (invocation.attempt - 1), maxTimerMs);
