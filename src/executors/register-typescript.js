@@ -33,7 +33,9 @@ export function registerTypeScript() {
     cjs.register();
     const compiled = { js: Module._extensions['.js'], mjs: Module._extensions['.mjs'] };
     const loadJs = function (/** @type {unknown} */ module, /** @type {string} */ filename) {
-      const esModule = filename.endsWith('.mjs') || isModuleJs(filename);
+      // Other extensions without a loader of their own (.cts) come here too: tsx's.
+      const esModule =
+        filename.endsWith('.mjs') || (filename.endsWith('.js') && isModuleJs(filename));
       return (esModule ? native.js : compiled.js)?.call(this, module, filename);
     };
     Module._extensions['.js'] = loadJs;
