@@ -4,7 +4,8 @@
  * (version 2 added `queued_ms`: records written before it waited 0 ms).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -96,5 +97,37 @@ describe('migrating a version-1 database (weft 0.1)', () => {
       `SELECT value FROM ${schema.name}.weft_meta WHERE name = 'schema_version'`,
     );
     assert.deepEqual(rows, [{ value: String(latestVersion) }]);
+  });
+});
+
+describe('reading a version-1 SQLite file (weft runs, weft show)', () => {
+  it('reads it through a copy brought up to date in memory, and leaves the file as it was', async () => {
+    const file = join(folder, 'v1-read.db');
+    // An older weft still has the file open, with its last records only in the WAL.
+    const writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    for (const sql of versionStatements(sqliteDialect, 1)) writer.prepare(sql).run();
+    const digest = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const before = digest();
+    try {
+      const store = await SqliteStore.openExisting(file);
+      assert.ok(store, 'the store is found');
+      try {
+        const [old] = await store.listTasks('old');
+        assert.equal(old?.key, 'old/map:square/0');
+        assert.equal(old?.queuedMs, 0);
+        assert.equal(old?.output, 4);
+      } finally {
+        await store.close();
+      }
+      assert.equal(digest(), before, 'the file is unchanged');
+      const meta = writer
+        .prepare("SELECT value FROM weft_meta WHERE name = 'schema_version'")
+        .get();
+      assert.deepEqual(meta, { value: '1' });
+    } finally {
+      writer.close();
+    }
   });
 });

@@ -7,7 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteDialect } from './dialect.ts';
-import { inspectForReading, inspectSchema, type MigrationSession, migrate } from './migrate.ts';
+import { inspectSchema, type MigrationSession, migrate } from './migrate.ts';
+import { latestVersion } from './migrations.ts';
 import { otherFileFix, sqliteError } from './sqlite-errors.ts';
 
 /**
@@ -51,8 +52,9 @@ export async function openDatabase(
 
 /**
  * Opens an existing file for reading only: creates, migrates and changes nothing. Resolves
- * to undefined when the file holds no table yet (no weft store there).
- * @throws StoreError as {@link inspectForReading} does, or when the file cannot be read
+ * to undefined when the file holds no table yet (no weft store there). A file an older
+ * weft wrote is read through a copy in memory, brought up to date there.
+ * @throws StoreError as {@link inspectSchema} does, or when the file cannot be read
  */
 export async function openDatabaseForReading(file: string): Promise<Database.Database | undefined> {
   let db: Database.Database;
@@ -65,7 +67,7 @@ export async function openDatabaseForReading(file: string): Promise<Database.Dat
     if (!String((error as { code?: unknown }).code).startsWith('SQLITE_READONLY')) {
       throw sqliteError(error, file, 'opening it for reading');
     }
-    db = inMemoryCopy(file);
+    db = inMemoryCopy(file, () => readFileSync(file), true);
   }
   const session: MigrationSession = {
     all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[],
@@ -74,10 +76,29 @@ export async function openDatabaseForReading(file: string): Promise<Database.Dat
     },
   };
   try {
-    const target = { what: `The SQLite file ${file}`, fix: otherFileFix(), begin: [] };
-    if (await inspectForReading(session, sqliteDialect, target)) return db;
+    const target = { what: `The SQLite file ${file}`, fix: otherFileFix(), begin: ['BEGIN'] };
+    const version = await inspectSchema(session, sqliteDialect, target);
+    if (version === latestVersion) return db;
+    if (version === 0) {
+      db.close();
+      return undefined;
+    }
+    // As this connection sees it: with what the WAL holds that the file does not yet.
+    const copy = inMemoryCopy(file, () => db.serialize(), false);
     db.close();
-    return undefined;
+    db = copy;
+    await migrate(
+      {
+        all: async (sql, params = []) =>
+          copy.prepare(sql).all(...params) as Record<string, unknown>[],
+        run: async (sql, params = []) => {
+          copy.prepare(sql).run(...params);
+        },
+      },
+      sqliteDialect,
+      target,
+    );
+    return copy;
   } catch (error) {
     db.close();
     throw sqliteError(error, file, 'opening it for reading');
@@ -85,15 +106,15 @@ export async function openDatabaseForReading(file: string): Promise<Database.Dat
 }
 
 /**
- * The file read into memory, read-only. Its header is switched from WAL to the rollback
- * journal in the copy only (bytes 18 and 19: the read and write format versions), because
- * an in-memory database has no WAL.
+ * The file read into memory. Its header is switched from WAL to the rollback journal in
+ * the copy only (bytes 18 and 19: the read and write format versions), because an
+ * in-memory database has no WAL. Changes to a writable copy never reach the file.
  */
-function inMemoryCopy(file: string): Database.Database {
+function inMemoryCopy(file: string, read: () => Buffer, readonly: boolean): Database.Database {
   try {
-    const bytes = readFileSync(file);
+    const bytes = read();
     if (bytes.length >= 20) bytes.fill(1, 18, 20);
-    return new Database(bytes, { readonly: true });
+    return new Database(bytes, { readonly });
   } catch (error) {
     throw sqliteError(error, file, 'opening it for reading');
   }
