@@ -100,4 +100,60 @@ describe('weft run --run-id', () => {
     const runs = JSON.parse((await weft(['runs', '--json'], inStore)).stdout) as { id: string }[];
     assert.ok(runs.every((run) => !run.id.startsWith('-')));
   });
+
+  it('takes only ids that start with a letter or digit, as the README says, and names the rule', async () => {
+    const odd = [
+      '..',
+      '.hidden',
+      '_x',
+      '__proto__',
+      'a b',
+      '\ud800',
+      '\u001b[31m',
+      'é',
+      'a'.repeat(201),
+    ];
+    for (const id of [...odd, 'a'.repeat(10_000)]) {
+      const refused = await weft(['run', where, '--no-progress', '--run-id', id], inStore);
+      assert.equal(refused.code, 1, id);
+      assert.equal(refused.stdout, '', id);
+      // One line, short, with nothing raw in it, whatever the id.
+      assert.match(
+        refused.stderr,
+        /^weft: ValidationError: Run id '[^'\n]*' is not valid: a run id starts with a letter or digit, followed by up to 199 letters \(a-z, A-Z\), digits and \. _ : @ -, e\.g\. --run-id nightly-2\.\n$/,
+        id.slice(0, 20),
+      );
+      assert.ok(refused.stderr.length < 400, id.slice(0, 20));
+      assert.doesNotMatch(refused.stderr.slice(0, -1), /\p{Cc}/u);
+    }
+    const long = await weft(
+      ['run', where, '--no-progress', '--run-id', 'a'.repeat(10_000)],
+      inStore,
+    );
+    assert.match(long.stderr, /Run id 'a{80}… \(10,000 characters\)' is not valid/);
+    const valid = `7._:@-${'x'.repeat(194)}`;
+    const ran = await weft(['run', where, '--no-progress', '--run-id', valid], inStore);
+    assert.equal(ran.code, 0, ran.stderr);
+    const runs = JSON.parse((await weft(['runs', '--json'], inStore)).stdout) as { id: string }[];
+    assert.deepEqual(
+      runs.map((run) => run.id).filter((id) => !/^[A-Za-z0-9]/.test(id)),
+      [],
+      'no run was recorded under a refused id',
+    );
+    assert.ok(runs.some((run) => run.id === valid));
+  });
+
+  it('shows and resumes any id cleanly: one line when there is no such run', async () => {
+    for (const verb of ['show', 'resume']) {
+      for (const id of ['__proto__', 'constructor', 'a'.repeat(10_000)]) {
+        const missing = await weft([verb, id], inStore);
+        assert.equal(missing.code, 1, `${verb} ${id.slice(0, 20)}`);
+        assert.match(
+          missing.stderr,
+          /^weft: ValidationError: No run '[^'\n]+' in .*\. List the runs with: weft runs\n$/,
+        );
+        assert.ok(missing.stderr.length < 400);
+      }
+    }
+  });
 });

@@ -183,9 +183,17 @@ describe('weft resume and runs, refusals', () => {
     const again = await weft(['resume', 'done-1', '--no-progress']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^Run 'done-1' already completed: nothing to resume/);
-    const limit = await weft(['runs', '--limit', 'abc']);
-    assert.equal(limit.code, 1);
-    assert.match(limit.stderr, /--limit must be a whole number/);
+    for (const value of ['abc', '0', '1.5', '1e3', '99999999999999999999', '9007199254740992']) {
+      const limit = await weft(['runs', '--limit', value]);
+      assert.equal(limit.code, 1, value);
+      assert.equal(
+        limit.stderr,
+        `weft: ValidationError: -n, --limit must be a whole number from 1 to 9007199254740991, got '${value}'. Give how many runs to list, e.g. weft runs -n 50.\n`,
+      );
+    }
+    const most = await weft(['runs', '-n', '9007199254740991', '--json']);
+    assert.equal(most.code, 0, most.stderr);
+    assert.ok(JSON.parse(most.stdout).some((run: { id: string }) => run.id === 'done-1'));
     const badId = await weft(['run', job, '--no-progress', '--run-id', 'bad id']);
     assert.equal(badId.code, 1);
     assert.match(badId.stderr, /Run id 'bad id' is not valid/);

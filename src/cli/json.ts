@@ -8,7 +8,13 @@
  * name and message, a repeated reference on its own path as `"[Circular]"`.
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(jsonReady(value, new Set()), null, 2);
+  // JSON.stringify escapes C0 controls and lone surrogates, but writes DEL, the C1
+  // controls and the bidirectional controls raw: escaped too, so that no text of the
+  // store drives the terminal. They occur only inside strings, where \uXXXX is the same text.
+  return JSON.stringify(jsonReady(value, new Set()), null, 2).replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function jsonReady(value: unknown, path: Set<object>): unknown {

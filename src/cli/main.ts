@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { isWeftError } from '../core/errors.ts';
+import { errorLine } from './error-line.ts';
 import { CommandFailure } from './failure.ts';
 import { resumeRun } from './resume.ts';
 import { runFile } from './run.ts';
 import { listRuns } from './runs.ts';
 import { showRun } from './show.ts';
+import { printable } from './text.ts';
 
 // The same relative path from src/cli/ and from dist/cli/.
 const { version } = JSON.parse(
@@ -29,6 +31,10 @@ Environment:
   WEFT_DEBUG=1   print stack traces of errors, as --stack does`,
   )
   .showHelpAfterError()
+  // Commander's own errors name what was typed (an unknown option, an excess argument).
+  .configureOutput({
+    outputError: (text, write) => write(text.split('\n').map(printable).join('\n')),
+  })
   .exitOverride();
 
 const storeOption = [
@@ -102,18 +108,22 @@ try {
     const { error, after } =
       caught instanceof CommandFailure ? caught : { error: caught, after: [] as string[] };
     if (error !== undefined) report(error);
-    for (const line of after) process.stderr.write(`weft: ${line}\n`);
+    for (const line of after) process.stderr.write(`weft: ${printable(line)}\n`);
     if (process.exitCode !== 130) process.exitCode = 1;
   }
 }
 
-/** One line naming the error; its stack and causes with --stack or WEFT_DEBUG=1. */
+/** One line naming the error; all of it, its stack and causes with --stack or WEFT_DEBUG=1. */
 function report(error: unknown): void {
   const showStack = program.opts().stack === true || process.env.WEFT_DEBUG === '1';
-  const message = error instanceof Error ? error.message : String(error);
+  const { line, cut } = errorLine(error);
   const label = isWeftError(error) ? (error as Error).name : 'Error';
-  process.stderr.write(`weft: ${label}: ${message}\n`);
-  // inspect() shows the stack and the chain of causes.
-  if (showStack) process.stderr.write(`${inspect(error)}\n`);
-  else if (!isWeftError(error)) process.stderr.write('(run with --stack for the stack trace)\n');
+  process.stderr.write(`weft: ${printable(label)}: ${line}\n`);
+  // inspect() shows the whole message, the stack and the chain of causes.
+  if (showStack) process.stderr.write(`${inspect(error).split('\n').map(printable).join('\n')}\n`);
+  else if (!isWeftError(error)) {
+    process.stderr.write(
+      `(run with --stack for the ${cut ? 'whole message and the ' : ''}stack trace)\n`,
+    );
+  } else if (cut) process.stderr.write('(run with --stack for the whole message)\n');
 }

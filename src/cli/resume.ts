@@ -1,16 +1,17 @@
 /** `weft resume <run>`: runs the same job again under the same run id; finished tasks are skipped. */
 import { ValidationError } from '../core/errors.ts';
 import { openExistingStore } from '../stores/open.ts';
-import { type RunOptions, runFile } from './run.ts';
+import { type RunOptions, runJob } from './run.ts';
 import { refuseLive, statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
+import { clipped, printable, shellWord } from './text.ts';
 
 export async function resumeRun(runId: string, options: RunOptions): Promise<void> {
   // Read first, creating nothing: there may be no such run, or no store at all.
   const { store, location } = await openExistingStore(storeUrl(options.store));
   if (!store) {
     throw new ValidationError(
-      `No run '${runId}': there is no store at ${location} yet. Give the store the run was ` +
+      `No run '${clipped(runId)}': there is no store at ${location} yet. Give the store the run was ` +
         'recorded in with --store, or start a run with: weft run <file>',
     );
   }
@@ -22,13 +23,13 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<voi
     const run = await store.getRun(runId);
     if (!run) {
       throw new ValidationError(
-        `No run '${runId}' in ${store.location}. List the runs with: weft runs`,
+        `No run '${clipped(runId)}' in ${store.location}. List the runs with: weft runs`,
       );
     }
     refuseLive(run, 'Resume it');
     if (statusOf(run) === 'completed') {
       process.stdout.write(
-        `Run '${runId}' already completed: nothing to resume. See it with: weft show ${runId}\n`,
+        `${printable(`Run '${runId}' already completed: nothing to resume. See it with: weft show ${shellWord(runId)}`)}\n`,
       );
       return;
     }
@@ -52,7 +53,7 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<voi
     await store.close();
   }
   // Options given now win over those the run was started with.
-  await runFile(file, args, {
+  await runJob(file, args, {
     ...options,
     runId,
     ...((options.executor ?? executor) ? { executor: options.executor ?? executor } : {}),

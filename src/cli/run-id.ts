@@ -2,18 +2,27 @@
 import { ValidationError } from '../core/errors.ts';
 import type { RunRecord } from '../core/store.ts';
 import { refuseLive } from './run-status.ts';
-import { shellWord } from './table.ts';
+import { clipped, shellWord } from './text.ts';
+
+/** An id of `weft run --run-id`: withRun's rule (1 to 200 of `\w . : @ -`), starting with a letter or digit. */
+const runIdRule = /^[A-Za-z0-9][\w.:@-]{0,199}$/;
 
 /**
- * Refuses an id that starts with `-`: in `--run-id --help` the option took the next word
- * as its value, which is surely not what was meant.
- * @throws ValidationError naming the id
+ * Refuses an id that `--run-id` does not take: one that starts with `-` (in
+ * `--run-id --help` the option took the next word as its value, which is surely not what
+ * was meant), or with another character than a letter or digit (`..`, `.hidden`, `_x`),
+ * or that holds characters a run id may not hold.
+ * @throws ValidationError naming the id and the rule
  */
 export function checkRunIdOption(id: string): void {
-  if (!id.startsWith('-')) return;
+  if (runIdRule.test(id)) return;
+  const rule =
+    'a run id starts with a letter or digit, followed by up to 199 letters (a-z, A-Z), ' +
+    'digits and . _ : @ -, e.g. --run-id nightly-2';
   throw new ValidationError(
-    `Run id '${id}' looks like an option: --run-id takes the word after it as the id. ` +
-      'Give an id that starts with a letter or digit, e.g. --run-id nightly.',
+    id.startsWith('-')
+      ? `Run id '${clipped(id)}' looks like an option: --run-id takes the word after it as the id; ${rule}.`
+      : `Run id '${clipped(id)}' is not valid: ${rule}.`,
   );
 }
 

@@ -17,7 +17,7 @@ import { jobStarter } from './job-start.ts';
 import { showProgress } from './progress.ts';
 import { checkRerun, checkRunIdOption } from './run-id.ts';
 import { storeArgument, storeUrl } from './store-option.ts';
-import { shellWord } from './table.ts';
+import { printable, shellWord } from './text.ts';
 
 /** Options of the `run` verb, as parsed from the command line. */
 export interface RunOptions {
@@ -42,10 +42,8 @@ export type RunMeta = {
 };
 
 /**
- * Runs the default export of `file` as a recorded run and prints its result. With
- * `runId`, an existing run continues (its finished tasks are not run again), unless it is
- * live or was started with another file or other arguments.
- * @throws CommandFailure, with the line that says how to resume, when a job that started fails
+ * `weft run`: refuses a `--run-id` that is not a run id (see {@link checkRunIdOption}),
+ * then runs `file` as {@link runJob} does.
  */
 export async function runFile(
   file: string,
@@ -53,6 +51,21 @@ export async function runFile(
   options: RunOptions,
 ): Promise<void> {
   if (options.runId !== undefined) checkRunIdOption(options.runId);
+  await runJob(file, args, options);
+}
+
+/**
+ * Runs the default export of `file` as a recorded run and prints its result. With
+ * `runId`, an existing run continues (its finished tasks are not run again), unless it is
+ * live or was started with another file or other arguments. `weft resume` calls it with
+ * the id of a recorded run, which withRun's rule admitted.
+ * @throws CommandFailure, with the line that says how to resume, when a job that started fails
+ */
+export async function runJob(
+  file: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<void> {
   const path = resolve(file);
   if (!existsSync(path)) {
     throw new ValidationError(`No file at ${path}. Give the path of a .ts or .js module to run.`);
@@ -82,11 +95,11 @@ export async function runFile(
     const recorded = options.runId === undefined ? undefined : await store.getRun(runId);
     if (recorded) checkRerun(recorded, { file: path, args }, options.force === true);
     const result = await withRun({ store, runId, meta, events }, async (run) => {
-      process.stderr.write(
+      const said =
         run.record.attempts > 1
-          ? `weft: resuming run ${runId} (${run.resumable.toLocaleString('en-US')} ${run.resumable === 1 ? 'task' : 'tasks'} already done) in ${store.location}\n`
-          : `weft: run ${runId} in ${store.location}\n`,
-      );
+          ? `weft: resuming run ${runId} (${run.resumable.toLocaleString('en-US')} ${run.resumable === 1 ? 'task' : 'tasks'} already done) in ${store.location}`
+          : `weft: run ${runId} in ${store.location}`;
+      process.stderr.write(`${printable(said)}\n`);
       stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
       // Imported inside the run, so that work the module starts while loading belongs to it.
       const start = jobStarter(await importJob(path), file, {

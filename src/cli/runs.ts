@@ -5,6 +5,7 @@ import { toJson } from './json.ts';
 import { statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
 import { table, when } from './table.ts';
+import { clipped, printable } from './text.ts';
 
 export interface RunsOptions {
   readonly store?: string;
@@ -14,13 +15,12 @@ export interface RunsOptions {
 }
 
 export async function listRuns(options: RunsOptions): Promise<void> {
-  const limit = options.limit === undefined ? 20 : Number(options.limit);
-  if (!(Number.isInteger(limit) && limit > 0)) {
-    throw new ValidationError(`--limit must be a whole number ≥ 1, got '${options.limit}'.`);
-  }
+  const limit = parseLimit(options.limit);
   const { store, location } = await openExistingStore(storeUrl(options.store));
   if (!store) {
-    const said = `No runs yet: there is no store at ${location}. Start a run with: weft run <file>`;
+    const said = printable(
+      `No runs yet: there is no store at ${location}. Start a run with: weft run <file>`,
+    );
     if (options.json) {
       // JSON readers get an empty list, people the reason.
       process.stdout.write('[]\n');
@@ -41,7 +41,7 @@ export async function listRuns(options: RunsOptions): Promise<void> {
       process.stdout.write(
         store.kind === 'memory'
           ? 'No runs: a memory store holds only the runs of the process that made them.\n'
-          : `No runs in ${store.location} yet. Start one with: weft run <file>\n`,
+          : `${printable(`No runs in ${store.location} yet. Start one with: weft run <file>`)}\n`,
       );
       return;
     }
@@ -59,4 +59,19 @@ export async function listRuns(options: RunsOptions): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `-n, --limit`: digits only, 1 up to the largest safe integer (beyond it a store is asked
+ * for a number it cannot hold).
+ * @throws ValidationError naming the option and the value given
+ */
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return 20;
+  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isSafeInteger(limit) && limit >= 1) return limit;
+  throw new ValidationError(
+    `-n, --limit must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got '${clipped(value)}'. ` +
+      'Give how many runs to list, e.g. weft runs -n 50.',
+  );
 }

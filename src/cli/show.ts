@@ -6,10 +6,12 @@ import { ValidationError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { TaskRecord } from '../core/store.ts';
 import { openExistingStore } from '../stores/open.ts';
+import { errorLine } from './error-line.ts';
 import { toJson } from './json.ts';
 import { statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
-import { duration, shellWord, table, when } from './table.ts';
+import { duration, table, when } from './table.ts';
+import { clipped, printable, shellWord } from './text.ts';
 
 export interface ShowOptions {
   readonly store?: string;
@@ -23,7 +25,7 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
   const { store, location } = await openExistingStore(storeUrl(options.store));
   if (!store) {
     throw new ValidationError(
-      `No run '${runId}': there is no store at ${location} yet. Give the store the run was ` +
+      `No run '${clipped(runId)}': there is no store at ${location} yet. Give the store the run was ` +
         'recorded in with --store, or start a run with: weft run <file>',
     );
   }
@@ -31,7 +33,7 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     const run = await store.getRun(runId);
     if (!run) {
       throw new ValidationError(
-        `No run '${runId}' in ${store.location}. List the runs with: weft runs`,
+        `No run '${clipped(runId)}' in ${store.location}. List the runs with: weft runs`,
       );
     }
     const tasks = await store.listTasks(runId);
@@ -54,19 +56,22 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     if (Array.isArray(run.meta.args) && run.meta.args.length > 0) {
       out.push(`  args ${run.meta.args.map((arg) => shellWord(String(arg))).join(' ')}`);
     }
-    if (run.error) out.push(`  error ${run.error.name}: ${run.error.message}`);
+    if (run.error) out.push(`  error ${run.error.name}: ${oneLine(run.error)}`);
     out.push(
       `  tasks ${tasks.length.toLocaleString('en-US')}: ${(tasks.length - failed.length).toLocaleString('en-US')} completed, ${failed.length} failed`,
     );
     if (applications.size > 0) out.push('', ...applicationLines(applications, options.all));
     if (tasks.length > 0) {
-      out.push('', table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)));
+      out.push(
+        '',
+        ...table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)).split('\n'),
+      );
     }
     if (failed.length > 0) {
       out.push('', 'failed tasks:');
       for (const task of failed.slice(0, options.all ? undefined : 20)) {
         out.push(
-          `  ${task.key} (${task.task}, ${task.attempts} ${task.attempts === 1 ? 'attempt' : 'attempts'}): ${task.error?.name ?? 'Error'}: ${task.error?.message ?? ''}`,
+          `  ${task.key} (${task.task}, ${task.attempts} ${task.attempts === 1 ? 'attempt' : 'attempts'}): ${task.error?.name ?? 'Error'}: ${task.error ? oneLine(task.error) : ''}`,
         );
       }
       if (!options.all && failed.length > 20) out.push(`  … ${failed.length - 20} more (--all)`);
@@ -77,7 +82,7 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     if (listed.length > 0) {
       out.push('', options.all ? 'tasks:' : 'slowest tasks:');
       out.push(
-        table(
+        ...table(
           ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK'],
           listed.map((t) => [
             t.key,
@@ -87,10 +92,11 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
             when(t.startedAt),
             duration(t.durationMs),
           ]),
-        ),
+        ).split('\n'),
       );
     }
-    process.stdout.write(`${out.join('\n')}\n`);
+    // One entry is one line: what a store holds never reaches the terminal raw.
+    process.stdout.write(`${out.map(printable).join('\n')}\n`);
   } finally {
     await store.close();
   }
@@ -146,7 +152,8 @@ function applicationsOf(events: readonly WeftEvent[]): Map<string, ApplicationSu
     } else if (event.type === 'app:end') {
       const app = get(event.appId, event.parentAppId);
       app.status = event.error === undefined ? 'completed' : 'failed';
-      app.error = errorText(event.error);
+      app.error =
+        event.error === undefined || event.error === null ? undefined : errorText(event.error);
     }
   }
   return apps;
@@ -184,11 +191,14 @@ function applicationLines(apps: Map<string, ApplicationSummary>, all = false): s
   return out;
 }
 
-function errorText(error: unknown): string | undefined {
-  if (error === undefined || error === null) return undefined;
-  if (typeof error === 'object' && 'message' in error) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    return `${typeof name === 'string' ? name : 'Error'}: ${String(message)}`;
-  }
-  return String(error);
+function errorText(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return oneLine(error);
+  const { name } = error as { name?: unknown };
+  return `${typeof name === 'string' ? name : 'Error'}: ${oneLine(error)}`;
+}
+
+/** The first line of an error's message; ` …` marks that `--json` holds more. */
+function oneLine(error: unknown): string {
+  const { line, cut } = errorLine(error);
+  return cut ? `${line} …` : line;
 }

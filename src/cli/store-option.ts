@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../core/store.ts';
 import { defaultStorePath } from '../stores/open.ts';
-import { shellWord } from './table.ts';
+import { shellWord } from './text.ts';
 
 /** The store URL `--store` gives, else `WEFT_STORE`; undefined for the default store. */
 export function storeUrl(option: string | undefined): string | undefined {

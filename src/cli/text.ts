@@ -1,0 +1,51 @@
+/**
+ * Text the CLI prints that came from a store or the command line: job arguments, file
+ * names, run ids, task keys, error messages. A shared store may hold anything, and an
+ * escape sequence printed raw would drive the reader's terminal, so control characters
+ * are shown as escapes; ordinary Unicode is printed as it is.
+ */
+
+// C0 and C1 controls and DEL, lone surrogates, and the bidirectional overrides and
+// isolates, which reorder what a terminal shows. With the u flag, \p{Cs} matches only
+// a surrogate without its pair.
+const unsafe = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
+const hasUnsafe = new RegExp(unsafe.source, 'u');
+const named: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `text` with each control character written as an escape: `\x1b`, `\n`, `\u202e`, `\ud800`. */
+export function printable(text: string): string {
+  return text.replace(unsafe, escapeChar);
+}
+
+/**
+ * `text` made printable and, when longer than `max` characters, cut there and marked
+ * with its length, so that a message naming it stays readable.
+ */
+export function clipped(text: string, max = 80): string {
+  const chars = [...text];
+  if (chars.length <= max) return printable(text);
+  return `${printable(chars.slice(0, max).join(''))}… (${chars.length.toLocaleString('en-US')} characters)`;
+}
+
+/**
+ * `text` as one word of a shell command: as it is when safe, else in single quotes, or in
+ * `$'…'` when it holds control characters, each written as its UTF-8 bytes (`\x1b`,
+ * `\xc2\x9b`): a command that still works, pasted into bash or zsh, and prints nothing raw.
+ */
+export function shellWord(text: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
+  if (!hasUnsafe.test(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
+  const escaped = text
+    .replace(/[\\']/g, '\\$&')
+    .replace(unsafe, (char) => [...Buffer.from(char)].map((byte) => `\\x${hex(byte, 2)}`).join(''));
+  return `$'${escaped}'`;
+}
+
+function escapeChar(char: string): string {
+  const code = char.charCodeAt(0);
+  return named[char] ?? (code <= 0xff ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`);
+}
+
+function hex(code: number, digits: number): string {
+  return code.toString(16).padStart(digits, '0');
+}
