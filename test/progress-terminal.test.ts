@@ -76,6 +76,18 @@ describe('progress on a terminal', () => {
     assert.equal(terminal.text().split('\n').at(-1), 'after');
   });
 
+  it('shows a name with terminal controls in it as text, never as a command', async () => {
+    const terminal = new Terminal();
+    const stderr = fakeTty(terminal);
+    const bus = new EventBus();
+    const stop = showProgress(bus, stderr, { intervalMs: 1, capture: [] });
+    const red = task('red\u001b[31m', (x: number) => x);
+    await map([1], red, { events: bus, executor: asyncPool() });
+    stop();
+    assert.match(terminal.text(), / red\\x1b\[31m 1\/1$/m);
+    assert.ok(!terminal.text().includes('\u001b'));
+  });
+
   it('names a flow’s bars after the flow and its ForEach layers, sized before they finish', async () => {
     const terminal = new Terminal();
     const stop = showProgress(events, fakeTty(terminal), { intervalMs: 1, capture: [] });

@@ -6,6 +6,7 @@
  */
 import type { EventBus, WeftEvent } from '../core/events.ts';
 import { LiveScreen } from './live-screen.ts';
+import { printable } from './text.ts';
 
 /** What is known of one fan-out. */
 interface FanOutProgress {
@@ -54,7 +55,8 @@ export class ProgressModel {
         }
         const fanOut: FanOutProgress = {
           scope: event.scope,
-          label: event.label ?? event.task ?? event.type.slice(0, 3),
+          // Names come from user code: shown, never obeyed by the terminal.
+          label: printable(event.label ?? event.task ?? event.type.slice(0, 3)),
           total: event.total,
           done: 0,
           failed: 0,

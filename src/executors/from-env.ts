@@ -57,8 +57,8 @@ export function parseWorkers(
   source = 'WEFT_WORKERS',
 ): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const workers = Number(value);
-  if (!(Number.isInteger(workers) && workers >= 1)) {
+  const workers = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(Number.isSafeInteger(workers) && workers >= 1)) {
     throw new ValidationError(`${source} must be a whole number ≥ 1, got '${value}'.`);
   }
   return workers;

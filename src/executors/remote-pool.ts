@@ -109,7 +109,7 @@ export abstract class RemotePoolExecutor implements Executor {
 
   constructor(kind: string, options: RemotePoolOptions) {
     const { workers = availableParallelism(), maxBatch = 128 } = options;
-    if (!(Number.isInteger(workers) && workers >= 1)) {
+    if (!(Number.isSafeInteger(workers) && workers >= 1)) {
       throw new ValidationError(`${kind}: workers must be a whole number ≥ 1, got ${workers}.`);
     }
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
