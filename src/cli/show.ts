@@ -83,7 +83,8 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
       out.push('', options.all ? 'tasks:' : 'slowest tasks:');
       out.push(
         ...table(
-          ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK'],
+          // TOOK is the task's own time; WAITED, its wait for a worker or a slot before it.
+          ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK', 'WAITED'],
           listed.map((t) => [
             t.key,
             t.task,
@@ -91,6 +92,7 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
             String(t.attempts),
             when(t.startedAt),
             duration(t.durationMs),
+            duration(t.queuedMs ?? 0),
           ]),
         ).split('\n'),
       );
