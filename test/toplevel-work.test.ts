@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { map, processes, task, threads } from 'weftjs';
-import { outer, outerPool } from './fixtures/toplevel/nested.ts';
 import { importDefinitions } from '../src/core/definitions.ts';
 import { isWeftError, TaskFailedError, TopLevelWorkError } from '../src/core/errors.ts';
+import { outer, outerPool } from './fixtures/toplevel/nested.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = 'test/fixtures/toplevel';
