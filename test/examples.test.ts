@@ -1,38 +1,22 @@
 /** Every example stays runnable: each runs through `weft run` and prints what it promises. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { weftRun } from './fixtures/weft-cli.ts';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Runs are recorded in a store of this test file's own, not in the project's .weft/.
 const storeFile = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-')), 'weft.db')}`;
 
-async function example(
+function example(
   name: string,
   env: Record<string, string> = {},
   args: readonly string[] = [],
 ): Promise<string> {
-  const { stdout } = await run(
-    process.execPath,
-    [
-      '--conditions=weft-source',
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'run',
-      `examples/${name}.ts`,
-      ...args,
-      '--no-progress',
-    ],
-    { cwd: root, env: { ...process.env, WEFT_STORE: storeFile, ...env } },
-  );
-  return stdout;
+  return weftRun(`examples/${name}.ts`, args, { env: { WEFT_STORE: storeFile, ...env } });
 }
 
 describe('examples', () => {

@@ -6,15 +6,13 @@
  * with `weft run` and prints what the block's comments say.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { weftRun } from './fixtures/weft-cli.ts';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 // Runs are recorded in a store of this test file's own, not in the project's .weft/.
@@ -182,28 +180,6 @@ const promised: Record<string, Promised> = {
   },
 };
 
-async function weftRun(file: string, args: readonly string[] = []): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WEFT_STORE: storeFile };
-  // The examples choose their executors; the environment of the test run must not.
-  delete env.WEFT_EXECUTOR;
-  delete env.WEFT_WORKERS;
-  const { stdout } = await run(
-    process.execPath,
-    [
-      '--conditions=weft-source',
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'run',
-      file,
-      ...args,
-      '--no-progress',
-    ],
-    { cwd: root, env },
-  );
-  return stdout;
-}
-
 describe('README', () => {
   const blocks = fencedBlocks(readme);
   const tsBlocks = blocks.filter((block) => block.language === 'ts');
@@ -246,7 +222,12 @@ describe('README', () => {
 
   for (const [file, { args, check }] of Object.entries(promised)) {
     it(`${file} runs and prints what the README says`, async () => {
-      check(await weftRun(file, args));
+      check(
+        // The examples choose their executors; the environment of the test run must not.
+        await weftRun(file, args, {
+          env: { WEFT_STORE: storeFile, WEFT_EXECUTOR: undefined, WEFT_WORKERS: undefined },
+        }),
+      );
     });
   }
 });

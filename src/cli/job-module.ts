@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { loadModule } from '../core/definitions.ts';
 import { registerTypeScript } from '../executors/register-typescript.js';
-import { addWorkerImport } from '../executors/worker-args.ts';
+import { useTypeScriptInWorkers } from '../executors/worker-args.ts';
 
 const typescriptFile = /\.[cm]?tsx?$/;
 
@@ -13,9 +13,7 @@ const typescriptFile = /\.[cm]?tsx?$/;
 export async function prepareTypeScript(path: string): Promise<void> {
   if (!typescriptFile.test(path)) return;
   await registerTypeScript();
-  // Child processes preload tsx's own entry (both hooks). An absolute URL, because tsx
-  // may sit inside weft's own node_modules rather than the user's.
-  addWorkerImport(import.meta.resolve('tsx'));
+  useTypeScriptInWorkers();
 }
 
 /**

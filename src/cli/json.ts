@@ -10,7 +10,8 @@
 export function toJson(value: unknown): string {
   // JSON.stringify escapes C0 controls and lone surrogates, but writes DEL, the C1
   // controls and the bidirectional controls raw: escaped too, so that no text of the
-  // store drives the terminal. They occur only inside strings, where \uXXXX is the same text.
+  // store drives the terminal. They occur only inside strings, where the \u escape is the
+  // same text to any JSON reader.
   return JSON.stringify(jsonReady(value, new Set()), null, 2).replace(
     /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,

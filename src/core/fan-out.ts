@@ -242,15 +242,7 @@ export abstract class FanOut {
     if (bus.active) {
       const now = this.#now();
       invocation.handedAt = now;
-      bus.emit({
-        type: 'task:start',
-        time: timeOrigin + now,
-        scope: this.scope.path,
-        key: invocation.key,
-        task: invocation.task.name,
-        item: invocation.item,
-        attempt: invocation.attempt,
-      });
+      bus.emit({ type: 'task:start', ...invocation.eventFields(timeOrigin + now) });
     }
     let result: unknown;
     invocation.handing = true;
@@ -374,12 +366,7 @@ export abstract class FanOut {
     if (bus.active) {
       bus.emit({
         type: 'task:end',
-        time: Date.now(),
-        scope: this.scope.path,
-        key: invocation.key,
-        task: invocation.task.name,
-        item: invocation.item,
-        attempt: invocation.attempt,
+        ...invocation.eventFields(Date.now()),
         durationMs: 0,
         queuedMs: 0,
         resumed: true,
@@ -400,19 +387,8 @@ export abstract class FanOut {
   }
 
   #emitEnd(invocation: Invocation, now: number): void {
-    const bus = this.bus;
-    if (!bus.active) return;
-    bus.emit({
-      type: 'task:end',
-      time: timeOrigin + now,
-      scope: this.scope.path,
-      key: invocation.key,
-      task: invocation.task.name,
-      item: invocation.item,
-      attempt: invocation.attempt,
-      durationMs: invocation.durationUntil(now),
-      queuedMs: invocation.queuedMs,
-    });
+    if (!this.bus.active) return;
+    this.bus.emit({ type: 'task:end', ...this.#finished(invocation, now) });
   }
 
   #attemptFailed(invocation: Invocation, failure: unknown): void {
@@ -430,12 +406,7 @@ export abstract class FanOut {
       if (bus.active) {
         bus.emit({
           type: 'task:retry',
-          time: Date.now(),
-          scope: this.scope.path,
-          key: invocation.key,
-          task: invocation.task.name,
-          item: invocation.item,
-          attempt: invocation.attempt,
+          ...invocation.eventFields(Date.now()),
           error,
           delayMs,
         });
@@ -475,21 +446,17 @@ export abstract class FanOut {
   }
 
   #emitFail(invocation: Invocation, error: unknown): void {
-    const bus = this.bus;
-    if (!bus.active) return;
-    const now = clock.now();
-    bus.emit({
-      type: 'task:fail',
-      time: timeOrigin + now,
-      scope: this.scope.path,
-      key: invocation.key,
-      task: invocation.task.name,
-      item: invocation.item,
-      attempt: invocation.attempt,
+    if (!this.bus.active) return;
+    this.bus.emit({ type: 'task:fail', ...this.#finished(invocation, clock.now()), error });
+  }
+
+  /** What the end and the failure of an attempt tell: when, and how long it ran and waited. */
+  #finished(invocation: Invocation, now: number) {
+    return {
+      ...invocation.eventFields(timeOrigin + now),
       durationMs: invocation.durationUntil(now),
       queuedMs: invocation.queuedMs,
-      error,
-    });
+    };
   }
 }
 

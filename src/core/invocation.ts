@@ -119,16 +119,19 @@ export class Invocation implements TaskInvocation {
   progress(value: Progress): void {
     const bus = this.#fanOut.bus;
     if (!bus.active) return;
-    bus.emit({
-      type: 'task:progress',
-      time: Date.now(),
+    bus.emit({ type: 'task:progress', ...this.eventFields(Date.now()), progress: value });
+  }
+
+  /** The fields every event about this attempt carries, at `time`. */
+  eventFields(time: number) {
+    return {
+      time,
       scope: this.#fanOut.scope.path,
       key: this.key,
       task: this.task.name,
       item: this.item,
       attempt: this.attempt,
-      progress: value,
-    });
+    };
   }
 
   /** The next attempt of the same task instance. */

@@ -3,7 +3,7 @@
  * told by environment where the worker code is and whether to install the TypeScript
  * loader first (Node 20 does not carry `--import` loaders into worker threads).
  */
-import { workerExecArgv } from './worker-args.ts';
+import { workersUseTypeScript } from './worker-args.ts';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -18,7 +18,9 @@ const workerEntryUrl = new URL(
 /** True when this process runs TypeScript through tsx, so workers need it too. */
 function parentRunsTypeScript(args: readonly string[]): boolean {
   return (
-    fromSource || args.some((arg) => /(^|[=/\\])tsx([/\\@]|$)/.test(arg) || arg.includes('/tsx/'))
+    fromSource ||
+    workersUseTypeScript() ||
+    args.some((arg) => /(^|[=/\\])tsx([/\\@]|$)/.test(arg) || arg.includes('/tsx/'))
   );
 }
 
@@ -31,9 +33,8 @@ export function workerLaunch(): {
   env: Record<string, string>;
   execArgv: string[];
 } {
-  const args = workerExecArgv();
-  const typescript = parentRunsTypeScript(args);
-  const execArgv = withoutTsxImports(args);
+  const typescript = parentRunsTypeScript(process.execArgv);
+  const execArgv = withoutTsxImports(process.execArgv);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     WEFT_WORKER_ENTRY: workerEntryUrl.href,

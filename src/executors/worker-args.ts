@@ -1,27 +1,16 @@
 /**
- * Node flags that worker threads and child processes start with: this process's own,
- * plus module loaders added at run time (the CLI adds the TypeScript loader so that
- * workers can import `.ts` task modules).
+ * Whether new worker threads and child processes install the TypeScript loader before
+ * they import task modules. The CLI turns it on for a `.ts` job; a process started with
+ * tsx itself is recognised from its own flags (see pool-entry.ts).
  */
-const extraImports: string[] = [];
+let typescript = false;
 
-/** Makes every worker created from now on preload `specifier` with `--import`. */
-export function addWorkerImport(specifier: string): void {
-  if (!extraImports.includes(specifier)) extraImports.push(specifier);
+/** Makes every worker created from now on install the TypeScript loader. */
+export function useTypeScriptInWorkers(): void {
+  typescript = true;
 }
 
-/** The `execArgv` for a new worker thread or child process. */
-export function workerExecArgv(): string[] {
-  const args = [...process.execArgv];
-  for (const specifier of extraImports) {
-    if (
-      !args.some(
-        (arg, i) =>
-          arg === `--import=${specifier}` || (arg === '--import' && args[i + 1] === specifier),
-      )
-    ) {
-      args.push('--import', specifier);
-    }
-  }
-  return args;
+/** True once {@link useTypeScriptInWorkers} was called. */
+export function workersUseTypeScript(): boolean {
+  return typescript;
 }
