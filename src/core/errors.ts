@@ -231,6 +231,34 @@ export class SerializationError extends WeftError {
   }
 }
 
+/**
+ * Another process owns the run: it holds the run's lease, and two processes would run the
+ * same tasks twice. Wait for it to finish; a run whose owner died is free once its lease
+ * expires, or at once with `weft resume --force`.
+ */
+export class RunBusyError extends WeftError {
+  override name = 'RunBusyError';
+  /** The run asked for. */
+  readonly runId: string;
+  /** Who holds the run's lease. */
+  readonly owner: string;
+  /** When that lease ends unless renewed, in milliseconds since the epoch. */
+  readonly leaseExpiresAt: number;
+  constructor(runId: string, owner: string, leaseExpiresAt: number, message?: string) {
+    super(
+      'WEFT_RUN_BUSY',
+      message ??
+        `Run '${runId}' is owned by another process (${owner}), whose lease lasts until ` +
+          `${new Date(leaseExpiresAt).toISOString()}. Wait for it to finish; if that process ` +
+          'is dead, the run is free once its lease expires, or at once with: ' +
+          `weft resume ${runId} --force`,
+    );
+    this.runId = runId;
+    this.owner = owner;
+    this.leaseExpiresAt = leaseExpiresAt;
+  }
+}
+
 /** A store could not be opened or used: a bad URL, an unreachable server, a foreign file. */
 export class StoreError extends WeftError {
   override name = 'StoreError';

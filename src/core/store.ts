@@ -25,6 +25,42 @@ export interface RunRecord {
   readonly meta: Readonly<Record<string, unknown>>;
   /** Why the run failed, when it did. */
   readonly error?: WireError;
+  /** Who holds the run's lease (see {@link OpenRunOptions.owner}); absent once released. */
+  readonly owner?: string;
+  /** When the holder's lease ends unless renewed, in milliseconds since the epoch. */
+  readonly leaseExpiresAt?: number;
+}
+
+/**
+ * Options of {@link Store.openRun}. A run has one live owner at a time: opening takes a
+ * lease on it, atomically, which the owner renews ({@link Store.renewLease}) and
+ * releases when it finishes ({@link Store.finishRun}). Another owner is refused while the
+ * lease lasts; once it expired (its process or machine died) anyone may open the run.
+ */
+export interface OpenRunOptions {
+  /**
+   * Who opens the run, an opaque token unique to one process (weft uses
+   * `host:pid:random`). The owner holding the lease may open the run again.
+   * @default a token unique to this store object
+   */
+  readonly owner?: string;
+  /**
+   * How long the lease lasts without renewal, in milliseconds.
+   * @default 30000
+   */
+  readonly leaseMs?: number;
+  /**
+   * Takes the run over from this owner even though its lease has not expired: it is known
+   * to be dead, or the user said so. Only that owner's lease is taken: when another owner
+   * took the run meanwhile, the open is refused as usual.
+   */
+  readonly takeOverFrom?: string;
+}
+
+/** Options of {@link Store.streamTasks}. */
+export interface StreamTasksOptions {
+  /** Read each completed task's output too. @default true */
+  readonly outputs?: boolean;
 }
 
 /** What a finished task instance leaves behind. */
@@ -80,10 +116,31 @@ export interface Store {
   /** Where the store lives, with any password hidden. */
   readonly location: string;
 
-  /** Opens a run: creates it, or reopens it for resume (status back to running, attempts + 1). */
-  openRun(id: string, meta?: Readonly<Record<string, unknown>>): Promise<RunRecord>;
-  /** Marks a run finished. */
-  finishRun(id: string, status: Exclude<RunStatus, 'running'>, error?: WireError): Promise<void>;
+  /**
+   * Opens a run and takes its lease: creates it, or reopens it for resume (status back to
+   * running, attempts + 1).
+   * @throws RunBusyError (`WEFT_RUN_BUSY`) while another owner's lease on the run lasts
+   */
+  openRun(
+    id: string,
+    meta?: Readonly<Record<string, unknown>>,
+    options?: OpenRunOptions,
+  ): Promise<RunRecord>;
+  /**
+   * Extends `owner`'s lease on the run to `leaseMs` from now.
+   * @returns false when `owner` no longer holds the run (it was taken over or finished)
+   */
+  renewLease(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Marks a run finished and releases its lease. With `owner`, nothing changes when
+   * another owner holds the run now (it was taken over).
+   */
+  finishRun(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    error?: WireError,
+    owner?: string,
+  ): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
@@ -94,10 +151,25 @@ export interface Store {
    * @throws SerializationError naming the key when an output cannot be stored
    */
   recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void>;
-  /** Outputs of the run's completed tasks, by key: what resume skips. */
+  /**
+   * Outputs of all the run's completed tasks, by key. Holds every output in memory at once:
+   * resume uses {@link Store.findCompleted} instead.
+   */
   completedOutputs(runId: string): Promise<Map<string, unknown>>;
+  /**
+   * The outputs of those of `keys` that completed in the run, by key: what resume skips.
+   * Keys that did not complete are absent. Any number of keys (stores split long lists).
+   */
+  findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>>;
+  /** How many tasks of the run completed. */
+  countCompleted(runId: string): Promise<number>;
   /** Every task record of the run, in the order first recorded. */
   listTasks(runId: string): Promise<TaskRecord[]>;
+  /**
+   * Every task record of the run, in the order first recorded, read a page at a time, so
+   * that a run of any size is read in bounded memory.
+   */
+  streamTasks(runId: string, options?: StreamTasksOptions): AsyncIterable<TaskRecord>;
 
   /** Saves an application state. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
