@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const scenarios = [
   'recording.ts',
   'resume.ts',
+  'resume-memory.ts',
   'map-throughput.ts',
   'stream-memory.ts',
   'executors.ts',

@@ -1,0 +1,75 @@
+/**
+ * Resuming in bounded memory: a recorded map of 100,000 items streamed from an async
+ * generator, each output 5 KB (about 500 MB in all), run once and then resumed with the
+ * same run id, in SQLite and in PostgreSQL. Each run is a fresh child process (plain
+ * JavaScript against the built package, `npm run build`), so that its peak RSS
+ * (`process.resourceUsage().maxRSS`) is its own. Goal: the resume's peak within 1.5× the
+ * first run's. Set WEFT_BENCH_POSTGRES to another URL (or to `off`) to change or skip
+ * PostgreSQL; WEFT_BENCH_ITEMS to change the item count.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { printTable } from './lib.ts';
+
+const N = Number(process.env.WEFT_BENCH_ITEMS ?? 100_000);
+const childScript = fileURLToPath(new URL('./resume-memory-child.mjs', import.meta.url));
+
+interface ChildResult {
+  readonly peakMb: number;
+  readonly seconds: number;
+  readonly executed: number;
+}
+
+function child(storeUrl: string, runId: string, count: number): ChildResult {
+  const out = execFileSync(process.execPath, [childScript, storeUrl, runId, String(count)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+const stores: [string, string][] = [['SQLite', `sqlite:${join(dir, 'weft.db')}`]];
+const pgUrl = process.env.WEFT_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `bench_${Math.random().toString(36).slice(2, 10)}`;
+if (pgUrl !== 'off') stores.push(['PostgreSQL', `${pgUrl}?schema=${schema}`]);
+
+const rows: (string | number)[][] = [];
+try {
+  const baseline = child('memory:', 'baseline', 0);
+  rows.push(['none (Node + weft loaded)', '-', baseline.peakMb, '-', '-']);
+  for (const [name, url] of stores) {
+    const runId = `resume-memory-${process.pid}`;
+    const first = child(url, runId, N);
+    if (first.executed !== N) throw new Error(`${name}: the first run executed ${first.executed}`);
+    const resumed = child(url, runId, N);
+    if (resumed.executed !== 0) throw new Error(`${name}: the resume executed ${resumed.executed}`);
+    rows.push([name, 'first run', first.peakMb, first.seconds * 1000, '1.00×']);
+    rows.push([
+      name,
+      'resume (nothing executed)',
+      resumed.peakMb,
+      resumed.seconds * 1000,
+      `${(resumed.peakMb / first.peakMb).toFixed(2)}×`,
+    ]);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  if (pgUrl !== 'off') {
+    const client = new pg.Client(pgUrl);
+    await client.connect().then(
+      () => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
+      () => {},
+    );
+    await client.end().catch(() => {});
+  }
+}
+
+console.log(
+  `\nA recorded map of ${N.toLocaleString('en-US')} streamed items with 5 KB outputs, run then resumed\n`,
+);
+printTable(['store', 'run', 'peak RSS MB', 'withRun ms', 'RSS vs first run'], rows);
