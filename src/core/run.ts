@@ -9,6 +9,7 @@ import { refuseTopLevelWork } from './definitions.ts';
 import { toWire, ValidationError } from './errors.ts';
 import { type EventBus, events as sharedEvents, type WeftEvent } from './events.ts';
 import { KeyScope } from './keys.ts';
+import { defaultLeaseMs, RunLease } from './lease.ts';
 import { Recorder } from './recorder.ts';
 import type { RunRecord, Store } from './store.ts';
 
@@ -25,6 +26,19 @@ export interface WithRunOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Bus of the run's events. @default the shared `events` bus */
   readonly events?: EventBus;
+  /**
+   * How long the run's lease lasts without renewal, in milliseconds. The run renews it
+   * every third of that while it works; a process that dies holds the run until then
+   * (unless it was a process of this machine, whose death is seen at once).
+   * @default 30000
+   */
+  readonly leaseMs?: number;
+  /**
+   * Takes the run over from the process that holds it, even though its lease lasts: that
+   * process is dead, or stops its work on the run at its next renewal.
+   * @default false
+   */
+  readonly takeOver?: boolean;
 }
 
 /** The run a fan-out belongs to: found by map and dag inside {@link withRun}. */
@@ -39,8 +53,19 @@ export class Run {
   /** Outputs of tasks completed by earlier attempts of this run, by key. */
   readonly #completed: Map<string, unknown>;
   readonly recorder: Recorder;
+  /**
+   * Aborted, with a RunBusyError, when another process took the run over: the run's work
+   * stops then. Pass it on to work that does not stop by itself.
+   */
+  readonly signal: AbortSignal;
 
-  constructor(record: RunRecord, store: Store, completed: Map<string, unknown>, bus: EventBus) {
+  constructor(
+    record: RunRecord,
+    store: Store,
+    completed: Map<string, unknown>,
+    bus: EventBus,
+    signal: AbortSignal = new AbortController().signal,
+  ) {
     this.id = record.id;
     this.record = record;
     this.store = store;
@@ -48,6 +73,7 @@ export class Run {
     this.scope = new KeyScope(record.id, this);
     this.#completed = completed;
     this.recorder = new Recorder(store, record.id);
+    this.signal = signal;
   }
 
   /**
@@ -121,6 +147,11 @@ export function currentRun(): Run | undefined {
  * under keys that start with the run id. Running again with the same `runId` reuses the
  * outputs of completed tasks instead of executing them again.
  *
+ * A run has one live owner at a time: the call takes the run's lease in the store, renews
+ * it while `fn` works and releases it at the end. Another process (or call) opening the
+ * run meanwhile is refused with a RunBusyError; should another process take the run over
+ * (`takeOver`), this call stops the run's work and rejects with a RunBusyError.
+ *
  * @example
  * const store = await openStore('sqlite:.weft/weft.db');
  * await withRun({ store, runId: 'nightly' }, async () => {
@@ -142,29 +173,43 @@ export async function withRun<T>(
       `Run id '${String(runId)}' is not valid: use 1 to 200 letters, digits and . _ : @ -.`,
     );
   }
-  const record = await store.openRun(runId, options.meta ?? {});
+  const lease = await RunLease.take(store, runId, options.meta ?? {}, {
+    leaseMs: leaseMsOf(options.leaseMs),
+    takeOver: options.takeOver === true,
+  });
+  const { record } = lease;
   let run: Run | undefined;
   let stopPersisting = async () => {};
   try {
     const completed = await store.completedOutputs(runId);
-    run = new Run(record, store, completed, options.events ?? sharedEvents);
+    run = new Run(record, store, completed, options.events ?? sharedEvents, lease.signal);
     stopPersisting = run.persistEvents();
     const opened = run;
     // Awaited inside the context, so that work started by awaiting the result belongs to the run.
-    const result = await current.run(opened, async () => await fn(opened));
+    // A run taken over stops at once, whatever `fn` is waiting for.
+    const result = await current.run(opened, async () => await lease.guard(fn(opened)));
     await opened.recorder.flush();
     await stopPersisting();
-    await store.finishRun(runId, 'completed');
+    await lease.finish('completed');
     return result;
   } catch (error) {
-    // What finished before the failure is kept: a resume starts from there.
-    await run?.recorder.flush().catch(() => {});
+    // What finished before the failure is kept: a resume starts from there. A run taken
+    // over is its new owner's: this process writes no more of its tasks.
+    if (!lease.isLost) await run?.recorder.flush().catch(() => {});
     await stopPersisting();
-    await store
-      .finishRun(runId, isAbort(error) ? 'interrupted' : 'failed', toWire(error))
-      .catch(() => {});
+    await lease.finish(isAbort(error) ? 'interrupted' : 'failed', toWire(error)).catch(() => {});
     throw error;
   }
+}
+
+/** `leaseMs` of withRun: a whole number of milliseconds, 3 or more (renewed every third). */
+function leaseMsOf(leaseMs: number | undefined): number {
+  if (leaseMs === undefined) return defaultLeaseMs;
+  if (Number.isSafeInteger(leaseMs) && leaseMs >= 3) return leaseMs;
+  throw new ValidationError(
+    `withRun's leaseMs must be a whole number of milliseconds, 3 or more; got ${String(leaseMs)}. ` +
+      `Leave it out for ${defaultLeaseMs}.`,
+  );
 }
 
 function isAbort(error: unknown): boolean {

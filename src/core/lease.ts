@@ -1,0 +1,210 @@
+/**
+ * The lease that makes one process the owner of a run. `withRun` takes it when it opens
+ * the run, renews it with a heartbeat while the run works, and releases it when the run
+ * finishes: another process opening the run meanwhile is refused, since both would run
+ * the same tasks. A run whose owner died is free once its lease expires, and at once when
+ * the owner was a process of this machine that is gone.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isWeftError, RunBusyError, type WireError } from './errors.ts';
+import type { RunRecord, RunStatus, Store } from './store.ts';
+
+/** How long a lease lasts without renewal, unless told. */
+export const defaultLeaseMs = 30_000;
+
+/** The machine and process that an owner token of weft's form (`host:pid:random`) names. */
+export interface LeaseHolder {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** A new owner token, `host:pid:random`: unique to one opening of a run. */
+export function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+}
+
+/** The machine and process `owner` names, or undefined for a token not of weft's form. */
+export function holderOf(owner: string): LeaseHolder | undefined {
+  const match = /^(.+):(\d{1,15}):[^:]*$/.exec(owner);
+  if (!match) return undefined;
+  const pid = Number(match[2]);
+  return pid > 0 ? { host: match[1]!, pid } : undefined;
+}
+
+/**
+ * Whether `owner` is known to be dead: a process of this machine that is gone. An owner
+ * on another machine, or whose token is not of weft's form, is not known dead: its lease
+ * has to expire.
+ */
+export function holderIsDead(owner: string): boolean {
+  const holder = holderOf(owner);
+  if (!holder || holder.host !== hostname() || holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process lives, under another user.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** `owner` as words: `process 4711 on this machine (box)`, `process 4711 on box-2`. */
+export function describeHolder(owner: string): string {
+  const holder = holderOf(owner);
+  if (!holder) return `owner '${owner}'`;
+  return holder.host === hostname()
+    ? `process ${holder.pid} on this machine (${holder.host})`
+    : `process ${holder.pid} on ${holder.host}`;
+}
+
+/**
+ * Whether a live owner holds `run` now: the run is running, its lease has not expired and
+ * its holder is not known dead (see {@link holderIsDead}).
+ */
+export function isOwnedNow(run: RunRecord, now = Date.now()): boolean {
+  return (
+    run.status === 'running' &&
+    run.owner !== undefined &&
+    (run.leaseExpiresAt ?? 0) > now &&
+    !holderIsDead(run.owner)
+  );
+}
+
+/** Options of {@link RunLease.take}. */
+export interface RunLeaseOptions {
+  /** How long the lease lasts without renewal, in milliseconds. */
+  readonly leaseMs: number;
+  /** Take the run over from whoever holds it. */
+  readonly takeOver: boolean;
+}
+
+/**
+ * A run opened by this process, with its lease: renewed every third of the lease until
+ * {@link RunLease.finish}, or until a renewal finds that another process took the run over.
+ */
+export class RunLease {
+  /** The run as recorded when it was opened. */
+  readonly record: RunRecord;
+  /** This opening's owner token. */
+  readonly owner: string;
+  /** Rejects with a RunBusyError once the lease is lost; never resolves. */
+  readonly lost: Promise<never>;
+  readonly #store: Store;
+  readonly #leaseMs: number;
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #renewing = false;
+  #finished = false;
+  #lose: (error: RunBusyError) => void = () => {};
+
+  /**
+   * Opens the run `id` of `store` and takes its lease. An owner known to be dead (see
+   * {@link holderIsDead}), or any owner with `takeOver`, is taken over at once.
+   * @throws RunBusyError naming the owner while another owner's lease on the run lasts
+   */
+  static async take(
+    store: Store,
+    id: string,
+    meta: Readonly<Record<string, unknown>>,
+    { leaseMs, takeOver }: RunLeaseOptions,
+  ): Promise<RunLease> {
+    const owner = newOwner();
+    let record: RunRecord;
+    try {
+      record = await store.openRun(id, meta, { owner, leaseMs });
+    } catch (error) {
+      if (!isWeftError(error, 'WEFT_RUN_BUSY')) throw error;
+      const { owner: holder, leaseExpiresAt } = error as RunBusyError;
+      if (!takeOver && !holderIsDead(holder)) throw busy(id, holder, leaseExpiresAt);
+      // Only that holder's lease is taken: were the run taken by a third owner meanwhile,
+      // this open is refused as any other.
+      record = await store.openRun(id, meta, { owner, leaseMs, takeOverFrom: holder });
+    }
+    return new RunLease(store, record, owner, leaseMs);
+  }
+
+  private constructor(store: Store, record: RunRecord, owner: string, leaseMs: number) {
+    this.#store = store;
+    this.record = record;
+    this.owner = owner;
+    this.#leaseMs = leaseMs;
+    this.lost = new Promise<never>((_, reject) => {
+      this.#lose = reject;
+    });
+    // Nobody need wait for it: a run that ends first never loses its lease.
+    this.lost.catch(() => {});
+    // The heartbeat alone does not keep the process alive: the run's work does.
+    this.#timer = setInterval(() => void this.#renew(), Math.max(1, Math.floor(leaseMs / 3)));
+    this.#timer.unref();
+  }
+
+  /** Aborted, with the RunBusyError of {@link RunLease.lost}, once the lease is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether another process took the run over. */
+  get isLost(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** `work`'s outcome, unless the lease is lost first: then the RunBusyError of {@link RunLease.lost}. */
+  guard<T>(work: T | PromiseLike<T>): Promise<Awaited<T>> {
+    return Promise.race([work, this.lost]);
+  }
+
+  /**
+   * Stops the heartbeat and records the run finished, which releases the lease. A run
+   * taken over is left as it is: it belongs to its new owner.
+   */
+  async finish(status: Exclude<RunStatus, 'running'>, error?: WireError): Promise<void> {
+    this.#finished = true;
+    clearInterval(this.#timer);
+    if (this.isLost) return;
+    await this.#store.finishRun(this.record.id, status, error, this.owner);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing || this.#finished || this.isLost) return;
+    this.#renewing = true;
+    try {
+      const held = await this.#store.renewLease(this.record.id, this.owner, this.#leaseMs);
+      if (!held && !this.#finished) await this.#lost();
+    } catch {
+      // The store is out of reach: try again at the next beat. Should the lease expire
+      // meanwhile and another process take the run, the next renewal says so.
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  async #lost(): Promise<void> {
+    clearInterval(this.#timer);
+    const now = await this.#store.getRun(this.record.id).catch(() => undefined);
+    const id = this.record.id;
+    const by = now?.owner === undefined ? undefined : describeHolder(now.owner);
+    const error = new RunBusyError(
+      id,
+      now?.owner ?? '',
+      now?.leaseExpiresAt ?? 0,
+      `Run '${id}' was taken over${by ? ` by ${by}` : ''}: this process no longer owns it, ` +
+        'so it stopped its work on the run and left the run to its new owner.',
+    );
+    this.#controller.abort(error);
+    this.#lose(error);
+  }
+}
+
+/** The refusal of a run that a live owner holds. */
+function busy(id: string, owner: string, leaseExpiresAt: number): RunBusyError {
+  return new RunBusyError(
+    id,
+    owner,
+    leaseExpiresAt,
+    `Run '${id}' is owned by ${describeHolder(owner)}, whose lease lasts until ` +
+      `${new Date(leaseExpiresAt).toISOString()}: two processes would run the same tasks. ` +
+      'Wait for it to finish, or stop it. If it is dead, the run is free once its lease ' +
+      'expires, or at once when taken over (withRun with takeOver: true; weft resume --force).',
+  );
+}
