@@ -4,16 +4,13 @@
  * booleans (`true`/`True`), null (`null`/`None`), lists and objects (JSON or Python
  * style), and bare `$N` / `${N}` placeholders. Positional only gives an array, named only
  * an object, both an array whose last element is the object of named ones.
+ *
+ * The text comes from a model, so it is hostile: every object built here has
+ * Object.prototype and only own data properties — `__proto__`, `constructor` and
+ * `prototype` are plain keys — and the reader moves forward only, in time linear in the text.
  */
-
-/** Why an argument list could not be read, and where. */
-export class ArgsSyntaxError extends Error {
-  readonly column: number;
-  constructor(message: string, column: number) {
-    super(message);
-    this.column = column;
-  }
-}
+import { ArgsSyntaxError } from './errors.ts';
+import { defineKey } from './own-keys.ts';
 
 /** Parses the text between the parentheses of `tool(...)`. */
 export function parseArgs(text: string): readonly unknown[] | Readonly<Record<string, unknown>> {
@@ -26,7 +23,7 @@ export function parseArgs(text: string): readonly unknown[] | Readonly<Record<st
     const key = reader.keyword();
     if (key !== undefined) {
       if (Object.hasOwn(named, key)) reader.fail(`'${key}' is given twice`);
-      named[key] = reader.value(0);
+      defineKey(named, key, reader.value(0));
       sawNamed = true;
     } else {
       if (sawNamed) reader.fail('a positional argument after a named one');
@@ -45,6 +42,17 @@ export function parseArgs(text: string): readonly unknown[] | Readonly<Record<st
 
 const maxDepth = 64;
 
+// Sticky patterns, matched at the reader's position: no slice of the rest of the text.
+const spaces = /\s*/y;
+const keywordAhead = /([A-Za-z_]\w*)\s*=(?!=)/y;
+const numberAhead = /[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/y;
+const wordAhead = /[A-Za-z_]\w*/y;
+const placeholderAhead = /\$(?:\{\d+\}|\d+)/y;
+const hexAhead = /[0-9a-fA-F]{4}/y;
+/** A run of characters that need no escape handling, per quote. */
+const plainRun: Readonly<Record<string, RegExp>> = { '"': /[^"\\]+/y, "'": /[^'\\]+/y };
+const escapes = new Map(Object.entries({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0' }));
+
 class Reader {
   readonly #text: string;
   #at = 0;
@@ -62,7 +70,7 @@ class Reader {
   }
 
   space(): void {
-    while (/\s/.test(this.#text[this.#at] ?? '')) this.#at++;
+    this.#match(spaces);
   }
 
   expect(char: string): void {
@@ -74,9 +82,8 @@ class Reader {
 
   /** `name=` ahead (not `==`): returns the name and moves past the `=`. */
   keyword(): string | undefined {
-    const match = /^([A-Za-z_]\w*)\s*=(?!=)/.exec(this.#text.slice(this.#at));
+    const match = this.#match(keywordAhead);
     if (!match) return undefined;
-    this.#at += match[0].length;
     this.space();
     return match[1];
   }
@@ -90,15 +97,10 @@ class Reader {
     if (char === '[') return this.#list(depth);
     if (char === '{') return this.#object(depth);
     if (char === '$') return this.#placeholder();
-    const rest = this.#text.slice(this.#at);
-    const number = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/.exec(rest);
-    if (number) {
-      this.#at += number[0].length;
-      return Number(number[0]);
-    }
-    const word = /^[A-Za-z_]\w*/.exec(rest);
+    const number = this.#match(numberAhead);
+    if (number) return Number(number[0]);
+    const word = this.#match(wordAhead);
     if (word) {
-      this.#at += word[0].length;
       switch (word[0]) {
         case 'true':
         case 'True':
@@ -116,57 +118,42 @@ class Reader {
     return this.fail(`unexpected ${this.#describe()}`);
   }
 
+  /** Matches a sticky `pattern` at the position and moves past the match. */
+  #match(pattern: RegExp): RegExpExecArray | null {
+    pattern.lastIndex = this.#at;
+    const match = pattern.exec(this.#text);
+    if (match) this.#at += match[0].length;
+    return match;
+  }
+
   #placeholder(): string {
-    const match = /^\$(?:\{\d+\}|\d+)/.exec(this.#text.slice(this.#at));
+    const match = this.#match(placeholderAhead);
     if (!match) this.fail("a '$' that is not a placeholder $N or $" + '{N}');
-    this.#at += match[0].length;
     return match[0];
   }
 
-  #string(quote: string): string {
+  #string(quote: '"' | "'"): string {
     this.#at++;
-    let out = '';
+    // Runs of plain text are taken whole and joined once, so a long string costs its length.
+    const parts: string[] = [];
     for (;;) {
+      const run = this.#match(plainRun[quote]!);
+      if (run) parts.push(run[0]);
       const char = this.#text[this.#at];
       if (char === undefined) this.fail('a string that is not closed');
       this.#at++;
-      if (char === quote) return out;
-      if (char !== '\\') {
-        out += char;
-        continue;
-      }
+      if (char === quote) return parts.join('');
+      // A backslash: the character after it.
       const next = this.#text[this.#at];
       if (next === undefined) this.fail('a string that is not closed');
       this.#at++;
-      switch (next) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case '0':
-          out += '\0';
-          break;
-        case 'u': {
-          const hex = /^[0-9a-fA-F]{4}/.exec(this.#text.slice(this.#at));
-          if (!hex) this.fail('\\u needs four hex digits');
-          out += String.fromCharCode(Number.parseInt(hex[0], 16));
-          this.#at += 4;
-          break;
-        }
-        default:
-          // \\, \', \" and any other escaped character stand for themselves.
-          out += next;
+      if (next === 'u') {
+        const hex = this.#match(hexAhead);
+        if (!hex) this.fail('\\u needs four hex digits');
+        parts.push(String.fromCharCode(Number.parseInt(hex[0], 16)));
+      } else {
+        // \\, \', \" and any other escaped character stand for themselves.
+        parts.push(escapes.get(next) ?? next);
       }
     }
   }
@@ -200,20 +187,13 @@ class Reader {
       if (char === '"' || char === "'") {
         key = this.#string(char);
       } else {
-        const word = /^[A-Za-z_]\w*/.exec(this.#text.slice(this.#at));
+        const word = this.#match(wordAhead);
         if (!word) this.fail(`expected a key but found ${this.#describe()}`);
         key = word[0];
-        this.#at += key.length;
       }
       this.space();
       this.expect(':');
-      // Own property even for '__proto__', so a plan cannot change the object's prototype.
-      Object.defineProperty(out, key, {
-        value: this.value(depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineKey(out, key, this.value(depth + 1));
       this.space();
       if (this.#text[this.#at] === ',') {
         this.#at++;

@@ -233,7 +233,9 @@ async function* renumbered(
  */
 export function parseDecision(output: string | JoinDecision): JoinDecision {
   if (typeof output === 'object' && output !== null) {
-    if ('finish' in output || 'replan' in output) return output;
+    // Own keys only: a joiner's object may come from a model's JSON.
+    if (Object.hasOwn(output, 'finish')) return { finish: (output as { finish: unknown }).finish };
+    if (Object.hasOwn(output, 'replan')) return { replan: (output as { replan: string }).replan };
   }
   if (typeof output !== 'string') {
     throw new ValidationError(

@@ -25,3 +25,17 @@ export class PlanParseError extends WeftError {
     this.text = text;
   }
 }
+
+/**
+ * The argument list of a plan line cannot be read (an unclosed string, an unknown word, a
+ * bad placeholder): `column` is 1-based in the text between the parentheses.
+ */
+export class ArgsSyntaxError extends WeftError {
+  override name = 'ArgsSyntaxError';
+  /** 1-based column in the argument text. */
+  readonly column: number;
+  constructor(message: string, column: number) {
+    super('WEFT_PLAN_ARGS', message);
+    this.column = column;
+  }
+}

@@ -3,7 +3,7 @@
  * engine's dag with `$N` placeholders, an incremental parser for streamed plans, and the
  * plan → execute → join → replan loop.
  */
-export { ArgsSyntaxError, parseArgs } from './args.ts';
+export { parseArgs } from './args.ts';
 export {
   type CompilerResult,
   type JoinDecision,
@@ -16,7 +16,7 @@ export {
   parseDecision,
   ReplanLimitError,
 } from './compiler.ts';
-export { PlanError, PlanParseError } from './errors.ts';
+export { ArgsSyntaxError, PlanError, PlanParseError } from './errors.ts';
 export { type ParsePlanOptions, type PlanDiagnostic, parsePlan } from './parse-plan.ts';
 export { references, renumber, resolve } from './placeholders.ts';
 export {

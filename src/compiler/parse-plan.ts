@@ -13,8 +13,8 @@
  * the plan. A line that starts like a task but cannot be read is skipped with a
  * diagnostic, or thrown (`onMalformed: 'throw'`), with its line number.
  */
-import { ArgsSyntaxError, parseArgs } from './args.ts';
-import { PlanParseError } from './errors.ts';
+import { parseArgs } from './args.ts';
+import { ArgsSyntaxError, PlanParseError } from './errors.ts';
 import type { CompilerTask } from './schedule.ts';
 
 /** A line that was skipped, and why. */

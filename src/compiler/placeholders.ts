@@ -6,6 +6,13 @@
  */
 import { isPlainObject } from '../core/describe.ts';
 import { PlanError } from './errors.ts';
+import { defineKey } from './own-keys.ts';
+
+/**
+ * Deepest nesting of arrays and objects in a task's arguments. Deeper ones are refused
+ * when the plan is checked, so no walk below ever overflows the stack.
+ */
+const maxDepth = 100;
 
 /** `${N}` or `$N`; a `${` that is not `${digits}` is malformed. */
 const placeholder = /\$\{(\d+)\}|\$(\d+)|\$\{[^}]*\}?/g;
@@ -14,7 +21,7 @@ const whole = /^(?:\$\{(\d+)\}|\$(\d+))$/;
 /** Task numbers referred to anywhere in `value` (strings, arrays, plain objects). */
 export function references(value: unknown, idx?: number): Set<number> {
   const found = new Set<number>();
-  walk(value, (text) => {
+  walk(value, idx, (text) => {
     for (const match of text.matchAll(placeholder)) found.add(numberOf(match, text, idx));
   });
   return found;
@@ -26,44 +33,41 @@ export function resolve(
   observations: ReadonlyMap<number, unknown>,
   idx?: number,
 ): unknown {
-  if (typeof value === 'string') return resolveText(value, observations, idx);
-  if (Array.isArray(value)) return value.map((item) => resolve(item, observations, idx));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value))
-      define(out, key, resolve(item, observations, idx));
-    return out;
-  }
-  return value;
+  return rebuild(value, idx, (text) => resolveText(text, observations, idx));
 }
 
 /** `value` with every reference N ≥ `from` shifted by `offset` (a replan numbered from 1 again). */
 export function renumber(value: unknown, from: number, offset: number): unknown {
-  if (typeof value === 'string') {
-    return value.replace(placeholder, (text, braced?: string, bare?: string) => {
+  return rebuild(value, undefined, (text) =>
+    text.replace(placeholder, (match, braced?: string, bare?: string) => {
       const n = Number(braced ?? bare);
-      if (braced === undefined && bare === undefined) return text;
-      if (n < from) return text;
+      if (braced === undefined && bare === undefined) return match;
+      if (n < from) return match;
       return braced === undefined ? `$${n + offset}` : `\${${n + offset}}`;
-    });
-  }
-  if (Array.isArray(value)) return value.map((item) => renumber(item, from, offset));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) define(out, key, renumber(item, from, offset));
-    return out;
-  }
-  return value;
+    }),
+  );
 }
 
-/** An own property, even for '__proto__', so that arguments never change a prototype. */
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
+/**
+ * A copy of `value` with each string mapped by `text`. Arrays and plain objects are
+ * rebuilt with the same own keys (`__proto__` stays a key, never a prototype); anything
+ * else is shared.
+ */
+function rebuild(
+  value: unknown,
+  idx: number | undefined,
+  text: (text: string) => unknown,
+  depth = 0,
+): unknown {
+  if (typeof value === 'string') return text(value);
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (depth >= maxDepth) throw tooDeep(idx);
+  if (Array.isArray(value)) return value.map((item) => rebuild(item, idx, text, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    defineKey(out, key, rebuild(item, idx, text, depth + 1));
+  }
+  return out;
 }
 
 function resolveText(
@@ -114,12 +118,29 @@ function asText(value: unknown): string {
   }
 }
 
-function walk(value: unknown, visit: (text: string) => void, depth = 0): void {
-  if (depth > 100) return;
-  if (typeof value === 'string') visit(value);
-  else if (Array.isArray(value)) for (const item of value) walk(item, visit, depth + 1);
-  else if (isPlainObject(value))
-    for (const item of Object.values(value)) walk(item, visit, depth + 1);
+function walk(
+  value: unknown,
+  idx: number | undefined,
+  visit: (text: string) => void,
+  depth = 0,
+): void {
+  if (typeof value === 'string') {
+    visit(value);
+    return;
+  }
+  if (!Array.isArray(value) && !isPlainObject(value)) return;
+  // Refused rather than skipped: a placeholder below would be missed as a dependency.
+  if (depth >= maxDepth) throw tooDeep(idx);
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    walk(item, idx, visit, depth + 1);
+  }
+}
+
+function tooDeep(idx: number | undefined): PlanError {
+  return new PlanError(
+    `${where(idx)}arguments nest more than ${maxDepth} lists or objects deep: flatten them.`,
+    idx,
+  );
 }
 
 function where(idx: number | undefined): string {
