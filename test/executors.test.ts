@@ -3,5 +3,9 @@ import { describeExecutorConformance } from 'weftjs/testing';
 
 describeExecutorConformance('inline', () => inline());
 describeExecutorConformance('asyncPool', () => asyncPool({ concurrency: 8 }));
-describeExecutorConformance('threads', () => threads({ workers: 2 }));
-describeExecutorConformance('processes', () => processes({ workers: 2 }));
+describeExecutorConformance('threads', () => threads({ workers: 2 }), {
+  makeMemoryCapped: (maxMemoryMb) => threads({ workers: 2, maxMemoryMb }),
+});
+describeExecutorConformance('processes', () => processes({ workers: 2 }), {
+  makeMemoryCapped: (maxMemoryMb) => processes({ workers: 2, maxMemoryMb }),
+});

@@ -1,7 +1,10 @@
 /** What only off-thread executors do: moving and sharing buffers, surviving dying workers, finding task modules. */
 import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
 import { after, describe, it } from 'node:test';
+import { getHeapStatistics } from 'node:v8';
 import { EventBus, isWeftError, map, processes, threads, transfer } from 'weftjs';
+import { hoardOrDouble } from '../src/testing/conformance-tasks.ts';
 import {
   echo,
   exitOn5,
@@ -10,6 +13,7 @@ import {
   nestedScopes,
   spinOrDouble,
 } from './fixtures/batch-tasks.ts';
+import { heapLimitMb } from './fixtures/memory-tasks.ts';
 import {
   exhaustMemory,
   exitWorker,
@@ -86,7 +90,88 @@ describe('threads executor with memory limits', () => {
     const settled = await map([1], exhaustMemory, { executor, onError: 'collect' });
     assert.ok(isWeftError(settled[0], 'WEFT_WORKER_CRASHED'));
     assert.match((settled[0] as Error).message, /out of memory/);
+    assert.match((settled[0] as Error).message, /resourceLimits\.maxOldGenerationSizeMb/);
     assert.deepEqual(await map([5], square, { executor }), [25]);
+  });
+});
+
+describe('memory caps of worker threads and child processes', () => {
+  const kinds = [
+    ['threads', threads, 'worker thread'],
+    ['processes', processes, 'child process'],
+  ] as const;
+  /** V8 adds the young generation (a few MB, up to 48) to the limit of the old one. */
+  const assertLimit = (limit: number | undefined, megabytes: number, what: string) =>
+    assert.ok(
+      limit !== undefined && limit >= megabytes && limit <= megabytes + 64,
+      `${what}: a heap limit of ${limit} MB for a cap of ${megabytes} MB`,
+    );
+
+  it('each worker gets the heap limit maxMemoryMb gives', async () => {
+    for (const [kind, make] of kinds) {
+      const executor = make({ workers: 1, maxMemoryMb: 100 });
+      try {
+        const [limit] = await map([0], heapLimitMb, { executor });
+        assertLimit(limit, 100, kind);
+      } finally {
+        await executor.close();
+      }
+    }
+  });
+
+  it("by default the workers share half of the machine's memory (at least 256 MB each, at most Node's limit)", async () => {
+    // Enough workers that on most machines the share is below Node's own limit.
+    const workers = 4;
+    const share = Math.floor(totalmem() / 2 ** 20 / 2 / workers);
+    const nodeLimit = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+    const expected = Math.min(nodeLimit, Math.max(256, share));
+    for (const [kind, make] of kinds) {
+      const executor = make({ workers });
+      try {
+        for (const limit of await map([0, 1, 2, 3], heapLimitMb, { executor })) {
+          assertLimit(limit, expected, kind);
+        }
+      } finally {
+        await executor.close();
+      }
+    }
+  });
+
+  it('a task leaking past maxMemoryMb fails with WEFT_WORKER_CRASHED, saying its worker ran out of memory and naming the option; the pool goes on', async () => {
+    for (const [kind, make, worker] of kinds) {
+      const executor = make({ workers: 1, maxMemoryMb: 64 });
+      try {
+        const [outcome] = await map([{ kind: 'leak', megabytes: 512 }] as const, hoardOrDouble, {
+          executor,
+          onError: 'collect',
+        });
+        assert.ok(isWeftError(outcome, 'WEFT_WORKER_CRASHED'), `${kind}: ${String(outcome)}`);
+        const { message } = outcome as Error;
+        assert.match(message, new RegExp(`its ${worker} ran out of memory`), kind);
+        assert.match(message, /maxMemoryMb/, kind);
+        assert.match(message, /64 MB/, kind);
+        assert.deepEqual(await map([5, 6], square, { executor }), [25, 36], kind);
+      } finally {
+        await executor.close();
+      }
+    }
+  });
+
+  it('maxMemoryMb is a whole number of megabytes, not given twice to threads', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      for (const [kind, make] of kinds) {
+        assert.throws(
+          () => make({ maxMemoryMb: bad }),
+          (error: Error) =>
+            isWeftError(error, 'WEFT_VALIDATION') && error.message.includes('maxMemoryMb'),
+          `${kind}: ${bad}`,
+        );
+      }
+    }
+    assert.throws(
+      () => threads({ maxMemoryMb: 64, resourceLimits: { maxOldGenerationSizeMb: 128 } }),
+      /maxMemoryMb or resourceLimits\.maxOldGenerationSizeMb/,
+    );
   });
 });
 

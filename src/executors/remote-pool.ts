@@ -24,15 +24,33 @@ import {
 import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
 import type { Task } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
-import type { BatchRequest, BatchResponse, ControlMessage, WireCall } from './wire.ts';
+import { checkMaxMemoryMb, checkWorkers, defaultMaxMemoryMb } from './pool-limits.ts';
+import {
+  type BatchRequest,
+  type BatchResponse,
+  type ControlMessage,
+  unpackValue,
+  type WireCall,
+} from './wire.ts';
 
 /** Options shared by the `threads` and `processes` executors. */
 export interface RemotePoolOptions {
   /**
-   * Number of workers.
+   * Number of workers: at most 16 per CPU core (or 64 on a machine with fewer than 4):
+   * more only share the same cores and memory.
    * @default the number of CPU cores
    */
   readonly workers?: number;
+  /**
+   * Heap limit of each worker, in megabytes (V8's old generation, where a leak grows; the
+   * young generation, a few megabytes, and buffers come on top). A task that leaks past it
+   * fails within seconds with a `WorkerCrashedError` saying its worker ran out of memory,
+   * and the worker is replaced; the other tasks go on.
+   * @default half of the machine's memory shared among the workers, at least 256 MB each
+   *   and at most Node's own limit
+   * @example processes({ workers: 4, maxMemoryMb: 1024 })
+   */
+  readonly maxMemoryMb?: number;
   /**
    * Most invocations carried by one message to a worker.
    * @default 128
@@ -95,6 +113,8 @@ export abstract class RemotePoolExecutor implements Executor {
   readonly maxConcurrency = Number.POSITIVE_INFINITY;
   readonly reportsStart = true;
   readonly workers: number;
+  /** The heap limit of each worker, in megabytes (see {@link RemotePoolOptions.maxMemoryMb}). */
+  readonly maxMemoryMb: number;
   readonly #maxBatch: number;
   readonly #terminateAfterMs: number;
   #buffer: Pending[] = [];
@@ -108,14 +128,16 @@ export abstract class RemotePoolExecutor implements Executor {
   protected readonly inFlight = new Map<number, Pending>();
 
   constructor(kind: string, options: RemotePoolOptions) {
-    const { workers = availableParallelism(), maxBatch = 128 } = options;
-    if (!(Number.isSafeInteger(workers) && workers >= 1)) {
-      throw new ValidationError(`${kind}: workers must be a whole number ≥ 1, got ${workers}.`);
-    }
+    const { workers = availableParallelism(), maxBatch = 128, maxMemoryMb } = options;
+    checkWorkers(kind, workers);
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
       throw new ValidationError(`${kind}: maxBatch must be a whole number ≥ 1, got ${maxBatch}.`);
     }
     this.workers = workers;
+    this.maxMemoryMb =
+      maxMemoryMb === undefined
+        ? defaultMaxMemoryMb(workers)
+        : checkMaxMemoryMb(`${kind}({ maxMemoryMb })`, maxMemoryMb);
     this.#maxBatch = maxBatch;
     this.#terminateAfterMs = options.terminateAfterMs ?? 1000;
     this.concurrency = options.concurrency ?? workers * 256;
@@ -309,7 +331,7 @@ export abstract class RemotePoolExecutor implements Executor {
           // Measured in the worker: the task's own time, not its wait in the queue or batch.
           const ranFor = timings[2 * i + 1]!;
           if (ranFor >= 0) pending.invocation.ran?.(startedAt + timings[2 * i]!, ranFor);
-          const value = outcome.ok ? outcome.value : undefined;
+          const value = outcome.ok ? unpackValue(outcome.value, outcome.restore) : undefined;
           const error = outcome.ok ? undefined : fromWire(outcome.error);
           const expected = outcome.progress ?? 0;
           if (pending.received >= expected) this.#finish(pending, value, error);

@@ -5,6 +5,7 @@
  */
 import { BroadcastChannel, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import type { Tinypool, TinypoolWorker } from 'tinypool';
+import { ValidationError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import { workerBootUrl, workerLaunch } from './pool-entry.ts';
 import { RemotePoolExecutor, type RemotePoolOptions } from './remote-pool.ts';
@@ -14,8 +15,9 @@ import { type BatchRequest, type ControlMessage, isControlMessage } from './wire
 export interface ThreadsOptions extends RemotePoolOptions {
   /**
    * Memory limits of each worker thread. A worker that exceeds them fails only the task
-   * it was running, and is replaced.
-   * @default Node's defaults
+   * it was running, and is replaced. Its heap limit is `maxMemoryMb` (give it there or
+   * here as `maxOldGenerationSizeMb`, not both).
+   * @default Node's defaults, with `maxOldGenerationSizeMb` from `maxMemoryMb`
    * @example threads({ resourceLimits: { maxOldGenerationSizeMb: 512 } })
    */
   readonly resourceLimits?: ResourceLimits;
@@ -26,7 +28,9 @@ let nextPoolId = 1;
 /** Runs tasks on a pool of worker threads. */
 export class ThreadsExecutor extends RemotePoolExecutor {
   readonly name = 'threads';
-  readonly #options: ThreadsOptions;
+  readonly #resourceLimits: ResourceLimits;
+  /** The option that set the heap limit, as a crash names it. */
+  readonly #memoryOption: string;
   readonly #linkName = `weft:${process.pid}:${nextPoolId++}:${Math.random().toString(36).slice(2)}`;
   #pool: Promise<Tinypool> | undefined;
   #channel: BroadcastChannel | undefined;
@@ -34,8 +38,16 @@ export class ThreadsExecutor extends RemotePoolExecutor {
   readonly #watched = new WeakSet<TinypoolWorker>();
 
   constructor(options: ThreadsOptions = {}) {
-    super('threads', options);
-    this.#options = options;
+    const fromLimits = options.resourceLimits?.maxOldGenerationSizeMb;
+    if (fromLimits !== undefined && options.maxMemoryMb !== undefined) {
+      throw new ValidationError(
+        'threads: give the heap limit once, as maxMemoryMb or resourceLimits.maxOldGenerationSizeMb.',
+      );
+    }
+    super('threads', fromLimits === undefined ? options : { ...options, maxMemoryMb: fromLimits });
+    this.#resourceLimits = { ...options.resourceLimits, maxOldGenerationSizeMb: this.maxMemoryMb };
+    this.#memoryOption =
+      fromLimits === undefined ? 'maxMemoryMb' : 'resourceLimits.maxOldGenerationSizeMb';
   }
 
   protected get link(): string {
@@ -63,7 +75,10 @@ export class ThreadsExecutor extends RemotePoolExecutor {
   protected crashReason(error: unknown): string {
     const { code, message } = error as { code?: string; message?: string };
     if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      return 'its worker thread ran out of memory (see the resourceLimits option)';
+      return (
+        `its worker thread ran out of memory (its heap is limited to ${this.maxMemoryMb} MB by ` +
+        `the ${this.#memoryOption} option: raise it, or make the task hold less at once)`
+      );
     }
     return `its worker thread died (${message ?? String(error)})`;
   }
@@ -98,7 +113,7 @@ export class ThreadsExecutor extends RemotePoolExecutor {
         // channel before the next batch arrives; batching already makes wake-ups rare.
         useAtomics: false,
         ...workerLaunch(),
-        ...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
+        resourceLimits: this.#resourceLimits,
       });
       // A worker that dies while idle has no task to fail; the pool replaces it.
       pool.on('error', () => {});

@@ -164,3 +164,18 @@ export const exitWorker = task('conformance:exitWorker', (item: CrashItem) => {
 export function notTopLevel(): Task<number, number> {
   return task('conformance:notTopLevel', (x: number) => x);
 }
+
+/** An item of {@link hoardOrDouble}: a number to double, or a leak of `megabytes`. */
+export type HoardItem = number | { readonly kind: 'leak'; readonly megabytes: number };
+
+/**
+ * Doubles a number; given a leak, holds that many megabytes at once, then lets them go
+ * and returns how many it held: bounded, so that a worker without a memory cap survives.
+ */
+export const hoardOrDouble = task('conformance:hoardOrDouble', (item: HoardItem) => {
+  if (typeof item === 'number') return item * 2;
+  const held: number[][] = [];
+  // 131,072 doubles: one megabyte each.
+  for (let i = 0; i < item.megabytes; i++) held.push(new Array<number>(131_072).fill(i + 0.5));
+  return held.length;
+});
