@@ -56,6 +56,13 @@ async function assertMigrated(store: Store): Promise<void> {
     listed.map((record) => record.queuedMs),
     [0, 41.5],
   );
+  // Version 3 added the lease: a run written before it is held by nobody.
+  const run = await store.getRun('old');
+  assert.equal(run?.owner, undefined);
+  assert.equal(run?.leaseExpiresAt, undefined);
+  const reopened = await store.openRun('old', {}, { owner: 'after-upgrade', leaseMs: 60_000 });
+  assert.equal(reopened.attempts, 2);
+  assert.equal(reopened.owner, 'after-upgrade');
 }
 
 describe('migrating a version-1 database (weft 0.1)', () => {

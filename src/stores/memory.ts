@@ -5,15 +5,18 @@
  * afterwards changes nothing) and a value that cannot be stored fails here exactly as it
  * would there. It suits tests, and runs that need no resume across processes.
  */
-import { StoreError, ValidationError, type WireError } from '../core/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { RunBusyError, StoreError, ValidationError, type WireError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { Serializer } from '../core/serializer.ts';
 import type {
   Checkpoint,
   ListRunsOptions,
+  OpenRunOptions,
   RunRecord,
   RunStatus,
   Store,
+  StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
 import { defaultSerializer } from './serializer.ts';
@@ -23,8 +26,11 @@ import {
   checkCheckpoint,
   checkFinishStatus,
   checkId,
+  checkKeys,
+  checkLeaseMs,
   checkLimit,
   checkMeta,
+  checkOpenRunOptions,
   checkTaskRecord,
 } from './validate.ts';
 
@@ -47,6 +53,9 @@ interface StoredRun {
   error: string | undefined;
   /** Order of creation, which breaks ties between runs created in the same millisecond. */
   readonly seq: number;
+  /** Who holds the lease; undefined once released. */
+  owner: string | undefined;
+  leaseExpiresAt: number | undefined;
 }
 
 interface StoredTask {
@@ -99,19 +108,37 @@ export class MemoryStore implements Store {
   private readonly checkpoints = new Map<string, Map<number, StoredCheckpoint>>();
   private readonly artifacts = new Map<string, Map<string, Uint8Array>>();
   private readonly eventLog = new Map<string, string[]>();
+  /** The owner of runs opened without one. */
+  private readonly defaultOwner = `memory:${randomUUID()}`;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.serializer = options.serializer ?? defaultSerializer;
   }
 
-  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
-  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+  /**
+   * Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta
+   * merged; either way takes its lease for `options.owner`.
+   * @throws RunBusyError while another owner's lease on the run lasts
+   */
+  async openRun(
+    id: string,
+    meta: Readonly<Record<string, unknown>> = {},
+    options: OpenRunOptions = {},
+  ): Promise<RunRecord> {
     this.assertOpen();
     checkId(id, 'Run id');
     checkMeta(id, meta);
+    const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.defaultOwner);
     const now = Date.now();
     const existing = this.runs.get(id);
     if (existing) {
+      const holder = existing.owner;
+      const free =
+        holder === undefined ||
+        holder === owner ||
+        holder === takeOverFrom ||
+        (existing.leaseExpiresAt ?? 0) <= now;
+      if (!free) throw new RunBusyError(id, holder, existing.leaseExpiresAt ?? 0);
       const merged = { ...(this.decode(existing.meta) as object), ...meta };
       existing.meta = this.encode(merged, `Run meta of '${id}'`);
       existing.status = 'running';
@@ -119,6 +146,8 @@ export class MemoryStore implements Store {
       existing.updatedAt = now;
       // A reopened run has not failed (yet): the error of the attempt before is history.
       existing.error = undefined;
+      existing.owner = owner;
+      existing.leaseExpiresAt = now + leaseMs;
       return this.toRun(existing);
     }
     const run: StoredRun = {
@@ -130,26 +159,48 @@ export class MemoryStore implements Store {
       meta: this.encode({ ...meta }, `Run meta of '${id}'`),
       error: undefined,
       seq: this.runSeq++,
+      owner,
+      leaseExpiresAt: now + leaseMs,
     };
     this.runs.set(id, run);
     return this.toRun(run);
   }
 
-  /** Marks a run finished, with the error that ended it if any. */
+  /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    this.assertOpen();
+    checkId(id, 'Run id');
+    checkId(owner, `Owner of run '${id}'`);
+    checkLeaseMs(id, leaseMs);
+    const run = this.runs.get(id);
+    if (run?.owner !== owner) return false;
+    run.leaseExpiresAt = Date.now() + leaseMs;
+    return true;
+  }
+
+  /**
+   * Marks a run finished, with the error that ended it if any, and releases its lease.
+   * With `owner`, does nothing when another owner holds the run (it was taken over).
+   */
   async finishRun(
     id: string,
     status: Exclude<RunStatus, 'running'>,
     error?: WireError,
+    owner?: string,
   ): Promise<void> {
     this.assertOpen();
     checkId(id, 'Run id');
     checkFinishStatus(id, status);
+    if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
     const run = this.requireRun(id);
     const encodedError =
       error === undefined ? undefined : this.encode(error, `Error of run '${id}'`);
+    if (owner !== undefined && run.owner !== owner) return;
     run.status = status;
     run.error = encodedError;
     run.updatedAt = Date.now();
+    run.owner = undefined;
+    run.leaseExpiresAt = undefined;
   }
 
   /** The run, or undefined when there is none with this id. */
@@ -200,21 +251,50 @@ export class MemoryStore implements Store {
     return outputs;
   }
 
+  /** The outputs of those of `keys` that completed in the run, by key. */
+  async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    checkKeys(runId, keys);
+    const tasks = this.tasks.get(runId);
+    const outputs = new Map<string, unknown>();
+    for (const key of keys) {
+      const task = tasks?.get(key);
+      if (task?.status === 'completed') outputs.set(key, this.decodeOutput(task));
+    }
+    return outputs;
+  }
+
+  /** How many tasks of the run completed. */
+  async countCompleted(runId: string): Promise<number> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    let count = 0;
+    for (const task of this.tasks.get(runId)?.values() ?? []) {
+      if (task.status === 'completed') count++;
+    }
+    return count;
+  }
+
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
     this.assertOpen();
     checkId(runId, 'Run id');
-    return [...(this.tasks.get(runId)?.values() ?? [])].map((task) => ({
-      key: task.key,
-      task: task.task,
-      status: task.status,
-      attempts: task.attempts,
-      startedAt: task.startedAt,
-      durationMs: task.durationMs,
-      queuedMs: task.queuedMs,
-      ...(task.status === 'completed' ? { output: this.decodeOutput(task) } : {}),
-      ...(task.error === undefined ? {} : { error: this.decode(task.error) as WireError }),
-    }));
+    return [...(this.tasks.get(runId)?.values() ?? [])].map((task) => this.toTask(task, true));
+  }
+
+  /**
+   * Every task record of the run, in the order first recorded, each decoded as it is
+   * reached; records added meanwhile are reached too.
+   */
+  async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
+    this.assertOpen();
+    checkId(runId, 'Run id');
+    const outputs = options.outputs ?? true;
+    for (const task of this.tasks.get(runId)?.values() ?? []) {
+      this.assertOpen();
+      yield this.toTask(task, outputs);
+    }
   }
 
   /** Saves an application state; a checkpoint with the same sequence id is replaced. */
@@ -362,6 +442,20 @@ export class MemoryStore implements Store {
     };
   }
 
+  private toTask(task: StoredTask, withOutput: boolean): TaskRecord {
+    return {
+      key: task.key,
+      task: task.task,
+      status: task.status,
+      attempts: task.attempts,
+      startedAt: task.startedAt,
+      durationMs: task.durationMs,
+      queuedMs: task.queuedMs,
+      ...(withOutput && task.status === 'completed' ? { output: this.decodeOutput(task) } : {}),
+      ...(task.error === undefined ? {} : { error: this.decode(task.error) as WireError }),
+    };
+  }
+
   private decodeOutput(task: StoredTask): unknown {
     return task.output === undefined ? undefined : this.decode(task.output);
   }
@@ -383,6 +477,9 @@ export class MemoryStore implements Store {
       attempts: run.attempts,
       meta: this.decode(run.meta) as Record<string, unknown>,
       ...(run.error === undefined ? {} : { error: this.decode(run.error) as WireError }),
+      ...(run.owner === undefined
+        ? {}
+        : { owner: run.owner, leaseExpiresAt: run.leaseExpiresAt ?? 0 }),
     };
   }
 }

@@ -5,16 +5,19 @@
  * without losing a record. An optional `?schema=name` in the URL keeps weft's tables in a
  * schema of their own (created when missing).
  */
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { StoreError, type WireError } from '../core/errors.ts';
+import { RunBusyError, StoreError, type WireError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { Serializer } from '../core/serializer.ts';
 import type {
   Checkpoint,
   ListRunsOptions,
+  OpenRunOptions,
   RunRecord,
   RunStatus,
   Store,
+  StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
 import { defaultSerializer } from './serializer.ts';
@@ -37,14 +40,22 @@ import {
 } from './sql/migrate.ts';
 import { PostgresPool } from './sql/postgres-pool.ts';
 import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
-import { insertEventsSql, queriesFor, upsertTaskArraysSql } from './sql/queries.ts';
+import {
+  findCompletedArraySql,
+  insertEventsSql,
+  queriesFor,
+  upsertTaskArraysSql,
+} from './sql/queries.ts';
 import {
   checkArray,
   checkBytes,
   checkFinishStatus,
   checkId,
+  checkKeys,
+  checkLeaseMs,
   checkLimit,
   checkMeta,
+  checkOpenRunOptions,
 } from './validate.ts';
 
 /** Options of {@link PostgresStore.open}. */
@@ -78,6 +89,9 @@ const rowsPerStatement = 1000;
 const tasksPerStatement = 4096;
 // Run for every group of task records: named, so each connection prepares it once.
 const upsertTasks = { name: 'weft:upsertTasks', text: upsertTaskArraysSql };
+/** Keys per findCompleted statement, and task records per page of streamTasks. */
+const keysPerLookup = 1000;
+const tasksPerPage = 1000;
 // Serialises migrations of every weft store in the database; held until the transaction ends.
 const migrationLock = "SELECT pg_advisory_xact_lock(hashtext('weft:migrations'))";
 
@@ -97,6 +111,8 @@ export class PostgresStore implements Store {
   readonly #pool: PostgresPool;
   readonly #target: PostgresTarget;
   readonly #codec: Codec;
+  /** The owner of runs opened without one. */
+  readonly #defaultOwner = `postgres:${randomUUID()}`;
 
   /**
    * Connects, creates the schema when `?schema=` names one that is missing, and brings
@@ -164,15 +180,32 @@ export class PostgresStore implements Store {
     this.location = target.location;
   }
 
-  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
-  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+  /**
+   * Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta
+   * merged; either way takes its lease for `options.owner`, in one transaction. The lease
+   * is timed by the database server's clock.
+   * @throws RunBusyError while another owner's lease on the run lasts
+   */
+  async openRun(
+    id: string,
+    meta: Readonly<Record<string, unknown>> = {},
+    options: OpenRunOptions = {},
+  ): Promise<RunRecord> {
     checkId(id, 'Run id');
     checkMeta(id, meta);
+    const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.#defaultOwner);
     const metaText = this.#codec.meta(id, meta);
     const row = await this.#pool.transaction(`opening run '${id}'`, async (client) => {
       const now = Date.now();
-      // The upsert locks the row until commit, so a concurrent reopen waits to merge.
-      const opened = (await client.query(sql.openRun, [id, now, now, metaText])).rows[0] as RunRow;
+      // The upsert locks the row until commit, also when it does not reopen it: a concurrent
+      // open waits, and the holder read below is the one that refused this open.
+      const opened = (
+        await client.query(sql.openRun, [id, now, now, metaText, owner, leaseMs, takeOverFrom])
+      ).rows[0] as RunRow | undefined;
+      if (!opened) {
+        const holder = (await client.query(sql.runHolder, [id])).rows[0] as RunRow;
+        throw new RunBusyError(id, holder.owner ?? '', Number(holder.lease_expires_at ?? 0));
+      }
       if (opened.attempts === 1 || Object.keys(meta).length === 0) return opened;
       const merged = this.#codec.mergeMeta(id, opened.meta, meta);
       await client.query(sql.setMeta, [merged, id]);
@@ -181,21 +214,42 @@ export class PostgresStore implements Store {
     return this.#codec.run(row);
   }
 
-  /** Marks a run finished, with the error that ended it if any. */
+  /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    checkId(id, 'Run id');
+    checkId(owner, `Owner of run '${id}'`);
+    checkLeaseMs(id, leaseMs);
+    const { rowCount } = await this.#pool.query(
+      `renewing the lease of run '${id}'`,
+      sql.renewLease,
+      [leaseMs, id, owner],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Marks a run finished, with the error that ended it if any, and releases its lease.
+   * With `owner`, does nothing when another owner holds the run (it was taken over).
+   */
   async finishRun(
     id: string,
     status: Exclude<RunStatus, 'running'>,
     error?: WireError,
+    owner?: string,
   ): Promise<void> {
     checkId(id, 'Run id');
     checkFinishStatus(id, status);
-    const result = await this.#pool.query(`finishing run '${id}'`, sql.finishRun, [
-      status,
-      this.#codec.error(error),
-      Date.now(),
-      id,
-    ]);
-    if (result.rowCount === 0) throw this.#noRun(id);
+    if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
+    const doing = `finishing run '${id}'`;
+    const wire = this.#codec.error(error);
+    const result =
+      owner === undefined
+        ? await this.#pool.query(doing, sql.finishRun, [status, wire, Date.now(), id])
+        : await this.#pool.query(doing, sql.finishOwnedRun, [status, wire, Date.now(), id, owner]);
+    if (result.rowCount === 0) {
+      const { rowCount } = await this.#pool.query(doing, sql.hasRun, [id]);
+      if (rowCount === 0) throw this.#noRun(id);
+    }
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -265,6 +319,38 @@ export class PostgresStore implements Store {
     return new Map(outputs.map((row) => [row.key, this.#codec.output(row.output)]));
   }
 
+  /** The outputs of those of `keys` that completed in the run, by key. */
+  async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
+    checkId(runId, 'Run id');
+    checkKeys(runId, keys);
+    const outputs = new Map<string, unknown>();
+    for (let start = 0; start < keys.length; start += keysPerLookup) {
+      const chunk = keys.slice(start, start + keysPerLookup);
+      const { rows } = await this.#pool.query(
+        `looking up completed tasks of run '${runId}'`,
+        findCompletedArraySql,
+        [runId, chunk],
+        'weft:findCompleted',
+      );
+      for (const row of rows as Pick<TaskRow, 'key' | 'output'>[]) {
+        outputs.set(row.key, this.#codec.output(row.output));
+      }
+    }
+    return outputs;
+  }
+
+  /** How many tasks of the run completed. */
+  async countCompleted(runId: string): Promise<number> {
+    checkId(runId, 'Run id');
+    const { rows } = await this.#pool.query(
+      `counting completed tasks of run '${runId}'`,
+      sql.countCompleted,
+      [runId],
+    );
+    // COUNT is a bigint, which pg reads as a string.
+    return Number((rows[0] as { n: string }).n);
+  }
+
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
     checkId(runId, 'Run id');
@@ -272,6 +358,28 @@ export class PostgresStore implements Store {
       runId,
     ]);
     return (rows as TaskRow[]).map((row) => this.#codec.task(row));
+  }
+
+  /**
+   * Every task record of the run, in the order first recorded, read 1,000 at a time (by
+   * sequence number, so that records written meanwhile are neither skipped nor repeated).
+   */
+  async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
+    checkId(runId, 'Run id');
+    const withOutput = options.outputs !== false;
+    const page = withOutput ? sql.streamTasks : sql.streamTaskHeads;
+    // seq is a bigint, which pg reads as a string and takes back as one.
+    let after = '0';
+    for (;;) {
+      const { rows } = await this.#pool.query(`reading tasks of run '${runId}'`, page, [
+        runId,
+        after,
+        tasksPerPage,
+      ]);
+      for (const row of rows as TaskRow[]) yield this.#codec.task(row, withOutput);
+      if (rows.length < tasksPerPage) return;
+      after = String((rows[rows.length - 1] as { seq: string }).seq);
+    }
   }
 
   /** Saves an application state; a checkpoint with the same sequence id is replaced. */

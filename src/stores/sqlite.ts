@@ -8,18 +8,21 @@
  * database, or a database that is not weft's, is refused with a StoreError and left
  * byte for byte as it was.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { StoreError, type WireError } from '../core/errors.ts';
+import { RunBusyError, StoreError, type WireError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { Serializer } from '../core/serializer.ts';
 import type {
   Checkpoint,
   ListRunsOptions,
+  OpenRunOptions,
   RunRecord,
   RunStatus,
   Store,
+  StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
 import { FsArtifacts } from './fs-artifacts.ts';
@@ -34,7 +37,7 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { sqliteDialect } from './sql/dialect.ts';
-import { type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
+import { findCompletedJsonSql, type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
 import { openDatabase, openDatabaseForReading } from './sql/sqlite-open.ts';
 import {
@@ -42,8 +45,12 @@ import {
   checkBytes,
   checkFinishStatus,
   checkId,
+  checkKeys,
+  checkLeaseMs,
   checkLimit,
   checkMeta,
+  checkOpenRunOptions,
+  type LeaseRequest,
 } from './validate.ts';
 
 /** Options of {@link SqliteStore.open}. */
@@ -72,6 +79,9 @@ type Statements = { readonly [K in keyof Queries]: Statement };
 
 /** Most task rows per upsert statement (1,280 parameters, far below SQLite's limit). */
 const maxRowsPerUpsert = 128;
+/** Keys per findCompleted statement, and task records per page of streamTasks. */
+const keysPerLookup = 500;
+const tasksPerPage = 1000;
 
 /**
  * A {@link Store} in a SQLite file.
@@ -90,8 +100,11 @@ export class SqliteStore implements Store {
   readonly #codec: Codec;
   readonly #sql: Statements;
   readonly #openRun: Database.Transaction<
-    (id: string, metaText: string, meta: Record<string, unknown>) => RunRow
+    (id: string, metaText: string, meta: Record<string, unknown>, lease: LeaseRequest) => RunRow
   >;
+  readonly #findCompleted: Statement;
+  /** The owner of runs opened without one. */
+  readonly #defaultOwner = `sqlite:${randomUUID()}`;
   readonly #recordTasks: Database.Transaction<(runId: string, rows: TaskValues[]) => void>;
   readonly #appendEvents: Database.Transaction<(runId: string, texts: string[]) => void>;
   readonly #putArtifact: Database.Transaction<(runId: string, key: string, data: Buffer) => void>;
@@ -162,9 +175,17 @@ export class SqliteStore implements Store {
     const sql = this.#sql;
 
     this.#openRun = db.transaction(
-      (id: string, metaText: string, meta: Record<string, unknown>) => {
+      (id: string, metaText: string, meta: Record<string, unknown>, lease: LeaseRequest) => {
         const now = Date.now();
-        const row = sql.openRun.get(id, now, now, metaText) as RunRow;
+        const { owner, leaseMs, takeOverFrom } = lease;
+        const row = sql.openRun.get(id, now, now, metaText, owner, leaseMs, takeOverFrom ?? null) as
+          | RunRow
+          | undefined;
+        if (!row) {
+          // The write lock is held: the holder cannot change before this transaction ends.
+          const holder = sql.runHolder.get(id) as Pick<RunRow, 'owner' | 'lease_expires_at'>;
+          throw new RunBusyError(id, holder.owner ?? '', holder.lease_expires_at ?? 0);
+        }
         if (row.attempts === 1 || Object.keys(meta).length === 0) return row;
         const merged = codec.mergeMeta(id, row.meta, meta);
         sql.setMeta.run(merged, id);
@@ -195,34 +216,65 @@ export class SqliteStore implements Store {
       this.#requireRun(runId);
       for (const text of texts) sql.insertEvent.run(runId, text);
     });
+    this.#findCompleted = db.prepare(findCompletedJsonSql);
     this.#putArtifact = db.transaction((runId: string, key: string, data: Buffer) => {
       this.#requireRun(runId);
       sql.putArtifact.run(runId, key, data);
     });
   }
 
-  /** Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta merged. */
-  async openRun(id: string, meta: Readonly<Record<string, unknown>> = {}): Promise<RunRecord> {
+  /**
+   * Creates the run (attempts 1), or reopens it: status running, attempts + 1, meta
+   * merged; either way takes its lease for `options.owner`, in one transaction.
+   * @throws RunBusyError while another owner's lease on the run lasts
+   */
+  async openRun(
+    id: string,
+    meta: Readonly<Record<string, unknown>> = {},
+    options: OpenRunOptions = {},
+  ): Promise<RunRecord> {
     checkId(id, 'Run id');
     checkMeta(id, meta);
+    const lease = checkOpenRunOptions(id, options, this.#defaultOwner);
     const metaText = this.#codec.meta(id, meta);
-    const row = this.#use(`opening run '${id}'`, () => this.#openRun.immediate(id, metaText, meta));
+    const row = this.#use(`opening run '${id}'`, () =>
+      this.#openRun.immediate(id, metaText, meta, lease),
+    );
     return this.#codec.run(row);
   }
 
-  /** Marks a run finished, with the error that ended it if any. */
+  /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    checkId(id, 'Run id');
+    checkId(owner, `Owner of run '${id}'`);
+    checkLeaseMs(id, leaseMs);
+    const changes = this.#use(
+      `renewing the lease of run '${id}'`,
+      () => this.#sql.renewLease.run(leaseMs, id, owner).changes,
+    );
+    return changes > 0;
+  }
+
+  /**
+   * Marks a run finished, with the error that ended it if any, and releases its lease.
+   * With `owner`, does nothing when another owner holds the run (it was taken over).
+   */
   async finishRun(
     id: string,
     status: Exclude<RunStatus, 'running'>,
     error?: WireError,
+    owner?: string,
   ): Promise<void> {
     checkId(id, 'Run id');
     checkFinishStatus(id, status);
-    const changes = this.#use(
-      `finishing run '${id}'`,
-      () => this.#sql.finishRun.run(status, this.#codec.error(error), Date.now(), id).changes,
+    if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
+    const wire = this.#codec.error(error);
+    const changes = this.#use(`finishing run '${id}'`, () =>
+      owner === undefined
+        ? this.#sql.finishRun.run(status, wire, Date.now(), id).changes
+        : this.#sql.finishOwnedRun.run(status, wire, Date.now(), id, owner).changes,
     );
-    if (changes === 0) throw this.#noRun(id);
+    if (changes === 0) this.#use(`finishing run '${id}'`, () => this.#requireRun(id));
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -261,6 +313,30 @@ export class SqliteStore implements Store {
     return new Map(rows.map((row) => [row.key, this.#codec.output(row.output)]));
   }
 
+  /** The outputs of those of `keys` that completed in the run, by key. */
+  async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
+    checkId(runId, 'Run id');
+    checkKeys(runId, keys);
+    const outputs = new Map<string, unknown>();
+    for (let start = 0; start < keys.length; start += keysPerLookup) {
+      const chunk = keys.slice(start, start + keysPerLookup);
+      const rows = this.#use(`looking up completed tasks of run '${runId}'`, () =>
+        this.#findCompleted.all(runId, JSON.stringify(chunk)),
+      ) as Pick<TaskRow, 'key' | 'output'>[];
+      for (const row of rows) outputs.set(row.key, this.#codec.output(row.output));
+    }
+    return outputs;
+  }
+
+  /** How many tasks of the run completed. */
+  async countCompleted(runId: string): Promise<number> {
+    checkId(runId, 'Run id');
+    const row = this.#use(`counting completed tasks of run '${runId}'`, () =>
+      this.#sql.countCompleted.get(runId),
+    ) as { n: number };
+    return Number(row.n);
+  }
+
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
     checkId(runId, 'Run id');
@@ -268,6 +344,24 @@ export class SqliteStore implements Store {
       this.#sql.listTasks.all(runId),
     ) as TaskRow[];
     return rows.map((row) => this.#codec.task(row));
+  }
+
+  /**
+   * Every task record of the run, in the order first recorded, read 1,000 at a time (by
+   * sequence number, so that records written meanwhile are neither skipped nor repeated).
+   */
+  async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
+    checkId(runId, 'Run id');
+    const page = options.outputs === false ? this.#sql.streamTaskHeads : this.#sql.streamTasks;
+    let after = 0;
+    for (;;) {
+      const rows = this.#use(`reading tasks of run '${runId}'`, () =>
+        page.all(runId, after, tasksPerPage),
+      ) as (TaskRow & { seq: number })[];
+      for (const row of rows) yield this.#codec.task(row, options.outputs !== false);
+      if (rows.length < tasksPerPage) return;
+      after = rows[rows.length - 1]!.seq;
+    }
   }
 
   /** Saves an application state; a checkpoint with the same sequence id is replaced. */

@@ -3,7 +3,7 @@
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
 import { ValidationError } from '../core/errors.ts';
-import type { Checkpoint, RunStatus, TaskRecord } from '../core/store.ts';
+import type { Checkpoint, OpenRunOptions, RunStatus, TaskRecord } from '../core/store.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
 const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
@@ -20,6 +20,50 @@ export function checkMeta(id: string, meta: unknown): asserts meta is Record<str
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
     throw new ValidationError(`Run meta of '${id}' must be an object, got ${describe(meta)}.`);
   }
+}
+
+/** {@link OpenRunOptions} checked, with their defaults. */
+export interface LeaseRequest {
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly takeOverFrom: string | undefined;
+}
+
+/** How long a lease lasts when openRun is not told. */
+export const defaultLeaseMs = 30_000;
+
+/**
+ * The options of openRun, checked and completed.
+ * @param defaultOwner the owner when none is given: a token of the store object
+ */
+export function checkOpenRunOptions(
+  id: string,
+  options: OpenRunOptions,
+  defaultOwner: string,
+): LeaseRequest {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError(`Options of openRun('${id}') must be an object.`);
+  }
+  const { owner = defaultOwner, leaseMs = defaultLeaseMs, takeOverFrom } = options;
+  checkId(owner, `Owner of run '${id}'`);
+  checkLeaseMs(id, leaseMs);
+  if (takeOverFrom !== undefined) checkId(takeOverFrom, `takeOverFrom of run '${id}'`);
+  return { owner, leaseMs, takeOverFrom };
+}
+
+/** Throws unless `leaseMs` is a positive number of milliseconds. */
+export function checkLeaseMs(id: string, leaseMs: unknown): asserts leaseMs is number {
+  if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new ValidationError(
+      `The lease of run '${id}' must last a positive number of milliseconds, got ${describe(leaseMs)}.`,
+    );
+  }
+}
+
+/** Throws unless `keys` is an array of task keys. */
+export function checkKeys(runId: string, keys: unknown): asserts keys is readonly string[] {
+  checkArray(keys, `Keys looked up in run '${runId}'`);
+  for (const key of keys) checkId(key, `A key looked up in run '${runId}'`);
 }
 
 /** Throws unless `status` is one a run can finish with. */

@@ -20,6 +20,8 @@ export type RunRow = {
   readonly attempts: number;
   readonly meta: string;
   readonly error: string | null;
+  readonly owner: string | null;
+  readonly lease_expires_at: number | null;
 };
 
 /** A `tasks` row as read. */
@@ -163,10 +165,14 @@ export class Codec {
       attempts: row.attempts,
       meta: this.#serializer.decode(row.meta) as Record<string, unknown>,
       ...(row.error === null ? {} : { error: JSON.parse(row.error) as WireError }),
+      ...(row.owner === null
+        ? {}
+        : { owner: row.owner, leaseExpiresAt: Number(row.lease_expires_at) }),
     };
   }
 
-  task(row: TaskRow): TaskRecord {
+  /** A task record; without its output when `withOutput` is false. */
+  task(row: TaskRow, withOutput = true): TaskRecord {
     return {
       key: row.key,
       task: row.task,
@@ -175,7 +181,7 @@ export class Codec {
       startedAt: row.started_at,
       durationMs: row.duration_ms,
       queuedMs: row.queued_ms,
-      ...(row.status === 'completed' ? { output: this.output(row.output) } : {}),
+      ...(withOutput && row.status === 'completed' ? { output: this.output(row.output) } : {}),
       ...(row.error === null ? {} : { error: JSON.parse(row.error) as WireError }),
     };
   }

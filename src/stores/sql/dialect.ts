@@ -20,6 +20,11 @@ export interface Dialect {
    * which SQLite's single writer makes safe.
    */
   readonly taskSeq: string;
+  /**
+   * The database's clock, in milliseconds since the epoch, as an SQL expression: leases
+   * are judged by one clock, the server's, whatever the clocks of the machines using it.
+   */
+  readonly clockMs: string;
   /** Lists the tables of the store's schema, as rows with one column `name`. */
   readonly listTables: string;
   /** Rewrites the `?` placeholders of shared SQL into the driver's form. */
@@ -33,6 +38,8 @@ export const sqliteDialect: Dialect = {
   double: 'REAL',
   serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
   taskSeq: 'INTEGER NOT NULL',
+  // SQLite reads the machine's clock to the millisecond, as a Julian day.
+  clockMs: "ROUND((julianday('now') - 2440587.5) * 86400000.0)",
   listTables:
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
   placeholders: (sql) => sql,
@@ -45,6 +52,8 @@ export const postgresDialect: Dialect = {
   double: 'DOUBLE PRECISION',
   serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
   taskSeq: 'BIGINT GENERATED ALWAYS AS IDENTITY',
+  // The time of the statement's execution, not of its transaction's start (now()).
+  clockMs: 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS DOUBLE PRECISION)',
   listTables:
     'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
   // The shared SQL holds no string literal or identifier containing '?', so every '?' is

@@ -77,6 +77,15 @@ export const migrations: readonly Migration[] = [
     description: "tasks.queued_ms: a task's wait for a worker, apart from its duration",
     statements: (d) => [`ALTER TABLE tasks ADD COLUMN queued_ms ${d.double} NOT NULL DEFAULT 0`],
   },
+  {
+    version: 3,
+    description:
+      "runs.owner and runs.lease_expires_at: the run's lease, held by one process at a time",
+    statements: (d) => [
+      'ALTER TABLE runs ADD COLUMN owner TEXT',
+      `ALTER TABLE runs ADD COLUMN lease_expires_at ${d.double}`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,7 +1,9 @@
 /**
  * Every statement of the SQL stores, written once with `?` placeholders and rewritten for
  * each dialect, but for the task upserts, which each database does its fastest way. Upserts
- * use `INSERT … ON CONFLICT`, which SQLite and PostgreSQL share.
+ * use `INSERT … ON CONFLICT`, which SQLite and PostgreSQL share. `NOW_MS` stands for the
+ * database's clock in milliseconds since the epoch (see `Dialect.clockMs`): leases are
+ * judged by it, so that processes on machines whose clocks disagree still agree on them.
  */
 import type { Dialect } from './dialect.ts';
 
@@ -16,19 +18,39 @@ export const taskConflict =
   'duration_ms = excluded.duration_ms, queued_ms = excluded.queued_ms, ' +
   'output = excluded.output, error = excluded.error';
 
-const runColumns = 'id, status, created_at, updated_at, attempts, meta, error';
+const runColumns =
+  'id, status, created_at, updated_at, attempts, meta, error, owner, lease_expires_at';
 const taskRead = 'key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 const checkpointColumns = 'app_id, partition_key, sequence_id, position, state, status, created_at';
 
 const shared = {
-  /** Creates a run, or reopens it: running again, one more attempt, its old error gone. */
+  /**
+   * Creates a run, or reopens it (running again, one more attempt, its old error gone),
+   * taking its lease in the same statement: parameters id, created and updated time, meta,
+   * owner, lease length, and the owner to take over (or null). Reopening happens only when
+   * nobody holds the run, its holder is the same owner or the one taken over, or the
+   * holder's lease has expired; otherwise no row is returned (see `runHolder`).
+   */
   openRun:
-    'INSERT INTO runs (id, status, created_at, updated_at, attempts, meta) ' +
-    "VALUES (?, 'running', ?, ?, 1, ?) ON CONFLICT (id) DO UPDATE SET status = 'running', " +
-    'updated_at = excluded.updated_at, attempts = runs.attempts + 1, error = NULL ' +
-    `RETURNING ${runColumns}`,
+    'INSERT INTO runs (id, status, created_at, updated_at, attempts, meta, owner, lease_expires_at) ' +
+    "VALUES (?, 'running', ?, ?, 1, ?, ?, NOW_MS + ?) ON CONFLICT (id) DO UPDATE SET " +
+    "status = 'running', updated_at = excluded.updated_at, attempts = runs.attempts + 1, " +
+    'error = NULL, owner = excluded.owner, lease_expires_at = excluded.lease_expires_at ' +
+    'WHERE runs.owner IS NULL OR runs.owner = excluded.owner OR runs.owner = ? ' +
+    `OR runs.lease_expires_at <= NOW_MS RETURNING ${runColumns}`,
+  /** Who holds a run that `openRun` did not reopen, and until when. */
+  runHolder: 'SELECT owner, lease_expires_at FROM runs WHERE id = ?',
   setMeta: 'UPDATE runs SET meta = ? WHERE id = ?',
-  finishRun: 'UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?',
+  /** Extends the lease of its holder only: lease length, id, owner. */
+  renewLease: 'UPDATE runs SET lease_expires_at = NOW_MS + ? WHERE id = ? AND owner = ?',
+  /** Finishes a run and releases its lease, whoever holds it. */
+  finishRun:
+    'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
+    'lease_expires_at = NULL WHERE id = ?',
+  /** Finishes a run and releases its lease, only when the owner given holds it. */
+  finishOwnedRun:
+    'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
+    'lease_expires_at = NULL WHERE id = ? AND owner = ?',
   getRun: `SELECT ${runColumns} FROM runs WHERE id = ?`,
   hasRun: 'SELECT 1 AS found FROM runs WHERE id = ?',
   listRuns: `SELECT ${runColumns} FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?`,
@@ -37,6 +59,13 @@ const shared = {
   completedOutputs:
     "SELECT key, output FROM tasks WHERE run_id = ? AND status = 'completed' ORDER BY seq",
   listTasks: `SELECT ${taskRead} FROM tasks WHERE run_id = ? ORDER BY seq`,
+  countCompleted: "SELECT COUNT(*) AS n FROM tasks WHERE run_id = ? AND status = 'completed'",
+  /** One page of a run's tasks after the sequence number given: run id, seq, page size. */
+  streamTasks: `SELECT ${taskRead}, seq FROM tasks WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+  /** As `streamTasks`, without reading the outputs. */
+  streamTaskHeads:
+    `SELECT ${taskRead.replace('output', 'NULL AS output')}, seq FROM tasks ` +
+    'WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
   saveCheckpoint:
     `INSERT INTO checkpoints (${checkpointColumns}) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
     'ON CONFLICT (app_id, partition_key, sequence_id) DO UPDATE SET ' +
@@ -61,12 +90,15 @@ export type Queries = { readonly [K in keyof typeof shared]: string };
 
 const cache = new Map<string, Queries>();
 
-/** The statements in the dialect's placeholder form. */
+/** The statements in the dialect's placeholder form, with its clock. */
 export function queriesFor(dialect: Dialect): Queries {
   let queries = cache.get(dialect.name);
   if (!queries) {
     queries = Object.fromEntries(
-      Object.entries(shared).map(([name, sql]) => [name, dialect.placeholders(sql)]),
+      Object.entries(shared).map(([name, sql]) => [
+        name,
+        dialect.placeholders(sql.replaceAll('NOW_MS', dialect.clockMs)),
+      ]),
     ) as Queries;
     cache.set(dialect.name, queries);
   }
@@ -101,6 +133,21 @@ export const upsertTaskArraysSql =
   '$8::float8[], $9::text[], $10::text[]) WITH ORDINALITY ' +
   'AS r (key, task, status, attempts, started_at, duration_ms, queued_ms, output, error, n) ' +
   `WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ORDER BY n ${taskConflict}`;
+
+/**
+ * PostgreSQL only: the outputs of those of the keys ($2, an array) that completed in the
+ * run $1.
+ */
+export const findCompletedArraySql =
+  "SELECT key, output FROM tasks WHERE run_id = $1 AND key = ANY($2::text[]) AND status = 'completed'";
+
+/**
+ * SQLite only: the outputs of those of the keys (a JSON array, the second parameter) that
+ * completed in the run.
+ */
+export const findCompletedJsonSql =
+  'SELECT key, output FROM tasks WHERE run_id = ? AND key IN (SELECT value FROM json_each(?)) ' +
+  "AND status = 'completed'";
 
 /** The insert of `rows` events in one statement (run id, data). */
 export function insertEventsSql(dialect: Dialect, rows: number): string {
