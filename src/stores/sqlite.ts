@@ -95,6 +95,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   /** The absolute path of the file (or `:memory:`). */
   readonly location: string;
+  /** The absolute path of the artifacts folder, or undefined when artifacts are in the database. */
+  readonly artifactsLocation: string | undefined;
 
   #db: Database.Database | undefined;
   readonly #codec: Codec;
@@ -167,6 +169,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#files = files;
     this.location = file;
+    this.artifactsLocation = files?.dir;
     this.#codec = codec;
     const queries = queriesFor(sqliteDialect);
     this.#sql = Object.fromEntries(
