@@ -65,7 +65,10 @@ program
     '--run-id <id>',
     'id of the run (default: a new one); an existing id continues that run, if it ran the same file and arguments',
   )
-  .option('--force', 'with --run-id: continue the run even if it ran another file or arguments')
+  .option(
+    '--force',
+    'with --run-id: continue the run even if it ran another file or arguments, or if a live process owns it (taking it over, after asking on a terminal)',
+  )
   .option('--no-progress', 'do not show live progress')
   .showHelpAfterError(
     '(job arguments that start with - go after --: weft run job.ts -- --limit 5; see weft run --help)',
@@ -96,6 +99,10 @@ program
   .option(...executorOption)
   .option(...workersOption)
   .option(...storeOption)
+  .option(
+    '--force',
+    'take the run over from the process that owns it, which stops (asks first on a terminal)',
+  )
   .option('--no-progress', 'do not show live progress')
   .action((runId: string, options) => resumeRun(runId, options));
 

@@ -2,7 +2,7 @@
 import { ValidationError } from '../core/errors.ts';
 import { openExistingStore } from '../stores/open.ts';
 import { type RunOptions, runJob } from './run.ts';
-import { refuseLive, statusOf } from './run-status.ts';
+import { statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
 import { clipped, printable, shellWord } from './text.ts';
 
@@ -26,7 +26,6 @@ export async function resumeRun(runId: string, options: RunOptions): Promise<voi
         `No run '${clipped(runId)}' in ${store.location}. List the runs with: weft runs`,
       );
     }
-    refuseLive(run, 'Resume it');
     if (statusOf(run) === 'completed') {
       process.stdout.write(
         `${printable(`Run '${runId}' already completed: nothing to resume. See it with: weft show ${shellWord(runId)}`)}\n`,

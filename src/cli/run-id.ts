@@ -1,7 +1,6 @@
-/** What `weft run --run-id <id>` may name: not an option, not a run that is live or that ran another job. */
+/** What `weft run --run-id <id>` may name: not an option, not a run that ran another job. */
 import { ValidationError } from '../core/errors.ts';
 import type { RunRecord } from '../core/store.ts';
-import { refuseLive } from './run-status.ts';
 import { clipped, shellWord } from './text.ts';
 
 /** An id of `weft run --run-id`: withRun's rule (1 to 200 of `\w . : @ -`), starting with a letter or digit. */
@@ -35,13 +34,12 @@ export interface JobCommand {
 }
 
 /**
- * Refuses to run `job` under the id of a recorded run that a live process runs, or, unless
- * `force`, that was started with another file or other arguments: its finished tasks would
- * be returned as this job's results.
+ * Refuses, unless `force`, to run `job` under the id of a recorded run that was started
+ * with another file or other arguments: its finished tasks would be returned as this
+ * job's results. (A run that a live process owns is refused by its lease.)
  * @throws ValidationError naming the run, the job it ran and the way out
  */
 export function checkRerun(run: RunRecord, job: JobCommand, force: boolean): void {
-  refuseLive(run, 'Run it again');
   if (force) return;
   const { file, args } = run.meta as { file?: unknown; args?: unknown };
   const recorded =

@@ -1,39 +1,84 @@
-/** Where a recorded run stands, as the verbs see it: running, or stopped when its process died. */
-import { hostname } from 'node:os';
-import { ValidationError } from '../core/errors.ts';
+/**
+ * Where a recorded run stands, as the verbs see it, judged by the run's lease: running while
+ * a live process owns it, stopped once that process died. And what `weft run --run-id`
+ * and `weft resume` do with a run that a live process owns: refuse, or with --force take
+ * it over once the user is sure.
+ */
+import { RunBusyError, ValidationError } from '../core/errors.ts';
+import { describeHolder, isOwnedNow } from '../core/lease.ts';
 import type { RunRecord } from '../core/store.ts';
+import { confirm } from './confirm.ts';
+import { printable, shellWord } from './text.ts';
 
 /**
- * The recorded status, except that a run still marked running whose process on this
- * machine is gone (killed, crashed) shows as stopped: it can be resumed.
+ * The recorded status, except that a run still marked running whose lease expired, or
+ * whose process on this machine is gone (killed, crashed), shows as stopped: it can be
+ * resumed.
  */
 export function statusOf(run: RunRecord): string {
   if (run.status !== 'running') return run.status;
-  const { pid, host } = run.meta as { pid?: unknown; host?: unknown };
-  if (typeof pid !== 'number' || host !== hostname()) return 'running';
-  try {
-    process.kill(pid, 0);
-    return 'running';
-  } catch (error) {
-    // EPERM: the process lives, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'stopped';
-  }
+  return isOwnedNow(run) ? 'running' : 'stopped';
 }
 
 /**
- * Refuses to run `run` while a live process runs it: two processes would run the same tasks.
- * @param again What the user asked, as the advice says it: `Resume it`, `Run it again`.
- * @throws ValidationError naming the run and its process
+ * The refusal of a run that a live process owns, saying what to do: wait, stop that
+ * process, or take the run over with --force.
+ * @param resume The command that takes the run over, without --force: `weft resume <id>`.
  */
-export function refuseLive(run: RunRecord, again: string): void {
-  if (statusOf(run) !== 'running') return;
-  const { pid, host } = run.meta as { pid?: unknown; host?: unknown };
-  const where =
-    typeof pid === 'number'
-      ? ` (process ${pid}${typeof host === 'string' && host !== hostname() ? ` on ${host}` : ''})`
-      : '';
-  throw new ValidationError(
-    `Run '${run.id}' is still running${where}. ${again} once it has stopped, or stop it ` +
-      'first: two processes would run the same tasks.',
+export function busyError(
+  id: string,
+  owner: string,
+  leaseExpiresAt: number,
+  resume: string,
+): RunBusyError {
+  return new RunBusyError(
+    id,
+    owner,
+    leaseExpiresAt,
+    `Run '${id}' is running in ${describeHolder(owner)}, whose lease on it lasts until ` +
+      `${new Date(leaseExpiresAt).toISOString()} unless renewed. Two processes would run the ` +
+      'same tasks: wait for it to finish, or stop it. If that process is stuck or its machine ' +
+      `is gone, take the run over with: ${resume} --force`,
   );
+}
+
+/**
+ * Whether to take `run` over from the live process that owns it: no when nobody does (or
+ * its process died, which withRun sees itself); refused without `force`; with `force`, yes
+ * once the user answers y on a terminal, or with a warning when stdin is not one.
+ * @param resume The command that takes the run over, without --force: `weft resume <id>`.
+ * @throws RunBusyError naming the run and its process, without `force`
+ * @throws ValidationError when the user does not confirm
+ */
+export async function takeOverOrRefuse(
+  run: RunRecord,
+  force: boolean,
+  resume: string,
+): Promise<boolean> {
+  if (!isOwnedNow(run) || run.owner === undefined) return false;
+  const until = run.leaseExpiresAt ?? 0;
+  if (!force) throw busyError(run.id, run.owner, until, resume);
+  const holder = describeHolder(run.owner);
+  const risk =
+    'if it still runs, it stops at its next lease renewal; until then both may run the same tasks';
+  if (process.stdin.isTTY) {
+    const sure = await confirm(
+      printable(
+        `weft: run ${shellWord(run.id)} is running in ${holder}, lease until ` +
+          `${new Date(until).toISOString()}. Take it over? ${cap(risk)}. [y/N] `,
+      ),
+    );
+    if (!sure) {
+      throw new ValidationError(`Run '${run.id}' was not taken over: it stays with ${holder}.`);
+    }
+  } else {
+    process.stderr.write(
+      `${printable(`weft: warning: taking run ${shellWord(run.id)} over from ${holder}; ${risk}`)}\n`,
+    );
+  }
+  return true;
+}
+
+function cap(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { ValidationError } from '../core/errors.ts';
+import { isWeftError, type RunBusyError, ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { setDefaultExecutorFactory } from '../core/executor.ts';
 import { withRun } from '../core/run.ts';
@@ -16,6 +16,7 @@ import { importJob, prepareTypeScript } from './job-module.ts';
 import { jobStarter } from './job-start.ts';
 import { showProgress } from './progress.ts';
 import { checkRerun, checkRunIdOption } from './run-id.ts';
+import { busyError, takeOverOrRefuse } from './run-status.ts';
 import { storeArgument, storeUrl } from './store-option.ts';
 import { printable, shellWord } from './text.ts';
 
@@ -26,11 +27,17 @@ export interface RunOptions {
   readonly runId?: string;
   readonly store?: string;
   readonly progress?: boolean;
-  /** Run under `runId` even when that run was started with another file or other arguments. */
+  /**
+   * Run under `runId` even when that run was started with another file or other arguments,
+   * and take it over from a live process that owns it (asking first on a terminal).
+   */
   readonly force?: boolean;
 }
 
-/** What a run keeps of how it was started, so that `weft resume` can start it again. */
+/**
+ * What a run keeps of how it was started, so that `weft resume` can start it again. `pid`
+ * and `host` are facts for people: who owns a live run is the run's lease.
+ */
 export type RunMeta = {
   readonly file: string;
   readonly args: readonly string[];
@@ -56,8 +63,9 @@ export async function runFile(
 
 /**
  * Runs the default export of `file` as a recorded run and prints its result. With
- * `runId`, an existing run continues (its finished tasks are not run again), unless it is
- * live or was started with another file or other arguments. `weft resume` calls it with
+ * `runId`, an existing run continues (its finished tasks are not run again), unless a live
+ * process owns it or it was started with another file or other arguments (see `force`).
+ * `weft resume` calls it with
  * the id of a recorded run, which withRun's rule admitted.
  * @throws CommandFailure, with the line that says how to resume, when a job that started fails
  */
@@ -91,10 +99,16 @@ export async function runJob(
   // Whether the job itself started: a module that does not load, or whose default export
   // is not runnable, leaves a failed run with its error and nothing to resume.
   let started = false;
+  // Whether withRun opened the run: a RunBusyError before is a refusal, after a takeover.
+  let opened = false;
+  const resume = `weft resume ${shellWord(runId)}${storeArgument(store)}`;
   try {
     const recorded = options.runId === undefined ? undefined : await store.getRun(runId);
-    if (recorded) checkRerun(recorded, { file: path, args }, options.force === true);
-    const result = await withRun({ store, runId, meta, events }, async (run) => {
+    const force = options.force === true;
+    const takeOver = recorded ? await takeOverOrRefuse(recorded, force, resume) : false;
+    if (recorded) checkRerun(recorded, { file: path, args }, force);
+    const result = await withRun({ store, runId, meta, events, takeOver }, async (run) => {
+      opened = true;
       const said =
         run.record.attempts > 1
           ? `weft: resuming run ${runId} (${run.resumable.toLocaleString('en-US')} ${run.resumable === 1 ? 'task' : 'tasks'} already done) in ${store.location}`
@@ -104,7 +118,8 @@ export async function runJob(
       // Imported inside the run, so that work the module starts while loading belongs to it.
       const start = jobStarter(await importJob(path), file, {
         executor,
-        signal: interrupt.signal,
+        // Stops the job on Ctrl-C, and when another process took the run over.
+        signal: AbortSignal.any([interrupt.signal, run.signal]),
         scope: run.scope,
         events,
         runId,
@@ -124,17 +139,20 @@ export async function runJob(
     // The error must not be printed onto the live progress line.
     stopProgress?.();
     stopProgress = undefined;
+    if (isWeftError(error, 'WEFT_RUN_BUSY')) {
+      // Taken over, the run is its new owner's: nothing to resume here.
+      if (opened) throw error;
+      // Another process opened the run since it was read: refused, saying what to do.
+      const { owner, leaseExpiresAt } = error as RunBusyError;
+      throw busyError(runId, owner, leaseExpiresAt, resume);
+    }
     // A memory store is gone with this process: nothing to resume.
     const resumable = started && store.kind !== 'memory';
     const said = interrupt.interrupted && isAbort(error);
     if (!resumable && !said) throw error;
     throw new CommandFailure(
       said ? undefined : error,
-      resumable
-        ? [
-            `run ${runId} stopped; continue it with: weft resume ${shellWord(runId)}${storeArgument(store)}`,
-          ]
-        : [],
+      resumable ? [`run ${runId} stopped; continue it with: ${resume}`] : [],
     );
   } finally {
     stopProgress?.();
