@@ -31,6 +31,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkRunId,
   checkTaskRecord,
 } from './validate.ts';
 
@@ -126,7 +127,7 @@ export class MemoryStore implements Store {
     options: OpenRunOptions = {},
   ): Promise<RunRecord> {
     this.assertOpen();
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkMeta(id, meta);
     const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.defaultOwner);
     const now = Date.now();
@@ -169,7 +170,7 @@ export class MemoryStore implements Store {
   /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
     this.assertOpen();
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkId(owner, `Owner of run '${id}'`);
     checkLeaseMs(id, leaseMs);
     const run = this.runs.get(id);
@@ -189,7 +190,7 @@ export class MemoryStore implements Store {
     owner?: string,
   ): Promise<void> {
     this.assertOpen();
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkFinishStatus(id, status);
     if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
     const run = this.requireRun(id);
@@ -206,7 +207,7 @@ export class MemoryStore implements Store {
   /** The run, or undefined when there is none with this id. */
   async getRun(id: string): Promise<RunRecord | undefined> {
     this.assertOpen();
-    checkId(id, 'Run id');
+    checkRunId(id);
     const run = this.runs.get(id);
     return run && this.toRun(run);
   }
@@ -228,7 +229,7 @@ export class MemoryStore implements Store {
    */
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     this.requireRun(runId);
     const encoded = records.map((record) => this.encodeTask(runId, record));
@@ -243,7 +244,7 @@ export class MemoryStore implements Store {
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
   async completedOutputs(runId: string): Promise<Map<string, unknown>> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const outputs = new Map<string, unknown>();
     for (const task of this.tasks.get(runId)?.values() ?? []) {
       if (task.status === 'completed') outputs.set(task.key, this.decodeOutput(task));
@@ -254,7 +255,7 @@ export class MemoryStore implements Store {
   /** The outputs of those of `keys` that completed in the run, by key. */
   async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkKeys(runId, keys);
     const tasks = this.tasks.get(runId);
     const outputs = new Map<string, unknown>();
@@ -268,7 +269,7 @@ export class MemoryStore implements Store {
   /** How many tasks of the run completed. */
   async countCompleted(runId: string): Promise<number> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     let count = 0;
     for (const task of this.tasks.get(runId)?.values() ?? []) {
       if (task.status === 'completed') count++;
@@ -279,7 +280,7 @@ export class MemoryStore implements Store {
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     return [...(this.tasks.get(runId)?.values() ?? [])].map((task) => this.toTask(task, true));
   }
 
@@ -289,7 +290,7 @@ export class MemoryStore implements Store {
    */
   async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const outputs = options.outputs ?? true;
     for (const task of this.tasks.get(runId)?.values() ?? []) {
       this.assertOpen();
@@ -339,7 +340,7 @@ export class MemoryStore implements Store {
   /** Stores a copy of the bytes under a key of a run, replacing what was there. */
   async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
     this.requireRun(runId);
@@ -354,7 +355,7 @@ export class MemoryStore implements Store {
   /** A copy of the bytes stored under the key, or undefined. */
   async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     const data = this.artifacts.get(runId)?.get(key);
     // A copy, so that the caller changing the bytes does not change the store.
@@ -367,7 +368,7 @@ export class MemoryStore implements Store {
    */
   async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(events, `Events of run '${runId}'`);
     this.requireRun(runId);
     const encoded = events.map((event, i) => {
@@ -387,7 +388,7 @@ export class MemoryStore implements Store {
   /** The run's events, in the order appended. */
   async listEvents(runId: string): Promise<WeftEvent[]> {
     this.assertOpen();
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     return (this.eventLog.get(runId) ?? []).map((text) => this.decode(text) as WeftEvent);
   }
 

@@ -56,6 +56,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkRunId,
 } from './validate.ts';
 
 /** Options of {@link PostgresStore.open}. */
@@ -176,7 +177,7 @@ export class PostgresStore implements Store {
   private constructor(pool: PostgresPool, target: PostgresTarget, serializer: Serializer) {
     this.#pool = pool;
     this.#target = target;
-    this.#codec = new Codec(serializer);
+    this.#codec = new Codec(serializer, postgresDialect.maxKeyBytes);
     this.location = target.location;
   }
 
@@ -191,7 +192,7 @@ export class PostgresStore implements Store {
     meta: Readonly<Record<string, unknown>> = {},
     options: OpenRunOptions = {},
   ): Promise<RunRecord> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkMeta(id, meta);
     const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.#defaultOwner);
     const metaText = this.#codec.meta(id, meta);
@@ -216,7 +217,7 @@ export class PostgresStore implements Store {
 
   /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkId(owner, `Owner of run '${id}'`);
     checkLeaseMs(id, leaseMs);
     const { rowCount } = await this.#pool.query(
@@ -237,7 +238,7 @@ export class PostgresStore implements Store {
     error?: WireError,
     owner?: string,
   ): Promise<void> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkFinishStatus(id, status);
     if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
     const doing = `finishing run '${id}'`;
@@ -253,7 +254,7 @@ export class PostgresStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     const { rows } = await this.#pool.query(`reading run '${id}'`, sql.getRun, [id]);
     const row = rows[0] as RunRow | undefined;
     return row && this.#codec.run(row);
@@ -273,7 +274,7 @@ export class PostgresStore implements Store {
    * @throws SerializationError naming the key when an output cannot be stored
    */
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     // One statement may not upsert a key twice: keep each key's last record, at the place
     // of its first (a Map keeps the first insertion's place), as one-by-one upserts would.
@@ -309,23 +310,27 @@ export class PostgresStore implements Store {
 
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
   async completedOutputs(runId: string): Promise<Map<string, unknown>> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const { rows } = await this.#pool.query(
       `reading outputs of run '${runId}'`,
       sql.completedOutputs,
       [runId],
     );
-    const outputs = rows as Pick<TaskRow, 'key' | 'output'>[];
-    return new Map(outputs.map((row) => [row.key, this.#codec.output(row.output)]));
+    const outputs = rows as Pick<TaskRow, 'key' | 'full_key' | 'output'>[];
+    return new Map(
+      outputs.map((row) => [this.#codec.taskKey(row), this.#codec.output(row.output)]),
+    );
   }
 
   /** The outputs of those of `keys` that completed in the run, by key. */
   async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkKeys(runId, keys);
+    const byStored = this.#codec.lookup(keys);
+    const stored = [...byStored.keys()];
     const outputs = new Map<string, unknown>();
-    for (let start = 0; start < keys.length; start += keysPerLookup) {
-      const chunk = keys.slice(start, start + keysPerLookup);
+    for (let start = 0; start < stored.length; start += keysPerLookup) {
+      const chunk = stored.slice(start, start + keysPerLookup);
       const { rows } = await this.#pool.query(
         `looking up completed tasks of run '${runId}'`,
         findCompletedArraySql,
@@ -333,7 +338,7 @@ export class PostgresStore implements Store {
         'weft:findCompleted',
       );
       for (const row of rows as Pick<TaskRow, 'key' | 'output'>[]) {
-        outputs.set(row.key, this.#codec.output(row.output));
+        outputs.set(byStored.get(row.key)!, this.#codec.output(row.output));
       }
     }
     return outputs;
@@ -341,7 +346,7 @@ export class PostgresStore implements Store {
 
   /** How many tasks of the run completed. */
   async countCompleted(runId: string): Promise<number> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const { rows } = await this.#pool.query(
       `counting completed tasks of run '${runId}'`,
       sql.countCompleted,
@@ -353,7 +358,7 @@ export class PostgresStore implements Store {
 
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const { rows } = await this.#pool.query(`listing tasks of run '${runId}'`, sql.listTasks, [
       runId,
     ]);
@@ -365,7 +370,7 @@ export class PostgresStore implements Store {
    * sequence number, so that records written meanwhile are neither skipped nor repeated).
    */
   async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const withOutput = options.outputs !== false;
     const page = withOutput ? sql.streamTasks : sql.streamTaskHeads;
     // seq is a bigint, which pg reads as a string and takes back as one.
@@ -399,34 +404,36 @@ export class PostgresStore implements Store {
     sequenceId?: number,
   ): Promise<Checkpoint | undefined> {
     checkId(appId, 'Application id');
+    const app = this.#codec.key(appId);
+    const partition = this.#codec.key(partitionKey);
     const { rows } = await this.#pool.query(
       `loading a checkpoint of application '${appId}'`,
       sequenceId === undefined ? sql.loadLatestCheckpoint : sql.loadCheckpoint,
-      sequenceId === undefined ? [appId, partitionKey] : [appId, partitionKey, sequenceId],
+      sequenceId === undefined ? [app, partition] : [app, partition, sequenceId],
     );
     const row = rows[0] as CheckpointRow | undefined;
-    return row && this.#codec.checkpointOf(row);
+    return row && this.#codec.checkpointOf(row, appId, partitionKey);
   }
 
   /** Stores the bytes under a key of a run, replacing what was there. */
   async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
     await this.#pool.transaction(`storing artifact '${key}' of run '${runId}'`, async (client) => {
       await this.#requireRun(client, runId);
-      await client.query(sql.putArtifact, [runId, key, toBuffer(data)]);
+      await client.query(sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
     });
   }
 
   /** A copy of the bytes stored under the key, or undefined. */
   async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     const { rows } = await this.#pool.query(
       `reading artifact '${key}' of run '${runId}'`,
       sql.getArtifact,
-      [runId, key],
+      [runId, this.#codec.key(key)],
     );
     const row = rows[0] as { data: Buffer } | undefined;
     return row && fromBuffer(row.data);
@@ -437,7 +444,7 @@ export class PostgresStore implements Store {
    * @throws SerializationError naming the event when it cannot be stored
    */
   async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(events, `Events of run '${runId}'`);
     const texts = this.#codec.events(runId, events);
     await this.#pool.transaction(`appending events of run '${runId}'`, async (client) => {
@@ -454,7 +461,7 @@ export class PostgresStore implements Store {
 
   /** The run's events, in the order appended. */
   async listEvents(runId: string): Promise<WeftEvent[]> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const { rows } = await this.#pool.query(`listing events of run '${runId}'`, sql.listEvents, [
       runId,
     ]);

@@ -50,6 +50,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkRunId,
   type LeaseRequest,
 } from './validate.ts';
 
@@ -153,7 +154,7 @@ export class SqliteStore implements Store {
     return new SqliteStore(
       db,
       file,
-      new Codec(options.serializer ?? defaultSerializer),
+      new Codec(options.serializer ?? defaultSerializer, sqliteDialect.maxKeyBytes),
       artifactsDir === null ? undefined : new FsArtifacts(resolve(artifactsDir)),
     );
   }
@@ -236,7 +237,7 @@ export class SqliteStore implements Store {
     meta: Readonly<Record<string, unknown>> = {},
     options: OpenRunOptions = {},
   ): Promise<RunRecord> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkMeta(id, meta);
     const lease = checkOpenRunOptions(id, options, this.#defaultOwner);
     const metaText = this.#codec.meta(id, meta);
@@ -248,7 +249,7 @@ export class SqliteStore implements Store {
 
   /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkId(owner, `Owner of run '${id}'`);
     checkLeaseMs(id, leaseMs);
     const changes = this.#use(
@@ -268,7 +269,7 @@ export class SqliteStore implements Store {
     error?: WireError,
     owner?: string,
   ): Promise<void> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     checkFinishStatus(id, status);
     if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
     const wire = this.#codec.error(error);
@@ -281,7 +282,7 @@ export class SqliteStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    checkId(id, 'Run id');
+    checkRunId(id);
     const row = this.#use(`reading run '${id}'`, () => this.#sql.getRun.get(id)) as
       | RunRow
       | undefined;
@@ -301,7 +302,7 @@ export class SqliteStore implements Store {
    * @throws SerializationError naming the key when an output cannot be stored
    */
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     const rows = this.#codec.tasks(runId, records);
     this.#use(`recording tasks of run '${runId}'`, () => this.#recordTasks.immediate(runId, rows));
@@ -309,31 +310,33 @@ export class SqliteStore implements Store {
 
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
   async completedOutputs(runId: string): Promise<Map<string, unknown>> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const rows = this.#use(`reading outputs of run '${runId}'`, () =>
       this.#sql.completedOutputs.all(runId),
-    ) as Pick<TaskRow, 'key' | 'output'>[];
-    return new Map(rows.map((row) => [row.key, this.#codec.output(row.output)]));
+    ) as Pick<TaskRow, 'key' | 'full_key' | 'output'>[];
+    return new Map(rows.map((row) => [this.#codec.taskKey(row), this.#codec.output(row.output)]));
   }
 
   /** The outputs of those of `keys` that completed in the run, by key. */
   async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkKeys(runId, keys);
+    const byStored = this.#codec.lookup(keys);
+    const stored = [...byStored.keys()];
     const outputs = new Map<string, unknown>();
-    for (let start = 0; start < keys.length; start += keysPerLookup) {
-      const chunk = keys.slice(start, start + keysPerLookup);
+    for (let start = 0; start < stored.length; start += keysPerLookup) {
+      const chunk = stored.slice(start, start + keysPerLookup);
       const rows = this.#use(`looking up completed tasks of run '${runId}'`, () =>
         this.#findCompleted.all(runId, JSON.stringify(chunk)),
       ) as Pick<TaskRow, 'key' | 'output'>[];
-      for (const row of rows) outputs.set(row.key, this.#codec.output(row.output));
+      for (const row of rows) outputs.set(byStored.get(row.key)!, this.#codec.output(row.output));
     }
     return outputs;
   }
 
   /** How many tasks of the run completed. */
   async countCompleted(runId: string): Promise<number> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const row = this.#use(`counting completed tasks of run '${runId}'`, () =>
       this.#sql.countCompleted.get(runId),
     ) as { n: number };
@@ -342,7 +345,7 @@ export class SqliteStore implements Store {
 
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const rows = this.#use(`listing tasks of run '${runId}'`, () =>
       this.#sql.listTasks.all(runId),
     ) as TaskRow[];
@@ -354,7 +357,7 @@ export class SqliteStore implements Store {
    * sequence number, so that records written meanwhile are neither skipped nor repeated).
    */
   async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const page = options.outputs === false ? this.#sql.streamTaskHeads : this.#sql.streamTasks;
     let after = 0;
     for (;;) {
@@ -382,17 +385,19 @@ export class SqliteStore implements Store {
     sequenceId?: number,
   ): Promise<Checkpoint | undefined> {
     checkId(appId, 'Application id');
+    const app = this.#codec.key(appId);
+    const partition = this.#codec.key(partitionKey);
     const row = this.#use(`loading a checkpoint of application '${appId}'`, () =>
       sequenceId === undefined
-        ? this.#sql.loadLatestCheckpoint.get(appId, partitionKey)
-        : this.#sql.loadCheckpoint.get(appId, partitionKey, sequenceId),
+        ? this.#sql.loadLatestCheckpoint.get(app, partition)
+        : this.#sql.loadCheckpoint.get(app, partition, sequenceId),
     ) as CheckpointRow | undefined;
-    return row && this.#codec.checkpointOf(row);
+    return row && this.#codec.checkpointOf(row, appId, partitionKey);
   }
 
   /** Stores the bytes under a key of a run, replacing what was there. */
   async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
     if (this.#files) {
@@ -408,13 +413,13 @@ export class SqliteStore implements Store {
       return;
     }
     this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
-      this.#putArtifact.immediate(runId, key, toBuffer(data)),
+      this.#putArtifact.immediate(runId, this.#codec.key(key), toBuffer(data)),
     );
   }
 
   /** A copy of the bytes stored under the key, or undefined. */
   async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkId(key, 'Artifact key');
     if (this.#files) {
       // Checks that the store is open.
@@ -422,7 +427,7 @@ export class SqliteStore implements Store {
       return this.#files.get(runId, key);
     }
     const row = this.#use(`reading artifact '${key}' of run '${runId}'`, () =>
-      this.#sql.getArtifact.get(runId, key),
+      this.#sql.getArtifact.get(runId, this.#codec.key(key)),
     ) as { data: Buffer } | undefined;
     return row && fromBuffer(row.data);
   }
@@ -432,7 +437,7 @@ export class SqliteStore implements Store {
    * @throws SerializationError naming the event when it cannot be stored
    */
   async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     checkArray(events, `Events of run '${runId}'`);
     const texts = this.#codec.events(runId, events);
     this.#use(`appending events of run '${runId}'`, () =>
@@ -442,7 +447,7 @@ export class SqliteStore implements Store {
 
   /** The run's events, in the order appended. */
   async listEvents(runId: string): Promise<WeftEvent[]> {
-    checkId(runId, 'Run id');
+    checkRunId(runId);
     const rows = this.#use(`listing events of run '${runId}'`, () =>
       this.#sql.listEvents.all(runId),
     ) as { data: string }[];

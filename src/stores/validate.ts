@@ -15,6 +15,33 @@ export function checkId(value: unknown, what: string): asserts value is string {
   }
 }
 
+/** The longest run id, in bytes of UTF-8: every store keeps it in an index of its own. */
+export const maxRunIdBytes = 1024;
+
+/**
+ * Throws unless `id` is a run id every store keeps exactly: a non-empty string of
+ * well-formed Unicode, without NUL, of at most {@link maxRunIdBytes} bytes of UTF-8.
+ */
+export function checkRunId(id: unknown): asserts id is string {
+  checkId(id, 'Run id');
+  if (
+    id.includes('\0') ||
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)
+  ) {
+    throw new ValidationError(
+      `Run id ${JSON.stringify(id)} holds a NUL or a lone surrogate (half of a character), ` +
+        'which a database cannot keep exactly: use another id.',
+    );
+  }
+  const bytes = Buffer.byteLength(id, 'utf8');
+  if (bytes > maxRunIdBytes) {
+    throw new ValidationError(
+      `Run id '${id.slice(0, 40)}…' is ${bytes} bytes long (UTF-8), over the ${maxRunIdBytes} ` +
+        'bytes a store keeps: use a shorter id.',
+    );
+  }
+}
+
 /** Throws unless `meta` is a plain object. */
 export function checkMeta(id: string, meta: unknown): asserts meta is Record<string, unknown> {
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {

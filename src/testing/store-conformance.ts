@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { isWeftError, toWire, type WeftError } from '../core/errors.ts';
 import type { TaskFailEvent } from '../core/events.ts';
 import type { Store, TaskRecord } from '../core/store.ts';
+import { describeKeyCases } from './store-conformance-keys.ts';
 import { describeLeaseCases } from './store-conformance-lease.ts';
 import { describeResumeReadCases } from './store-conformance-resume.ts';
 import {
@@ -61,7 +62,9 @@ export interface StoreConformanceOptions {
  *
  * The cases cover runs (open, reopen, finish, get, list newest first with a limit); the
  * lease (one owner at a time, expiry, take-over, renewal, races); the reads of a bounded
- * resume (findCompleted, countCompleted, streamTasks); task
+ * resume (findCompleted, countCompleted, streamTasks); exact keys (lone surrogates, NUL,
+ * very long keys, keys equal after normalization, names of Object.prototype, keys that
+ * look like a store's escapes, in task records, artifacts and checkpoints); task
  * records (batch writes, replacement of a key in its first place, field and value round
  * trips through every type the serializer supports, queue waits, snapshots, a large batch, concurrent
  * writes, and an output that cannot be stored, which rejects with `WEFT_SERIALIZATION`
@@ -385,6 +388,7 @@ export function describeStoreConformance(
 
     describeLeaseCases(store, makeStore, { ...caseOptions, shared: options.persistent ?? false });
     describeResumeReadCases(store, caseOptions);
+    describeKeyCases(store, caseOptions);
 
     describe('checkpoints', () => {
       it(

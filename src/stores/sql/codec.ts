@@ -3,13 +3,15 @@
  * states, meta, events) become text through the store's serializer; errors become JSON of
  * their wire form, readable by any SQL client. Everything is encoded before a write
  * transaction opens, so a value that cannot be stored rejects the whole write and leaves
- * the database as it was.
+ * the database as it was. Keys go through the key codec (key-codec.ts) here and nowhere
+ * else, so that every key round-trips exactly.
  */
 import { ValidationError, type WireError } from '../../core/errors.ts';
 import type { WeftEvent } from '../../core/events.ts';
 import type { Serializer } from '../../core/serializer.ts';
 import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
 import { checkCheckpoint, checkTaskRecord } from '../validate.ts';
+import { isDigest, keyFromStored, storedKey } from './key-codec.ts';
 
 /** A `runs` row as read. */
 export type RunRow = {
@@ -27,6 +29,8 @@ export type RunRow = {
 /** A `tasks` row as read. */
 export type TaskRow = {
   readonly key: string;
+  /** The key's full stored form when `key` holds its digest, else null. */
+  readonly full_key: string | null;
   readonly task: string;
   readonly status: string;
   readonly attempts: number;
@@ -54,6 +58,7 @@ export type CheckpointRow = {
  */
 export type TaskValues = readonly [
   key: string,
+  fullKey: string | null,
   task: string,
   status: string,
   attempts: number,
@@ -65,7 +70,7 @@ export type TaskValues = readonly [
 ];
 
 /** How many values {@link TaskValues} holds. */
-export const taskValueCount = 9;
+export const taskValueCount = 10;
 
 /** The values of one checkpoint, in the order of the checkpoint columns (queries.ts). */
 export type CheckpointValues = readonly [
@@ -81,9 +86,30 @@ export type CheckpointValues = readonly [
 /** Encodes and decodes the records of one store with its serializer. */
 export class Codec {
   readonly #serializer: Serializer;
+  readonly #maxKeyBytes: number;
 
-  constructor(serializer: Serializer) {
+  /**
+   * @param maxKeyBytes the longest key, in bytes of UTF-8, that the database indexes as it
+   *   is; longer ones are stored by digest
+   */
+  constructor(serializer: Serializer, maxKeyBytes: number) {
     this.#serializer = serializer;
+    this.#maxKeyBytes = maxKeyBytes;
+  }
+
+  /** A key (of an artifact, an application, a partition) as bound. */
+  key(key: string): string {
+    return storedKey(key, this.#maxKeyBytes);
+  }
+
+  /** Task keys to look up, by their stored form (each once). */
+  lookup(keys: readonly string[]): Map<string, string> {
+    return new Map(keys.map((key) => [this.key(key), key]));
+  }
+
+  /** The task key of a row. */
+  taskKey(row: Pick<TaskRow, 'key' | 'full_key'>): string {
+    return keyFromStored(row.full_key ?? row.key);
   }
 
   /** A run's meta as stored. */
@@ -110,8 +136,10 @@ export class Codec {
         status === 'completed'
           ? this.#serializer.encode(record.output, `Task output for key '${key}'`)
           : null;
+      const stored = this.key(key);
       return [
-        key,
+        stored,
+        isDigest(stored) ? storedKey(key) : null,
         task,
         status,
         attempts,
@@ -148,7 +176,15 @@ export class Codec {
       checkpoint.state,
       `Checkpoint state of application '${appId}' (partition '${partitionKey}', sequence ${sequenceId})`,
     );
-    return [appId, partitionKey, sequenceId, position, state, status, createdAt];
+    return [
+      this.key(appId),
+      this.key(partitionKey),
+      sequenceId,
+      position,
+      state,
+      status,
+      createdAt,
+    ];
   }
 
   /** A run error as stored. */
@@ -174,7 +210,7 @@ export class Codec {
   /** A task record; without its output when `withOutput` is false. */
   task(row: TaskRow, withOutput = true): TaskRecord {
     return {
-      key: row.key,
+      key: this.taskKey(row),
       task: row.task,
       status: row.status as TaskRecord['status'],
       attempts: row.attempts,
@@ -191,10 +227,11 @@ export class Codec {
     return text === null ? undefined : this.#serializer.decode(text);
   }
 
-  checkpointOf(row: CheckpointRow): Checkpoint {
+  /** A checkpoint read by its application and partition (stored, perhaps, as digests). */
+  checkpointOf(row: CheckpointRow, appId: string, partitionKey: string): Checkpoint {
     return {
-      appId: row.app_id,
-      partitionKey: row.partition_key,
+      appId,
+      partitionKey,
       sequenceId: row.sequence_id,
       position: row.position,
       state: this.#serializer.decode(row.state) as Record<string, unknown>,

@@ -25,6 +25,12 @@ export interface Dialect {
    * are judged by one clock, the server's, whatever the clocks of the machines using it.
    */
   readonly clockMs: string;
+  /**
+   * The longest key, in bytes of UTF-8, kept as it is in a unique index; a longer one is
+   * stored by its digest (see key-codec.ts). With a run id of up to 1,024 bytes, a
+   * PostgreSQL index row stays under the 2,704 bytes a B-tree page allows.
+   */
+  readonly maxKeyBytes: number;
   /** Lists the tables of the store's schema, as rows with one column `name`. */
   readonly listTables: string;
   /** Rewrites the `?` placeholders of shared SQL into the driver's form. */
@@ -40,6 +46,8 @@ export const sqliteDialect: Dialect = {
   taskSeq: 'INTEGER NOT NULL',
   // SQLite reads the machine's clock to the millisecond, as a Julian day.
   clockMs: "ROUND((julianday('now') - 2440587.5) * 86400000.0)",
+  // SQLite's indexes take keys of any length.
+  maxKeyBytes: Number.POSITIVE_INFINITY,
   listTables:
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
   placeholders: (sql) => sql,
@@ -54,6 +62,7 @@ export const postgresDialect: Dialect = {
   taskSeq: 'BIGINT GENERATED ALWAYS AS IDENTITY',
   // The time of the statement's execution, not of its transaction's start (now()).
   clockMs: 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS DOUBLE PRECISION)',
+  maxKeyBytes: 1024,
   listTables:
     'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()',
   // The shared SQL holds no string literal or identifier containing '?', so every '?' is

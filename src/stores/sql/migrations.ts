@@ -86,7 +86,35 @@ export const migrations: readonly Migration[] = [
       `ALTER TABLE runs ADD COLUMN lease_expires_at ${d.double}`,
     ],
   },
+  {
+    version: 4,
+    description:
+      'tasks.full_key: keys too long for an index are stored by digest, in full beside it ' +
+      '(PostgreSQL: the long keys already stored move there)',
+    statements: (d) => [
+      'ALTER TABLE tasks ADD COLUMN full_key TEXT',
+      ...(d.name === 'postgres' ? digestLongKeys(d.maxKeyBytes) : []),
+    ],
+  },
 ];
+
+/**
+ * Stores the keys longer than `maxBytes` that a PostgreSQL database already holds (short
+ * enough, or compressible enough, for its index) as key-codec.ts stores them now: the
+ * marker U+FFFF, `#` and the SHA-256 of the key's UTF-8 bytes, the task key in full
+ * beside it. Those keys are well-formed and hold no NUL, so they are their own full form.
+ */
+function digestLongKeys(maxBytes: number): string[] {
+  const digest = (column: string) =>
+    `chr(65535) || '#' || encode(sha256(convert_to(${column}, 'UTF8')), 'hex')`;
+  const long = (column: string) => `octet_length(${column}) > ${maxBytes}`;
+  return [
+    `UPDATE tasks SET full_key = key, key = ${digest('key')} WHERE ${long('key')}`,
+    `UPDATE artifacts SET key = ${digest('key')} WHERE ${long('key')}`,
+    `UPDATE checkpoints SET app_id = ${digest('app_id')} WHERE ${long('app_id')}`,
+    `UPDATE checkpoints SET partition_key = ${digest('partition_key')} WHERE ${long('partition_key')}`,
+  ];
+}
 
 /** The schema version this code writes and reads. */
 export const latestVersion = migrations.length;

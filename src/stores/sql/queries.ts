@@ -9,18 +9,20 @@ import type { Dialect } from './dialect.ts';
 
 /** Columns of `tasks` as written, in the order of `TaskValues` after `run_id`. */
 export const taskColumns =
-  'run_id, key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
+  'run_id, key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 
 /** What a later record of the same key replaces: everything but the first-recorded `seq`. */
 export const taskConflict =
-  'ON CONFLICT (run_id, key) DO UPDATE SET task = excluded.task, status = excluded.status, ' +
+  'ON CONFLICT (run_id, key) DO UPDATE SET full_key = excluded.full_key, task = excluded.task, ' +
+  'status = excluded.status, ' +
   'attempts = excluded.attempts, started_at = excluded.started_at, ' +
   'duration_ms = excluded.duration_ms, queued_ms = excluded.queued_ms, ' +
   'output = excluded.output, error = excluded.error';
 
 const runColumns =
   'id, status, created_at, updated_at, attempts, meta, error, owner, lease_expires_at';
-const taskRead = 'key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
+const taskRead =
+  'key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 const checkpointColumns = 'app_id, partition_key, sequence_id, position, state, status, created_at';
 
 const shared = {
@@ -57,7 +59,7 @@ const shared = {
   /** SQLite only: the last sequence number of a run's tasks (see `Dialect.taskSeq`). */
   lastTaskSeq: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run_id = ?',
   completedOutputs:
-    "SELECT key, output FROM tasks WHERE run_id = ? AND status = 'completed' ORDER BY seq",
+    "SELECT key, full_key, output FROM tasks WHERE run_id = ? AND status = 'completed' ORDER BY seq",
   listTasks: `SELECT ${taskRead} FROM tasks WHERE run_id = ? ORDER BY seq`,
   countCompleted: "SELECT COUNT(*) AS n FROM tasks WHERE run_id = ? AND status = 'completed'",
   /** One page of a run's tasks after the sequence number given: run id, seq, page size. */
@@ -114,24 +116,24 @@ export function upsertTasksSql(dialect: Dialect, rows: number): string {
     dialect,
     `INSERT INTO tasks (${taskColumns}, seq) VALUES`,
     rows,
-    11,
+    12,
     taskConflict,
   );
 }
 
 /**
  * PostgreSQL only: the upsert of any number of task records in one statement, from one
- * array per column of `TaskValues` ($2 to $10) for the run $1. Ten parameters whatever the
+ * array per column of `TaskValues` ($2 to $11) for the run $1. Eleven parameters whatever the
  * count, so the statement text never changes and binding costs little. Rows go in array
  * order, which numbers `seq`, and none go in when the run does not exist: the row count
  * then says so.
  */
 export const upsertTaskArraysSql =
   `INSERT INTO tasks (${taskColumns}) ` +
-  'SELECT $1, key, task, status, attempts, started_at, duration_ms, queued_ms, output, error ' +
-  'FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::float8[], $7::float8[], ' +
-  '$8::float8[], $9::text[], $10::text[]) WITH ORDINALITY ' +
-  'AS r (key, task, status, attempts, started_at, duration_ms, queued_ms, output, error, n) ' +
+  'SELECT $1, key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, ' +
+  'output, error FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], ' +
+  '$7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[]) WITH ORDINALITY AS r ' +
+  '(key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error, n) ' +
   `WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ORDER BY n ${taskConflict}`;
 
 /**
