@@ -77,6 +77,12 @@ export interface PostgresStoreOptions {
    * @default 10
    */
   readonly maxConnections?: number;
+  /**
+   * The name the store's connections give the server (`application_name`), by which
+   * `pg_stat_activity` tells them apart.
+   * @default 'weft'
+   */
+  readonly applicationName?: string;
 }
 
 const sql = queriesFor(postgresDialect);
@@ -128,6 +134,7 @@ export class PostgresStore implements Store {
     const pool = new PostgresPool(target, {
       connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
       maxConnections: options.maxConnections ?? 10,
+      applicationName: options.applicationName ?? 'weft',
     });
     const store = new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
     try {
@@ -156,6 +163,7 @@ export class PostgresStore implements Store {
     const pool = new PostgresPool(target, {
       connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
       maxConnections: options.maxConnections ?? 10,
+      applicationName: options.applicationName ?? 'weft',
     });
     try {
       const found = await pool.withClient('opening it for reading', (client) =>
@@ -196,22 +204,28 @@ export class PostgresStore implements Store {
     checkMeta(id, meta);
     const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.#defaultOwner);
     const metaText = this.#codec.meta(id, meta);
-    const row = await this.#pool.transaction(`opening run '${id}'`, async (client) => {
-      const now = Date.now();
-      // The upsert locks the row until commit, also when it does not reopen it: a concurrent
-      // open waits, and the holder read below is the one that refused this open.
-      const opened = (
-        await client.query(sql.openRun, [id, now, now, metaText, owner, leaseMs, takeOverFrom])
-      ).rows[0] as RunRow | undefined;
-      if (!opened) {
-        const holder = (await client.query(sql.runHolder, [id])).rows[0] as RunRow;
-        throw new RunBusyError(id, holder.owner ?? '', Number(holder.lease_expires_at ?? 0));
-      }
-      if (opened.attempts === 1 || Object.keys(meta).length === 0) return opened;
-      const merged = this.#codec.mergeMeta(id, opened.meta, meta);
-      await client.query(sql.setMeta, [merged, id]);
-      return { ...opened, meta: merged };
-    });
+    // Not idempotent (attempts + 1): after a lost connection it is tried again only when
+    // it did not commit.
+    const row = await this.#pool.transaction(
+      `opening run '${id}'`,
+      async (client): Promise<RunRow> => {
+        const now = Date.now();
+        // The upsert locks the row until commit, also when it does not reopen it: a concurrent
+        // open waits, and the holder read below is the one that refused this open.
+        const opened = (
+          await client.query(sql.openRun, [id, now, now, metaText, owner, leaseMs, takeOverFrom])
+        ).rows[0] as RunRow | undefined;
+        if (!opened) {
+          const holder = (await client.query(sql.runHolder, [id])).rows[0] as RunRow;
+          throw new RunBusyError(id, holder.owner ?? '', Number(holder.lease_expires_at ?? 0));
+        }
+        if (opened.attempts === 1 || Object.keys(meta).length === 0) return opened;
+        const merged = this.#codec.mergeMeta(id, opened.meta, meta);
+        await client.query(sql.setMeta, [merged, id]);
+        return { ...opened, meta: merged };
+      },
+      { idempotent: false },
+    );
     return this.#codec.run(row);
   }
 
@@ -295,16 +309,20 @@ export class PostgresStore implements Store {
       );
       if (rowCount === 0) throw this.#noRun(runId);
     } else {
-      await this.#pool.transaction(doing, async (client) => {
-        for (let start = 0; start < rows.length; start += tasksPerStatement) {
-          const chunk = rows.slice(start, start + tasksPerStatement);
-          const { rowCount } = await client.query({
-            ...upsertTasks,
-            values: taskArrays(runId, chunk),
-          });
-          if (rowCount === 0) throw this.#noRun(runId);
-        }
-      });
+      await this.#pool.transaction(
+        doing,
+        async (client) => {
+          for (let start = 0; start < rows.length; start += tasksPerStatement) {
+            const chunk = rows.slice(start, start + tasksPerStatement);
+            const { rowCount } = await client.query({
+              ...upsertTasks,
+              values: taskArrays(runId, chunk),
+            });
+            if (rowCount === 0) throw this.#noRun(runId);
+          }
+        },
+        { idempotent: true },
+      );
     }
   }
 
@@ -420,10 +438,14 @@ export class PostgresStore implements Store {
     checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
-    await this.#pool.transaction(`storing artifact '${key}' of run '${runId}'`, async (client) => {
-      await this.#requireRun(client, runId);
-      await client.query(sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
-    });
+    await this.#pool.transaction(
+      `storing artifact '${key}' of run '${runId}'`,
+      async (client) => {
+        await this.#requireRun(client, runId);
+        await client.query(sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
+      },
+      { idempotent: true },
+    );
   }
 
   /** A copy of the bytes stored under the key, or undefined. */
@@ -447,16 +469,20 @@ export class PostgresStore implements Store {
     checkRunId(runId);
     checkArray(events, `Events of run '${runId}'`);
     const texts = this.#codec.events(runId, events);
-    await this.#pool.transaction(`appending events of run '${runId}'`, async (client) => {
-      await this.#requireRun(client, runId);
-      for (let start = 0; start < texts.length; start += rowsPerStatement) {
-        const chunk = texts.slice(start, start + rowsPerStatement);
-        await client.query(
-          insertEventsSql(postgresDialect, chunk.length),
-          chunk.flatMap((text) => [runId, text]),
-        );
-      }
-    });
+    await this.#pool.transaction(
+      `appending events of run '${runId}'`,
+      async (client) => {
+        await this.#requireRun(client, runId);
+        for (let start = 0; start < texts.length; start += rowsPerStatement) {
+          const chunk = texts.slice(start, start + rowsPerStatement);
+          await client.query(
+            insertEventsSql(postgresDialect, chunk.length),
+            chunk.flatMap((text) => [runId, text]),
+          );
+        }
+      },
+      { idempotent: false },
+    );
   }
 
   /** The run's events, in the order appended. */

@@ -12,6 +12,32 @@ export const startHint =
 
 const unreachable = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 const lost = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03']);
+/** What pg says when the socket closes under a query, or a client broke before. */
+const lostSaid =
+  /connection terminated|terminating connection|closed the connection|connection error and is not queryable|server closed|not queryable/i;
+
+/**
+ * Whether `error` (or the error it wraps) is a connection lost or refused, after which
+ * the statement may be tried again on a new connection: the server ended the connection
+ * (57P01 admin shutdown, 57P02 crash shutdown, 57P03 starting up), a connection exception
+ * (SQLSTATE class 08), the socket reset or closed, or the server refusing connections for
+ * a moment (a restart). The one place where such errors are told from others.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  for (let found = error, depth = 0; found && depth < 3; depth++) {
+    const code = codeOf(found);
+    if (lost.has(code) || code === 'ECONNREFUSED' || code.startsWith('08')) return true;
+    if (lostSaid.test(messageOf(found))) return true;
+    found = (found as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Whether `error` is PostgreSQL aborting a transaction to break a deadlock (or a serialization failure). */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = codeOf(error) || codeOf((error as { cause?: unknown } | null)?.cause);
+  return code === '40P01' || code === '40001';
+}
 
 /**
  * The weft error for what pg threw while `doing` something with the store at `target`;
