@@ -561,8 +561,8 @@ describe('layers and ForEach', () => {
     assert.deepEqual(result.info(Process), {
       tasks: 3,
       foreach: true,
-      kinds: { items: 'shard' },
-      lengths: { items: [1, 2, 3] },
+      kinds: new Map([['items', 'shard']]),
+      lengths: new Map([['items', [1, 2, 3]]]),
     });
   });
 
@@ -1331,14 +1331,17 @@ describe('FlowResult and running layers', () => {
     assert.deepEqual(result.info(Shard), {
       tasks: 1,
       foreach: false,
-      kinds: { foo: 'shard', bar: 'value' },
-      lengths: { foo: [3] },
+      kinds: new Map([
+        ['foo', 'shard'],
+        ['bar', 'value'],
+      ]),
+      lengths: new Map([['foo', [3]]]),
     });
     assert.deepEqual(result.info('Process'), {
       tasks: 3,
       foreach: true,
-      kinds: { v: 'value' },
-      lengths: {},
+      kinds: new Map([['v', 'value']]),
+      lengths: new Map(),
     });
     assert.throws(() => result.info('Nope'), validation(/has no layer 'Nope'/));
     await assert.rejects(result.layer('Nope'), validation(/has no layer 'Nope'/));

@@ -1,9 +1,10 @@
 /**
  * Where a flow's attributes live: every plain attribute, every shard element and every
  * ForEach task's attribute is one artifact of the run, under
- * `<flow>/<layer>/<task>/<attribute>[/<element>]`. What a layer wrote is summed up in a
- * {@link LayerInfo}, recorded with the run, so that downstream layers (and a resumed run)
- * know each attribute's kind and length without reading a value.
+ * `<flow>/<layer>/<task>/<attribute>[/<element>]`. What a task wrote is summed up in its
+ * {@link TaskManifest}, recorded with the run, and a layer's manifests in a
+ * {@link LayerInfo}, so that downstream layers (and a resumed run) know each attribute's
+ * kind and length without reading a value.
  */
 import { StoreError, ValidationError } from '../core/errors.ts';
 import type { Store } from '../core/store.ts';
@@ -18,8 +19,20 @@ export interface TaskManifest {
   readonly i: number;
   /** Plain attributes. */
   readonly v: readonly string[];
-  /** Sharded attributes and their lengths. */
-  readonly s: Readonly<Record<string, number>>;
+  /**
+   * Sharded attributes and their lengths, as pairs (an object would turn `__proto__` into
+   * a prototype). Runs recorded by earlier versions hold an object here.
+   */
+  readonly s: readonly (readonly [string, number])[];
+}
+
+/** The sharded attributes of a manifest and their lengths, whichever form it was recorded in. */
+export function shardLengths(manifest: TaskManifest): readonly (readonly [string, number])[] {
+  const shards: unknown = manifest.s;
+  if (Array.isArray(shards)) return shards;
+  return shards !== null && typeof shards === 'object'
+    ? Object.entries(shards as Record<string, number>)
+    : [];
 }
 
 /** What a whole layer wrote. */
@@ -28,9 +41,9 @@ export interface LayerInfo {
   readonly tasks: number;
   readonly foreach: boolean;
   /** Each attribute's kind. */
-  readonly kinds: Readonly<Record<string, 'value' | 'shard'>>;
+  readonly kinds: ReadonlyMap<string, 'value' | 'shard'>;
   /** For sharded attributes: the length in each task. */
-  readonly lengths: Readonly<Record<string, readonly number[]>>;
+  readonly lengths: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Reads and writes one run's flow artifacts. */
@@ -55,20 +68,20 @@ export class FlowArtifacts {
   /** Stores what a task wrote and returns its manifest. */
   async write(layer: string, task: number, output: LayerOutput): Promise<TaskManifest> {
     const writes: (() => Promise<void>)[] = [];
-    for (const [attribute, value] of Object.entries(output.values)) {
+    for (const [attribute, value] of output.values) {
       const key = this.key(layer, task, attribute);
       writes.push(() => this.#put(key, value));
     }
-    const lengths: Record<string, number> = {};
-    for (const [attribute, elements] of Object.entries(output.shards)) {
-      lengths[attribute] = elements.length;
+    const lengths: [string, number][] = [];
+    for (const [attribute, elements] of output.shards) {
+      lengths.push([attribute, elements.length]);
       elements.forEach((element, i) => {
         const key = this.key(layer, task, attribute, i);
         writes.push(() => this.#put(key, element));
       });
     }
     await inWindows(writes.length, (i) => writes[i]!());
-    return { i: task, v: Object.keys(output.values), s: lengths };
+    return { i: task, v: [...output.values.keys()], s: lengths };
   }
 
   async #put(key: string, value: unknown): Promise<void> {
@@ -113,7 +126,7 @@ export class FlowArtifacts {
   }
 
   #attribute(layer: string, info: LayerInfo, attribute: string): Promise<unknown> | Accessor {
-    const kind = info.kinds[attribute];
+    const kind = info.kinds.get(attribute);
     if (kind === undefined && info.tasks === 0) {
       throw new ValidationError(
         `Layer ${layer} ran no tasks (its ForEach grid is empty), so it has no attribute '${attribute}'.`,
@@ -121,14 +134,14 @@ export class FlowArtifacts {
     }
     if (kind === undefined) {
       throw new ValidationError(
-        `Layer ${layer} has no attribute '${attribute}'; it has ${Object.keys(info.kinds).join(', ') || 'none'}.`,
+        `Layer ${layer} has no attribute '${attribute}'; it has ${[...info.kinds.keys()].join(', ') || 'none'}.`,
       );
     }
     const label = `${layer}.${attribute}`;
     if (!info.foreach) {
       if (kind === 'value') return this.value(layer, attribute);
       return new Accessor(
-        info.lengths[attribute]![0]!,
+        info.lengths.get(attribute)![0]!,
         (i) => this.read(this.key(layer, 0, attribute, i)),
         label,
       );
@@ -140,7 +153,7 @@ export class FlowArtifacts {
       info.tasks,
       async (t) =>
         new Accessor(
-          info.lengths[attribute]![t]!,
+          info.lengths.get(attribute)![t]!,
           (i) => this.read(this.key(layer, t, attribute, i)),
           `${label}[${t}]`,
         ),
@@ -154,10 +167,10 @@ export class LayerInfoBuilder {
   readonly #layer: string;
   readonly #tasks: number;
   readonly #foreach: boolean;
-  readonly #kinds: Record<string, 'value' | 'shard'> = {};
-  readonly #lengths: Record<string, number[]> = {};
+  readonly #kinds = new Map<string, 'value' | 'shard'>();
+  readonly #lengths = new Map<string, number[]>();
   /** Tasks that wrote each attribute: every task must write the same ones. */
-  readonly #writers: Record<string, number> = {};
+  readonly #writers = new Map<string, number>();
   #added = 0;
 
   constructor(layer: string, tasks: number, foreach: boolean) {
@@ -168,33 +181,32 @@ export class LayerInfoBuilder {
 
   add(manifest: TaskManifest): void {
     this.#added++;
-    for (const attribute of [...manifest.v, ...Object.keys(manifest.s)]) {
-      this.#writers[attribute] = (this.#writers[attribute] ?? 0) + 1;
-    }
-    for (const attribute of manifest.v) this.#kind(attribute, 'value', manifest.i);
-    for (const [attribute, length] of Object.entries(manifest.s)) {
-      this.#kind(attribute, 'shard', manifest.i);
-      let lengths = this.#lengths[attribute];
+    const shards = shardLengths(manifest);
+    for (const attribute of manifest.v) this.#wrote(attribute, 'value', manifest.i);
+    for (const [attribute, length] of shards) {
+      this.#wrote(attribute, 'shard', manifest.i);
+      let lengths = this.#lengths.get(attribute);
       if (!lengths) {
         lengths = new Array<number>(this.#tasks).fill(0);
-        this.#lengths[attribute] = lengths;
+        this.#lengths.set(attribute, lengths);
       }
       lengths[manifest.i] = length;
     }
   }
 
-  #kind(attribute: string, kind: 'value' | 'shard', task: number): void {
-    const known = this.#kinds[attribute];
+  #wrote(attribute: string, kind: 'value' | 'shard', task: number): void {
+    this.#writers.set(attribute, (this.#writers.get(attribute) ?? 0) + 1);
+    const known = this.#kinds.get(attribute);
     if (known !== undefined && known !== kind) {
       throw new ValidationError(
         `Layer ${this.#layer}: task ${task} ${kind === 'value' ? 'sets' : 'shards'} '${attribute}', which another task ${known === 'value' ? 'sets' : 'shards'}: every task must write it the same way.`,
       );
     }
-    this.#kinds[attribute] = kind;
+    this.#kinds.set(attribute, kind);
   }
 
   build(): LayerInfo {
-    for (const [attribute, writers] of Object.entries(this.#writers)) {
+    for (const [attribute, writers] of this.#writers) {
       if (writers !== this.#added) {
         throw new ValidationError(
           `Layer ${this.#layer}: ${writers} of ${this.#added} tasks wrote '${attribute}': every task must ` +

@@ -8,32 +8,19 @@
 import { randomUUID } from 'node:crypto';
 import { dag } from '../core/dag.ts';
 import { refuseTopLevelWork } from '../core/definitions.ts';
-import { isWeftError, TaskFailedError, ValidationError, WeftError } from '../core/errors.ts';
+import { isWeftError, TaskFailedError, ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
-import { map } from '../core/map.ts';
 import { currentRun, type Run, withRun } from '../core/run.ts';
 import type { Store } from '../core/store.ts';
-import { callSite, localTask, type TaskContext } from '../core/task.ts';
+import { callSite, type TaskContext } from '../core/task.ts';
 import { asyncPool } from '../executors/in-process.ts';
 import { openStore } from '../stores/open.ts';
-import { Accessor } from './accessor.ts';
-import { FlowArtifacts, type LayerInfo, LayerInfoBuilder, type TaskManifest } from './artifacts.ts';
-import { ForEach, Grid } from './foreach.ts';
-import {
-  type Layer,
-  type LayerFn,
-  type LayerOptions,
-  type LayerView,
-  makeSelf,
-  strictView,
-} from './layer.ts';
-import {
-  flowModule,
-  registerFlow,
-  remoteLayerTask,
-  type WireItem,
-  type WireView,
-} from './remote.ts';
+import { FlowArtifacts, type LayerInfo } from './artifacts.ts';
+import { ForEach } from './foreach.ts';
+import type { Layer, LayerFn, LayerOptions, LayerView } from './layer.ts';
+import { buildView } from './layer-task.ts';
+import { registerFlow } from './remote.ts';
+import { type FlowRunContext, runLayer } from './run-layer.ts';
 
 /** Options of a {@link Flow}. */
 export interface FlowOptions {
@@ -51,17 +38,6 @@ export interface FlowRunOptions extends FlowOptions {
   readonly runId?: string;
   /** Stops the flow: running tasks are aborted. */
   readonly signal?: AbortSignal;
-}
-
-/** A layer failed: names it, and for a ForEach layer how many tasks and which. */
-export class LayerFailedError extends WeftError {
-  override name = 'LayerFailedError';
-  /** The ForEach tasks that failed (empty for a layer without ForEach). */
-  readonly failedTasks: readonly number[];
-  constructor(message: string, failedTasks: readonly number[], cause: unknown) {
-    super('WEFT_LAYER_FAILED', message, { cause });
-    this.failedTasks = failedTasks;
-  }
 }
 
 /**
@@ -202,9 +178,11 @@ export class Flow {
   }
 
   async #execute(run: Run, options: FlowRunOptions): Promise<Map<string, LayerInfo>> {
-    const artifacts = new FlowArtifacts(run.store, run.id, this.name);
-    const executor = options.executor ?? this.options.executor ?? getDefaultExecutor();
-    const concurrency = options.concurrency ?? this.options.concurrency;
+    const context: FlowRunContext = {
+      artifacts: new FlowArtifacts(run.store, run.id, this.name),
+      executor: options.executor ?? this.options.executor ?? getDefaultExecutor(),
+      concurrency: options.concurrency ?? this.options.concurrency,
+    };
     const layers = this.layers;
     const orchestrator = asyncPool({ concurrency: layers.length });
     try {
@@ -214,12 +192,7 @@ export class Flow {
           dependencies: layer.upstream.map((up) => up.name),
           input: (done: ReadonlyMap<string, unknown>) => done,
           task: (done: ReadonlyMap<string, unknown>, ctx: TaskContext) =>
-            runLayer(layer, done as ReadonlyMap<string, LayerInfo>, {
-              artifacts,
-              executor,
-              concurrency: layer.options.concurrency ?? concurrency,
-              ctx,
-            }),
+            runLayer(layer, done as ReadonlyMap<string, LayerInfo>, context, ctx),
         })),
         {
           name: `flow:${this.name}`,
@@ -285,252 +258,6 @@ export class FlowResult {
   async close(): Promise<void> {
     if (this.#ownsStore) await this.store.close();
   }
-}
-
-interface LayerRunContext {
-  readonly artifacts: FlowArtifacts;
-  readonly executor: Executor;
-  readonly concurrency: number | undefined;
-  readonly ctx: TaskContext;
-}
-
-/** Runs every task of one layer and sums up what they wrote. */
-async function runLayer(
-  layer: Layer,
-  done: ReadonlyMap<string, LayerInfo>,
-  run: LayerRunContext,
-): Promise<LayerInfo> {
-  const { artifacts, executor } = run;
-  const foreach = layer.options.foreach;
-  const parameters = foreach?.parameters ?? [];
-  // Where each parameter's elements come from: a value for every task, or an Accessor.
-  const sources = await Promise.all(
-    parameters.map(async (parameter) => {
-      const info = done.get(parameter.layer.name)!;
-      const source = artifacts.attribute(parameter.layer.name, info, parameter.attribute);
-      return source instanceof Accessor ? source : { value: await source };
-    }),
-  );
-  const grid = new Grid(
-    layer.name,
-    parameters,
-    sources.map((source) => (source instanceof Accessor ? source.length : undefined)),
-  );
-  const tasks = foreach ? grid.size : 1;
-  const remote = executor.remote;
-  // Remote tasks get upstream accessors as copies, made once per accessor.
-  const copies = new WeakMap<Accessor, Promise<WireItem[]>>();
-  const limit = run.concurrency ?? executor.concurrency;
-  const loops = remote ? asyncPool({ concurrency: limit }) : executor;
-
-  const runTask = async (index: number, ctx: TaskContext): Promise<TaskManifest> => {
-    const positions = grid.positions(index);
-    const overrides = new Map<string, Map<string, unknown>>();
-    await Promise.all(
-      parameters.map(async (parameter, k) => {
-        const source = sources[k]!;
-        const value = source instanceof Accessor ? await source.at(positions[k]!) : source.value;
-        let forLayer = overrides.get(parameter.layer.name);
-        if (!forLayer) {
-          forLayer = new Map();
-          overrides.set(parameter.layer.name, forLayer);
-        }
-        forLayer.set(parameter.attribute, value);
-      }),
-    );
-    const views = await Promise.all(
-      layer.upstream.map((up) =>
-        buildView(up.name, done.get(up.name)!, artifacts, overrides.get(up.name)),
-      ),
-    );
-    try {
-      const output = remote
-        ? await runRemote(layer, index, tasks, ctx, views, copies, executor)
-        : await runHere(layer, index, tasks, ctx, views);
-      return await artifacts.write(layer.name, index, output);
-    } catch (error) {
-      throw numbered(error, index);
-    }
-  };
-  const retry = layer.options.retry ?? {};
-  const task = localTask(layer.name, runTask, {
-    retries: (retry.attempts ?? 1) - 1,
-    backoff: {
-      delayMs: retry.delay ?? 0,
-      factor: retry.backoff ?? 1,
-      maxDelayMs: 2_147_483_647,
-      jitter: retry.jitter ?? 0,
-    },
-    ...(retry.errors === undefined
-      ? {}
-      : {
-          retryIf: (error: unknown) =>
-            error instanceof Error && (retry.errors as readonly string[]).includes(error.name),
-        }),
-  });
-  const info = new LayerInfoBuilder(layer.name, tasks, foreach !== undefined);
-  const failed: number[] = [];
-  let failures = 0;
-  let firstError: unknown;
-  try {
-    const outcomes = map(indices(tasks), task, {
-      executor: loops,
-      concurrency: limit,
-      scope: run.ctx.scope,
-      name: 'task',
-      // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
-      display: foreach ? { label: layer.name, total: tasks } : false,
-      signal: run.ctx.signal,
-      // Every task runs: a resume then re-runs only those that failed.
-      onError: 'collect',
-      // As they finish: one slow task must not hold back the tasks after it.
-      ordered: false,
-    });
-    for await (const outcome of outcomes) {
-      if (outcome instanceof Error) {
-        failures++;
-        if (failed.length < maxListedFailures) failed.push(numberOf(outcome));
-        firstError ??= outcome;
-      } else {
-        info.add(outcome);
-      }
-    }
-  } finally {
-    if (loops !== executor) await loops.close();
-  }
-  if (failures > 0) {
-    failed.sort((a, b) => a - b);
-    const cause = firstError instanceof Error ? firstError : new Error(String(firstError));
-    throw new LayerFailedError(
-      foreach
-        ? `Layer ${layer.name}: ${failures.toLocaleString('en-US')} of ${tasks.toLocaleString('en-US')} ForEach tasks failed ` +
-            `(${failed.length === 1 ? 'task' : 'tasks'} ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the first: ${cause.message}. ` +
-            'Run the flow again with the same run id to re-run only those.'
-        : `Layer ${layer.name} failed: ${cause.message}`,
-      foreach ? failed : [],
-      cause,
-    );
-  }
-  return info.build();
-}
-
-/** Failed task numbers kept on a LayerFailedError; the count is exact beyond it. */
-const maxListedFailures = 10_000;
-
-/** Where a failed task's number rides on its error, so that the error itself is what is recorded. */
-const taskNumber = Symbol('weft.flowTask');
-
-function numbered(error: unknown, index: number): unknown {
-  const carrier =
-    typeof error === 'object' && error !== null
-      ? error
-      : new Error(String(error), { cause: error });
-  try {
-    Object.defineProperty(carrier, taskNumber, { value: index, configurable: true });
-  } catch {
-    // A frozen error keeps no number; the task then counts as failed without one.
-  }
-  return carrier;
-}
-
-function numberOf(error: Error): number {
-  return (error as Error & { [taskNumber]?: number })[taskNumber] ?? -1;
-}
-
-function* indices(count: number): Generator<number> {
-  for (let i = 0; i < count; i++) yield i;
-}
-
-/** One upstream layer as a layer's function sees it; `overrides` are this task's parameter values. */
-async function buildView(
-  layer: string,
-  info: LayerInfo,
-  artifacts: FlowArtifacts,
-  overrides: ReadonlyMap<string, unknown> | undefined,
-): Promise<LayerView> {
-  const view: Record<string, unknown> = {};
-  await Promise.all(
-    Object.keys(info.kinds).map(async (attribute) => {
-      view[attribute] =
-        overrides?.has(attribute) === true
-          ? overrides.get(attribute)
-          : await artifacts.attribute(layer, info, attribute);
-    }),
-  );
-  return strictView(layer, view, info.tasks);
-}
-
-async function runHere(
-  layer: Layer,
-  index: number,
-  splits: number,
-  ctx: TaskContext,
-  views: readonly LayerView[],
-) {
-  const { self, output } = makeSelf(layer.name, index, splits, ctx.attempt, ctx.signal);
-  await layer.fn(self, ...views);
-  return output;
-}
-
-async function runRemote(
-  layer: Layer,
-  index: number,
-  splits: number,
-  ctx: TaskContext,
-  views: readonly LayerView[],
-  copies: WeakMap<Accessor, Promise<WireItem[]>>,
-  executor: Executor,
-) {
-  const wire: WireView[] = await Promise.all(
-    views.map(async (view) => {
-      const values: Record<string, unknown> = {};
-      const accessors: Record<string, WireItem[]> = {};
-      for (const [attribute, value] of Object.entries(view)) {
-        if (value instanceof Accessor) accessors[attribute] = await copyOf(value, copies);
-        else values[attribute] = value;
-      }
-      return { values, accessors };
-    }),
-  );
-  const [output] = await map(
-    [
-      {
-        flow: layer.flowName,
-        module: flowModule(layer.flowName),
-        layer: layer.name,
-        index,
-        splits,
-        attempt: ctx.attempt,
-        views: wire,
-      },
-    ],
-    remoteLayerTask,
-    // Hidden: the layer's own fan-out shows this task already.
-    { executor, record: false, signal: ctx.signal, display: false },
-  ).catch((error: unknown) => {
-    // The worker's own error, so that retry.errors and messages see it, not the wrapper.
-    throw error instanceof TaskFailedError ? error.cause : error;
-  });
-  return output!;
-}
-
-/** An accessor's elements for a worker, nested accessors included; made once per accessor. */
-function copyOf(accessor: Accessor, copies: WeakMap<Accessor, Promise<WireItem[]>>) {
-  let copy = copies.get(accessor);
-  if (!copy) {
-    copy = accessor
-      .toArray()
-      .then((items) =>
-        Promise.all(
-          items.map(
-            async (item): Promise<WireItem> =>
-              item instanceof Accessor ? { a: await copyOf(item, copies) } : { v: item },
-          ),
-        ),
-      );
-    copies.set(accessor, copy);
-  }
-  return copy;
 }
 
 function checkRetry(where: string, options: LayerOptions): void {

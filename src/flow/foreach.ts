@@ -5,7 +5,7 @@
  * `index: null` are not part of the product: task t takes element t (chained ForEach).
  */
 import { ValidationError } from '../core/errors.ts';
-import type { Layer } from './layer.ts';
+import { isAttributeName, type Layer } from './layer.ts';
 
 /** Options of {@link Parameter}. */
 export interface ParameterOptions {
@@ -39,6 +39,11 @@ export class Parameter {
     if (typeof options.attribute !== 'string' || options.attribute === '') {
       throw new ValidationError(
         `Parameter of layer ${options.layer.name} needs an attribute name.`,
+      );
+    }
+    if (!isAttributeName(options.attribute)) {
+      throw new ValidationError(
+        `Parameter of layer ${options.layer.name}: '${options.attribute}' is not a valid attribute name: use letters, digits and _.`,
       );
     }
     if (options.index !== undefined && options.index !== null) {

@@ -5,13 +5,8 @@
  */
 export { Accessor, AccessorIndexError } from './accessor.ts';
 export type { LayerInfo } from './artifacts.ts';
-export {
-  Flow,
-  type FlowOptions,
-  FlowResult,
-  type FlowRunOptions,
-  LayerFailedError,
-} from './flow.ts';
+export { LayerFailedError } from './errors.ts';
+export { Flow, type FlowOptions, FlowResult, type FlowRunOptions } from './flow.ts';
 export { ForEach, type ForEachOptions, Parameter, type ParameterOptions } from './foreach.ts';
 export type {
   Layer,

@@ -45,7 +45,11 @@ export interface LayerSelf {
   readonly attempt: number;
   /** Aborted when the flow stops. */
   readonly signal: AbortSignal;
-  /** Sets plain attributes, read downstream as values. */
+  /**
+   * Sets plain attributes, read downstream as values. Any identifier names an attribute,
+   * `constructor` and `__proto__` included; in an object literal write `['__proto__']: v`,
+   * since `__proto__: v` sets the literal's prototype.
+   */
   set(values: Readonly<Record<string, unknown>>): void;
   /** Sets sharded attributes: each element of each iterable is stored separately and read downstream through an Accessor. */
   shard(values: Readonly<Record<string, Iterable<unknown>>>): void;
@@ -71,12 +75,43 @@ export interface Layer {
   readonly upstream: readonly Layer[];
 }
 
-/** What a layer's function wrote: plain values and shards, by attribute. */
+/**
+ * What a layer's function wrote: plain values and shards, by attribute. Maps, so that any
+ * name (`constructor`, `__proto__`) is a plain key.
+ */
 export interface LayerOutput {
   /** Attributes given to `set`. */
-  readonly values: Record<string, unknown>;
+  readonly values: Map<string, unknown>;
   /** Attributes given to `shard`, as arrays of their elements. */
-  readonly shards: Record<string, unknown[]>;
+  readonly shards: Map<string, unknown[]>;
+}
+
+/** Attribute names: identifiers, so that `view.name` reads them. */
+const attributeName = /^[A-Za-z_$][\w$]*$/;
+
+/** True when `name` may name an attribute. */
+export function isAttributeName(name: unknown): name is string {
+  return typeof name === 'string' && attributeName.test(name);
+}
+
+/** The attributes handed to set() or shard(), refused unless they are a plain object. */
+function entriesOf(layer: string, how: string, values: unknown): [string, unknown][] {
+  if (values === undefined || values === null) return [];
+  const prototype = typeof values === 'object' ? Object.getPrototypeOf(values) : undefined;
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new ValidationError(
+      `Layer ${layer}: ${how}() takes a plain object of attributes, got ${describe(values)}. ` +
+        "An object literal's __proto__: sets its prototype, not an attribute: write ['__proto__']: instead.",
+    );
+  }
+  return Object.entries(values);
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'object') return typeof value;
+  if (Array.isArray(value)) return 'an array';
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'an object with a prototype';
 }
 
 /** Makes `self` for one task; `output` collects what the function sets. */
@@ -87,14 +122,14 @@ export function makeSelf(
   attempt: number,
   signal: AbortSignal,
 ): { self: LayerSelf; output: LayerOutput } {
-  const output: LayerOutput = { values: {}, shards: {} };
+  const output: LayerOutput = { values: new Map(), shards: new Map() };
   const claim = (attribute: string, how: string) => {
-    if (!/^[A-Za-z_$][\w$]*$/.test(attribute)) {
+    if (!isAttributeName(attribute)) {
       throw new ValidationError(
         `Layer ${name}: '${attribute}' is not a valid attribute name: use letters, digits and _.`,
       );
     }
-    if (Object.hasOwn(output.values, attribute) || Object.hasOwn(output.shards, attribute)) {
+    if (output.values.has(attribute) || output.shards.has(attribute)) {
       throw new ValidationError(
         `Layer ${name} sets '${attribute}' twice (${how}): each attribute is set once per task.`,
       );
@@ -107,13 +142,13 @@ export function makeSelf(
     attempt,
     signal,
     set(values) {
-      for (const [attribute, value] of Object.entries(values ?? {})) {
+      for (const [attribute, value] of entriesOf(name, 'set', values)) {
         claim(attribute, 'set');
-        output.values[attribute] = value;
+        output.values.set(attribute, value);
       }
     },
     shard(values) {
-      for (const [attribute, iterable] of Object.entries(values ?? {})) {
+      for (const [attribute, iterable] of entriesOf(name, 'shard', values)) {
         claim(attribute, 'shard');
         if (
           iterable === null ||
@@ -125,7 +160,7 @@ export function makeSelf(
               `each element is stored separately. Use set() for a single value.`,
           );
         }
-        output.shards[attribute] = [...iterable];
+        output.shards.set(attribute, [...(iterable as Iterable<unknown>)]);
       }
     },
   };
@@ -137,13 +172,19 @@ const notAttributes = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asym
 
 /**
  * A layer's view that refuses unknown attributes: `shard.fooo` is an error naming the
- * layer and what it has, rather than a silent undefined.
+ * layer and what it has, rather than a silent undefined. Its attributes are own
+ * properties of an object without a prototype, so that any name reads as itself:
+ * `view.constructor` is the attribute `constructor` when the layer wrote one.
  */
 export function strictView(
   layer: string,
-  values: Record<string, unknown>,
+  attributes: ReadonlyMap<string, unknown>,
   tasks?: number,
 ): LayerView {
+  const values: Record<string, unknown> = Object.create(null);
+  for (const [attribute, value] of attributes) {
+    Object.defineProperty(values, attribute, { value, enumerable: true });
+  }
   Object.freeze(values);
   return new Proxy(values, {
     get(target, property, receiver) {

@@ -14,10 +14,10 @@ import { type LayerOutput, makeSelf, strictView } from './layer.ts';
 /** An accessor's element on the wire: a value, or a nested accessor's elements. */
 export type WireItem = { readonly v: unknown } | { readonly a: readonly WireItem[] };
 
-/** An upstream view on the wire: plain values, and accessors as their elements. */
+/** An upstream view on the wire: plain values, and accessors as their elements, by attribute. */
 export interface WireView {
-  readonly values: Record<string, unknown>;
-  readonly accessors: Record<string, readonly WireItem[]>;
+  readonly values: ReadonlyMap<string, unknown>;
+  readonly accessors: ReadonlyMap<string, readonly WireItem[]>;
 }
 
 function rebuild(items: readonly WireItem[], label: string): Accessor {
@@ -73,11 +73,11 @@ export const remoteLayerTask = task(
       );
     }
     const views = input.views.map((view, index) => {
-      const out: Record<string, unknown> = { ...view.values };
-      for (const [attribute, items] of Object.entries(view.accessors)) {
-        out[attribute] = rebuild(items, attribute);
+      const attributes = new Map(view.values);
+      for (const [attribute, items] of view.accessors) {
+        attributes.set(attribute, rebuild(items, attribute));
       }
-      return strictView(layer.upstream[index]?.name ?? input.layer, out);
+      return strictView(layer.upstream[index]?.name ?? input.layer, attributes);
     });
     const { self, output } = makeSelf(
       input.layer,
