@@ -1,8 +1,11 @@
 /**
- * Finding the value that cannot cross to a worker, so that the error names it. Values
- * cross threads and processes by structured clone, which rejects functions, symbols,
- * promises, weak collections and the like with an unhelpful message.
+ * Which values weft carries as they are. Values cross threads and processes by
+ * structured clone, which rejects functions, symbols, promises, weak collections and the
+ * like with an unhelpful message, and silently turns a class instance into a plain object
+ * and a Buffer into a Uint8Array; stores keep a narrower set still. What is here finds
+ * the value that would not arrive as it left, so that the error names it.
  */
+import { inspect } from 'node:util';
 import { describeType } from './describe.ts';
 
 /** Where a value that cannot be cloned sits, and what it is. */
@@ -14,6 +17,11 @@ export interface Uncloneable {
 }
 
 const rejected = [Promise, WeakMap, WeakSet, WeakRef] as const;
+
+/** True for the objects structured clone rejects: promises and weak collections. */
+export function cloneRejects(value: object): boolean {
+  return rejected.some((kind) => value instanceof kind);
+}
 
 /**
  * The first value inside `value` that structured clone would reject, or undefined.
@@ -38,8 +46,7 @@ export function findUncloneable(
   if (value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
   if (seen.has(value)) return undefined;
   seen.add(value);
-  for (const kind of rejected)
-    if (value instanceof kind) return { path, type: describeType(value) };
+  if (cloneRejects(value)) return { path, type: describeType(value) };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findUncloneable(value[i], `${path}[${i}]`, seen);
@@ -68,4 +75,112 @@ export function findUncloneable(
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Prototypes of the built-ins that both structured clone and the stores keep, class and
+ * all. Errors are kept apart (any subclass, see {@link foreignClass}).
+ */
+const keptPrototypes = new Set<object | null>([
+  null,
+  Object.prototype,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  ArrayBuffer.prototype,
+  SharedArrayBuffer.prototype,
+  DataView.prototype,
+  Buffer.prototype,
+  Int8Array.prototype,
+  Uint8Array.prototype,
+  Uint8ClampedArray.prototype,
+  Int16Array.prototype,
+  Uint16Array.prototype,
+  Int32Array.prototype,
+  Uint32Array.prototype,
+  Float32Array.prototype,
+  Float64Array.prototype,
+  BigInt64Array.prototype,
+  BigUint64Array.prototype,
+  Number.prototype,
+  String.prototype,
+  Boolean.prototype,
+]);
+
+const objectPrototypeNames = Object.getOwnPropertyNames(Object.prototype).sort().join('\0');
+
+/**
+ * The class name of `value` when it is an instance of a class that weft cannot carry as
+ * it is (a class of your own, a subclass of Array, Map or Uint8Array other than Buffer, a
+ * URL…), or undefined for plain objects, `Object.create(null)`, plain objects of another
+ * realm, Errors and the built-ins kept by both structured clone and the stores.
+ */
+export function foreignClass(value: object): string | undefined {
+  const proto: unknown = Object.getPrototypeOf(value);
+  // An array is kept with its own prototype only: one without comes back with it.
+  if (Array.isArray(value)) return proto === Array.prototype ? undefined : className(value);
+  if (keptPrototypes.has(proto as object | null)) return undefined;
+  if (value instanceof Error || Object.prototype.toString.call(value) === '[object Error]') {
+    return undefined;
+  }
+  // An object literal made in another realm (a vm context) is plain data too.
+  if (
+    typeof proto === 'object' &&
+    proto !== null &&
+    Object.getPrototypeOf(proto) === null &&
+    Object.getOwnPropertyNames(proto).sort().join('\0') === objectPrototypeNames
+  ) {
+    return undefined;
+  }
+  return className(value);
+}
+
+/** The name a person knows an object's class by: its constructor's, else its tag. */
+export function className(value: object): string {
+  try {
+    const maker = (value as { constructor?: { name?: unknown } }).constructor;
+    if (typeof maker?.name === 'string' && maker.name !== '') return maker.name;
+  } catch {
+    // A throwing getter or a revoked proxy: fall back to the tag, which cannot throw.
+  }
+  return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+// Below this length, listing an array's keys is cheaper than asking `inspect`.
+const shortArray = 128;
+const keysOnly = {
+  maxArrayLength: 0,
+  depth: 0,
+  customInspect: false,
+  getters: false,
+  showHidden: false,
+  showProxy: false,
+  compact: true,
+  breakLength: Number.POSITIVE_INFINITY,
+} as const;
+
+/**
+ * True when an array has own enumerable properties besides its elements (`arr.total =
+ * 3`, the `index` and `input` of a RegExp match), which JSON and the stores would drop.
+ */
+export function hasExtraProperties(array: readonly unknown[]): boolean {
+  if (Object.getOwnPropertySymbols(array).length > 0) return true;
+  const { length } = array;
+  if (length <= shortArray) {
+    // Keys list indices first, in order: an extra property, if any, comes last.
+    const keys = Object.keys(array);
+    const last = keys[keys.length - 1];
+    return last !== undefined && !isArrayIndex(last);
+  }
+  // Listing a long array's keys names every index (a million strings for a million
+  // elements); `inspect`, told to show no element, lists only the other properties.
+  const expected = `[ ... ${length} more item${length === 1 ? '' : 's'} ]`;
+  return inspect(array, keysOnly) !== expected;
+}
+
+function isArrayIndex(key: string): boolean {
+  const index = Number(key);
+  return Number.isInteger(index) && index >= 0 && index < 2 ** 32 - 1 && String(index) === key;
 }

@@ -1,18 +1,34 @@
 /**
- * The default serializer of every store, built on devalue. Beyond JSON it round-trips
- * undefined (also inside arrays and objects), NaN, ±Infinity, -0, Date, Map, Set, BigInt,
- * RegExp, every typed array, ArrayBuffer, circular and shared references, and Error (any
- * subclass, as an Error that keeps name, message, stack, `code`, `cause` and other own
- * primitive properties). Anything else — functions, symbols, promises, class instances —
- * is refused with a {@link SerializationError} that names the key, the path inside the
- * value, the type found there and the fix.
+ * The default serializer of every store, built on devalue. What it keeps, and what it
+ * refuses, so that a resumed run returns the values of the first run:
+ * - kept as they are: JSON values; undefined (also inside arrays and objects), NaN,
+ *   ±Infinity, -0; Date, Map, Set, BigInt, RegExp, URL, URLSearchParams; every typed
+ *   array, DataView, ArrayBuffer; Buffer (it comes back a Buffer, not a Uint8Array);
+ *   objects without a prototype; holes in arrays; circular and shared references.
+ * - Error (any subclass) comes back an Error keeping name, message, stack, `code`,
+ *   `cause` and other own primitive fields; the standard classes (TypeError, RangeError…)
+ *   keep their class. weft recognises errors by `code`, not by class (see errors.ts).
+ * - refused when first stored, with a {@link SerializationError} naming the key, the
+ *   path inside the value, the type and the fix: functions, symbols, promises, weak
+ *   collections; instances of classes (your own, or a subclass of Array, Map, Uint8Array
+ *   other than Buffer…), which would come back as plain data without their methods
+ *   (register a custom type for them with {@link createSerializer}); arrays with extra
+ *   own properties (`arr.total = 3`, a RegExp match's `index`), which JSON and devalue
+ *   would drop, so that the value read back would silently differ (copy the elements
+ *   with `[...match]`, or return an object); objects with symbol keys or a `__proto__`
+ *   key; values whose text would pass the longest string JavaScript holds (about 512 MB).
+ * Decoding builds only own data properties: text with a `__proto__` key is refused, never
+ * turned into a prototype.
  *
  * Plain JSON data, what most tasks return, takes a fast path: it is written as JSON after
- * a marker (see {@link isPlainJson}), several times faster than devalue both ways.
+ * a marker (see {@link plainJsonBound}), several times faster than devalue both ways.
  */
 import { parse, stringify } from 'devalue';
+import { hasExtraProperties } from '../core/cloneable.ts';
 import { fromWire, SerializationError, toWire, type WireError } from '../core/errors.ts';
 import type { Serializer } from '../core/serializer.ts';
+import { guard, refusal } from './serializer-refusals.ts';
+import { maxText, measureJson, tooLarge } from './serializer-size.ts';
 
 /**
  * How to store values of one type the default serializer refuses, such as instances of
@@ -50,6 +66,9 @@ type Reducers = Record<string, (value: unknown) => unknown>;
 // Names of weft's own types carry a prefix that user names cannot, so they never clash.
 const errorType = 'weft:Error';
 const viewType = 'weft:View';
+const bufferType = 'weft:Buffer';
+// Not a stored type: a reducer that refuses what devalue would store as something else.
+const guardType = 'weft:Guard';
 
 // devalue's text starts with '[' or '-', so text starting with the marker is JSON after it,
 // and text written by devalue alone (older stores, custom types) still decodes.
@@ -89,8 +108,11 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
   // devalue asks reducers in insertion order: custom types first, so that one may take
   // over a kind weft handles itself (an Error subclass stored with its own fields).
   reducers[errorType] = reduceError;
+  reducers[bufferType] = reduceBuffer;
+  reducers[guardType] = guard;
   reducers[viewType] = reduceView;
   revivers[errorType] = reviveError;
+  revivers[bufferType] = reviveBuffer;
   revivers[viewType] = (view) => view;
 
   // A custom type may claim plain data too, so with custom types everything goes to devalue.
@@ -98,11 +120,19 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
 
   return {
     encode(value: unknown, key?: string): string {
-      if (fast && isPlainJson(value)) return jsonMarker + JSON.stringify(value);
+      if (fast) {
+        const bound = plainJsonBound(value);
+        // Under the bound, the text surely fits in a string.
+        if (bound >= 0 && bound < maxText) return jsonMarker + JSON.stringify(value);
+        if (bound >= 0) {
+          const json = jsonNearTheLimit(value, key);
+          if (json !== undefined) return json;
+        }
+      }
       try {
         return stringify(value, reducers);
       } catch (error) {
-        throw refusal(error, key);
+        throw refusal(error, key, value);
       }
     },
     decode(text: string): unknown {
@@ -112,7 +142,7 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
         );
       }
       try {
-        if (text.charCodeAt(0) === jsonMarkerCode) return JSON.parse(text.slice(1));
+        if (text.charCodeAt(0) === jsonMarkerCode) return parseJson(text.slice(1));
         return parse(text, revivers);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -130,62 +160,122 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
 export const defaultSerializer: Serializer = createSerializer();
 
 /**
- * True when JSON stores `value` exactly as devalue would: finite numbers other than -0,
- * strings, booleans, null, and arrays (without holes) and plain objects (without symbol
- * keys, undefined properties or a `__proto__` key) of those, each object reached once (a
- * shared or circular reference is devalue's to keep). Anything else, and anything that
- * throws while being read, is left to devalue, which stores it or says why it cannot.
+ * An upper bound of the length of `value`'s JSON text when JSON stores it exactly as
+ * devalue would, else -1. That is: finite numbers other than -0, strings, booleans, null,
+ * and arrays (without holes or extra properties) and plain objects (without symbol keys,
+ * undefined properties or a `__proto__` key) of those, each object reached once (a shared
+ * or circular reference is devalue's to keep). Anything else, and anything that throws
+ * while being read, is left to devalue, which stores it or says why it cannot.
  */
-function isPlainJson(value: unknown): boolean {
+function plainJsonBound(value: unknown): number {
   try {
-    return isJsonIn(value, undefined, 0);
+    return jsonBound(value, undefined, 0);
   } catch {
-    return false;
+    return -1;
   }
 }
 
-function isJsonIn(value: unknown, seen: Set<object> | undefined, depth: number): boolean {
+// The longest number JSON writes, e.g. -1.2345678901234567e-100.
+const maxNumberText = 25;
+
+function jsonBound(value: unknown, seen: Set<object> | undefined, depth: number): number {
   switch (typeof value) {
     case 'string':
+      // An escape (\u0001) is at most six characters.
+      return value.length * 6 + 2;
     case 'boolean':
-      return true;
+      return 5;
     case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
+      return Number.isFinite(value) && !Object.is(value, -0) ? maxNumberText : -1;
     case 'object':
       break;
     default:
-      return false;
+      return -1;
   }
-  if (value === null) return true;
-  if (depth === maxJsonDepth) return false;
+  if (value === null) return 4;
+  if (depth === maxJsonDepth) return -1;
   // Made only for a container, so that a task returning a number allocates nothing here.
   seen ??= new Set();
-  if (seen.has(value)) return false;
+  if (seen.has(value)) return -1;
   seen.add(value);
   if (Array.isArray(value)) {
+    // A subclass, or extra properties, would be lost: devalue's guard refuses them.
+    if (Object.getPrototypeOf(value) !== Array.prototype || hasExtraProperties(value)) return -1;
+    let size = 2 + value.length;
     for (let i = 0; i < value.length; i++) {
       // A hole reads as undefined, and JSON would write both as null.
       const item: unknown = value[i];
-      if (item === undefined || !isJsonIn(item, seen, depth + 1)) return false;
+      const bound = item === undefined ? -1 : jsonBound(item, seen, depth + 1);
+      if (bound < 0) return -1;
+      size += bound;
     }
-    return true;
+    return size;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return -1;
+  if (Object.getOwnPropertySymbols(value).length > 0) return -1;
+  let size = 2;
   for (const key in value) {
-    if (key === '__proto__') return false;
-    if (!isJsonIn((value as Record<string, unknown>)[key], seen, depth + 1)) return false;
+    if (key === '__proto__') return -1;
+    const bound = jsonBound((value as Record<string, unknown>)[key], seen, depth + 1);
+    if (bound < 0) return -1;
+    size += bound + key.length * 6 + 4;
   }
-  return true;
+  return size;
+}
+
+/**
+ * The JSON text of plain data whose bound passed the longest string: it may still fit
+ * (few escapes), or devalue may write it shorter (it writes a repeated string once), or
+ * no text can hold it. Measured before any text is built, so that a value too large to
+ * store is refused without first filling half a gigabyte.
+ * @returns the text, or undefined to leave the value to devalue
+ * @throws SerializationError when no text can hold the value
+ */
+function jsonNearTheLimit(value: unknown, key: string | undefined): string | undefined {
+  const { json, strings } = measureJson(value);
+  if (json + jsonMarker.length <= maxText) return jsonMarker + JSON.stringify(value);
+  if (strings >= maxText) throw tooLarge(key);
+  return undefined;
+}
+
+/**
+ * JSON.parse, except that a `__proto__` key is refused: JSON.parse would make it an own
+ * property, harmless itself but a prototype the moment the object is merged with
+ * Object.assign. The marker-free check is cheap; keys are looked at only when the text
+ * has `__proto__` or an escape that could spell it.
+ */
+function parseJson(json: string): unknown {
+  if (!json.includes('__proto__') && !json.includes('\\u')) return JSON.parse(json);
+  return JSON.parse(json, (key, value: unknown) => {
+    if (key === '__proto__') throw new Error('an object has a `__proto__` key');
+    return value;
+  });
 }
 
 function reduceError(value: unknown): WireError | undefined {
   return isError(value) ? toWire(value) : undefined;
 }
 
+// Revived with their own class, as structured clone does: every realm has them.
+const standardErrors: Readonly<Record<string, ErrorConstructor>> = {
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
 function reviveError(wire: unknown): Error {
   if (!isWire(wire)) throw new Error('Invalid stored error');
-  return fromWire(wire);
+  const error = fromWire(wire);
+  for (let link: unknown = error; link instanceof Error; link = link.cause) {
+    const standard = Object.hasOwn(standardErrors, link.name)
+      ? standardErrors[link.name]
+      : undefined;
+    if (standard) Object.setPrototypeOf(link, standard.prototype);
+  }
+  return error;
 }
 
 function isError(value: unknown): value is Error {
@@ -204,9 +294,19 @@ function isWire(value: unknown): value is WireError {
   );
 }
 
+/** A Buffer is stored as its bytes, copied out of the pool it may share. */
+function reduceBuffer(value: unknown): Uint8Array | undefined {
+  return Buffer.isBuffer(value) ? new Uint8Array(value) : undefined;
+}
+
+function reviveBuffer(bytes: unknown): Buffer {
+  if (!(bytes instanceof Uint8Array)) throw new Error('Invalid stored Buffer');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
- * devalue writes a typed array's whole buffer. A view into a larger buffer (a pooled
- * Buffer, a subarray) is therefore copied first, so a few bytes do not store kilobytes.
+ * devalue writes a typed array's whole buffer. A view into a larger buffer (a subarray)
+ * is therefore copied first, so a few bytes do not store kilobytes.
  */
 function reduceView(value: unknown): ArrayBufferView | undefined {
   if (!ArrayBuffer.isView(value) || value.byteLength === value.buffer.byteLength) return undefined;
@@ -214,86 +314,5 @@ function reduceView(value: unknown): ArrayBufferView | undefined {
   if (value instanceof DataView) return new DataView(bytes);
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   const View = (globalThis as unknown as Record<string, new (buffer: ArrayBuffer) => unknown>)[tag];
-  // A Buffer is a Uint8Array by tag, so it comes back as a plain Uint8Array.
   return View ? (new View(bytes as ArrayBuffer) as ArrayBufferView) : undefined;
-}
-
-interface DevalueFailure {
-  readonly path: string;
-  readonly value: unknown;
-}
-
-function isDevalueFailure(error: unknown): error is Error & DevalueFailure {
-  return (
-    error instanceof Error &&
-    error.name === 'DevalueError' &&
-    typeof (error as { path?: unknown }).path === 'string'
-  );
-}
-
-/** Turns what devalue (or a reducer) threw into a message that says what and where. */
-function refusal(error: unknown, key: string | undefined): SerializationError {
-  const subject = key === undefined ? 'The value' : key;
-  if (!isDevalueFailure(error)) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return new SerializationError(
-      `${subject} cannot be stored: reading it threw (${reason}). Return plain data instead.`,
-      { cause: error },
-    );
-  }
-  const where = error.path === '' ? 'the value itself' : `value${error.path}`;
-  const found = describeSafely(error.value, error.message);
-  return new SerializationError(
-    `${subject} cannot be stored: ${where} is ${found.type}. ${found.fix}`,
-    { cause: error },
-  );
-}
-
-const plainData =
-  'Return plain data: objects, arrays, strings, numbers, booleans, null, undefined, ' +
-  'BigInt, Date, Map, Set, RegExp, typed arrays, ArrayBuffer or Error.';
-
-function describeSafely(value: unknown, reason: string): { type: string; fix: string } {
-  try {
-    return describe(value, reason);
-  } catch {
-    // Inspecting the value threw (a throwing getter, a revoked proxy): say so plainly.
-    return { type: 'a value that cannot be inspected', fix: plainData };
-  }
-}
-
-function describe(value: unknown, reason: string): { type: string; fix: string } {
-  if (typeof value === 'function') {
-    const name = value.name ? ` (${value.name})` : '';
-    return { type: `a function${name}`, fix: plainData };
-  }
-  if (typeof value === 'symbol') return { type: `a symbol (${String(value)})`, fix: plainData };
-  if (typeof value !== 'object' || value === null) return { type: typeof value, fix: plainData };
-  if (typeof (value as { then?: unknown }).then === 'function') {
-    return { type: 'a Promise', fix: 'Await it, and return the value it resolves to.' };
-  }
-  if (/symbolic keys/.test(reason)) {
-    return { type: 'an object with symbol keys', fix: 'Use string keys, or a Map.' };
-  }
-  if (/__proto__/.test(reason)) {
-    return { type: "an object with a '__proto__' key", fix: 'Rename that key.' };
-  }
-  const name = constructorName(value);
-  return {
-    type: `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name} instance`,
-    fix:
-      `Convert the ${name} instance to a plain object (for example { ...value } or a ` +
-      'toJSON-like method) before returning it, or register it as a custom type with ' +
-      `createSerializer({ types }). ${plainData}`,
-  };
-}
-
-function constructorName(value: object): string {
-  try {
-    const maker = (value as { constructor?: { name?: unknown } }).constructor;
-    if (typeof maker?.name === 'string' && maker.name !== '') return maker.name;
-  } catch {
-    // A throwing getter or a revoked proxy: fall back to the tag, which cannot throw.
-  }
-  return Object.prototype.toString.call(value).slice(8, -1);
 }

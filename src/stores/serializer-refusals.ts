@@ -1,0 +1,208 @@
+/**
+ * What the default serializer refuses beyond what devalue refuses itself, and how a
+ * refusal is said: the key, the path inside the value, the type found there and the fix.
+ */
+import { className, foreignClass, hasExtraProperties } from '../core/cloneable.ts';
+import { SerializationError } from '../core/errors.ts';
+import { isStringTooLong, tooLarge } from './serializer-size.ts';
+
+// devalue stores these itself, though structured clone cannot carry them.
+const alsoStored = new Set<object>([URL.prototype, URLSearchParams.prototype]);
+
+// The tags by which devalue stores an object as a built-in, whatever its class.
+const devalueTags = new Set([
+  'Array',
+  'Date',
+  'Map',
+  'Set',
+  'RegExp',
+  'ArrayBuffer',
+  'DataView',
+  'Number',
+  'String',
+  'Boolean',
+  'BigInt',
+  'URL',
+  'URLSearchParams',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+]);
+
+/** What devalue would store as something else, refused by {@link guard}. */
+class Unfaithful extends Error {
+  constructor(
+    readonly value: object,
+    readonly type: string,
+    readonly fix: string,
+  ) {
+    super(type);
+  }
+}
+
+/**
+ * Asked about every object devalue meets, after the types that claim it: refuses what
+ * devalue would store as something else, namely an array whose extra properties it would
+ * drop, and a class instance it would take for a built-in by its tag (a subclass of Array
+ * or Map comes back a plain one) or for a plain object (its prototype's prototype is
+ * null). Other class instances are left to devalue, which refuses them itself.
+ */
+export function guard(value: unknown): undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const name = foreignClass(value);
+  if (name === undefined) {
+    if (Array.isArray(value) && hasExtraProperties(value)) {
+      throw new Unfaithful(
+        value,
+        'an array with extra properties',
+        'They would be lost: return the elements alone ([...value]), or an object holding ' +
+          'the elements and the other fields.',
+      );
+    }
+    return undefined;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (alsoStored.has(proto as object)) return undefined;
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (devalueTags.has(tag) || Object.getPrototypeOf(proto) === null) {
+    throw new Unfaithful(value, `an instance of class ${name}`, instanceFix(name));
+  }
+  return undefined;
+}
+
+interface DevalueFailure {
+  readonly path: string;
+  readonly value: unknown;
+}
+
+function isDevalueFailure(error: unknown): error is Error & DevalueFailure {
+  return (
+    error instanceof Error &&
+    error.name === 'DevalueError' &&
+    typeof (error as { path?: unknown }).path === 'string'
+  );
+}
+
+/** Turns what devalue (or a reducer) threw into a message that says what and where. */
+export function refusal(
+  error: unknown,
+  key: string | undefined,
+  root: unknown,
+): SerializationError {
+  const subject = key === undefined ? 'The value' : key;
+  if (isStringTooLong(error)) return tooLarge(key, error);
+  if (error instanceof Unfaithful) {
+    const path = pathTo(root, error.value);
+    const where = path === undefined ? 'a value inside it' : describePath(path);
+    return new SerializationError(
+      `${subject} cannot be stored: ${where} is ${error.type}. ${error.fix}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isDevalueFailure(error)) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new SerializationError(
+      `${subject} cannot be stored: reading it threw (${reason}). Return plain data instead.`,
+      { cause: error },
+    );
+  }
+  const found = describeSafely(error.value, error.message);
+  return new SerializationError(
+    `${subject} cannot be stored: ${describePath(error.path)} is ${found.type}. ${found.fix}`,
+    { cause: error },
+  );
+}
+
+function describePath(path: string): string {
+  return path === '' ? 'the value itself' : `value${path}`;
+}
+
+/** Where `target` sits inside `root`, written as devalue writes paths; found only on failure. */
+function pathTo(root: unknown, target: object): string | undefined {
+  const seen = new Set<object>();
+  const search = (item: unknown, path: string): string | undefined => {
+    if (item === target) return path;
+    if (typeof item !== 'object' || item === null || seen.has(item)) return undefined;
+    seen.add(item);
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) {
+        const found = search(item[i], `${path}[${i}]`);
+        if (found !== undefined) return found;
+      }
+    } else if (item instanceof Map) {
+      for (const [key, entry] of item) {
+        const at = `${path}.get(${typeof key === 'object' ? '...' : JSON.stringify(key)})`;
+        const found = search(key, `${path}.keys()`) ?? search(entry, at);
+        if (found !== undefined) return found;
+      }
+    } else if (item instanceof Set) {
+      for (const entry of item) {
+        const found = search(entry, `${path}.values()`);
+        if (found !== undefined) return found;
+      }
+    } else {
+      for (const [key, entry] of Object.entries(item)) {
+        const step = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+        const found = search(entry, path + step);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  try {
+    return search(root, '');
+  } catch {
+    return undefined;
+  }
+}
+
+const plainData =
+  'Return plain data: objects, arrays, strings, numbers, booleans, null, undefined, ' +
+  'BigInt, Date, Map, Set, RegExp, typed arrays, Buffer, ArrayBuffer or Error.';
+
+function instanceFix(name: string): string {
+  return (
+    `Convert the ${name} instance to a plain object (for example { ...value } or a ` +
+    'toJSON-like method) before returning it, or register it as a custom type with ' +
+    `createSerializer({ types }). ${plainData}`
+  );
+}
+
+function describeSafely(value: unknown, reason: string): { type: string; fix: string } {
+  try {
+    return describe(value, reason);
+  } catch {
+    // Inspecting the value threw (a throwing getter, a revoked proxy): say so plainly.
+    return { type: 'a value that cannot be inspected', fix: plainData };
+  }
+}
+
+function describe(value: unknown, reason: string): { type: string; fix: string } {
+  if (typeof value === 'function') {
+    const name = value.name ? ` (${value.name})` : '';
+    return { type: `a function${name}`, fix: plainData };
+  }
+  if (typeof value === 'symbol') return { type: `a symbol (${String(value)})`, fix: plainData };
+  if (typeof value !== 'object' || value === null) return { type: typeof value, fix: plainData };
+  if (typeof (value as { then?: unknown }).then === 'function') {
+    return { type: 'a Promise', fix: 'Await it, and return the value it resolves to.' };
+  }
+  if (/symbolic keys/.test(reason)) {
+    return { type: 'an object with symbol keys', fix: 'Use string keys, or a Map.' };
+  }
+  if (/__proto__/.test(reason)) {
+    return { type: "an object with a '__proto__' key", fix: 'Rename that key.' };
+  }
+  const name = className(value);
+  return { type: `an instance of class ${name}`, fix: instanceFix(name) };
+}
