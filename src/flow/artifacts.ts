@@ -4,14 +4,15 @@
  * `<flow>/<layer>/<task>/<attribute>[/<element>]`. What a task wrote is summed up in its
  * {@link TaskManifest}, recorded with the run, and a layer's manifests in a
  * {@link LayerInfo}, so that downstream layers (and a resumed run) know each attribute's
- * kind and length without reading a value.
+ * kind and length without reading a value, and a resumed run knows which artifacts an
+ * earlier attempt left to check.
  */
 import { StoreError, ValidationError } from '../core/errors.ts';
 import type { Store } from '../core/store.ts';
-import { defaultSerializer } from '../stores/serializer.ts';
 import { Accessor } from './accessor.ts';
+import { frame, unframe } from './frame.ts';
 import type { LayerOutput } from './layer.ts';
-import { inWindows } from './windows.ts';
+import { inWindows, ioInFlight, Limiter } from './windows.ts';
 
 /** What one task of a layer wrote: attribute names, and the length of each shard. */
 export interface TaskManifest {
@@ -53,6 +54,8 @@ export class FlowArtifacts {
   readonly flow: string;
   readonly #values = new Map<string, Promise<unknown>>();
   readonly #accessors = new Map<string, Accessor>();
+  /** Checks of earlier tasks' artifacts, a bounded number at once. */
+  readonly #checks = new Limiter(ioInFlight);
 
   constructor(store: Store, runId: string, flow: string) {
     this.store = store;
@@ -85,20 +88,52 @@ export class FlowArtifacts {
   }
 
   async #put(key: string, value: unknown): Promise<void> {
-    const text = defaultSerializer.encode(value, key);
-    await this.store.putArtifact(this.runId, key, Buffer.from(text));
+    await this.store.putArtifact(this.runId, key, frame(value, key));
   }
 
-  /** Reads one artifact. */
+  /**
+   * What is wrong with the artifacts a task wrote, or undefined when each is there and
+   * whole. Reads them all: a file cut short must be found before anything reads it.
+   */
+  async damage(layer: string, manifest: TaskManifest): Promise<string | undefined> {
+    const keys: string[] = manifest.v.map((attribute) => this.key(layer, manifest.i, attribute));
+    for (const [attribute, length] of shardLengths(manifest)) {
+      for (let i = 0; i < length; i++) keys.push(this.key(layer, manifest.i, attribute, i));
+    }
+    let found: string | undefined;
+    await inWindows(keys.length, async (i) => {
+      if (found !== undefined) return;
+      const damage = await this.#checks.run(() => this.#damage(keys[i]!));
+      if (damage !== undefined) found ??= damage;
+    });
+    return found;
+  }
+
+  async #damage(key: string): Promise<string | undefined> {
+    const bytes = await this.store.getArtifact(this.runId, key);
+    if (bytes === undefined) return `artifact '${key}' is missing`;
+    const read = unframe(bytes);
+    return read.ok ? undefined : `artifact '${key}' is damaged: ${read.damage}`;
+  }
+
+  /**
+   * Reads one artifact.
+   * @throws StoreError (`WEFT_ARTIFACT_MISSING`, `WEFT_ARTIFACT_DAMAGED`) naming the
+   *   artifact, where artifacts are kept, and the re-run that writes it again
+   */
   async read(key: string): Promise<unknown> {
     const bytes = await this.store.getArtifact(this.runId, key);
-    if (bytes === undefined) {
-      throw new StoreError(
-        `Artifact '${key}' of run '${this.runId}' is missing from ${this.store.location}: ` +
-          'run the flow again with the same run id to write it.',
-      );
-    }
-    return defaultSerializer.decode(Buffer.from(bytes).toString('utf8'));
+    const read = bytes === undefined ? undefined : unframe(bytes);
+    if (read?.ok) return read.value;
+    const where = artifactsLocation(this.store);
+    const what =
+      read === undefined ? `is missing from ${where}` : `in ${where} is damaged (${read.damage})`;
+    throw new StoreError(
+      `Artifact '${key}' of run '${this.runId}' ${what}. Run the flow again with the same run id, ` +
+        `flow.run({ runId: '${this.runId}' }) or weft run <file> --run-id ${this.runId}: it checks ` +
+        'the artifacts and recomputes the layers and ForEach tasks whose artifacts are missing or damaged.',
+      { code: read === undefined ? 'WEFT_ARTIFACT_MISSING' : 'WEFT_ARTIFACT_DAMAGED' },
+    );
   }
 
   /** A plain attribute of a layer without ForEach, read once per run. */
@@ -221,4 +256,15 @@ export class LayerInfoBuilder {
       lengths: this.#lengths,
     };
   }
+}
+
+/**
+ * Where a store keeps artifacts, for messages: the artifacts folder of a store that keeps
+ * them as files (SQLite), else the store itself.
+ */
+function artifactsLocation(store: Store): string {
+  const folder = (store as { readonly artifactsLocation?: unknown }).artifactsLocation;
+  return typeof folder === 'string'
+    ? `the artifacts folder ${folder}`
+    : `the store ${store.location}`;
 }

@@ -3,7 +3,8 @@
  * time, each a recorded task of the run, with ForEach layers fanned out over their
  * parameters' product on the flow's executor. Everything a layer writes is an artifact
  * of the run; a re-run with the same run id skips completed layers and, inside a layer,
- * completed ForEach tasks.
+ * completed ForEach tasks, once their artifacts are found there and whole (those whose
+ * artifacts are gone run again, with what is downstream of them).
  */
 import { randomUUID } from 'node:crypto';
 import { dag } from '../core/dag.ts';
@@ -34,7 +35,11 @@ export interface FlowOptions {
 
 /** Options of {@link Flow.run}. */
 export interface FlowRunOptions extends FlowOptions {
-  /** The run's id; the same id again resumes. @default a new id (inside `weft run`: its run) */
+  /**
+   * The run's id; the same id again resumes: tasks that completed are not run again, unless
+   * their artifacts are missing or damaged, and then every task downstream of them runs again.
+   * @default a new id (inside `weft run`: its run)
+   */
   readonly runId?: string;
   /** Stops the flow: running tasks are aborted. */
   readonly signal?: AbortSignal;
@@ -179,9 +184,11 @@ export class Flow {
 
   async #execute(run: Run, options: FlowRunOptions): Promise<Map<string, LayerInfo>> {
     const context: FlowRunContext = {
+      run,
       artifacts: new FlowArtifacts(run.store, run.id, this.name),
       executor: options.executor ?? this.options.executor ?? getDefaultExecutor(),
       concurrency: options.concurrency ?? this.options.concurrency,
+      changed: new Set(),
     };
     const layers = this.layers;
     const orchestrator = asyncPool({ concurrency: layers.length });
@@ -201,6 +208,10 @@ export class Flow {
           signal: options.signal,
           // Layers orchestrate here; their ForEach tasks go to the executor.
           executor: orchestrator,
+          // A layer is done when its tasks are: each layer goes over its tasks' records
+          // (and their artifacts) again, where a record of the whole layer would skip it
+          // with its artifacts unchecked.
+          record: false,
         },
       )) as Map<string, LayerInfo>;
     } catch (error) {

@@ -1,9 +1,17 @@
 /**
  * Running one layer of a flow: its tasks as a recorded map, so that a re-run with the
- * same run id skips the tasks an earlier attempt completed.
+ * same run id skips the tasks an earlier attempt completed. Skipped tasks are trusted no
+ * further than their artifacts: each is checked (there, and whole), and a task whose
+ * artifacts are missing or damaged runs again, as does every task of a layer downstream
+ * of one that ran again, so that no layer keeps values computed from artifacts that are
+ * gone.
  */
+import { toWire } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
+import { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
+import type { Run } from '../core/run.ts';
+import type { TaskRecord } from '../core/store.ts';
 import { localTask, type Task, type TaskContext } from '../core/task.ts';
 import { asyncPool } from '../executors/in-process.ts';
 import {
@@ -18,11 +26,17 @@ import { type LayerTaskFn, layerTasks } from './layer-task.ts';
 
 /** What the layers of one run of a flow share. */
 export interface FlowRunContext {
+  readonly run: Run;
   readonly artifacts: FlowArtifacts;
   readonly executor: Executor;
   /** Most ForEach tasks in flight per layer, unless the layer says. */
   readonly concurrency: number | undefined;
+  /** Layers some of whose tasks ran in this run: every task downstream of them runs. */
+  readonly changed: Set<string>;
 }
+
+/** Most checks of skipped tasks' artifacts under way at once, per layer. */
+const maxChecks = 256;
 
 /** Runs every task of one layer (as the dag's task `ctx`) and sums up what they wrote. */
 export async function runLayer(
@@ -37,14 +51,48 @@ export async function runLayer(
   const limit = layer.options.concurrency ?? flow.concurrency ?? executor.concurrency;
   // Remote executors run the layer's function; its task (views, artifacts) stays here.
   const loops = executor.remote ? asyncPool({ concurrency: limit }) : executor;
-  const task = layerTask(layer, tasks.run);
+  // Manifests made in this run: any other came from the record of an earlier attempt.
+  const fresh = new WeakSet<TaskManifest>();
+  const task = layerTask(layer, async (index, taskCtx) => {
+    const manifest = await tasks.run(index, taskCtx);
+    fresh.add(manifest);
+    return manifest;
+  });
+  // The run's keys of this layer's tasks: a map's tasks are keyed in a child scope named
+  // after the map, under the scope it is given.
+  const parent = new KeyScope(ctx.scope.path, flow.run);
+  const keys = new KeyScope(parent.path).child('task');
+  const forced = layer.upstream.some((up) => flow.changed.has(up.name));
   const info = new LayerInfoBuilder(layer.name, tasks.count, foreach);
   const failures = new Failures();
+  const again: number[] = [];
+  let ran = 0;
   try {
+    // Checks of skipped tasks' artifacts run while the map goes on, a bounded number at once.
+    let checking = 0;
+    let checked: (() => void) | undefined;
+    let checkError: unknown;
+    const check = async (manifest: TaskManifest) => {
+      checking++;
+      try {
+        const damage = await artifacts.damage(layer.name, manifest);
+        if (damage === undefined) info.add(manifest);
+        else again.push(manifest.i);
+      } catch (error) {
+        checkError ??= error;
+      } finally {
+        checking--;
+        checked?.();
+      }
+    };
+    const aCheckEnds = () =>
+      new Promise<void>((resolve) => {
+        checked = resolve;
+      });
     const outcomes = map(indices(tasks.count), task, {
       executor: loops,
       concurrency: limit,
-      scope: ctx.scope,
+      scope: parent,
       name: 'task',
       // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
       display: foreach ? { label: layer.name, total: tasks.count } : false,
@@ -56,13 +104,120 @@ export async function runLayer(
     });
     for await (const outcome of outcomes) {
       if (outcome instanceof Error) failures.add(outcome);
-      else info.add(outcome);
+      else if (fresh.has(outcome)) {
+        ran++;
+        info.add(outcome);
+      } else if (forced) again.push(outcome.i);
+      else {
+        void check(outcome);
+        if (checking >= maxChecks) await aCheckEnds();
+      }
+    }
+    while (checking > 0) await aCheckEnds();
+    if (checkError !== undefined) throw checkError;
+    if (again.length > 0) {
+      ran += await runAgain(layer, again, task, {
+        flow,
+        keys,
+        loops,
+        limit,
+        ctx,
+        info,
+        failures,
+        why: forced ? 'an upstream layer ran again' : 'its artifacts are missing or damaged',
+      });
     }
   } finally {
     if (loops !== executor) await loops.close();
   }
+  if (ran > 0) flow.changed.add(layer.name);
   failures.throwIfAny(layer, tasks.count);
   return info.build();
+}
+
+interface AgainContext {
+  readonly flow: FlowRunContext;
+  /** Scope of the keys the layer's tasks are recorded under. */
+  readonly keys: KeyScope;
+  readonly loops: Executor;
+  readonly limit: number;
+  readonly ctx: TaskContext;
+  readonly info: LayerInfoBuilder;
+  readonly failures: Failures;
+  /** Why the tasks run again, kept in their records until they complete. */
+  readonly why: string;
+}
+
+/**
+ * Runs again tasks that an earlier attempt completed, which a recorded map would skip:
+ * in a map that records nothing, each task then recording its new manifest under its own
+ * key. Returns how many completed.
+ */
+async function runAgain(
+  layer: Layer,
+  indices: readonly number[],
+  task: Task<number, TaskManifest>,
+  again: AgainContext,
+): Promise<number> {
+  const { flow, keys } = again;
+  // Their records are marked failed first: a crash from here on leaves them to run again,
+  // never read with artifacts the records do not describe.
+  const now = Date.now();
+  await Promise.all(
+    indices.map((index) =>
+      recordOrThrow(flow.run, {
+        key: keys.key(index),
+        task: layer.name,
+        status: 'failed',
+        attempts: 0,
+        startedAt: now,
+        durationMs: 0,
+        error: toWire(new Error(`Layer ${layer.name} task ${index} runs again: ${again.why}.`)),
+      }),
+    ),
+  );
+  const recorded = layerTask(layer, async (index, ctx) => {
+    const startedAt = Date.now();
+    const started = performance.now();
+    const manifest = await task.fn(index, ctx);
+    await recordOrThrow(flow.run, {
+      key: keys.key(index),
+      task: layer.name,
+      status: 'completed',
+      attempts: ctx.attempt,
+      startedAt,
+      durationMs: performance.now() - started,
+      output: manifest,
+    });
+    return manifest;
+  });
+  let completed = 0;
+  const outcomes = map(indices, recorded, {
+    executor: again.loops,
+    concurrency: again.limit,
+    record: false,
+    name: 'again',
+    display:
+      layer.options.foreach === undefined
+        ? false
+        : { label: `${layer.name} (again)`, total: indices.length },
+    signal: again.ctx.signal,
+    onError: 'collect',
+    ordered: false,
+  });
+  for await (const outcome of outcomes) {
+    if (outcome instanceof Error) again.failures.add(outcome);
+    else {
+      completed++;
+      again.info.add(outcome);
+    }
+  }
+  return completed;
+}
+
+async function recordOrThrow(run: Run, record: TaskRecord): Promise<void> {
+  const failures = await run.recorder.record(record);
+  if (failures.has(record.key)) throw failures.get(record.key);
 }
 
 /** A layer's tasks with its retry options; a failed task's error carries its number. */

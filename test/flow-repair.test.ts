@@ -1,0 +1,281 @@
+/**
+ * weftjs/flow: a re-run with the same run id repairs lost artifacts. A completed flow
+ * (Shard → ForEach Process → Join) loses one artifact — its file deleted, cut short,
+ * zeroed or emptied, or its PostgreSQL row deleted — and the re-run recomputes the task
+ * that wrote it and the layers downstream, no more, and returns what an uninterrupted run
+ * returns. A lost artifact is never read as a wrong value, and reading one after the run
+ * names the artifacts folder and the re-run.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { asyncPool, openStore, type Store, StoreError } from 'weftjs';
+import { type Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
+import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
+
+const executor = asyncPool({ concurrency: 4 });
+after(() => executor.close());
+const dir = mkdtempSync(join(tmpdir(), 'weft-flow-repair-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const taskCount = 8;
+/** What Join sets: Process's y of every task, x * 10 + 1. */
+const expectedYs = Array.from({ length: taskCount }, (_, x) => x * 10 + 1);
+
+let flowCount = 0;
+
+/** Who ran, in one run of the flow. */
+interface Executions {
+  shard: number;
+  process: number[];
+  join: number;
+}
+
+interface RepairFlow {
+  readonly flow: Flow;
+  readonly name: string;
+  /** Executions since the last call, which starts the count again. */
+  take(): Executions;
+  /** While true, Join throws. */
+  joinFails: boolean;
+  /** Length of the `digits` shard that Process task `i` writes. */
+  digits: (i: number) => number;
+}
+
+/** Shard (8 elements) → ForEach Process (8 tasks) → Join, counting executions. */
+function repairFlow(label: string): RepairFlow {
+  const name = `FlowRepair-${label}-${++flowCount}`;
+  let executions: Executions = { shard: 0, process: [], join: 0 };
+  const made: RepairFlow = {
+    flow: new Flow(name, { executor }),
+    name,
+    take() {
+      const taken = executions;
+      executions = { shard: 0, process: [], join: 0 };
+      taken.process.sort((a, b) => a - b);
+      return taken;
+    },
+    joinFails: false,
+    digits: () => 2,
+  };
+  const { flow } = made;
+  const Shard = flow.layer('Shard', (self) => {
+    executions.shard++;
+    self.shard({ x: Array.from({ length: taskCount }, (_, i) => i) });
+    self.set({ scale: 10 });
+  });
+  const Process = flow.layer(
+    'Process',
+    {
+      foreach: new ForEach({
+        parameters: [
+          new Parameter({ layer: Shard, attribute: 'x' }),
+          new Parameter({ layer: Shard, attribute: 'scale' }),
+        ],
+      }),
+    },
+    (self, shard) => {
+      executions.process.push(self.index);
+      self.set({ y: shard.x * shard.scale + 1 });
+      self.shard({ digits: Array.from({ length: made.digits(self.index) }, (_, i) => i) });
+    },
+    [Shard],
+  );
+  flow.layer(
+    'Join',
+    async (self, process) => {
+      executions.join++;
+      if (made.joinFails) throw new Error('Join broke');
+      self.set({ ys: await process.y.toArray() });
+    },
+    [Process],
+  );
+  return made;
+}
+
+/** What Join wrote in a run. */
+async function joined(flow: Flow, store: Store, runId: string): Promise<unknown> {
+  const result = await flow.run({ store, runId });
+  return (await result.layer('Join')).ys;
+}
+
+/** How an artifact file is damaged. */
+const damages = {
+  deleted: (file: string) => rmSync(file),
+  'cut short by a byte': (file: string) => writeFileSync(file, readFileSync(file).subarray(0, -1)),
+  zeroed: (file: string) => writeFileSync(file, Buffer.alloc(readFileSync(file).length)),
+  emptied: (file: string) => writeFileSync(file, ''),
+} as const;
+
+/** The file of an artifact in a SQLite store's artifacts folder, found by its decoded name. */
+function artifactFile(artifacts: string, runId: string, key: string): string {
+  const byName = (folder: string, name: string) => {
+    const found = readdirSync(folder).find((entry) => decodeURIComponent(entry) === name);
+    assert.ok(found, `${name} in ${folder}`);
+    return join(folder, found);
+  };
+  return byName(byName(artifacts, runId), key);
+}
+
+/** A SQLite store at `file`, its artifacts folder (the default: beside it). */
+function sqlite(file: string) {
+  return { url: `sqlite:${join(dir, file)}`, artifacts: join(dir, 'artifacts') };
+}
+
+describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', () => {
+  for (const [damage, apply] of Object.entries(damages)) {
+    it(`a ForEach task's artifact ${damage}: that task and Join run again, nothing else`, async () => {
+      const { url, artifacts } = sqlite(`task-${damage.replaceAll(' ', '-')}.db`);
+      const made = repairFlow('Task');
+      const runId = `task-${flowCount}`;
+      let store = await openStore(url);
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
+      await store.close();
+
+      apply(artifactFile(artifacts, runId, `${made.name}/Process/3/y`));
+      store = await openStore(url);
+      try {
+        assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+        assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 });
+        const result = await made.flow.run({ store, runId });
+        assert.deepEqual(await (await result.layer('Process')).y.toArray(), expectedYs);
+        assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 }, 'a third run: all done');
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it("an element of a plain layer's shard deleted: that layer and every task downstream run again", async () => {
+    const { url, artifacts } = sqlite('shard.db');
+    const made = repairFlow('Shard');
+    const runId = `shard-${flowCount}`;
+    let store = await openStore(url);
+    assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+    made.take();
+    await store.close();
+
+    rmSync(artifactFile(artifacts, runId, `${made.name}/Shard/0/x/5`));
+    store = await openStore(url);
+    try {
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a run whose Join failed completes on re-run although an artifact Join reads is gone', async () => {
+    const { url, artifacts } = sqlite('failed.db');
+    const made = repairFlow('Failed');
+    const runId = `failed-${flowCount}`;
+    made.joinFails = true;
+    let store = await openStore(url);
+    await assert.rejects(made.flow.run({ store, runId }), LayerFailedError);
+    assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
+    await store.close();
+
+    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/6/y`));
+    made.joinFails = false;
+    store = await openStore(url);
+    try {
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [6], join: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a recomputed task that shards another length: the run and later runs read the new length', async () => {
+    const { url, artifacts } = sqlite('length.db');
+    const made = repairFlow('Length');
+    const runId = `length-${flowCount}`;
+    let store = await openStore(url);
+    await joined(made.flow, store, runId);
+    made.take();
+    await store.close();
+
+    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/2/digits/0`));
+    made.digits = (i) => (i === 2 ? 5 : 2);
+    store = await openStore(url);
+    try {
+      const digitsOf = async () => {
+        const result = await made.flow.run({ store, runId });
+        const digits = (await result.layer('Process')).digits as Accessor<Accessor<number>>;
+        return (await digits.at(2)).toArray();
+      };
+      assert.deepEqual(await digitsOf(), [0, 1, 2, 3, 4]);
+      assert.deepEqual(made.take(), { shard: 0, process: [2], join: 1 });
+      assert.equal(
+        (await made.flow.run({ store, runId })).info('Process').lengths.get('digits')?.[2],
+        5,
+      );
+      assert.deepEqual(await digitsOf(), [0, 1, 2, 3, 4]);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an artifact lost after the run: reading it names the artifacts folder and the re-run', async () => {
+    const { url, artifacts } = sqlite('message.db');
+    const made = repairFlow('Message');
+    const runId = `message-${flowCount}`;
+    const store = await openStore(url);
+    try {
+      const result = await made.flow.run({ store, runId });
+      const process = await result.layer('Process');
+      rmSync(artifactFile(artifacts, runId, `${made.name}/Process/4/y`));
+      damages['cut short by a byte'](artifactFile(artifacts, runId, `${made.name}/Process/5/y`));
+      const names = (code: string, key: string) => (error: unknown) => {
+        assert.ok(error instanceof StoreError, `a StoreError, got ${error}`);
+        assert.equal(error.code, code);
+        const { message } = error;
+        assert.ok(message.includes(`'${made.name}/Process/${key}'`), message);
+        assert.ok(message.includes(artifacts), `names the artifacts folder: ${message}`);
+        assert.ok(!message.includes('message.db'), `not the database file: ${message}`);
+        assert.ok(message.includes(`flow.run({ runId: '${runId}' })`), message);
+        return true;
+      };
+      await assert.rejects(process.y.at(4), names('WEFT_ARTIFACT_MISSING', '4/y'));
+      await assert.rejects(process.y.at(5), names('WEFT_ARTIFACT_DAMAGED', '5/y'));
+      assert.match(
+        await process.y.at(5).catch((error: Error) => error.message),
+        /is damaged \(it holds \d+ of its \d+ bytes\)/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('a re-run recomputes lost artifacts, on PostgreSQL', () => {
+  const schema = freshPostgresSchema('flowrepair');
+
+  it("a ForEach task's artifact row deleted: that task and Join run again, nothing else", async () => {
+    const made = repairFlow('Postgres');
+    const runId = `postgres-${flowCount}`;
+    let store = await openStore(schema.url);
+    assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+    made.take();
+    await store.close();
+
+    const deleted = await queryPostgres(
+      `DELETE FROM "${schema.name}".artifacts WHERE run_id = $1 AND key = $2`,
+      [runId, `${made.name}/Process/1/y`],
+    );
+    assert.equal(deleted.rowCount, 1);
+    store = await openStore(schema.url);
+    try {
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [1], join: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
