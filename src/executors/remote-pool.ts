@@ -25,7 +25,13 @@ import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
 import type { Task } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
 import { checkMaxMemoryMb, checkWorkers, defaultMaxMemoryMb } from './pool-limits.ts';
-import type { BatchRequest, BatchResponse, ControlMessage, WireCall } from './wire.ts';
+import {
+  type BatchRequest,
+  type BatchResponse,
+  type ControlMessage,
+  unpackValue,
+  type WireCall,
+} from './wire.ts';
 
 /** Options shared by the `threads` and `processes` executors. */
 export interface RemotePoolOptions {
@@ -325,7 +331,7 @@ export abstract class RemotePoolExecutor implements Executor {
           // Measured in the worker: the task's own time, not its wait in the queue or batch.
           const ranFor = timings[2 * i + 1]!;
           if (ranFor >= 0) pending.invocation.ran?.(startedAt + timings[2 * i]!, ranFor);
-          const value = outcome.ok ? outcome.value : undefined;
+          const value = outcome.ok ? unpackValue(outcome.value, outcome.restore) : undefined;
           const error = outcome.ok ? undefined : fromWire(outcome.error);
           const expected = outcome.progress ?? 0;
           if (pending.received >= expected) this.#finish(pending, value, error);

@@ -2,7 +2,9 @@
  * Messages between an off-thread executor and its workers. Kept in one place so that
  * the two sides cannot drift apart.
  */
-import type { WireError } from '../core/errors.ts';
+import { className, cloneRejects, foreignClass, type Uncloneable } from '../core/cloneable.ts';
+import { describeType } from '../core/describe.ts';
+import { toWire, type WireError } from '../core/errors.ts';
 
 /** One invocation as sent to a worker. */
 export interface WireCall {
@@ -30,9 +32,17 @@ export interface BatchRequest {
   readonly link: string | undefined;
 }
 
-/** `progress`: how many progress reports the task sent, so none is lost on the way. */
+/**
+ * `progress`: how many progress reports the task sent, so none is lost on the way.
+ * `restore`: what structured clone changed in the value, to undo on arrival (see {@link packValue}).
+ */
 export type WireOutcome =
-  | { readonly ok: true; readonly value: unknown; readonly progress?: number }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly restore?: readonly Restore[];
+      readonly progress?: number;
+    }
   | { readonly ok: false; readonly error: WireError; readonly progress?: number };
 
 export interface BatchResponse {
@@ -61,4 +71,147 @@ export function isControlMessage(message: unknown): message is ControlMessage {
     message !== null &&
     ['abort', 'progress', 'started'].includes((message as ControlMessage).weft)
   );
+}
+
+/**
+ * An object that structured clone changes on the way, found by its place in the order
+ * both sides walk the value (see {@link packValue}): a Buffer arrives as a Uint8Array, an
+ * object without a prototype as a plain object, an Error without its name (unless
+ * standard), `code` and other own fields.
+ */
+export type Restore =
+  | { readonly at: number; readonly as: 'Buffer' | 'null-prototype' }
+  | { readonly at: number; readonly as: 'Error'; readonly error: WireError };
+
+/** A value ready to be posted, with what the other side must restore. */
+export interface Packed {
+  readonly value: unknown;
+  readonly restore?: readonly Restore[];
+}
+
+/**
+ * Checks a value about to be posted to another thread or process, so that it arrives as
+ * the same value: what structured clone would change is listed for {@link unpackValue},
+ * and what it would reject or turn into something else (a class instance would arrive
+ * as a plain object, without its methods) is refused, naming where it sits.
+ * @param path how the value is named in a refusal, e.g. `output`
+ */
+export function packValue(value: unknown, path: string): Packed | { refused: Uncloneable } {
+  const restore: Restore[] = [];
+  const seen = new Set<object>();
+  const check = (item: unknown, at: string): Uncloneable | undefined => {
+    if (typeof item === 'function') return { path: at, type: describeType(item) };
+    if (typeof item === 'symbol') return { path: at, type: 'a symbol' };
+    if (typeof item !== 'object' || item === null || seen.has(item)) return undefined;
+    const ordinal = seen.size;
+    seen.add(item);
+    if (cloneRejects(item)) return { path: at, type: describeType(item) };
+    const foreign = foreignClass(item);
+    if (foreign !== undefined) return { path: at, type: `an instance of class ${foreign}` };
+    if (Buffer.isBuffer(item)) restore.push({ at: ordinal, as: 'Buffer' });
+    else if (item instanceof Error) restore.push({ at: ordinal, as: 'Error', error: toWire(item) });
+    else if (Object.getPrototypeOf(item) === null)
+      restore.push({ at: ordinal, as: 'null-prototype' });
+    let found: Uncloneable | undefined;
+    someChild(item, (child, step) => {
+      found = check(child, at + step());
+      return found !== undefined;
+    });
+    return found;
+  };
+  let refused: Uncloneable | undefined;
+  try {
+    refused = check(value, path);
+  } catch (error) {
+    // A getter threw, or a proxy refused to be read: structured clone would fail on it too.
+    const reason = error instanceof Error ? error.message : String(error);
+    refused = { path, type: `a value that cannot be read (${reason})` };
+  }
+  if (refused) return { refused };
+  return restore.length > 0 ? { value, restore } : { value };
+}
+
+/**
+ * Undoes, on arrival, what structured clone changed in a value {@link packValue} checked.
+ * The value is this side's own copy, so it is changed in place: nothing is copied, and a
+ * Buffer stays a view on the bytes that arrived (or were transferred).
+ */
+export function unpackValue(value: unknown, restore: readonly Restore[] | undefined): unknown {
+  if (restore === undefined || restore.length === 0) return value;
+  const changes = new Map(restore.map((change) => [change.at, change]));
+  const last = restore[restore.length - 1]!.at;
+  const seen = new Set<object>();
+  // Walks exactly as packValue did: structured clone keeps the order of keys and entries.
+  const visit = (item: unknown): boolean => {
+    if (typeof item !== 'object' || item === null || seen.has(item)) return false;
+    const ordinal = seen.size;
+    seen.add(item);
+    const change = changes.get(ordinal);
+    if (change) apply(item, change);
+    return ordinal >= last || someChild(item, visit);
+  };
+  visit(value);
+  return value;
+}
+
+function apply(item: object, change: Restore): void {
+  switch (change.as) {
+    case 'Buffer':
+      // A Buffer is a Uint8Array with Buffer's prototype: this makes the view one, in place.
+      if (item instanceof Uint8Array) Object.setPrototypeOf(item, Buffer.prototype);
+      return;
+    case 'null-prototype':
+      Object.setPrototypeOf(item, null);
+      return;
+    case 'Error':
+      if (item instanceof Error) restoreError(item, change.error);
+      return;
+  }
+}
+
+/** Gives a cloned Error back the name, code and own fields that cloning dropped. */
+function restoreError(error: Error, wire: WireError): void {
+  if (error.name !== wire.name) define(error, 'name', wire.name, false);
+  if (wire.code !== undefined) define(error, 'code', wire.code, true);
+  for (const [key, field] of Object.entries(wire.props ?? {})) define(error, key, field, true);
+  if (wire.cause !== undefined && error.cause instanceof Error)
+    restoreError(error.cause, wire.cause);
+}
+
+function define(target: object, key: string, value: unknown, enumerable: boolean): void {
+  // Defined, not assigned: a field named `__proto__` stays a field.
+  Object.defineProperty(target, key, { value, enumerable, writable: true, configurable: true });
+}
+
+/**
+ * Calls `each` on what structured clone copies inside `object` (elements, entries, own
+ * enumerable properties), in the order it copies them, until `each` returns true. Other
+ * objects (typed arrays, Dates, Errors…) are leaves. `step` names the child in a path.
+ */
+function someChild(object: object, each: (child: unknown, step: () => string) => boolean): boolean {
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) if (each(object[i], () => `[${i}]`)) return true;
+    return false;
+  }
+  if (object instanceof Map) {
+    for (const [key, entry] of object) {
+      if (each(key, () => '.keys()') || each(entry, () => `.get(${String(key)})`)) return true;
+    }
+    return false;
+  }
+  if (object instanceof Set) {
+    for (const entry of object) if (each(entry, () => '.values()')) return true;
+    return false;
+  }
+  if (!isPlainRecord(object)) return false;
+  for (const key of Object.keys(object)) {
+    if (each((object as Record<string, unknown>)[key], () => `.${key}`)) return true;
+  }
+  return false;
+}
+
+/** A plain object, of this realm or another, or one without a prototype. */
+function isPlainRecord(object: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(object);
+  return proto === Object.prototype || proto === null || className(object) === 'Object';
 }

@@ -5,7 +5,6 @@
  */
 import { BroadcastChannel, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
-import { findUncloneable } from '../core/cloneable.ts';
 import { definitionsRefusal, enterWorker, importDefinitions } from '../core/definitions.ts';
 import {
   fromWire,
@@ -22,6 +21,7 @@ import {
   type BatchRequest,
   type BatchResponse,
   isControlMessage,
+  packValue,
   type WireCall,
   type WireOutcome,
 } from './wire.ts';
@@ -165,15 +165,16 @@ function outcomeOf(call: WireCall, value: unknown, transfers: TransferListItem[]
     transfers.push(...output.list);
     output = output.value;
   }
-  const bad = findUncloneable(output, 'output');
-  if (bad) {
+  const packed = packValue(output, 'output');
+  if ('refused' in packed) {
+    const bad = packed.refused;
     const error = new NotCloneableError(
       `Task '${call.name}' (${call.key}) returned ${bad.type} at ${bad.path}, which cannot be sent back ` +
         'from a worker. Return plain data (objects, arrays, numbers, strings, typed arrays, Map, Set, Date).',
     );
     return { ok: false, error: toWire(error) };
   }
-  return { ok: true, value: output };
+  return { ok: true, ...packed };
 }
 
 /** Runs one batch; the pool calls this for every message. */
