@@ -4,7 +4,7 @@
  * idle one writes at once. A task counts as finished only when its record is written:
  * a crash then re-executes at most the tasks that were in flight.
  */
-import { isWeftError } from './errors.ts';
+import { isWeftError, SerializationError } from './errors.ts';
 import type { Store, TaskRecord } from './store.ts';
 
 /** Records of a group that could not be written, by key, with the reason. */
@@ -63,12 +63,9 @@ export class Recorder {
       await this.#store.recordTasks(this.#runId, group);
       return none;
     } catch (error) {
-      if (!isWeftError(error, 'WEFT_SERIALIZATION') || group.length === 1) {
-        if (group.length === 1 && isWeftError(error, 'WEFT_SERIALIZATION')) {
-          return new Map([[group[0]!.key, error]]);
-        }
-        throw error;
-      }
+      if (!isRecordFailure(error)) throw error;
+      if (group.length === 1)
+        return new Map([[group[0]!.key, asSerializationError(error, group[0]!)]]);
     }
     // One output could not be stored: write the others one by one to find it.
     const failures = new Map<string, unknown>();
@@ -76,10 +73,32 @@ export class Recorder {
       try {
         await this.#store.recordTasks(this.#runId, [record]);
       } catch (error) {
-        if (!isWeftError(error, 'WEFT_SERIALIZATION')) throw error;
-        failures.set(record.key, error);
+        if (!isRecordFailure(error)) throw error;
+        failures.set(record.key, asSerializationError(error, record));
       }
     }
     return failures;
   }
+}
+
+/**
+ * A failure of one record, not of the store: an output the serializer refused, or one
+ * so large that a string holding it could not be made (a RangeError that a driver, not
+ * the serializer, may throw), which fails its task alone.
+ */
+function isRecordFailure(error: unknown): boolean {
+  return isWeftError(error, 'WEFT_SERIALIZATION') || isStringTooLong(error);
+}
+
+function isStringTooLong(error: unknown): boolean {
+  return error instanceof RangeError && /Invalid string length/.test(error.message);
+}
+
+function asSerializationError(error: unknown, record: TaskRecord): unknown {
+  if (!isStringTooLong(error)) return error;
+  return new SerializationError(
+    `Task output for key '${record.key}' cannot be stored: it is too large for one string ` +
+      `(${(error as Error).message}). Return less data, or write it to a file and return the path.`,
+    { cause: error },
+  );
 }
