@@ -1,0 +1,204 @@
+/**
+ * withRun owns its run through a lease in the store. A second opening is refused while the
+ * lease lasts; an owner known dead (a gone process of this machine) is taken over at once;
+ * one on another machine, or naming a live process of this machine that may not be weft's,
+ * holds the run until its lease expires; `takeOver` takes the run from a live owner, which
+ * stops and leaves the run to it. In every store.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isWeftError, map, openStore, type Store, task, withRun } from '../src/index.ts';
+import { freshPostgresSchema } from './fixtures/services.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-lease-'));
+const postgres = freshPostgresSchema('lease');
+const stores: Record<string, () => Promise<Store>> = {
+  memory: () => openStore('memory:'),
+  sqlite: () => openStore(`sqlite:${join(dir, 'weft.db')}`),
+  postgres: () => openStore(postgres.url),
+};
+
+const double = task('lease:double', (x: number) => x * 2);
+
+/** A deferred: a promise and the function that resolves it. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Waits until the store's clock has passed the run's lease, which the test set to end now. */
+async function pastLease(store: Store, runId: string): Promise<void> {
+  const until = (await store.getRun(runId))?.leaseExpiresAt ?? 0;
+  await sleep(Math.max(0, until - Date.now()) + 5);
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const { pid } = spawnSync(process.execPath, ['-e', '']);
+  assert.ok(pid);
+  return pid;
+}
+
+const busy = (pattern: RegExp) => (error: unknown) =>
+  isWeftError(error, 'WEFT_RUN_BUSY') && pattern.test((error as Error).message);
+
+for (const [kind, open] of Object.entries(stores)) {
+  describe(`run lease (${kind})`, () => {
+    let store: Store;
+    after(async () => store?.close());
+
+    it('refuses a second opening while the run works, and frees the run at the end', async () => {
+      store ??= await open();
+      const holding = deferred();
+      const release = deferred();
+      const first = withRun({ store, runId: `${kind}-busy` }, async () => {
+        holding.resolve();
+        await release.promise;
+        return map([1, 2], double);
+      });
+      await holding.promise;
+      let ran = false;
+      await assert.rejects(
+        withRun({ store, runId: `${kind}-busy` }, () => {
+          ran = true;
+        }),
+        busy(
+          new RegExp(
+            `^Run '${kind}-busy' is owned by process ${process.pid} on this machine \\(.*\\), whose lease lasts until .*takeOver`,
+          ),
+        ),
+      );
+      assert.equal(ran, false, 'the refused call ran nothing');
+      release.resolve();
+      assert.deepEqual(await first, [2, 4]);
+      const done = await store.getRun(`${kind}-busy`);
+      assert.equal(done?.status, 'completed');
+      assert.equal(done?.owner, undefined, 'the lease is released');
+      // Free again: it opens at once.
+      assert.deepEqual(await withRun({ store, runId: `${kind}-busy` }, () => 'again'), 'again');
+    });
+
+    it('releases the lease of a failed run, which opens again at once', async () => {
+      store ??= await open();
+      await assert.rejects(
+        withRun({ store, runId: `${kind}-failed` }, () => {
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const failed = await store.getRun(`${kind}-failed`);
+      assert.equal(failed?.status, 'failed');
+      assert.equal(failed?.owner, undefined);
+      assert.equal(await withRun({ store, runId: `${kind}-failed` }, () => 'resumed'), 'resumed');
+    });
+
+    it('renews the lease while the run works', async () => {
+      store ??= await open();
+      const runId = `${kind}-renewed`;
+      await withRun({ store, runId, leaseMs: 300 }, async () => {
+        const first = (await store.getRun(runId))?.leaseExpiresAt ?? 0;
+        await sleep(Math.max(0, first - Date.now()) + 100);
+        // Past the first lease: renewed, so still this run's and refused to others.
+        const now = await store.getRun(runId);
+        assert.ok((now?.leaseExpiresAt ?? 0) > first, 'the heartbeat extended the lease');
+        await assert.rejects(
+          withRun({ store, runId }, () => {}),
+          busy(/is owned by/),
+        );
+      });
+    });
+
+    it('takes the run over at once from a dead process of this machine', async () => {
+      store ??= await open();
+      const runId = `${kind}-dead`;
+      const dead = `${hostname()}:${deadPid()}:x`;
+      await store.openRun(runId, {}, { owner: dead, leaseMs: 600_000 });
+      assert.equal(await withRun({ store, runId }, () => 'mine'), 'mine');
+      assert.equal((await store.getRun(runId))?.status, 'completed');
+    });
+
+    it('leaves a run held from another machine alone until its lease expires', async () => {
+      store ??= await open();
+      const runId = `${kind}-foreign`;
+      const foreign = 'otherhost:1:x';
+      await store.openRun(runId, {}, { owner: foreign, leaseMs: 600_000 });
+      await assert.rejects(
+        withRun({ store, runId }, () => {}),
+        busy(/^Run '.*-foreign' is owned by process 1 on otherhost, whose lease lasts until/),
+      );
+      // Its machine died: the lease runs out.
+      assert.equal(await store.renewLease(runId, foreign, 1), true);
+      await pastLease(store, runId);
+      assert.equal(await withRun({ store, runId }, () => 'resumed'), 'resumed');
+    });
+
+    it('waits for the lease of a live pid of this machine, which may not be weft (a reused pid)', async () => {
+      store ??= await open();
+      const runId = `${kind}-reused`;
+      const reused = `${hostname()}:${process.ppid}:x`;
+      await store.openRun(runId, {}, { owner: reused, leaseMs: 600_000 });
+      await assert.rejects(
+        withRun({ store, runId }, () => {}),
+        busy(/is owned by/),
+      );
+      assert.equal(await store.renewLease(runId, reused, 1), true);
+      await pastLease(store, runId);
+      assert.equal(await withRun({ store, runId }, () => 'resumed'), 'resumed');
+    });
+
+    it('takeOver takes a live run; its old owner stops without finishing the run', async () => {
+      store ??= await open();
+      const runId = `${kind}-taken`;
+      const holding = deferred<AbortSignal>();
+      let firstFinished = false;
+      // Work that ignores the signal (the old owner stops all the same), and keeps the
+      // process alive, as work does: the heartbeat alone does not.
+      const alive = setInterval(() => {}, 60_000);
+      const first = withRun({ store, runId, leaseMs: 90 }, async (run) => {
+        holding.resolve(run.signal);
+        await new Promise(() => {});
+      }).finally(() => {
+        firstFinished = true;
+        clearInterval(alive);
+      });
+      const firstSignal = await holding.promise;
+      const second = await withRun({ store, runId, takeOver: true }, async () => {
+        await assert.rejects(
+          first,
+          busy(
+            new RegExp(
+              `^Run '${runId}' was taken over by process ${process.pid} on this machine .*: this process no longer owns it`,
+            ),
+          ),
+        );
+        assert.ok(firstSignal.aborted, "the old owner's run.signal is aborted");
+        const now = await store.getRun(runId);
+        assert.equal(now?.status, 'running', 'the old owner did not finish the run');
+        assert.equal(now?.attempts, 2);
+        return 'second';
+      });
+      assert.equal(firstFinished, true);
+      assert.equal(second, 'second');
+      assert.equal((await store.getRun(runId))?.status, 'completed');
+    });
+
+    it('refuses a leaseMs that is not a whole number of milliseconds, 3 or more', async () => {
+      store ??= await open();
+      for (const leaseMs of [0, 2, 1.5, Number.NaN, -1]) {
+        await assert.rejects(
+          withRun({ store, runId: `${kind}-bad-lease`, leaseMs }, () => {}),
+          /leaseMs must be a whole number of milliseconds, 3 or more/,
+        );
+      }
+      assert.equal(await store.getRun(`${kind}-bad-lease`), undefined, 'nothing was opened');
+    });
+  });
+}
