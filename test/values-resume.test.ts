@@ -28,11 +28,13 @@ const stores: Record<string, () => Promise<Store>> = {
   postgres: () => PostgresStore.open(schema.url),
 };
 
-const executors: Record<string, () => Executor | undefined> = {
-  'this thread': () => undefined,
-  threads: () => threads({ workers: 1 }),
-  processes: () => processes({ workers: 1 }),
+// One pool of each kind for the whole file: starting workers is most of a case's time.
+const executors: Record<string, Executor | undefined> = {
+  'this thread': undefined,
+  threads: threads({ workers: 1 }),
+  processes: processes({ workers: 1 }),
 };
+after(() => Promise.all(Object.values(executors).map((executor) => executor?.close())));
 
 const keptNames = Object.keys(kept) as SampleName[];
 const refusedNames = Object.keys(refused) as SampleName[];
@@ -57,17 +59,11 @@ function buffersIn(value: unknown, path = 'value', found: string[] = []): string
 for (const [storeName, openStore] of Object.entries(stores)) {
   describe(`values on the ${storeName} store`, () => {
     let store: Store;
-    const pools: Executor[] = [];
-    after(async () => {
-      await Promise.all(pools.map((pool) => pool.close()));
-      await store?.close();
-    });
+    after(() => store?.close());
 
-    for (const [executorName, makeExecutor] of Object.entries(executors)) {
+    for (const [executorName, executor] of Object.entries(executors)) {
       it(`${executorName}: a resumed run returns the values of the first run`, async () => {
         store ??= await openStore();
-        const executor = makeExecutor();
-        if (executor) pools.push(executor);
         const runId = `kept-${storeName}-${++runs}`;
         const first = await withRun({ store, runId }, () => map(keptNames, sample, { executor }));
         keptNames.forEach((name, i) => {
@@ -92,8 +88,6 @@ for (const [storeName, openStore] of Object.entries(stores)) {
 
       it(`${executorName}: a value the store cannot keep is refused, naming the key and the type`, async () => {
         store ??= await openStore();
-        const executor = makeExecutor();
-        if (executor) pools.push(executor);
         const runId = `refused-${storeName}-${++runs}`;
         const run = () =>
           withRun({ store, runId }, () =>
