@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { asyncPool, openStore, type Store, StoreError } from 'weftjs';
+import { asyncPool, MemoryStore, openStore, type Store, StoreError } from 'weftjs';
 import { type Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
 import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
 
@@ -274,6 +274,35 @@ describe('a re-run recomputes lost artifacts, on PostgreSQL', () => {
     try {
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
       assert.deepEqual(made.take(), { shard: 0, process: [1], join: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('a store that fails to read an artifact', () => {
+  /** A memory store whose reads of one key fail, as a disk that cannot be read does. */
+  class FailingStore extends MemoryStore {
+    failing: string | undefined;
+    override async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
+      if (key === this.failing) throw new StoreError(`cannot read ${key}`);
+      return super.getArtifact(runId, key);
+    }
+  }
+
+  it('fails the re-run with its error: nothing is recomputed from a failed read', async () => {
+    const store = new FailingStore();
+    try {
+      const made = repairFlow('Failing');
+      const runId = `failing-${flowCount}`;
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      made.take();
+      store.failing = `${made.name}/Process/2/y`;
+      await assert.rejects(made.flow.run({ store, runId }), /cannot read .*Process\/2\/y/);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
+      store.failing = undefined;
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
     } finally {
       await store.close();
     }
