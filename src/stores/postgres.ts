@@ -38,11 +38,13 @@ import {
   type MigrationTarget,
   migrate,
 } from './sql/migrate.ts';
+import { keyDigestVersion, latestVersion } from './sql/migrations.ts';
 import { PostgresPool } from './sql/postgres-pool.ts';
 import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
 import {
   findCompletedArraySql,
   insertEventsSql,
+  type Queries,
   queriesFor,
   upsertTaskArraysSql,
 } from './sql/queries.ts';
@@ -85,7 +87,6 @@ export interface PostgresStoreOptions {
   readonly applicationName?: string;
 }
 
-const sql = queriesFor(postgresDialect);
 /** Rows per multi-row insert: well under PostgreSQL's 65,535 parameters per statement. */
 const rowsPerStatement = 1000;
 /**
@@ -120,6 +121,8 @@ export class PostgresStore implements Store {
   readonly #codec: Codec;
   /** The owner of runs opened without one. */
   readonly #defaultOwner = `postgres:${randomUUID()}`;
+  readonly #sql: Queries;
+  readonly #readOnly: boolean;
 
   /**
    * Connects, creates the schema when `?schema=` names one that is missing, and brings
@@ -147,13 +150,14 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Opens an existing store to read it: creates no schema and no table, and migrates
-   * nothing (the CLI's `weft runs` and `weft show`).
+   * Opens an existing store to read it: creates no schema and no table, migrates nothing,
+   * and refuses writes (the CLI's `weft runs` and `weft show`). Tables an older weft wrote
+   * are read as they are, with the defaults of the columns added since.
    * @param url `postgres://user:password@host:port/database[?schema=name]`
    * @returns undefined when there is no weft store there yet (no such schema, or no tables)
    * @throws ValidationError for a malformed URL
-   * @throws StoreError as {@link PostgresStore.open} does, and when another version of weft
-   *   wrote the tables
+   * @throws StoreError as {@link PostgresStore.open} does, and when a newer weft wrote the
+   *   tables
    */
   static async openExisting(
     url: string,
@@ -166,14 +170,16 @@ export class PostgresStore implements Store {
       applicationName: options.applicationName ?? 'weft',
     });
     try {
-      const found = await pool.withClient('opening it for reading', (client) =>
+      const version = await pool.withClient('opening it for reading', (client) =>
         inspectForReading(
           { all: async (text, params = []) => (await client.query(text, [...params])).rows, run },
           postgresDialect,
           migrationTarget(target),
         ),
       );
-      if (found) return new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
+      if (version > 0) {
+        return new PostgresStore(pool, target, options.serializer ?? defaultSerializer, version);
+      }
     } catch (error) {
       await pool.close().catch(() => undefined);
       throw error;
@@ -182,10 +188,21 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
-  private constructor(pool: PostgresPool, target: PostgresTarget, serializer: Serializer) {
+  /** @param readOnlyVersion the schema version of a store opened for reading only */
+  private constructor(
+    pool: PostgresPool,
+    target: PostgresTarget,
+    serializer: Serializer,
+    readOnlyVersion?: number,
+  ) {
     this.#pool = pool;
     this.#target = target;
-    this.#codec = new Codec(serializer, postgresDialect.maxKeyBytes);
+    this.#readOnly = readOnlyVersion !== undefined;
+    const version = readOnlyVersion ?? latestVersion;
+    this.#sql = queriesFor(postgresDialect, version);
+    // Before keys were digested, long keys were stored as they are.
+    const maxKeyBytes = version < keyDigestVersion ? Infinity : postgresDialect.maxKeyBytes;
+    this.#codec = new Codec(serializer, maxKeyBytes);
     this.location = target.location;
   }
 
@@ -200,6 +217,7 @@ export class PostgresStore implements Store {
     meta: Readonly<Record<string, unknown>> = {},
     options: OpenRunOptions = {},
   ): Promise<RunRecord> {
+    this.#assertWritable();
     checkRunId(id);
     checkMeta(id, meta);
     const { owner, leaseMs, takeOverFrom } = checkOpenRunOptions(id, options, this.#defaultOwner);
@@ -213,15 +231,23 @@ export class PostgresStore implements Store {
         // The upsert locks the row until commit, also when it does not reopen it: a concurrent
         // open waits, and the holder read below is the one that refused this open.
         const opened = (
-          await client.query(sql.openRun, [id, now, now, metaText, owner, leaseMs, takeOverFrom])
+          await client.query(this.#sql.openRun, [
+            id,
+            now,
+            now,
+            metaText,
+            owner,
+            leaseMs,
+            takeOverFrom,
+          ])
         ).rows[0] as RunRow | undefined;
         if (!opened) {
-          const holder = (await client.query(sql.runHolder, [id])).rows[0] as RunRow;
+          const holder = (await client.query(this.#sql.runHolder, [id])).rows[0] as RunRow;
           throw new RunBusyError(id, holder.owner ?? '', Number(holder.lease_expires_at ?? 0));
         }
         if (opened.attempts === 1 || Object.keys(meta).length === 0) return opened;
         const merged = this.#codec.mergeMeta(id, opened.meta, meta);
-        await client.query(sql.setMeta, [merged, id]);
+        await client.query(this.#sql.setMeta, [merged, id]);
         return { ...opened, meta: merged };
       },
       { idempotent: false },
@@ -231,12 +257,13 @@ export class PostgresStore implements Store {
 
   /** Extends `owner`'s lease to `leaseMs` from now; false when `owner` no longer holds the run. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    this.#assertWritable();
     checkRunId(id);
     checkId(owner, `Owner of run '${id}'`);
     checkLeaseMs(id, leaseMs);
     const { rowCount } = await this.#pool.query(
       `renewing the lease of run '${id}'`,
-      sql.renewLease,
+      this.#sql.renewLease,
       [leaseMs, id, owner],
     );
     return (rowCount ?? 0) > 0;
@@ -252,6 +279,7 @@ export class PostgresStore implements Store {
     error?: WireError,
     owner?: string,
   ): Promise<void> {
+    this.#assertWritable();
     checkRunId(id);
     checkFinishStatus(id, status);
     if (owner !== undefined) checkId(owner, `Owner of run '${id}'`);
@@ -259,17 +287,23 @@ export class PostgresStore implements Store {
     const wire = this.#codec.error(error);
     const result =
       owner === undefined
-        ? await this.#pool.query(doing, sql.finishRun, [status, wire, Date.now(), id])
-        : await this.#pool.query(doing, sql.finishOwnedRun, [status, wire, Date.now(), id, owner]);
+        ? await this.#pool.query(doing, this.#sql.finishRun, [status, wire, Date.now(), id])
+        : await this.#pool.query(doing, this.#sql.finishOwnedRun, [
+            status,
+            wire,
+            Date.now(),
+            id,
+            owner,
+          ]);
     if (result.rowCount === 0) {
-      const { rowCount } = await this.#pool.query(doing, sql.hasRun, [id]);
+      const { rowCount } = await this.#pool.query(doing, this.#sql.hasRun, [id]);
       if (rowCount === 0) throw this.#noRun(id);
     }
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     checkRunId(id);
-    const { rows } = await this.#pool.query(`reading run '${id}'`, sql.getRun, [id]);
+    const { rows } = await this.#pool.query(`reading run '${id}'`, this.#sql.getRun, [id]);
     const row = rows[0] as RunRow | undefined;
     return row && this.#codec.run(row);
   }
@@ -277,7 +311,7 @@ export class PostgresStore implements Store {
   /** Runs, newest first (by creation time, then by order of creation). */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = checkLimit(options.limit ?? 50);
-    const { rows } = await this.#pool.query('listing runs', sql.listRuns, [limit]);
+    const { rows } = await this.#pool.query('listing runs', this.#sql.listRuns, [limit]);
     return (rows as RunRow[]).map((row) => this.#codec.run(row));
   }
 
@@ -288,6 +322,7 @@ export class PostgresStore implements Store {
    * @throws SerializationError naming the key when an output cannot be stored
    */
   async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+    this.#assertWritable();
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     // One statement may not upsert a key twice: keep each key's last record, at the place
@@ -298,7 +333,7 @@ export class PostgresStore implements Store {
     const doing = `recording tasks of run '${runId}'`;
     // The upsert writes every row it is given, or none when the run does not exist.
     if (rows.length === 0) {
-      const { rowCount } = await this.#pool.query(doing, sql.hasRun, [runId]);
+      const { rowCount } = await this.#pool.query(doing, this.#sql.hasRun, [runId]);
       if (rowCount === 0) throw this.#noRun(runId);
     } else if (rows.length <= tasksPerStatement) {
       const { rowCount } = await this.#pool.query(
@@ -331,7 +366,7 @@ export class PostgresStore implements Store {
     checkRunId(runId);
     const { rows } = await this.#pool.query(
       `reading outputs of run '${runId}'`,
-      sql.completedOutputs,
+      this.#sql.completedOutputs,
       [runId],
     );
     const outputs = rows as Pick<TaskRow, 'key' | 'full_key' | 'output'>[];
@@ -367,7 +402,7 @@ export class PostgresStore implements Store {
     checkRunId(runId);
     const { rows } = await this.#pool.query(
       `counting completed tasks of run '${runId}'`,
-      sql.countCompleted,
+      this.#sql.countCompleted,
       [runId],
     );
     // COUNT is a bigint, which pg reads as a string.
@@ -377,9 +412,11 @@ export class PostgresStore implements Store {
   /** Every task record of the run, in the order first recorded. */
   async listTasks(runId: string): Promise<TaskRecord[]> {
     checkRunId(runId);
-    const { rows } = await this.#pool.query(`listing tasks of run '${runId}'`, sql.listTasks, [
-      runId,
-    ]);
+    const { rows } = await this.#pool.query(
+      `listing tasks of run '${runId}'`,
+      this.#sql.listTasks,
+      [runId],
+    );
     return (rows as TaskRow[]).map((row) => this.#codec.task(row));
   }
 
@@ -390,7 +427,7 @@ export class PostgresStore implements Store {
   async *streamTasks(runId: string, options: StreamTasksOptions = {}): AsyncIterable<TaskRecord> {
     checkRunId(runId);
     const withOutput = options.outputs !== false;
-    const page = withOutput ? sql.streamTasks : sql.streamTaskHeads;
+    const page = withOutput ? this.#sql.streamTasks : this.#sql.streamTaskHeads;
     // seq is a bigint, which pg reads as a string and takes back as one.
     let after = '0';
     for (;;) {
@@ -407,10 +444,11 @@ export class PostgresStore implements Store {
 
   /** Saves an application state; a checkpoint with the same sequence id is replaced. */
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.#assertWritable();
     const values = this.#codec.checkpoint(checkpoint);
     await this.#pool.query(
       `saving a checkpoint of application '${checkpoint.appId}'`,
-      sql.saveCheckpoint,
+      this.#sql.saveCheckpoint,
       values,
     );
   }
@@ -426,7 +464,7 @@ export class PostgresStore implements Store {
     const partition = this.#codec.key(partitionKey);
     const { rows } = await this.#pool.query(
       `loading a checkpoint of application '${appId}'`,
-      sequenceId === undefined ? sql.loadLatestCheckpoint : sql.loadCheckpoint,
+      sequenceId === undefined ? this.#sql.loadLatestCheckpoint : this.#sql.loadCheckpoint,
       sequenceId === undefined ? [app, partition] : [app, partition, sequenceId],
     );
     const row = rows[0] as CheckpointRow | undefined;
@@ -435,6 +473,7 @@ export class PostgresStore implements Store {
 
   /** Stores the bytes under a key of a run, replacing what was there. */
   async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
+    this.#assertWritable();
     checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
@@ -442,7 +481,7 @@ export class PostgresStore implements Store {
       `storing artifact '${key}' of run '${runId}'`,
       async (client) => {
         await this.#requireRun(client, runId);
-        await client.query(sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
+        await client.query(this.#sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
       },
       { idempotent: true },
     );
@@ -454,7 +493,7 @@ export class PostgresStore implements Store {
     checkId(key, 'Artifact key');
     const { rows } = await this.#pool.query(
       `reading artifact '${key}' of run '${runId}'`,
-      sql.getArtifact,
+      this.#sql.getArtifact,
       [runId, this.#codec.key(key)],
     );
     const row = rows[0] as { data: Buffer } | undefined;
@@ -466,6 +505,7 @@ export class PostgresStore implements Store {
    * @throws SerializationError naming the event when it cannot be stored
    */
   async appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void> {
+    this.#assertWritable();
     checkRunId(runId);
     checkArray(events, `Events of run '${runId}'`);
     const texts = this.#codec.events(runId, events);
@@ -488,9 +528,11 @@ export class PostgresStore implements Store {
   /** The run's events, in the order appended. */
   async listEvents(runId: string): Promise<WeftEvent[]> {
     checkRunId(runId);
-    const { rows } = await this.#pool.query(`listing events of run '${runId}'`, sql.listEvents, [
-      runId,
-    ]);
+    const { rows } = await this.#pool.query(
+      `listing events of run '${runId}'`,
+      this.#sql.listEvents,
+      [runId],
+    );
     return (rows as { data: string }[]).map((row) => this.#codec.event(row.data));
   }
 
@@ -516,8 +558,18 @@ export class PostgresStore implements Store {
   }
 
   async #requireRun(client: pg.PoolClient, id: string): Promise<void> {
-    const { rowCount } = await client.query(sql.hasRun, [id]);
+    const { rowCount } = await client.query(this.#sql.hasRun, [id]);
     if (rowCount === 0) throw this.#noRun(id);
+  }
+
+  /** Throws when the store was opened for reading only. */
+  #assertWritable(): void {
+    if (this.#readOnly) {
+      throw new StoreError(
+        `The PostgreSQL store ${this.location} was opened for reading only: open it with ` +
+          'PostgresStore.open (or openStore) to write.',
+      );
+    }
   }
 
   #noRun(id: string): StoreError {

@@ -75,25 +75,17 @@ export async function inspectSchema(
 
 /**
  * Recognises a database opened for reading only, where nothing may be created or migrated.
- * @returns false when the database holds no table at all: there is no weft store there yet
- * @throws StoreError as {@link inspectSchema} does, and when an older weft wrote it (it
- *   must be brought up to date by opening it for writing first)
+ * A database an older weft wrote is read as it is (see `queriesFor`).
+ * @returns the schema version, 0 when the database holds no table at all: there is no
+ *   weft store there yet
+ * @throws StoreError as {@link inspectSchema} does
  */
 export async function inspectForReading(
   session: MigrationSession,
   dialect: Dialect,
   target: MigrationTarget,
-): Promise<boolean> {
-  const version = await inspectSchema(session, dialect, target);
-  if (version === 0) return false;
-  if (version < latestVersion) {
-    throw new StoreError(
-      `${target.what} has weft schema version ${version}, older than this weft's ` +
-        `${latestVersion}, and a store opened for reading is not upgraded. Open it once for ` +
-        'writing (weft run, or openStore) to bring it up to date.',
-    );
-  }
-  return true;
+): Promise<number> {
+  return inspectSchema(session, dialect, target);
 }
 
 /**

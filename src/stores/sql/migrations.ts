@@ -116,6 +116,9 @@ function digestLongKeys(maxBytes: number): string[] {
   ];
 }
 
+/** The schema version from which keys too long for an index are stored by digest. */
+export const keyDigestVersion = 4;
+
 /** The schema version this code writes and reads. */
 export const latestVersion = migrations.length;
 

@@ -6,6 +6,7 @@
  * judged by it, so that processes on machines whose clocks disagree still agree on them.
  */
 import type { Dialect } from './dialect.ts';
+import { latestVersion } from './migrations.ts';
 
 /** Columns of `tasks` as written, in the order of `TaskValues` after `run_id`. */
 export const taskColumns =
@@ -19,90 +20,123 @@ export const taskConflict =
   'duration_ms = excluded.duration_ms, queued_ms = excluded.queued_ms, ' +
   'output = excluded.output, error = excluded.error';
 
-const runColumns =
+const runRead =
   'id, status, created_at, updated_at, attempts, meta, error, owner, lease_expires_at';
 const taskRead =
   'key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 const checkpointColumns = 'app_id, partition_key, sequence_id, position, state, status, created_at';
 
-const shared = {
-  /**
-   * Creates a run, or reopens it (running again, one more attempt, its old error gone),
-   * taking its lease in the same statement: parameters id, created and updated time, meta,
-   * owner, lease length, and the owner to take over (or null). Reopening happens only when
-   * nobody holds the run, its holder is the same owner or the one taken over, or the
-   * holder's lease has expired; otherwise no row is returned (see `runHolder`).
-   */
-  openRun:
-    'INSERT INTO runs (id, status, created_at, updated_at, attempts, meta, owner, lease_expires_at) ' +
-    "VALUES (?, 'running', ?, ?, 1, ?, ?, NOW_MS + ?) ON CONFLICT (id) DO UPDATE SET " +
-    "status = 'running', updated_at = excluded.updated_at, attempts = runs.attempts + 1, " +
-    'error = NULL, owner = excluded.owner, lease_expires_at = excluded.lease_expires_at ' +
-    'WHERE runs.owner IS NULL OR runs.owner = excluded.owner OR runs.owner = ? ' +
-    `OR runs.lease_expires_at <= NOW_MS RETURNING ${runColumns}`,
-  /** Who holds a run that `openRun` did not reopen, and until when. */
-  runHolder: 'SELECT owner, lease_expires_at FROM runs WHERE id = ?',
-  setMeta: 'UPDATE runs SET meta = ? WHERE id = ?',
-  /** Extends the lease of its holder only: lease length, id, owner. */
-  renewLease: 'UPDATE runs SET lease_expires_at = NOW_MS + ? WHERE id = ? AND owner = ?',
-  /** Finishes a run and releases its lease, whoever holds it. */
-  finishRun:
-    'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
-    'lease_expires_at = NULL WHERE id = ?',
-  /** Finishes a run and releases its lease, only when the owner given holds it. */
-  finishOwnedRun:
-    'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
-    'lease_expires_at = NULL WHERE id = ? AND owner = ?',
-  getRun: `SELECT ${runColumns} FROM runs WHERE id = ?`,
-  hasRun: 'SELECT 1 AS found FROM runs WHERE id = ?',
-  listRuns: `SELECT ${runColumns} FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?`,
-  /** SQLite only: the last sequence number of a run's tasks (see `Dialect.taskSeq`). */
-  lastTaskSeq: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run_id = ?',
-  completedOutputs:
-    "SELECT key, full_key, output FROM tasks WHERE run_id = ? AND status = 'completed' ORDER BY seq",
-  listTasks: `SELECT ${taskRead} FROM tasks WHERE run_id = ? ORDER BY seq`,
-  countCompleted: "SELECT COUNT(*) AS n FROM tasks WHERE run_id = ? AND status = 'completed'",
-  /** One page of a run's tasks after the sequence number given: run id, seq, page size. */
-  streamTasks: `SELECT ${taskRead}, seq FROM tasks WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-  /** As `streamTasks`, without reading the outputs. */
-  streamTaskHeads:
-    `SELECT ${taskRead.replace('output', 'NULL AS output')}, seq FROM tasks ` +
-    'WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-  saveCheckpoint:
-    `INSERT INTO checkpoints (${checkpointColumns}) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
-    'ON CONFLICT (app_id, partition_key, sequence_id) DO UPDATE SET ' +
-    'position = excluded.position, state = excluded.state, status = excluded.status, ' +
-    'created_at = excluded.created_at',
-  loadCheckpoint:
-    `SELECT ${checkpointColumns} FROM checkpoints ` +
-    'WHERE app_id = ? AND partition_key = ? AND sequence_id = ?',
-  loadLatestCheckpoint:
-    `SELECT ${checkpointColumns} FROM checkpoints WHERE app_id = ? AND partition_key = ? ` +
-    'ORDER BY sequence_id DESC LIMIT 1',
-  putArtifact:
-    'INSERT INTO artifacts (run_id, key, data) VALUES (?, ?, ?) ' +
-    'ON CONFLICT (run_id, key) DO UPDATE SET data = excluded.data',
-  getArtifact: 'SELECT data FROM artifacts WHERE run_id = ? AND key = ?',
-  insertEvent: 'INSERT INTO events (run_id, data) VALUES (?, ?)',
-  listEvents: 'SELECT data FROM events WHERE run_id = ? ORDER BY seq',
-} as const;
+/**
+ * Columns added after the first schema version, and what reading a database of an older
+ * version (opened for reading only, so not migrated) gives in their place.
+ */
+const addedColumns: ReadonlyArray<readonly [version: number, column: string, absent: string]> = [
+  [2, 'queued_ms', '0'],
+  [3, 'owner', 'NULL'],
+  [3, 'lease_expires_at', 'NULL'],
+  [4, 'full_key', 'NULL'],
+];
+
+/** A list of columns to read from a database of schema `version`. */
+function readable(columns: string, version: number): string {
+  return columns
+    .split(', ')
+    .map((column) => {
+      const added = addedColumns.find(([since, name]) => name === column && since > version);
+      return added ? `${added[2]} AS ${column}` : column;
+    })
+    .join(', ');
+}
+
+/** The statements, as they read a database of schema `version`. */
+const statements = (version: number) => {
+  const runColumns = readable(runRead, version);
+  const taskColumnsRead = readable(taskRead, version);
+  return {
+    /**
+     * Creates a run, or reopens it (running again, one more attempt, its old error gone),
+     * taking its lease in the same statement: parameters id, created and updated time, meta,
+     * owner, lease length, and the owner to take over (or null). Reopening happens only when
+     * nobody holds the run, its holder is the same owner or the one taken over, or the
+     * holder's lease has expired; otherwise no row is returned (see `runHolder`).
+     */
+    openRun:
+      'INSERT INTO runs (id, status, created_at, updated_at, attempts, meta, owner, lease_expires_at) ' +
+      "VALUES (?, 'running', ?, ?, 1, ?, ?, NOW_MS + ?) ON CONFLICT (id) DO UPDATE SET " +
+      "status = 'running', updated_at = excluded.updated_at, attempts = runs.attempts + 1, " +
+      'error = NULL, owner = excluded.owner, lease_expires_at = excluded.lease_expires_at ' +
+      'WHERE runs.owner IS NULL OR runs.owner = excluded.owner OR runs.owner = ? ' +
+      `OR runs.lease_expires_at <= NOW_MS RETURNING ${runColumns}`,
+    /** Who holds a run that `openRun` did not reopen, and until when. */
+    runHolder: 'SELECT owner, lease_expires_at FROM runs WHERE id = ?',
+    setMeta: 'UPDATE runs SET meta = ? WHERE id = ?',
+    /** Extends the lease of its holder only: lease length, id, owner. */
+    renewLease: 'UPDATE runs SET lease_expires_at = NOW_MS + ? WHERE id = ? AND owner = ?',
+    /** Finishes a run and releases its lease, whoever holds it. */
+    finishRun:
+      'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
+      'lease_expires_at = NULL WHERE id = ?',
+    /** Finishes a run and releases its lease, only when the owner given holds it. */
+    finishOwnedRun:
+      'UPDATE runs SET status = ?, error = ?, updated_at = ?, owner = NULL, ' +
+      'lease_expires_at = NULL WHERE id = ? AND owner = ?',
+    getRun: `SELECT ${runColumns} FROM runs WHERE id = ?`,
+    hasRun: 'SELECT 1 AS found FROM runs WHERE id = ?',
+    listRuns: `SELECT ${runColumns} FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?`,
+    /** SQLite only: the last sequence number of a run's tasks (see `Dialect.taskSeq`). */
+    lastTaskSeq: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run_id = ?',
+    completedOutputs:
+      `SELECT ${readable('key, full_key, output', version)} FROM tasks ` +
+      "WHERE run_id = ? AND status = 'completed' ORDER BY seq",
+    listTasks: `SELECT ${taskColumnsRead} FROM tasks WHERE run_id = ? ORDER BY seq`,
+    countCompleted: "SELECT COUNT(*) AS n FROM tasks WHERE run_id = ? AND status = 'completed'",
+    /** One page of a run's tasks after the sequence number given: run id, seq, page size. */
+    streamTasks: `SELECT ${taskColumnsRead}, seq FROM tasks WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    /** As `streamTasks`, without reading the outputs. */
+    streamTaskHeads:
+      `SELECT ${taskColumnsRead.replace('output', 'NULL AS output')}, seq FROM tasks ` +
+      'WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    saveCheckpoint:
+      `INSERT INTO checkpoints (${checkpointColumns}) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
+      'ON CONFLICT (app_id, partition_key, sequence_id) DO UPDATE SET ' +
+      'position = excluded.position, state = excluded.state, status = excluded.status, ' +
+      'created_at = excluded.created_at',
+    loadCheckpoint:
+      `SELECT ${checkpointColumns} FROM checkpoints ` +
+      'WHERE app_id = ? AND partition_key = ? AND sequence_id = ?',
+    loadLatestCheckpoint:
+      `SELECT ${checkpointColumns} FROM checkpoints WHERE app_id = ? AND partition_key = ? ` +
+      'ORDER BY sequence_id DESC LIMIT 1',
+    putArtifact:
+      'INSERT INTO artifacts (run_id, key, data) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (run_id, key) DO UPDATE SET data = excluded.data',
+    getArtifact: 'SELECT data FROM artifacts WHERE run_id = ? AND key = ?',
+    insertEvent: 'INSERT INTO events (run_id, data) VALUES (?, ?)',
+    listEvents: 'SELECT data FROM events WHERE run_id = ? ORDER BY seq',
+  } as const;
+};
 
 /** The statements, by name. */
-export type Queries = { readonly [K in keyof typeof shared]: string };
+export type Queries = { readonly [K in keyof ReturnType<typeof statements>]: string };
 
 const cache = new Map<string, Queries>();
 
-/** The statements in the dialect's placeholder form, with its clock. */
-export function queriesFor(dialect: Dialect): Queries {
-  let queries = cache.get(dialect.name);
+/**
+ * The statements in the dialect's placeholder form, with its clock.
+ * @param version the schema version of the database: an older one than this weft's is only
+ *   read (see `PostgresStore.openExisting`), and its reads give defaults for newer columns
+ */
+export function queriesFor(dialect: Dialect, version = latestVersion): Queries {
+  const name = `${dialect.name}:${version}`;
+  let queries = cache.get(name);
   if (!queries) {
     queries = Object.fromEntries(
-      Object.entries(shared).map(([name, sql]) => [
+      Object.entries(statements(version)).map(([name, sql]) => [
         name,
         dialect.placeholders(sql.replaceAll('NOW_MS', dialect.clockMs)),
       ]),
     ) as Queries;
-    cache.set(dialect.name, queries);
+    cache.set(name, queries);
   }
   return queries;
 }
