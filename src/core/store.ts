@@ -115,6 +115,12 @@ export interface Store {
   readonly kind: string;
   /** Where the store lives, with any password hidden. */
   readonly location: string;
+  /**
+   * The folder of the run artifacts when the store keeps them as files beside itself, so
+   * that messages about a lost artifact name that folder; absent when artifacts live in
+   * the store.
+   */
+  readonly artifactsLocation?: string | undefined;
 
   /**
    * Opens a run and takes its lease: creates it, or reopens it for resume (status back to
