@@ -263,8 +263,8 @@ export class LayerInfoBuilder {
  * them as files (SQLite), else the store itself.
  */
 function artifactsLocation(store: Store): string {
-  const folder = (store as { readonly artifactsLocation?: unknown }).artifactsLocation;
-  return typeof folder === 'string'
+  const folder = store.artifactsLocation;
+  return folder !== undefined
     ? `the artifacts folder ${folder}`
     : `the store ${store.location}`;
 }
