@@ -8,7 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type Executor, isWeftError, map, processes, threads } from 'weftjs';
-import { kept, makeSample, movedBuffer, type SampleName, sample } from './fixtures/values-tasks.ts';
+import {
+  inspectInput,
+  kept,
+  makeSample,
+  movedBuffer,
+  type SampleName,
+  sample,
+} from './fixtures/values-tasks.ts';
 
 const keptNames = Object.keys(kept) as SampleName[];
 
@@ -43,6 +50,18 @@ for (const [name, make] of [
       assert.ok(error instanceof TypeError);
       assert.equal((error as Error & { code: string }).code, 'E_BAD');
       assert.equal(Object.getPrototypeOf(outputs[4]), null);
+    });
+
+    it('are given inputs as this thread gives them: Buffers, objects without a prototype', async () => {
+      const input = () => ({
+        bytes: Buffer.from('héllo'),
+        bare: Object.assign(Object.create(null), { a: 1 }),
+        list: [Buffer.from('a'), Buffer.from('b')],
+      });
+      const [here] = await map([input()], inspectInput);
+      const [there] = await map([input()], inspectInput, { executor });
+      assert.deepStrictEqual(here, { text: 'héllo', isBuffer: true, bare: true });
+      assert.deepStrictEqual(there, here);
     });
 
     it('keep arrays with extra properties, as this thread does', async () => {

@@ -29,6 +29,7 @@ import {
   type BatchRequest,
   type BatchResponse,
   type ControlMessage,
+  packInput,
   unpackValue,
   type WireCall,
 } from './wire.ts';
@@ -300,7 +301,7 @@ export abstract class RemotePoolExecutor implements Executor {
         id: pending.id,
         name: invocation.task.name,
         module: invocation.task.module!,
-        input,
+        ...packInput(input),
         attempt: invocation.attempt,
         key: invocation.key,
         timed: invocation.task.options.timeoutMs !== undefined,

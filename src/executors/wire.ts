@@ -13,6 +13,8 @@ export interface WireCall {
   readonly name: string;
   readonly module: string;
   readonly input: unknown;
+  /** What structured clone changes in `input`, undone in the worker (see {@link packInput}). */
+  readonly restore?: readonly Restore[];
   readonly attempt: number;
   readonly key: string;
   /** The task has a timeout: the worker reports its real start at once, which starts the clock. */
@@ -129,6 +131,19 @@ export function packValue(value: unknown, path: string): Packed | { refused: Unc
   }
   if (refused) return { refused };
   return restore.length > 0 ? { value, restore } : { value };
+}
+
+/**
+ * A task's input, with what the worker must restore in it (a Buffer, an object without a
+ * prototype). What cannot be sent is left to structured clone, whose failure the pool
+ * reports naming the invocation; a class instance still arrives as a plain object.
+ */
+export function packInput(input: unknown): Pick<WireCall, 'input' | 'restore'> {
+  // Most inputs are a number or a string: nothing to walk.
+  if (typeof input !== 'object' || input === null) return { input };
+  const packed = packValue(input, 'input');
+  if ('refused' in packed || packed.restore === undefined) return { input };
+  return { input, restore: packed.restore };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type BatchResponse,
   isControlMessage,
   packValue,
+  unpackValue,
   type WireCall,
   type WireOutcome,
 } from './wire.ts';
@@ -226,7 +227,7 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
       if (call.timed) send({ weft: 'started', id: call.id });
       from = now;
       timings[2 * i] = from - started;
-      const result = task.fn(call.input, context);
+      const result = task.fn(unpackValue(call.input, call.restore), context);
       if (isThenable(result)) {
         const ended = () => {
           timings[2 * i + 1] = performance.now() - from;
