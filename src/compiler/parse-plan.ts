@@ -15,6 +15,7 @@
  */
 import { parseArgs } from './args.ts';
 import { ArgsSyntaxError, PlanParseError } from './errors.ts';
+import { LineSplitter } from './lines.ts';
 import type { CompilerTask } from './schedule.ts';
 
 /** A line that was skipped, and why. */
@@ -55,14 +56,15 @@ export async function* parsePlan(
   options: ParsePlanOptions = {},
 ): AsyncGenerator<CompilerTask, void, undefined> {
   const tools = options.tools === undefined ? undefined : new Set(options.tools);
-  let pending = '';
+  // Only new text is searched for line breaks: a long line in tiny chunks stays linear.
+  const lines = new LineSplitter();
   let lineNumber = 0;
   let thought: string | undefined;
   let ended = false;
 
   const onLine = (raw: string): CompilerTask | undefined => {
     lineNumber++;
-    const line = raw.replace(/\r$/, '');
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const trimmed = line.trim();
     if (trimmed === '') return undefined;
     const task = taskLine.exec(line);
@@ -118,19 +120,16 @@ export async function* parsePlan(
   const chunks = typeof text === 'string' ? [text] : text;
   for await (const chunk of chunks as AsyncIterable<string>) {
     if (typeof chunk !== 'string') continue;
-    pending += chunk;
-    let newline = pending.indexOf('\n');
-    while (newline >= 0) {
-      const task = onLine(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
+    for (const line of lines.push(chunk)) {
+      const task = onLine(line);
       if (task) yield task;
       if (ended) break;
-      newline = pending.indexOf('\n');
     }
     if (ended) break;
   }
-  if (!ended && pending !== '') {
-    const task = onLine(pending);
+  const last = ended ? undefined : lines.end();
+  if (last !== undefined) {
+    const task = onLine(last);
     if (task) yield task;
   }
   if (thought !== undefined) options.onThought?.(thought);
