@@ -47,6 +47,13 @@ const call = /^([A-Za-z_][\w.-]*)\s*\(([\s\S]*)\)\s*$/;
 const thoughtLine = /^\s*Thought\s*:\s*(.*)$/is;
 const endMarker = '<END_OF_PLAN>';
 
+/** Text as it is quoted in a message: a model's line can be megabytes long. */
+function excerpt(text: string): string {
+  return text.length <= 200
+    ? text
+    : `${text.slice(0, 100)}…(${text.length - 180} more)…${text.slice(-80)}`;
+}
+
 /**
  * Parses planner text from a stream of chunks (or one string) into tasks, yielding each
  * as soon as its line is complete.
@@ -81,6 +88,8 @@ export async function* parsePlan(
     // Free text between tasks (a model thinking aloud) is not part of the plan.
     if (!task) return undefined;
     const idx = Number(task[1]);
+    if (!Number.isSafeInteger(idx))
+      return malformed(`task number ${excerpt(task[1]!)} is too large`);
     let body = task[2]!.trim();
     // `4. join()<END_OF_PLAN>` on one line.
     if (body.endsWith(endMarker)) {
@@ -88,7 +97,7 @@ export async function* parsePlan(
       ended = true;
     }
     const parsed = call.exec(body);
-    if (!parsed) return malformed(`'${body}' is not tool(arguments)`);
+    if (!parsed) return malformed(`'${excerpt(body)}' is not tool(arguments)`);
     const tool = parsed[1]!;
     if (tool === 'join') {
       ended = true;
@@ -110,7 +119,7 @@ export async function* parsePlan(
     return made;
 
     function malformed(message: string): undefined {
-      const text = `Plan line ${lineNumber} (${trimmed}): ${message}.`;
+      const text = `Plan line ${lineNumber} (${excerpt(trimmed)}): ${message}.`;
       if (options.onMalformed === 'throw') throw new PlanParseError(text, lineNumber, trimmed);
       options.onDiagnostic?.({ line: lineNumber, text: trimmed, message: text });
       return undefined;
