@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { map, task, withRun } from 'weftjs';
@@ -115,6 +117,92 @@ describe('PostgreSQL connections ended mid-run', () => {
     }
   });
 });
+
+describe('a COMMIT whose answer is lost on the way back', () => {
+  it('openRun and appendEvents are applied once, as the server says they were', async () => {
+    const proxy = await lossyProxy();
+    const url = new URL(schema.url);
+    url.port = String(proxy.port);
+    const store = await PostgresStore.open(url.toString());
+    const runId = `lost-commit-${randomBytes(4).toString('hex')}`;
+    try {
+      proxy.loseNextCommitAnswer();
+      const opened = await store.openRun(runId, { note: 1 }, { owner: 'lost-commit' });
+      assert.equal(proxy.lost(), 1, 'the answer to COMMIT was lost');
+      assert.equal(opened.attempts, 1);
+      proxy.loseNextCommitAnswer();
+      await store.appendEvents(runId, [
+        { type: 'map:start', time: 1, scope: 's', task: 't', total: 1 },
+      ]);
+      assert.equal(proxy.lost(), 2);
+      assert.equal((await store.getRun(runId))?.attempts, 1, 'opened once');
+      assert.equal((await store.listEvents(runId)).length, 1, 'appended once');
+    } finally {
+      await store.close();
+      proxy.close();
+    }
+  });
+});
+
+/**
+ * A TCP proxy to the test server that, when told, forwards the next COMMIT and then drops
+ * the connection instead of forwarding the server's answer: the transaction committed, but
+ * the client cannot know.
+ */
+async function lossyProxy(): Promise<{
+  port: number;
+  loseNextCommitAnswer: () => void;
+  lost: () => number;
+  close: () => void;
+}> {
+  const target = new URL(postgresUrl);
+  const sockets = new Set<Socket>();
+  let armed = false;
+  let lost = 0;
+  const commit = Buffer.from('COMMIT\0');
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    let dropAnswer = false;
+    client.on('data', (chunk: Buffer) => {
+      // A simple query message ('Q') holding COMMIT.
+      if (armed && chunk[0] === 0x51 && chunk.includes(commit)) {
+        armed = false;
+        dropAnswer = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!dropAnswer) {
+        client.write(chunk);
+        return;
+      }
+      lost++;
+      client.destroy();
+      upstream.destroy();
+    });
+    for (const [one, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      one.on('error', () => other.destroy());
+      one.on('close', () => other.destroy());
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    loseNextCommitAnswer: () => {
+      armed = true;
+    },
+    lost: () => lost,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
 
 /**
  * Runs `call` while another connection holds `table` locked; once one of the store's

@@ -33,7 +33,7 @@ import {
 } from './sql/codec.ts';
 import { postgresDialect } from './sql/dialect.ts';
 import {
-  inspectForReading,
+  inspectSchema,
   type MigrationSession,
   type MigrationTarget,
   migrate,
@@ -134,11 +134,7 @@ export class PostgresStore implements Store {
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const target = parsePostgresUrl(url);
-    const pool = new PostgresPool(target, {
-      connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
-      maxConnections: options.maxConnections ?? 10,
-      applicationName: options.applicationName ?? 'weft',
-    });
+    const pool = poolFor(target, options);
     const store = new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
     try {
       await store.#migrate();
@@ -164,14 +160,11 @@ export class PostgresStore implements Store {
     options: PostgresStoreOptions = {},
   ): Promise<PostgresStore | undefined> {
     const target = parsePostgresUrl(url);
-    const pool = new PostgresPool(target, {
-      connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
-      maxConnections: options.maxConnections ?? 10,
-      applicationName: options.applicationName ?? 'weft',
-    });
+    const pool = poolFor(target, options);
     try {
       const version = await pool.withClient('opening it for reading', (client) =>
-        inspectForReading(
+        // Read only: an older schema is read as it is, not migrated.
+        inspectSchema(
           { all: async (text, params = []) => (await client.query(text, [...params])).rows, run },
           postgresDialect,
           migrationTarget(target),
@@ -577,6 +570,14 @@ export class PostgresStore implements Store {
       `Run '${id}' does not exist in the PostgreSQL store ${this.location}: open it with openRun.`,
     );
   }
+}
+
+function poolFor(target: PostgresTarget, options: PostgresStoreOptions): PostgresPool {
+  return new PostgresPool(target, {
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+    maxConnections: options.maxConnections ?? 10,
+    applicationName: options.applicationName ?? 'weft',
+  });
 }
 
 /** The database as the errors of opening it name it, and what to do instead. */

@@ -74,21 +74,6 @@ export async function inspectSchema(
 }
 
 /**
- * Recognises a database opened for reading only, where nothing may be created or migrated.
- * A database an older weft wrote is read as it is (see `queriesFor`).
- * @returns the schema version, 0 when the database holds no table at all: there is no
- *   weft store there yet
- * @throws StoreError as {@link inspectSchema} does
- */
-export async function inspectForReading(
-  session: MigrationSession,
-  dialect: Dialect,
-  target: MigrationTarget,
-): Promise<number> {
-  return inspectSchema(session, dialect, target);
-}
-
-/**
  * Applies, in one transaction, the migrations the database lacks; does nothing to a
  * database that is up to date, so opening twice is harmless.
  * @returns the versions applied (empty when the database was up to date)
