@@ -27,7 +27,10 @@ export interface RunRecord {
   readonly error?: WireError;
   /** Who holds the run's lease (see {@link OpenRunOptions.owner}); absent once released. */
   readonly owner?: string;
-  /** When the holder's lease ends unless renewed, in milliseconds since the epoch. */
+  /**
+   * When the holder's lease ends unless renewed, in milliseconds since the epoch, by the
+   * store's clock (PostgreSQL: the server's).
+   */
   readonly leaseExpiresAt?: number;
 }
 
@@ -126,6 +129,8 @@ export interface Store {
    * Opens a run and takes its lease: creates it, or reopens it for resume (status back to
    * running, attempts + 1).
    * @throws RunBusyError (`WEFT_RUN_BUSY`) while another owner's lease on the run lasts
+   * @throws ValidationError for a run id holding a NUL or a lone surrogate, or over 1,024
+   *   bytes of UTF-8
    */
   openRun(
     id: string,
