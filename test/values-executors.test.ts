@@ -89,7 +89,7 @@ for (const [name, make] of [
       const outputs = await map(names, sample, { executor, onError: 'collect' });
       const expected = [
         /returned an instance of class Point at output,/,
-        /returned an instance of class Point at output\.points\.get\(p\),/,
+        /returned an instance of class Point at output\.points\.get\("p"\),/,
         /returned an instance of class Row at output,/,
         /returned an instance of class Lookup at output,/,
       ];

@@ -184,3 +184,58 @@ function isArrayIndex(key: string): boolean {
   const index = Number(key);
   return Number.isInteger(index) && index >= 0 && index < 2 ** 32 - 1 && String(index) === key;
 }
+
+/**
+ * Where `target` sits inside `root`, written as devalue writes paths (`.rows[2].get("k")`,
+ * empty for `root` itself), looking where structured clone and the stores look; meant for
+ * error messages, once something was found wrong.
+ */
+export function pathTo(root: unknown, target: unknown): string | undefined {
+  const seen = new Set<object>();
+  const search = (item: unknown, path: string): string | undefined => {
+    if (item === target) return path;
+    if (typeof item !== 'object' || item === null || seen.has(item)) return undefined;
+    seen.add(item);
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) {
+        const found = search(item[i], `${path}[${i}]`);
+        if (found !== undefined) return found;
+      }
+    } else if (item instanceof Map) {
+      for (const [key, entry] of item) {
+        const at = `${path}.get(${mapKey(key)})`;
+        const found = search(key, `${path}.keys()`) ?? search(entry, at);
+        if (found !== undefined) return found;
+      }
+    } else if (item instanceof Set) {
+      for (const entry of item) {
+        const found = search(entry, `${path}.values()`);
+        if (found !== undefined) return found;
+      }
+    } else if (isPlainRecord(item)) {
+      for (const [key, entry] of Object.entries(item)) {
+        const step = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+        const found = search(entry, path + step);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  try {
+    return search(root, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function mapKey(key: unknown): string {
+  if (typeof key === 'string') return JSON.stringify(key);
+  if (typeof key === 'bigint') return `${key}n`;
+  return typeof key === 'object' || typeof key === 'function' ? '...' : String(key);
+}
+
+/** A plain object, of this realm or another, or one without a prototype. */
+export function isPlainRecord(object: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(object);
+  return proto === Object.prototype || proto === null || className(object) === 'Object';
+}

@@ -2,7 +2,13 @@
  * Messages between an off-thread executor and its workers. Kept in one place so that
  * the two sides cannot drift apart.
  */
-import { className, cloneRejects, foreignClass, type Uncloneable } from '../core/cloneable.ts';
+import {
+  cloneRejects,
+  foreignClass,
+  isPlainRecord,
+  pathTo,
+  type Uncloneable,
+} from '../core/cloneable.ts';
 import { describeType } from '../core/describe.ts';
 import { toWire, type WireError } from '../core/errors.ts';
 
@@ -101,35 +107,49 @@ export interface Packed {
 export function packValue(value: unknown, path: string): Packed | { refused: Uncloneable } {
   const restore: Restore[] = [];
   const seen = new Set<object>();
-  const check = (item: unknown, at: string): Uncloneable | undefined => {
-    if (typeof item === 'function') return { path: at, type: describeType(item) };
-    if (typeof item === 'symbol') return { path: at, type: 'a symbol' };
-    if (typeof item !== 'object' || item === null || seen.has(item)) return undefined;
+  let culprit: { item: unknown; type: string } | undefined;
+  // True to stop: `culprit` is what cannot cross.
+  const check = (item: unknown): boolean => {
+    if (typeof item === 'function' || typeof item === 'symbol') {
+      culprit = { item, type: typeof item === 'symbol' ? 'a symbol' : describeType(item) };
+      return true;
+    }
+    if (typeof item !== 'object' || item === null || seen.has(item)) return false;
     const ordinal = seen.size;
     seen.add(item);
-    if (cloneRejects(item)) return { path: at, type: describeType(item) };
-    const foreign = foreignClass(item);
-    if (foreign !== undefined) return { path: at, type: `an instance of class ${foreign}` };
+    // Plain objects and arrays, most of what crosses, are walked without further checks.
+    const proto: unknown = Object.getPrototypeOf(item);
+    if (proto === Object.prototype && !Array.isArray(item)) {
+      for (const key of Object.keys(item))
+        if (check((item as Record<string, unknown>)[key])) return true;
+      return false;
+    }
+    if (proto === Array.prototype && Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) if (check(item[i])) return true;
+      return false;
+    }
+    const rejected = cloneRejects(item);
+    const foreign = rejected ? undefined : foreignClass(item);
+    if (rejected || foreign !== undefined) {
+      culprit = { item, type: rejected ? describeType(item) : `an instance of class ${foreign}` };
+      return true;
+    }
     if (Buffer.isBuffer(item)) restore.push({ at: ordinal, as: 'Buffer' });
     else if (item instanceof Error) restore.push({ at: ordinal, as: 'Error', error: toWire(item) });
-    else if (Object.getPrototypeOf(item) === null)
-      restore.push({ at: ordinal, as: 'null-prototype' });
-    let found: Uncloneable | undefined;
-    someChild(item, (child, step) => {
-      found = check(child, at + step());
-      return found !== undefined;
-    });
-    return found;
+    else if (proto === null) restore.push({ at: ordinal, as: 'null-prototype' });
+    return someChild(item, check);
   };
-  let refused: Uncloneable | undefined;
   try {
-    refused = check(value, path);
+    if (check(value)) {
+      // Found: now say where, which costs a second walk only on this rare path.
+      const { item, type } = culprit!;
+      return { refused: { path: path + (pathTo(value, item) ?? ''), type } };
+    }
   } catch (error) {
     // A getter threw, or a proxy refused to be read: structured clone would fail on it too.
     const reason = error instanceof Error ? error.message : String(error);
-    refused = { path, type: `a value that cannot be read (${reason})` };
+    return { refused: { path, type: `a value that cannot be read (${reason})` } };
   }
-  if (refused) return { refused };
   return restore.length > 0 ? { value, restore } : { value };
 }
 
@@ -201,32 +221,24 @@ function define(target: object, key: string, value: unknown, enumerable: boolean
 /**
  * Calls `each` on what structured clone copies inside `object` (elements, entries, own
  * enumerable properties), in the order it copies them, until `each` returns true. Other
- * objects (typed arrays, Dates, Errors…) are leaves. `step` names the child in a path.
+ * objects (typed arrays, Dates, Errors…) are leaves.
  */
-function someChild(object: object, each: (child: unknown, step: () => string) => boolean): boolean {
+function someChild(object: object, each: (child: unknown) => boolean): boolean {
   if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) if (each(object[i], () => `[${i}]`)) return true;
+    for (let i = 0; i < object.length; i++) if (each(object[i])) return true;
     return false;
   }
   if (object instanceof Map) {
-    for (const [key, entry] of object) {
-      if (each(key, () => '.keys()') || each(entry, () => `.get(${String(key)})`)) return true;
-    }
+    for (const [key, entry] of object) if (each(key) || each(entry)) return true;
     return false;
   }
   if (object instanceof Set) {
-    for (const entry of object) if (each(entry, () => '.values()')) return true;
+    for (const entry of object) if (each(entry)) return true;
     return false;
   }
   if (!isPlainRecord(object)) return false;
   for (const key of Object.keys(object)) {
-    if (each((object as Record<string, unknown>)[key], () => `.${key}`)) return true;
+    if (each((object as Record<string, unknown>)[key])) return true;
   }
   return false;
-}
-
-/** A plain object, of this realm or another, or one without a prototype. */
-function isPlainRecord(object: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(object);
-  return proto === Object.prototype || proto === null || className(object) === 'Object';
 }

@@ -2,7 +2,7 @@
  * What the default serializer refuses beyond what devalue refuses itself, and how a
  * refusal is said: the key, the path inside the value, the type found there and the fix.
  */
-import { className, foreignClass, hasExtraProperties } from '../core/cloneable.ts';
+import { className, foreignClass, hasExtraProperties, pathTo } from '../core/cloneable.ts';
 import { SerializationError } from '../core/errors.ts';
 import { isStringTooLong, tooLarge } from './serializer-size.ts';
 
@@ -125,45 +125,6 @@ export function refusal(
 
 function describePath(path: string): string {
   return path === '' ? 'the value itself' : `value${path}`;
-}
-
-/** Where `target` sits inside `root`, written as devalue writes paths; found only on failure. */
-function pathTo(root: unknown, target: object): string | undefined {
-  const seen = new Set<object>();
-  const search = (item: unknown, path: string): string | undefined => {
-    if (item === target) return path;
-    if (typeof item !== 'object' || item === null || seen.has(item)) return undefined;
-    seen.add(item);
-    if (Array.isArray(item)) {
-      for (let i = 0; i < item.length; i++) {
-        const found = search(item[i], `${path}[${i}]`);
-        if (found !== undefined) return found;
-      }
-    } else if (item instanceof Map) {
-      for (const [key, entry] of item) {
-        const at = `${path}.get(${typeof key === 'object' ? '...' : JSON.stringify(key)})`;
-        const found = search(key, `${path}.keys()`) ?? search(entry, at);
-        if (found !== undefined) return found;
-      }
-    } else if (item instanceof Set) {
-      for (const entry of item) {
-        const found = search(entry, `${path}.values()`);
-        if (found !== undefined) return found;
-      }
-    } else {
-      for (const [key, entry] of Object.entries(item)) {
-        const step = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-        const found = search(entry, path + step);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
-  };
-  try {
-    return search(root, '');
-  } catch {
-    return undefined;
-  }
 }
 
 const plainData =
