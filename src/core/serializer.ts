@@ -1,7 +1,10 @@
 /**
- * The serializer contract: how stores turn values into text and back. The default,
- * in `src/stores/serializer.ts`, round-trips JSON values, undefined, NaN, Infinity, -0,
- * Date, Map, Set, BigInt, RegExp, typed arrays, ArrayBuffer and Error.
+ * The serializer contract: how stores turn values into text and back. A value decoded is
+ * the value encoded, or encoding refused it (a resumed run never returns anything else);
+ * decoding builds only own data properties, never a prototype. The default, in
+ * `src/stores/serializer.ts`, round-trips JSON values, undefined, NaN, Infinity, -0, Date,
+ * Map, Set, BigInt, RegExp, typed arrays, Buffer, ArrayBuffer and Error, and refuses class
+ * instances and arrays with extra properties.
  */
 
 /** Turns values into text and back. */
