@@ -17,6 +17,7 @@ const scenarios = [
   'pool-libraries.ts',
   'app-mapstates.ts',
   'compiler.ts',
+  'compiler-parse.ts',
   'flow-foreach.ts',
 ];
 const only = process.argv.slice(2);

@@ -121,7 +121,7 @@ export class LLMCompiler {
     let feedback: string | undefined;
     for (let round = 1; ; round++) {
       options.signal?.throwIfAborted();
-      const nextIdx = observations.size === 0 ? 1 : Math.max(...observations.keys()) + 1;
+      const nextIdx = nextIndex(observations);
       const thoughts: string[] = [];
       const planned = await planner({ question, observations, feedback, nextIdx, round });
       const tasks = renumbered(
@@ -273,4 +273,11 @@ export function parseDecision(output: string | JoinDecision): JoinDecision {
   // An unclosed call takes the rest of the text.
   const inner = output.slice(start, depth === 0 ? end : undefined).trim();
   return last[1] === 'Finish' ? { finish: inner } : { replan: inner };
+}
+
+/** The index after the highest observed one (spreading the keys into Math.max overflows the stack past ~100k). */
+function nextIndex(observations: ReadonlyMap<number, unknown>): number {
+  let highest = 0;
+  for (const idx of observations.keys()) if (idx > highest) highest = idx;
+  return highest + 1;
 }
