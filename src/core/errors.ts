@@ -200,9 +200,15 @@ export function toWire(error: unknown, depth = 0): WireError {
   };
 }
 
-/** Rebuilds an Error from its {@link WireError} form, keeping name, message, code, stack and cause. */
-export function fromWire(wire: WireError): Error {
-  const error = new Error(wire.message, wire.cause ? { cause: fromWire(wire.cause) } : undefined);
+/**
+ * Rebuilds an Error from its {@link WireError} form, keeping name, message, code, stack and
+ * cause. The wire form may come from disk or another process: its fields become own data
+ * properties (a `__proto__` field never sets a prototype), only the primitive fields
+ * {@link toWire} writes are kept, and causes are followed as deep as toWire writes them.
+ */
+export function fromWire(wire: WireError, depth = 0): Error {
+  const cause = wire.cause && depth < 8 ? fromWire(wire.cause, depth + 1) : undefined;
+  const error = new Error(String(wire.message), cause === undefined ? undefined : { cause });
   Object.defineProperty(error, 'name', {
     value: wire.name,
     enumerable: false,
@@ -210,7 +216,16 @@ export function fromWire(wire: WireError): Error {
     configurable: true,
   });
   if (wire.code !== undefined) (error as Error & { code: string }).code = wire.code;
-  if (wire.props) Object.assign(error, wire.props);
+  for (const [key, value] of Object.entries(wire.props ?? {})) {
+    if (ownKeysSkipped.has(key)) continue;
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) continue;
+    Object.defineProperty(error, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   if (wire.stack !== undefined) error.stack = wire.stack;
   return error;
 }
