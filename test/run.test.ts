@@ -269,7 +269,7 @@ describe('run edge cases', () => {
   it('marks the run failed when reading its completed tasks fails', async () => {
     const store = new MemoryStore();
     const broken = Object.create(store) as Store;
-    broken.completedOutputs = async () => {
+    broken.countCompleted = async () => {
       throw new Error('disk on fire');
     };
     await assert.rejects(

@@ -319,7 +319,7 @@ class DagRunner extends FanOut {
       while (
         !this.stopped &&
         this.#ready.length > 0 &&
-        this.running + this.#preparing < this.limit
+        this.running + this.#preparing < this.capacity
       ) {
         const state = this.#ready.shift()!;
         this.#start(state);

@@ -11,6 +11,7 @@ import { type Executor, isThenable } from './executor.ts';
 import { Invocation } from './invocation.ts';
 import { type KeyScope, rootScope } from './keys.ts';
 import type { RecordFailures } from './recorder.ts';
+import { lookahead, lookupBatch } from './resume.ts';
 import type { Run } from './run.ts';
 import type { TaskRecord } from './store.ts';
 import type { Task } from './task.ts';
@@ -84,8 +85,23 @@ export abstract class FanOut {
   readonly bus: EventBus;
   readonly scope: KeyScope;
   readonly limit: number;
-  /** Tasks launched and not yet settled, retries waiting included. */
+  /**
+   * Items launched and not yet settled: executing (retries waiting included), and, when
+   * resuming, being looked up or waiting for an executor slot.
+   */
   protected running = 0;
+  /**
+   * How many launched items the fan-out may hold unsettled: its concurrency, plus, when
+   * resuming, the items ahead whose keys are being looked up (they need no executor slot
+   * until an earlier attempt is found not to have completed them).
+   */
+  protected readonly capacity: number;
+  /**
+   * Room a full fan-out waits for before it launches more items: when resuming, a whole
+   * lookup batch, so that keys are looked up many at a time even when results are read
+   * one by one; otherwise 1.
+   */
+  protected readonly refill: number;
   /** Set once the fan-out fails fast, is cancelled, or its consumer stops reading. */
   protected stopped = false;
   protected completed = 0;
@@ -95,6 +111,13 @@ export abstract class FanOut {
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   /** The run this fan-out records to (inside withRun), if any. */
   readonly #run: Run | undefined;
+  /** True when earlier attempts of the run completed tasks: each key is looked up first. */
+  readonly #resuming: boolean;
+  /** Items handed to the executor and not settled, retries waiting included: at most `limit`. */
+  #executing = 0;
+  /** Resumed items that must run after all, waiting for an executor slot, oldest first. */
+  readonly #waiting: Invocation[] = [];
+  #draining = false;
 
   get run(): Run | undefined {
     return this.#run;
@@ -120,6 +143,9 @@ export abstract class FanOut {
     const wanted = options.concurrency ?? executor.concurrency;
     // Invalid values are reported by checkFanOutOptions; here they must not stall the runner.
     this.limit = Math.max(1, Math.min(Number.isNaN(wanted) ? 1 : wanted, executor.maxConcurrency));
+    this.#resuming = run !== undefined && run.resumable > 0;
+    this.capacity = this.#resuming ? this.limit + lookahead : this.limit;
+    this.refill = this.#resuming ? lookupBatch : 1;
     // Many tasks (fetch calls, timers) listen on one fan-out signal: that is expected.
     setMaxListeners(0, this.#controller.signal);
     this.#userSignal = options.signal;
@@ -170,26 +196,52 @@ export abstract class FanOut {
     return clock.now();
   }
 
-  /** Starts an item's first attempt. */
-  /** Starts an item's first attempt; `key` when the subclass computed it already. */
+  /**
+   * Starts an item: its first attempt, or, when resuming, a lookup of its key, then its
+   * stored output or its first attempt. `key` when the subclass computed it already.
+   */
   protected launch(task: Task, input: unknown, item: number | string, key?: string): void {
     this.running++;
     const invocation = new Invocation(this, task, input, item, 1, key);
-    const run = this.#run;
-    if (run && run.resumable > 0) {
-      const done = run.completedOutput(invocation.key);
-      if (done.found) {
-        this.#resume(invocation, done.value);
-        return;
-      }
+    if (!this.#resuming) {
+      this.#executing++;
+      this.#attempt(invocation);
+      return;
     }
-    this.#attempt(invocation);
+    this.#run!.completedOutput(invocation.key).then(
+      (done) => {
+        if (this.stopped) return;
+        if (done.found) this.#resume(invocation, done.value);
+        else if (this.#executing < this.limit) {
+          this.#executing++;
+          this.#attempt(invocation);
+        } else this.#waiting.push(invocation);
+      },
+      (storeError: unknown) => this.stop(storeError),
+    );
+  }
+
+  /** An executor slot was freed: hands it to the items waiting for one. */
+  #freeSlot(): void {
+    this.#executing--;
+    // An item that finishes at once frees its slot inside this loop, which goes on.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#waiting.length > 0 && this.#executing < this.limit && !this.stopped) {
+        this.#executing++;
+        this.#attempt(this.#waiting.shift()!);
+      }
+    } finally {
+      this.#draining = false;
+    }
   }
 
   /** Stops the fan-out: no new work, running tasks are aborted with `reason`. Idempotent. */
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.#waiting.length = 0;
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     this.#controller.abort(reason);
@@ -384,6 +436,7 @@ export abstract class FanOut {
       this.#emitEnd(invocation, now);
     }
     this.succeeded(invocation, value);
+    this.#freeSlot();
   }
 
   #emitEnd(invocation: Invocation, now: number): void {
@@ -443,6 +496,7 @@ export abstract class FanOut {
     this.failed++;
     this.#emitFail(invocation, error);
     this.failedFinally(invocation, error);
+    this.#freeSlot();
   }
 
   #emitFail(invocation: Invocation, error: unknown): void {

@@ -173,6 +173,8 @@ class MapRunner<I, O> extends FanOut {
   #pulling = false;
   #pumping = false;
   #yieldScheduled = false;
+  /** Room the pump waits for before launching again (see `refill`). */
+  #waitFor = 1;
   #finished = false;
   // Collect mode.
   #results: unknown[] = [];
@@ -291,9 +293,17 @@ class MapRunner<I, O> extends FanOut {
   }
 
   #hasRoom(): boolean {
-    if (this.running >= this.limit) return false;
+    let room = this.capacity - this.running;
     // Streaming: outputs not yet read also hold memory, so they count against the bound.
-    return !this.#streaming || this.running + this.#buffered() < this.limit * 2;
+    if (this.#streaming)
+      room = Math.min(room, this.capacity + this.limit - this.running - this.#buffered());
+    if (room <= 0) {
+      this.#waitFor = this.refill;
+      return false;
+    }
+    if (room < this.#waitFor) return false;
+    this.#waitFor = 1;
+    return true;
   }
 
   #buffered(): number {

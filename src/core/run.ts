@@ -11,6 +11,7 @@ import { type EventBus, events as sharedEvents, type WeftEvent } from './events.
 import { KeyScope } from './keys.ts';
 import { defaultLeaseMs, RunLease } from './lease.ts';
 import { Recorder } from './recorder.ts';
+import { type Completed, CompletedLookup } from './resume.ts';
 import type { RunRecord, Store } from './store.ts';
 
 /** Options of {@link withRun}. */
@@ -50,8 +51,8 @@ export class Run {
   readonly scope: KeyScope;
   /** The run as recorded when it was opened (attempts > 1 means resumed). */
   readonly record: RunRecord;
-  /** Outputs of tasks completed by earlier attempts of this run, by key. */
-  readonly #completed: Map<string, unknown>;
+  /** Finds, in batches, the tasks completed by earlier attempts of this run. */
+  readonly #completed: CompletedLookup;
   readonly recorder: Recorder;
   /**
    * Aborted, with a RunBusyError, when another process took the run over: the run's work
@@ -62,7 +63,7 @@ export class Run {
   constructor(
     record: RunRecord,
     store: Store,
-    completed: Map<string, unknown>,
+    resumable: number,
     bus: EventBus,
     signal: AbortSignal = new AbortController().signal,
   ) {
@@ -71,7 +72,7 @@ export class Run {
     this.store = store;
     this.events = bus;
     this.scope = new KeyScope(record.id, this);
-    this.#completed = completed;
+    this.#completed = new CompletedLookup(store, record.id, resumable);
     this.recorder = new Recorder(store, record.id);
     this.signal = signal;
   }
@@ -111,17 +112,17 @@ export class Run {
 
   /** How many tasks of earlier attempts are available to resume. */
   get resumable(): number {
-    return this.#completed.size;
+    return this.#completed.count;
   }
 
-  /** True and the stored output when `key` completed in an earlier attempt. */
-  completedOutput(key: string): { readonly found: boolean; readonly value: unknown } {
-    if (!this.#completed.has(key)) return notFound;
-    return { found: true, value: this.#completed.get(key) };
+  /**
+   * Whether `key` completed in an earlier attempt, and its stored output if so. Keys asked
+   * in the same turn are looked up together; ask only when {@link resumable} is not 0.
+   */
+  completedOutput(key: string): Promise<Completed> {
+    return this.#completed.find(key);
   }
 }
-
-const notFound = { found: false, value: undefined } as const;
 
 /** Events kept with a run: what task records do not already say. */
 const kept: ReadonlySet<WeftEvent['type']> = new Set([
@@ -181,8 +182,9 @@ export async function withRun<T>(
   let run: Run | undefined;
   let stopPersisting = async () => {};
   try {
-    const completed = await store.completedOutputs(runId);
-    run = new Run(record, store, completed, options.events ?? sharedEvents, lease.signal);
+    // Only the count: outputs are looked up as the fan-outs reach their keys.
+    const resumable = await store.countCompleted(runId);
+    run = new Run(record, store, resumable, options.events ?? sharedEvents, lease.signal);
     stopPersisting = run.persistEvents();
     const opened = run;
     // Awaited inside the context, so that work started by awaiting the result belongs to the run.
