@@ -133,6 +133,11 @@ export function describeRemote(
 
   if (makeMemoryCapped) {
     describe('memory', () => {
+      /**
+       * Longer than the other cases: workers that die are replaced, and a new child
+       * process takes seconds to start on a busy machine.
+       */
+      const memoryCaseOptions = { timeout: 30_000 } as const;
       /** The cap: small, so that the leak reaches it in a fraction of a second. */
       const capMb = 64;
       let capped: Executor | undefined;
@@ -141,35 +146,37 @@ export function describeRemote(
       });
       after(() => capped?.close());
 
-      it('a task that leaks past the memory cap fails alone with WEFT_WORKER_CRASHED, saying its worker ran out of memory', // Longer than the others: workers that die are replaced, and a new child process
-      // takes seconds to start on a busy machine.
-      { timeout: 30_000 }, async () => {
-        assert.ok(capped, 'the capped executor is made in before()');
-        // Far more than the cap, yet little enough for a worker without a cap to survive.
-        const leak = { kind: 'leak', megabytes: 8 * capMb } as const;
-        const items = [1, 2, leak, 3, 4];
-        const outputs = await map(items, tasks.hoardOrDouble, {
-          executor: capped,
-          onError: 'collect',
-          concurrency: 2,
-        });
-        assert.equal(outputs.length, items.length);
-        const crash = outputs[2];
-        assert.ok(crash instanceof Error, `the leaking item is an Error, not ${String(crash)}`);
-        assert.equal(codeOf(crash), 'WEFT_WORKER_CRASHED');
-        assert.match(crash.message, /'conformance:hoardOrDouble'/);
-        assert.match(crash.message, /out of memory/);
-        assert.deepEqual(
-          outputs.filter((_, i) => i !== 2),
-          [2, 4, 6, 8],
-        );
+      it(
+        'a task that leaks past the memory cap fails alone with WEFT_WORKER_CRASHED, saying its worker ran out of memory',
+        memoryCaseOptions,
+        async () => {
+          assert.ok(capped, 'the capped executor is made in before()');
+          // Far more than the cap, yet little enough for a worker without a cap to survive.
+          const leak = { kind: 'leak', megabytes: 8 * capMb } as const;
+          const items = [1, 2, leak, 3, 4];
+          const outputs = await map(items, tasks.hoardOrDouble, {
+            executor: capped,
+            onError: 'collect',
+            concurrency: 2,
+          });
+          assert.equal(outputs.length, items.length);
+          const crash = outputs[2];
+          assert.ok(crash instanceof Error, `the leaking item is an Error, not ${String(crash)}`);
+          assert.equal(codeOf(crash), 'WEFT_WORKER_CRASHED');
+          assert.match(crash.message, /'conformance:hoardOrDouble'/);
+          assert.match(crash.message, /out of memory/);
+          assert.deepEqual(
+            outputs.filter((_, i) => i !== 2),
+            [2, 4, 6, 8],
+          );
 
-        // The executor replaced the worker and goes on.
-        assert.deepEqual(
-          await map(range(1, 8), tasks.double, { executor: capped }),
-          range(1, 8).map((x) => x * 2),
-        );
-      });
+          // The executor replaced the worker and goes on.
+          assert.deepEqual(
+            await map(range(1, 8), tasks.double, { executor: capped }),
+            range(1, 8).map((x) => x * 2),
+          );
+        },
+      );
     });
   }
 }
