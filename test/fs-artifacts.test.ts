@@ -1,6 +1,14 @@
 /** The SQLite store keeps artifacts as files beside the database, one per key. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,7 +31,10 @@ describe('SQLite artifacts on the filesystem', () => {
         'weft.db-wal',
       ]);
       const runFolder = join(dir, 'artifacts', 'r%2F1');
-      assert.equal(readdirSync(runFolder).length, keys.length);
+      // One file per key, and beside the name shortened for length, the file of its key.
+      const files = readdirSync(runFolder);
+      assert.equal(files.length, keys.length + 1);
+      assert.equal(files.filter((file) => file.endsWith('.key')).length, 1);
       // Capitals escaped too, so that a file system ignoring case keeps 'Shard' and 'shard' apart.
       assert.deepEqual([...readFileSync(join(runFolder, 'flow%2F%53hard%2Ffoo%2F0'))], [0, 1, 2]);
       for (const [i, key] of keys.entries()) {
@@ -37,6 +48,35 @@ describe('SQLite artifacts on the filesystem', () => {
     }
   });
 
+  it('lists the keys from the file names, and only the files of keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
+    const store = await SqliteStore.open(join(dir, 'weft.db'));
+    const listed = async () => {
+      const keys: string[] = [];
+      for await (const key of store.artifactKeys('r')) keys.push(key);
+      return keys.sort();
+    };
+    try {
+      await store.openRun('r');
+      const long = `${'y'.repeat(300)}/Long`;
+      const keys = ['flow/Shard/0', 'con', 'a.b', long, `${long}!`];
+      for (const key of keys) await store.putArtifact('r', key, Uint8Array.of(1));
+      const runFolder = join(dir, 'artifacts', 'r');
+      // What a write cut short leaves, and a key file whose artifact was never written.
+      writeFileSync(join(runFolder, 'flow%2F%53hard%2F0.123-abcd.tmp'), 'half');
+      writeFileSync(join(runFolder, `${'z'.repeat(135)}~${'0'.repeat(64)}.key`), 'zzz');
+      mkdirSync(join(runFolder, 'folder'));
+      assert.deepEqual(await listed(), keys.slice().sort());
+      // A shortened name whose key file is lost cannot be named: it is not listed.
+      const keyFiles = readdirSync(runFolder).filter((file) => /^y+.*\.key$/.test(file));
+      assert.equal(keyFiles.length, 2);
+      rmSync(join(runFolder, keyFiles[0]!));
+      assert.equal((await listed()).length, keys.length - 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps artifacts in the database when asked to', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
     const store = await SqliteStore.open(join(dir, 'weft.db'), { artifactsDir: null });
@@ -44,6 +84,9 @@ describe('SQLite artifacts on the filesystem', () => {
       await store.openRun('r');
       await store.putArtifact('r', 'k', new Uint8Array([7]));
       assert.deepEqual([...((await store.getArtifact('r', 'k')) ?? [])], [7]);
+      const keys: string[] = [];
+      for await (const key of store.artifactKeys('r')) keys.push(key);
+      assert.deepEqual(keys, ['k']);
       assert.equal(existsSync(join(dir, 'artifacts')), false);
     } finally {
       await store.close();

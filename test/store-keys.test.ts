@@ -37,6 +37,12 @@ function record(key: string, output: unknown): TaskRecord {
   };
 }
 
+async function listed(keys: AsyncIterable<string>): Promise<string[]> {
+  const found: string[] = [];
+  for await (const key of keys) found.push(key);
+  return found;
+}
+
 async function withStore<T>(open: Promise<Store>, use: (store: Store) => Promise<T>): Promise<T> {
   const store = await open;
   try {
@@ -113,6 +119,13 @@ describe('PostgreSQL: keys longer than its index takes', () => {
       );
       await store.putArtifact(runId, key, Uint8Array.of(7));
       assert.deepEqual([...((await store.getArtifact(runId, key)) ?? [])], [7]);
+      await store.putArtifact(runId, `${key}!`, Uint8Array.of(8));
+      await store.putArtifact(runId, key, Uint8Array.of(9));
+      assert.deepEqual((await listed(store.artifactKeys(runId))).sort(), [key, `${key}!`]);
+      assert.deepEqual(
+        (await listed(store.artifactKeys(runId, key.slice(0, 3_000)))).sort(),
+        [key, `${key}!`].sort(),
+      );
     });
   });
 
@@ -137,6 +150,11 @@ describe('PostgreSQL: keys longer than its index takes', () => {
       await withStore(PostgresStore.open(withSchema(schema.url, name)), async (store) => {
         assert.deepEqual([...(await store.findCompleted('old', [long]))], [[long, 4]]);
         assert.deepEqual([...((await store.getArtifact('old', long)) ?? [])], [1, 2]);
+        // Version 4 kept only the digest of such an artifact key: it cannot be listed (a
+        // flow's re-run recomputes what it holds); written again, it is.
+        assert.deepEqual(await listed(store.artifactKeys('old')), []);
+        await store.putArtifact('old', long, Uint8Array.of(3));
+        assert.deepEqual(await listed(store.artifactKeys('old')), [long]);
         assert.equal((await store.loadCheckpoint(app, long))?.position, 'p');
         await store.recordTasks('old', [record(long, 5)]);
         const tasks = await store.listTasks('old');
@@ -211,5 +229,22 @@ describe('artifact file names', () => {
     await files.put('Nightly', 'flow/Shard/foo/0', Uint8Array.of(6));
     assert.deepEqual([...((await files.get('Nightly', 'flow/Shard/foo/0')) ?? [])], [6]);
     assert.ok(readdirSync(join(dir, '%4Eightly')).includes('flow%2F%53hard%2Ffoo%2F0'));
+    // Listed once, whichever of its two files a read finds.
+    assert.deepEqual(await listed(files.keys('Nightly', '')), ['flow/Shard/foo/0']);
+  });
+
+  it("an earlier weft's files are listed where they are read", async () => {
+    const dir = join(folder, 'listed-artifacts');
+    // The run's folder is named alike by both; its files were named with capitals.
+    mkdirSync(join(dir, 'nightly'), { recursive: true });
+    writeFileSync(join(dir, 'nightly', 'flow%2FShard%2F0'), Uint8Array.of(5));
+    writeFileSync(join(dir, 'nightly', 'flow%2FShard%2F1'), Uint8Array.of(5));
+    const files = new FsArtifacts(dir);
+    await files.put('nightly', 'flow/Shard/1', Uint8Array.of(6));
+    await files.put('nightly', 'flow/shard/2', Uint8Array.of(6));
+    const keys = ['flow/Shard/0', 'flow/Shard/1', 'flow/shard/2'];
+    assert.deepEqual((await listed(files.keys('nightly', ''))).sort(), keys);
+    assert.deepEqual((await listed(files.keys('nightly', 'flow/S'))).sort(), keys.slice(0, 2));
+    for (const key of keys) assert.ok(await files.get('nightly', key), key);
   });
 });

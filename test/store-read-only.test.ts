@@ -103,6 +103,7 @@ describe('a PostgreSQL store opened for reading', () => {
           `INSERT INTO weft_meta (name, value) VALUES ('schema_version', '${version}')`,
           "INSERT INTO runs (id, status, created_at, updated_at, attempts, meta) VALUES ('old', 'completed', 1, 2, 1, '[{}]')",
           "INSERT INTO tasks (run_id, key, task, status, attempts, started_at, duration_ms, output) VALUES ('old', 'old/0', 'square', 'completed', 1, 1700000000000, 12.5, '[4]')",
+          "INSERT INTO artifacts (run_id, key, data) VALUES ('old', 'old/a', '\\x01')",
         ];
         await queryPostgres(
           `CREATE SCHEMA ${name}; SET search_path TO ${name}; ${statements.join('; ')}`,
@@ -131,6 +132,9 @@ describe('a PostgreSQL store opened for reading', () => {
             ['old/0'],
           );
           assert.deepEqual([...(await store.completedOutputs('old'))], [['old/0', 4]]);
+          const artifacts: string[] = [];
+          for await (const key of store.artifactKeys('old')) artifacts.push(key);
+          assert.deepEqual(artifacts, ['old/a']);
         });
         assert.deepEqual(await shape(name), before);
       } finally {

@@ -194,6 +194,12 @@ export interface Store {
   /** Stores bytes under a key of a run (replacing what was there). */
   putArtifact(runId: string, key: string, data: Uint8Array): Promise<void>;
   getArtifact(runId: string, key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The keys of the run's artifacts (those starting with `prefix`), each once, in no
+   * particular order, exactly as stored: what is there, without reading it. Read a page
+   * at a time, so that a run of any size is listed in bounded memory.
+   */
+  artifactKeys(runId: string, prefix?: string): AsyncIterable<string>;
 
   /** Appends events of a run. */
   appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void>;

@@ -31,6 +31,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkPrefix,
   checkRunId,
   checkTaskRecord,
 } from './validate.ts';
@@ -360,6 +361,17 @@ export class MemoryStore implements Store {
     const data = this.artifacts.get(runId)?.get(key);
     // A copy, so that the caller changing the bytes does not change the store.
     return data && new Uint8Array(data);
+  }
+
+  /** The keys of the run's artifacts that start with `prefix`, in the order first stored. */
+  async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
+    this.assertOpen();
+    checkRunId(runId);
+    const start = checkPrefix(runId, prefix);
+    // A snapshot: artifacts stored meanwhile are not listed, none is listed twice.
+    for (const key of [...(this.artifacts.get(runId)?.keys() ?? [])]) {
+      if (key.startsWith(start)) yield key;
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ import type {
 } from '../core/store.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
+  type ArtifactKeyRow,
   type CheckpointRow,
   Codec,
   fromBuffer,
@@ -32,6 +33,7 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { postgresDialect } from './sql/dialect.ts';
+import { keyMarker } from './sql/key-codec.ts';
 import {
   inspectSchema,
   type MigrationSession,
@@ -58,6 +60,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkPrefix,
   checkRunId,
 } from './validate.ts';
 
@@ -100,6 +103,8 @@ const upsertTasks = { name: 'weft:upsertTasks', text: upsertTaskArraysSql };
 /** Keys per findCompleted statement, and task records per page of streamTasks. */
 const keysPerLookup = 1000;
 const tasksPerPage = 1000;
+/** Artifact keys per page of artifactKeys. */
+const keysPerPage = 1000;
 // Serialises migrations of every weft store in the database; held until the transaction ends.
 const migrationLock = "SELECT pg_advisory_xact_lock(hashtext('weft:migrations'))";
 
@@ -474,7 +479,11 @@ export class PostgresStore implements Store {
       `storing artifact '${key}' of run '${runId}'`,
       async (client) => {
         await this.#requireRun(client, runId);
-        await client.query(this.#sql.putArtifact, [runId, this.#codec.key(key), toBuffer(data)]);
+        await client.query(this.#sql.putArtifact, [
+          runId,
+          ...this.#codec.artifactKey(key),
+          toBuffer(data),
+        ]);
       },
       { idempotent: true },
     );
@@ -491,6 +500,31 @@ export class PostgresStore implements Store {
     );
     const row = rows[0] as { data: Buffer } | undefined;
     return row && fromBuffer(row.data);
+  }
+
+  /**
+   * The keys of the run's artifacts that start with `prefix`, read 1,000 at a time in the
+   * order of the table's index (after the last key read, so that no page reads what an
+   * earlier one did).
+   */
+  async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
+    checkRunId(runId);
+    const start = checkPrefix(runId, prefix);
+    const matched = this.#codec.artifactPrefix(start);
+    let after = '';
+    for (;;) {
+      const { rows } = await this.#pool.query(
+        `listing artifacts of run '${runId}'`,
+        this.#sql.artifactKeys,
+        [runId, after, matched, matched, keyMarker, keysPerPage],
+      );
+      for (const row of rows as ArtifactKeyRow[]) {
+        const key = this.#codec.artifactKeyOf(row);
+        if (key?.startsWith(start)) yield key;
+      }
+      if (rows.length < keysPerPage) return;
+      after = (rows[rows.length - 1] as ArtifactKeyRow).key;
+    }
   }
 
   /**

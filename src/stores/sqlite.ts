@@ -28,6 +28,7 @@ import type {
 import { FsArtifacts } from './fs-artifacts.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
+  type ArtifactKeyRow,
   type CheckpointRow,
   Codec,
   fromBuffer,
@@ -37,6 +38,7 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { sqliteDialect } from './sql/dialect.ts';
+import { keyMarker } from './sql/key-codec.ts';
 import { findCompletedJsonSql, type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
 import { openDatabase, openDatabaseForReading } from './sql/sqlite-open.ts';
@@ -50,6 +52,7 @@ import {
   checkLimit,
   checkMeta,
   checkOpenRunOptions,
+  checkPrefix,
   checkRunId,
   type LeaseRequest,
 } from './validate.ts';
@@ -83,6 +86,8 @@ const maxRowsPerUpsert = 128;
 /** Keys per findCompleted statement, and task records per page of streamTasks. */
 const keysPerLookup = 500;
 const tasksPerPage = 1000;
+/** Artifact keys per page of artifactKeys. */
+const keysPerPage = 1000;
 
 /**
  * A {@link Store} in a SQLite file.
@@ -110,7 +115,9 @@ export class SqliteStore implements Store {
   readonly #defaultOwner = `sqlite:${randomUUID()}`;
   readonly #recordTasks: Database.Transaction<(runId: string, rows: TaskValues[]) => void>;
   readonly #appendEvents: Database.Transaction<(runId: string, texts: string[]) => void>;
-  readonly #putArtifact: Database.Transaction<(runId: string, key: string, data: Buffer) => void>;
+  readonly #putArtifact: Database.Transaction<
+    (runId: string, key: readonly [string, string | null], data: Buffer) => void
+  >;
 
   /**
    * Opens the file, creating it and its folder when missing, and brings weft's schema up
@@ -221,10 +228,12 @@ export class SqliteStore implements Store {
       for (const text of texts) sql.insertEvent.run(runId, text);
     });
     this.#findCompleted = db.prepare(findCompletedJsonSql);
-    this.#putArtifact = db.transaction((runId: string, key: string, data: Buffer) => {
-      this.#requireRun(runId);
-      sql.putArtifact.run(runId, key, data);
-    });
+    this.#putArtifact = db.transaction(
+      (runId: string, [key, fullKey]: readonly [string, string | null], data: Buffer) => {
+        this.#requireRun(runId);
+        sql.putArtifact.run(runId, key, fullKey, data);
+      },
+    );
   }
 
   /**
@@ -413,7 +422,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
-      this.#putArtifact.immediate(runId, this.#codec.key(key), toBuffer(data)),
+      this.#putArtifact.immediate(runId, this.#codec.artifactKey(key), toBuffer(data)),
     );
   }
 
@@ -430,6 +439,35 @@ export class SqliteStore implements Store {
       this.#sql.getArtifact.get(runId, this.#codec.key(key)),
     ) as { data: Buffer } | undefined;
     return row && fromBuffer(row.data);
+  }
+
+  /**
+   * The keys of the run's artifacts that start with `prefix`: the names of its artifact
+   * files, or its rows in the database, read 1,000 at a time.
+   */
+  async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
+    checkRunId(runId);
+    const start = checkPrefix(runId, prefix);
+    const doing = `listing artifacts of run '${runId}'`;
+    if (this.#files) {
+      // Checks that the store is open.
+      this.#use(doing, () => undefined);
+      yield* this.#files.keys(runId, start);
+      return;
+    }
+    const matched = this.#codec.artifactPrefix(start);
+    let after = '';
+    for (;;) {
+      const rows = this.#use(doing, () =>
+        this.#sql.artifactKeys.all(runId, after, matched, matched, keyMarker, keysPerPage),
+      ) as ArtifactKeyRow[];
+      for (const row of rows) {
+        const key = this.#codec.artifactKeyOf(row);
+        if (key?.startsWith(start)) yield key;
+      }
+      if (rows.length < keysPerPage) return;
+      after = rows[rows.length - 1]!.key;
+    }
   }
 
   /**

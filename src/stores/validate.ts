@@ -93,6 +93,17 @@ export function checkKeys(runId: string, keys: unknown): asserts keys is readonl
   for (const key of keys) checkId(key, `A key looked up in run '${runId}'`);
 }
 
+/** The prefix of artifactKeys, checked: a string, '' (every key) when absent. */
+export function checkPrefix(runId: string, prefix: unknown): string {
+  if (prefix === undefined) return '';
+  if (typeof prefix !== 'string') {
+    throw new ValidationError(
+      `The prefix of the artifact keys listed in run '${runId}' must be a string, got ${describe(prefix)}.`,
+    );
+  }
+  return prefix;
+}
+
 /** Throws unless `status` is one a run can finish with. */
 export function checkFinishStatus(
   id: string,

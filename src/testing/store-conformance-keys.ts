@@ -2,13 +2,15 @@
  * Store conformance, exact keys: any string is a key, and reads back as itself, apart from
  * every other key. Lone surrogates (a title cut in the middle of an emoji), NUL, very long
  * keys, keys equal after Unicode normalization, names of Object.prototype, and keys that
- * look like a store's own escapes, for task records, artifacts and checkpoints.
+ * look like a store's own escapes, for task records, artifacts (listed too, by prefix) and
+ * checkpoints.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isWeftError, toWire } from '../core/errors.ts';
 import type { Store, TaskRecord } from '../core/store.ts';
+import { listedKeys } from './store-conformance-artifacts.ts';
 import {
   type CaseOptions,
   checkpoint,
@@ -155,6 +157,27 @@ export function describeKeyCases(store: () => Store, caseOptions: CaseOptions): 
       for (const [i, key] of values.entries()) {
         const data = await store().getArtifact(runId, key);
         assert.deepEqual([...(data ?? [])], [i, i + 1], labels[i]);
+      }
+      assertKeys(await listedKeys(store(), runId), values.slice().sort(), 'artifactKeys');
+      // Prefixes that are not plain text, or long: what starts with each, by code unit.
+      for (const prefix of [
+        'summary of A',
+        'summary of A\uD83D',
+        'summary of A\uDE00',
+        '\uFFFF',
+        '\uFFFF~',
+        'nul\u0000',
+        '%',
+        'caf',
+        keys['very long']!.slice(0, 5_000),
+        '\u00E9\u4E2D\uD83D',
+      ]) {
+        const expected = values.filter((key) => key.startsWith(prefix)).sort();
+        assertKeys(
+          await listedKeys(store(), runId, prefix),
+          expected,
+          `artifactKeys with prefix ${JSON.stringify(prefix).slice(0, 30)}`,
+        );
       }
     });
 

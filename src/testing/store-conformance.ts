@@ -8,11 +8,11 @@
  * never assumes the store is empty.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isWeftError, toWire, type WeftError } from '../core/errors.ts';
 import type { TaskFailEvent } from '../core/events.ts';
 import type { Store, TaskRecord } from '../core/store.ts';
+import { describeArtifactCases } from './store-conformance-artifacts.ts';
 import { describeKeyCases } from './store-conformance-keys.ts';
 import { describeLeaseCases } from './store-conformance-lease.ts';
 import { describeResumeReadCases } from './store-conformance-resume.ts';
@@ -69,7 +69,8 @@ export interface StoreConformanceOptions {
  * trips through every type the serializer supports, queue waits, snapshots, a large batch, concurrent
  * writes, and an output that cannot be stored, which rejects with `WEFT_SERIALIZATION`
  * naming its key and writes nothing of its batch); checkpoints (latest or by sequence id,
- * partitions); artifacts (binary round trips from zero bytes to 1 MB, replacement);
+ * partitions); artifacts (binary round trips from zero bytes to 1 MB, replacement, the
+ * keys listed, by prefix and a page at a time);
  * events (append order, round trip with errors); isolation between runs; input
  * validation; and `close()`.
  *
@@ -424,48 +425,7 @@ export function describeStoreConformance(
       });
     });
 
-    describe('artifacts', () => {
-      it('bytes round-trip, from zero bytes to 1 MB', caseOptions, async () => {
-        const runId = await openFreshRun('artifacts');
-        const sizes = { empty: 0, one: 1, small: 1_000, mega: 1024 * 1024 };
-        const written = new Map<string, Uint8Array>();
-        for (const [key, size] of Object.entries(sizes)) {
-          const data = new Uint8Array(randomBytes(size));
-          written.set(key, data);
-          await store().putArtifact(runId, key, data);
-        }
-        for (const [key, data] of written) {
-          const read = await store().getArtifact(runId, key);
-          assert.ok(read instanceof Uint8Array, `${key} comes back as a Uint8Array`);
-          assert.equal(read.byteLength, data.byteLength, key);
-          assert.deepStrictEqual(new Uint8Array(read), data, key);
-        }
-      });
-
-      it('putArtifact replaces, and stores a copy of the bytes', caseOptions, async () => {
-        const runId = await openFreshRun('artifact-replace');
-        await store().putArtifact(runId, 'shard/0', Uint8Array.of(1, 2, 3));
-        const replacement = Uint8Array.of(9, 8);
-        await store().putArtifact(runId, 'shard/0', replacement);
-        replacement[0] = 0;
-        assert.deepStrictEqual(
-          new Uint8Array((await store().getArtifact(runId, 'shard/0')) ?? []),
-          Uint8Array.of(9, 8),
-        );
-        const pooled = Buffer.from('a small Buffer from the shared pool');
-        await store().putArtifact(runId, 'buffer', pooled);
-        assert.deepStrictEqual(
-          new Uint8Array((await store().getArtifact(runId, 'buffer')) ?? []),
-          new Uint8Array(pooled),
-        );
-      });
-
-      it('an unknown artifact is undefined', caseOptions, async () => {
-        const runId = await openFreshRun('artifact-unknown');
-        assert.equal(await store().getArtifact(runId, 'nothing'), undefined);
-        assert.equal(await store().getArtifact(freshId('no-run'), 'nothing'), undefined);
-      });
-    });
+    describeArtifactCases(store, caseOptions);
 
     describe('events', () => {
       it('events come back in the order appended, across calls', caseOptions, async () => {
@@ -567,6 +527,9 @@ export function describeStoreConformance(
           loadCheckpoint: () => closing.loadCheckpoint(freshId('app')),
           putArtifact: () => closing.putArtifact(runId, 'k', Uint8Array.of(1)),
           getArtifact: () => closing.getArtifact(runId, 'k'),
+          artifactKeys: async () => {
+            for await (const _ of closing.artifactKeys(runId)) assert.fail('nothing to list');
+          },
           appendEvents: () => closing.appendEvents(runId, [startEvent('k', 0)]),
           listEvents: () => closing.listEvents(runId),
         };

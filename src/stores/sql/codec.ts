@@ -11,7 +11,7 @@ import type { WeftEvent } from '../../core/events.ts';
 import type { Serializer } from '../../core/serializer.ts';
 import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
 import { checkCheckpoint, checkTaskRecord } from '../validate.ts';
-import { isDigest, keyFromStored, storedKey } from './key-codec.ts';
+import { isDigest, isPlainKey, keyFromStored, storedKey } from './key-codec.ts';
 
 /** A `runs` row as read. */
 export type RunRow = {
@@ -24,6 +24,12 @@ export type RunRow = {
   readonly error: string | null;
   readonly owner: string | null;
   readonly lease_expires_at: number | null;
+};
+
+/** An `artifacts` row as listed: its stored key, and the full form beside a digest. */
+export type ArtifactKeyRow = {
+  readonly key: string;
+  readonly full_key: string | null;
 };
 
 /** A `tasks` row as read. */
@@ -109,6 +115,30 @@ export class Codec {
 
   /** The task key of a row. */
   taskKey(row: Pick<TaskRow, 'key' | 'full_key'>): string {
+    return keyFromStored(row.full_key ?? row.key);
+  }
+
+  /** An artifact key as bound: its stored form, and its full form beside a digest (else null). */
+  artifactKey(key: string): [stored: string, full: string | null] {
+    const stored = this.key(key);
+    return [stored, isDigest(stored) ? storedKey(key) : null];
+  }
+
+  /**
+   * The prefix a listing of artifact keys matches stored keys against; every key stored in
+   * another form (starting with the key marker) is matched once decoded. A prefix that is
+   * not plain matches any stored key: one ending in half an emoji starts plain keys too.
+   */
+  artifactPrefix(prefix: string): string {
+    return isPlainKey(prefix) ? prefix : '';
+  }
+
+  /**
+   * The key of a listed `artifacts` row, or undefined for a digest kept without its full
+   * form (long keys that schema version 4 digested), which nothing can name.
+   */
+  artifactKeyOf(row: ArtifactKeyRow): string | undefined {
+    if (row.full_key === null && isDigest(row.key)) return undefined;
     return keyFromStored(row.full_key ?? row.key);
   }
 

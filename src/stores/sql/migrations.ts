@@ -96,6 +96,13 @@ export const migrations: readonly Migration[] = [
       ...(d.name === 'postgres' ? digestLongKeys(d.maxKeyBytes) : []),
     ],
   },
+  {
+    version: 5,
+    description:
+      'artifacts.full_key: an artifact key stored by digest in full beside it, so that ' +
+      "listing a run's artifacts names each (the long keys digested by version 4 stay unnamed)",
+    statements: () => ['ALTER TABLE artifacts ADD COLUMN full_key TEXT'],
+  },
 ];
 
 /**
@@ -118,6 +125,9 @@ function digestLongKeys(maxBytes: number): string[] {
 
 /** The schema version from which keys too long for an index are stored by digest. */
 export const keyDigestVersion = 4;
+
+/** The schema version from which an artifact key stored by digest is kept in full beside it. */
+export const artifactFullKeyVersion = 5;
 
 /** The schema version this code writes and reads. */
 export const latestVersion = migrations.length;

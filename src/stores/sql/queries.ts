@@ -6,7 +6,7 @@
  * judged by it, so that processes on machines whose clocks disagree still agree on them.
  */
 import type { Dialect } from './dialect.ts';
-import { latestVersion } from './migrations.ts';
+import { artifactFullKeyVersion, latestVersion } from './migrations.ts';
 
 /** Columns of `tasks` as written, in the order of `TaskValues` after `run_id`. */
 export const taskColumns =
@@ -107,10 +107,22 @@ const statements = (version: number) => {
     loadLatestCheckpoint:
       `SELECT ${checkpointColumns} FROM checkpoints WHERE app_id = ? AND partition_key = ? ` +
       'ORDER BY sequence_id DESC LIMIT 1',
+    /** Stores an artifact: run id, stored key, the full key beside a digest (or null), data. */
     putArtifact:
-      'INSERT INTO artifacts (run_id, key, data) VALUES (?, ?, ?) ' +
-      'ON CONFLICT (run_id, key) DO UPDATE SET data = excluded.data',
+      'INSERT INTO artifacts (run_id, key, full_key, data) VALUES (?, ?, ?, ?) ' +
+      'ON CONFLICT (run_id, key) DO UPDATE SET full_key = excluded.full_key, data = excluded.data',
     getArtifact: 'SELECT data FROM artifacts WHERE run_id = ? AND key = ?',
+    /**
+     * One page of a run's artifact keys after the stored key given, in the index's order:
+     * run id, stored key, a prefix twice, the key marker, page size. Keys stored as they are
+     * are those starting with the prefix; every key stored in another form (starting with
+     * the marker) is read too, to be decoded and matched after.
+     */
+    artifactKeys:
+      `SELECT key, ${version >= artifactFullKeyVersion ? 'full_key' : 'NULL AS full_key'} ` +
+      'FROM artifacts WHERE run_id = ? AND key > ? ' +
+      'AND (substr(key, 1, length(CAST(? AS TEXT))) = ? OR substr(key, 1, 1) = ?) ' +
+      'ORDER BY key LIMIT ?',
     insertEvent: 'INSERT INTO events (run_id, data) VALUES (?, ?)',
     listEvents: 'SELECT data FROM events WHERE run_id = ? ORDER BY seq',
   } as const;
