@@ -1,10 +1,13 @@
 /**
  * `weft show <run>`: a run's status, its fan-outs, its failures and its slowest tasks. It
- * reads the store and creates nothing.
+ * reads the store and creates nothing. Tasks are read as a stream and summed up as they
+ * come, so that a run of any size is shown in memory bounded by its number of fan-outs;
+ * `--all` and `--json` write each task as it is read.
  */
+import { once } from 'node:events';
 import { ValidationError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
-import type { TaskRecord } from '../core/store.ts';
+import type { RunRecord, Store, TaskRecord } from '../core/store.ts';
 import { openExistingStore } from '../stores/open.ts';
 import { errorLine } from './error-line.ts';
 import { toJson } from './json.ts';
@@ -30,100 +33,273 @@ export async function showRun(runId: string, options: ShowOptions): Promise<void
     );
   }
   try {
-    const run = await store.getRun(runId);
-    if (!run) {
-      throw new ValidationError(
-        `No run '${clipped(runId)}' in ${store.location}. List the runs with: weft runs`,
-      );
-    }
-    const tasks = await store.listTasks(runId);
-    const applications = applicationsOf(await store.listEvents(runId));
-    if (options.json) {
-      // The status as the text shows it; outputs of any storable type, written readably.
-      const shown = { ...run, status: statusOf(run) };
-      process.stdout.write(
-        `${toJson({ run: shown, applications: [...applications.values()], tasks })}\n`,
-      );
-      return;
-    }
-    const out: string[] = [];
-    const failed = tasks.filter((t) => t.status === 'failed');
-    out.push(
-      `run ${run.id}: ${statusOf(run)} (${run.attempts === 1 ? '1 try' : `${run.attempts} tries`})`,
-    );
-    out.push(`  started ${when(run.createdAt)}, updated ${when(run.updatedAt)}`);
-    if (typeof run.meta.file === 'string') out.push(`  file ${run.meta.file}`);
-    if (Array.isArray(run.meta.args) && run.meta.args.length > 0) {
-      out.push(`  args ${run.meta.args.map((arg) => shellWord(String(arg))).join(' ')}`);
-    }
-    if (run.error) out.push(`  error ${run.error.name}: ${oneLine(run.error)}`);
-    out.push(
-      `  tasks ${tasks.length.toLocaleString('en-US')}: ${(tasks.length - failed.length).toLocaleString('en-US')} completed, ${failed.length} failed`,
-    );
-    if (applications.size > 0) out.push('', ...applicationLines(applications, options.all));
-    if (tasks.length > 0) {
-      out.push(
-        '',
-        ...table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], fanOutRows(tasks)).split('\n'),
-      );
-    }
-    if (failed.length > 0) {
-      out.push('', 'failed tasks:');
-      for (const task of failed.slice(0, options.all ? undefined : 20)) {
-        out.push(
-          `  ${task.key} (${task.task}, ${task.attempts} ${task.attempts === 1 ? 'attempt' : 'attempts'}): ${task.error?.name ?? 'Error'}: ${task.error ? oneLine(task.error) : ''}`,
-        );
-      }
-      if (!options.all && failed.length > 20) out.push(`  … ${failed.length - 20} more (--all)`);
-    }
-    const listed = options.all
-      ? tasks
-      : [...tasks].sort((a, b) => b.durationMs - a.durationMs).slice(0, 10);
-    if (listed.length > 0) {
-      out.push('', options.all ? 'tasks:' : 'slowest tasks:');
-      out.push(
-        ...table(
-          // TOOK is the task's own time; WAITED, its wait for a worker or a slot before it.
-          ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK', 'WAITED'],
-          listed.map((t) => [
-            t.key,
-            t.task,
-            t.status,
-            String(t.attempts),
-            when(t.startedAt),
-            duration(t.durationMs),
-            duration(t.queuedMs ?? 0),
-          ]),
-        ).split('\n'),
-      );
-    }
-    // One entry is one line: what a store holds never reaches the terminal raw.
-    process.stdout.write(`${out.map(printable).join('\n')}\n`);
+    await printRun(store, runId, options, process.stdout);
   } finally {
     await store.close();
   }
 }
 
-/** One row per fan-out: the tasks whose keys share everything but the last segment. */
-function fanOutRows(tasks: readonly TaskRecord[]): string[][] {
-  const groups = new Map<string, TaskRecord[]>();
-  for (const task of tasks) {
-    const scope = task.key.slice(0, Math.max(0, task.key.lastIndexOf('/')));
-    const group = groups.get(scope);
-    if (group) group.push(task);
-    else groups.set(scope, [task]);
+/** Writes what `weft show` says of the run `runId` of `store` to `output`. */
+export async function printRun(
+  store: Store,
+  runId: string,
+  options: ShowOptions,
+  output: NodeJS.WritableStream,
+): Promise<void> {
+  const run = await store.getRun(runId);
+  if (!run) {
+    throw new ValidationError(
+      `No run '${clipped(runId)}' in ${store.location}. List the runs with: weft runs`,
+    );
   }
-  return [...groups].map(([scope, group]) => {
-    const durations = group.map((t) => t.durationMs).sort((a, b) => a - b);
-    return [
-      scope,
-      group.length.toLocaleString('en-US'),
-      String(group.filter((t) => t.status === 'failed').length),
-      duration(durations[Math.floor(durations.length / 2)] ?? 0),
-      duration(durations.at(-1) ?? 0),
-    ];
-  });
+  const applications = applicationsOf(await store.listEvents(runId));
+  const out = new Output(output);
+  if (options.json) await writeJson(store, run, applications, out);
+  else await writeText(store, run, applications, options.all === true, out);
+  await out.flush();
 }
+
+/**
+ * `{ run, applications, tasks }` as indented JSON, each task written as it is read: the
+ * status as the text shows it; outputs of any storable type, written readably.
+ */
+async function writeJson(
+  store: Store,
+  run: RunRecord,
+  applications: Map<string, ApplicationSummary>,
+  out: Output,
+): Promise<void> {
+  const nested = (value: unknown, indent: string) => toJson(value).replace(/\n/g, `\n${indent}`);
+  await out.write(`{\n  "run": ${nested({ ...run, status: statusOf(run) }, '  ')},\n`);
+  await out.write(`  "applications": ${nested([...applications.values()], '  ')},\n`);
+  let first = true;
+  for await (const task of store.streamTasks(run.id)) {
+    await out.write(`${first ? '  "tasks": [\n' : ',\n'}    ${nested(task, '    ')}`);
+    first = false;
+  }
+  await out.write(first ? '  "tasks": []\n}\n' : '\n  ]\n}\n');
+}
+
+async function writeText(
+  store: Store,
+  run: RunRecord,
+  applications: Map<string, ApplicationSummary>,
+  all: boolean,
+  out: Output,
+): Promise<void> {
+  const summary = new Summary(all);
+  for await (const task of store.streamTasks(run.id, { outputs: false })) summary.add(task);
+  const { count, failed } = summary;
+  await out.line(
+    `run ${run.id}: ${statusOf(run)} (${run.attempts === 1 ? '1 try' : `${run.attempts} tries`})`,
+  );
+  await out.line(`  started ${when(run.createdAt)}, updated ${when(run.updatedAt)}`);
+  if (typeof run.meta.file === 'string') await out.line(`  file ${run.meta.file}`);
+  if (Array.isArray(run.meta.args) && run.meta.args.length > 0) {
+    await out.line(`  args ${run.meta.args.map((arg) => shellWord(String(arg))).join(' ')}`);
+  }
+  if (run.error) await out.line(`  error ${run.error.name}: ${oneLine(run.error)}`);
+  await out.line(
+    `  tasks ${count.toLocaleString('en-US')}: ${(count - failed).toLocaleString('en-US')} completed, ${failed} failed`,
+  );
+  if (applications.size > 0) await out.lines(['', ...applicationLines(applications, all)]);
+  if (count > 0) {
+    await out.line('');
+    await out.lines(
+      table(['FAN-OUT', 'TASKS', 'FAILED', 'MEDIAN', 'MAX'], summary.fanOutRows()).split('\n'),
+    );
+  }
+  if (failed > 0) {
+    await out.lines(['', 'failed tasks:']);
+    if (all && failed > summary.firstFailed.length) {
+      for await (const task of store.streamTasks(run.id, { outputs: false })) {
+        if (task.status === 'failed') await out.line(failureLine(task));
+      }
+    } else {
+      for (const task of summary.firstFailed) await out.line(failureLine(task));
+    }
+    if (!all && failed > shownFailures) {
+      await out.line(`  … ${failed - shownFailures} more (--all)`);
+    }
+  }
+  if (count === 0) return;
+  await out.lines(['', all ? 'tasks:' : 'slowest tasks:']);
+  if (!all) {
+    await out.lines(table(taskHeaders, summary.slowest.map(taskRow)).split('\n'));
+    return;
+  }
+  // Every task, a line as it is read, in columns as wide as the first reading found.
+  const widths = summary.widths;
+  await out.line(tableLine(taskHeaders, widths));
+  for await (const task of store.streamTasks(run.id, { outputs: false })) {
+    await out.line(tableLine(taskRow(task).map(printable), widths));
+  }
+}
+
+/** Failed tasks listed without --all. */
+const shownFailures = 20;
+/** Tasks listed by duration without --all. */
+const shownSlowest = 10;
+
+// TOOK is the task's own time; WAITED, its wait for a worker or a slot before it.
+const taskHeaders = ['KEY', 'TASK', 'STATUS', 'TRIES', 'STARTED', 'TOOK', 'WAITED'];
+
+function taskRow(task: TaskRecord): string[] {
+  return [
+    task.key,
+    task.task,
+    task.status,
+    String(task.attempts),
+    when(task.startedAt),
+    duration(task.durationMs),
+    duration(task.queuedMs ?? 0),
+  ];
+}
+
+/** One row of a table as `table` lays it out: columns padded, the last one not. */
+function tableLine(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+    .join('  ')
+    .trimEnd();
+}
+
+function failureLine(task: TaskRecord): string {
+  return `  ${task.key} (${task.task}, ${task.attempts} ${task.attempts === 1 ? 'attempt' : 'attempts'}): ${task.error?.name ?? 'Error'}: ${task.error ? oneLine(task.error) : ''}`;
+}
+
+/** One fan-out's tasks, summed up: their count, failures and durations. */
+interface FanOutStats {
+  tasks: number;
+  failed: number;
+  maxMs: number;
+  /**
+   * How many tasks took each duration as shown (`12 ms`), with the shortest such duration
+   * to order them: the median of the shown durations is the shown median, and there are
+   * at most a few thousand of them, whatever the number of tasks.
+   */
+  readonly shown: Map<string, { ms: number; count: number }>;
+}
+
+/** What the text view says of a run's tasks, gathered as they are read. */
+class Summary {
+  count = 0;
+  failed = 0;
+  readonly fanOuts = new Map<string, FanOutStats>();
+  /** The first failed tasks, in recorded order. */
+  readonly firstFailed: TaskRecord[] = [];
+  /** The slowest tasks, slowest first; of equal ones, the first recorded. */
+  readonly slowest: TaskRecord[] = [];
+  /** With --all: how wide each column of the task table is. */
+  readonly widths: number[];
+  readonly #all: boolean;
+
+  constructor(all: boolean) {
+    this.#all = all;
+    this.widths = taskHeaders.map((header) => header.length);
+  }
+
+  add(task: TaskRecord): void {
+    this.count++;
+    const failed = task.status === 'failed';
+    if (failed) {
+      this.failed++;
+      if (this.firstFailed.length < shownFailures) this.firstFailed.push(task);
+    }
+    // A fan-out's tasks are those whose keys share everything but the last segment.
+    const scope = task.key.slice(0, Math.max(0, task.key.lastIndexOf('/')));
+    let stats = this.fanOuts.get(scope);
+    if (!stats) {
+      stats = { tasks: 0, failed: 0, maxMs: 0, shown: new Map() };
+      this.fanOuts.set(scope, stats);
+    }
+    stats.tasks++;
+    if (failed) stats.failed++;
+    const ms = task.durationMs;
+    stats.maxMs = Math.max(stats.maxMs, ms);
+    const text = duration(ms);
+    const same = stats.shown.get(text);
+    if (!same) stats.shown.set(text, { ms, count: 1 });
+    else {
+      same.count++;
+      same.ms = Math.min(same.ms, ms);
+    }
+    this.#keepIfSlow(task);
+    if (this.#all) {
+      taskRow(task).forEach((cell, i) => {
+        this.widths[i] = Math.max(this.widths[i]!, printable(cell).length);
+      });
+    }
+  }
+
+  /** Keeps `task` among the slowest few, after the ones as slow recorded before it. */
+  #keepIfSlow(task: TaskRecord): void {
+    const slowest = this.slowest;
+    const ms = task.durationMs;
+    if (slowest.length === shownSlowest && !(ms > slowest.at(-1)!.durationMs)) return;
+    let at = slowest.length;
+    while (at > 0 && slowest[at - 1]!.durationMs < ms) at--;
+    slowest.splice(at, 0, task);
+    if (slowest.length > shownSlowest) slowest.pop();
+  }
+
+  /** One row per fan-out: its tasks, failures, median and longest duration. */
+  fanOutRows(): string[][] {
+    return [...this.fanOuts].map(([scope, stats]) => [
+      scope,
+      stats.tasks.toLocaleString('en-US'),
+      String(stats.failed),
+      median(stats),
+      duration(stats.maxMs),
+    ]);
+  }
+}
+
+/** The duration shown by the task in the middle (the later one of two), as `duration` shows it. */
+function median(stats: FanOutStats): string {
+  const middle = Math.floor(stats.tasks / 2);
+  const shown = [...stats.shown].sort(([, a], [, b]) => a.ms - b.ms);
+  let before = 0;
+  for (const [text, { count }] of shown) {
+    before += count;
+    if (before > middle) return text;
+  }
+  return duration(0);
+}
+
+/** Text written to a stream a chunk at a time, waiting while the stream is full. */
+class Output {
+  readonly #stream: NodeJS.WritableStream;
+  #chunk = '';
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.#stream = stream;
+  }
+
+  /** One line; what a store holds never reaches the terminal raw. */
+  line(text: string): Promise<void> {
+    return this.write(`${printable(text)}\n`);
+  }
+
+  async lines(texts: readonly string[]): Promise<void> {
+    for (const text of texts) await this.line(text);
+  }
+
+  write(text: string): Promise<void> {
+    this.#chunk += text;
+    return this.#chunk.length >= chunkSize ? this.flush() : done;
+  }
+
+  async flush(): Promise<void> {
+    const chunk = this.#chunk;
+    if (chunk === '') return;
+    this.#chunk = '';
+    if (!this.#stream.write(chunk)) await once(this.#stream, 'drain');
+  }
+}
+
+const chunkSize = 64 * 1024;
+const done = Promise.resolve();
 
 /** What the run's events say of one application. */
 interface ApplicationSummary {
