@@ -94,13 +94,13 @@ export class AsyncPoolExecutor implements Executor {
     }
     if (!isThenable(result)) {
       this.#release();
-      return result;
+      return unwrapTransfer(result);
     }
     if (invocation.task.options.timeoutMs === undefined) {
       return result.then(
         (value) => {
           this.#release();
-          return value;
+          return unwrapTransfer(value);
         },
         (error: unknown) => {
           this.#release();
@@ -123,7 +123,7 @@ export class AsyncPoolExecutor implements Executor {
     return result.then(
       (value) => {
         releaseOnce();
-        return value;
+        return unwrapTransfer(value);
       },
       (error: unknown) => {
         releaseOnce();

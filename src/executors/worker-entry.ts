@@ -3,7 +3,7 @@
  * of invocations, imports the modules that define their tasks, runs them (synchronous
  * ones back to back, asynchronous ones concurrently) and answers with every outcome.
  */
-import { BroadcastChannel, type TransferListItem } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { definitionsRefusal, enterWorker, importDefinitions } from '../core/definitions.ts';
 import {
@@ -263,7 +263,9 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
     startedAt: performance.timeOrigin + started,
     timings,
   };
-  if (transfers.length === 0) return response;
+  // Moving buffers is a thread's affair: a child process's IPC copies them anyway, and
+  // tinypool hands a moved wrapper over IPC as it is, which the parent cannot read.
+  if (transfers.length === 0 || isMainThread) return response;
   return Tinypool.move({
     [Tinypool.transferableSymbol]: transfers,
     [Tinypool.valueSymbol]: response,

@@ -6,6 +6,7 @@
  * task's output, its error, or a progress report.
  */
 import { type Task, type TaskContext, task } from '../core/task.ts';
+import { transfer } from '../core/transfer.ts';
 
 /** The `code` of the error thrown by {@link fail} and {@link failOdd}. */
 export const conformanceErrorCode = 'E_CONFORMANCE';
@@ -36,6 +37,16 @@ export const doubleLater = task('conformance:doubleLater', async (x: number) => 
 export const sum = task('conformance:sum', (values: readonly number[]) =>
   values.reduce((total, value) => total + value, 0),
 );
+
+/**
+ * Sums a Float64Array given with `transfer()` (or copied) and moves a new one back with
+ * `transfer()`: `{ sum, filled }`, `filled` holding `length` copies of the sum.
+ */
+export const sumAndMoveBack = task('conformance:sumAndMoveBack', (data: Float64Array) => {
+  let total = 0;
+  for (const value of data) total += value;
+  return transfer({ sum: total, filled: new Float64Array(data.length).fill(total) });
+});
 
 /** Returns its input together with the type tag the task saw, e.g. `[object Map]`. */
 export const echo = task('conformance:echo', (value: unknown) => ({

@@ -8,6 +8,7 @@ import { dag } from '../core/dag.ts';
 import type { Settled } from '../core/executor.ts';
 import { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
+import { transfer } from '../core/transfer.ts';
 import * as tasks from './conformance-tasks.ts';
 import {
   assertTaskError,
@@ -30,6 +31,21 @@ export function describeResults({ executor }: ConformanceSuite): void {
         items.map((x) => x * 2),
       );
     });
+
+    it(
+      'a buffer moved with transfer() arrives whole, and one moved back too',
+      caseOptions,
+      async () => {
+        const [result] = await map(
+          [transfer(new Float64Array(64).fill(0.5))],
+          tasks.sumAndMoveBack,
+          { executor: executor() },
+        );
+        assert.equal(result!.sum, 32);
+        assert.ok(result!.filled instanceof Float64Array, 'the output is a Float64Array');
+        assert.deepEqual([...result!.filled], new Array(64).fill(32));
+      },
+    );
 
     it('map returns the outputs of an async task in input order', caseOptions, async () => {
       // Each item waits a different time, so they finish out of order.
