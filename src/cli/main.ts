@@ -47,7 +47,7 @@ const executorOption = [
 ] as const;
 const workersOption = [
   '-w, --workers <n>',
-  'worker threads or processes (default: WEFT_WORKERS or the number of cores)',
+  'worker threads or processes, at most 16 per core or 64, whichever is more (default: WEFT_WORKERS or the number of cores)',
 ] as const;
 
 program
