@@ -51,9 +51,9 @@ describe('SQLite artifacts on the filesystem', () => {
   it('lists the keys from the file names, and only the files of keys', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
     const store = await SqliteStore.open(join(dir, 'weft.db'));
-    const listed = async () => {
+    const listed = async (prefix?: string) => {
       const keys: string[] = [];
-      for await (const key of store.artifactKeys('r')) keys.push(key);
+      for await (const key of store.artifactKeys('r', prefix)) keys.push(key);
       return keys.sort();
     };
     try {
@@ -67,6 +67,22 @@ describe('SQLite artifacts on the filesystem', () => {
       writeFileSync(join(runFolder, `${'z'.repeat(135)}~${'0'.repeat(64)}.key`), 'zzz');
       mkdirSync(join(runFolder, 'folder'));
       assert.deepEqual(await listed(), keys.slice().sort());
+      // By prefix, whether the names start with the prefix's name or not (a device's
+      // name escaped, a name shortened for length).
+      for (const prefix of [
+        'co',
+        'c',
+        'flow/S',
+        'flow/s',
+        'a.',
+        'y',
+        long.slice(0, 250),
+        long,
+        'z',
+      ]) {
+        const expected = keys.filter((key) => key.startsWith(prefix)).sort();
+        assert.deepEqual(await listed(prefix), expected, `prefix ${prefix.slice(0, 20)}`);
+      }
       // A shortened name whose key file is lost cannot be named: it is not listed.
       const keyFiles = readdirSync(runFolder).filter((file) => /^y+.*\.key$/.test(file));
       assert.equal(keyFiles.length, 2);

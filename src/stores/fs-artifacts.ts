@@ -3,23 +3,28 @@
  * temporary file renamed into place), so a crash never leaves half an artifact. The
  * SQLite store keeps its artifacts here, beside the database, rather than in it: shards
  * and large outputs then cost the database nothing, and reading one reads only that file.
- *
- * Every key maps to its own file name, whatever the key and whatever the file system: the
- * names hold only lower-case ASCII letters, digits, `-_~'()!` and `%` escapes (see {@link fileName}),
- * so that a file system that ignores case (macOS, Windows) cannot merge two keys either.
- * A name reads back as its key, so that listing a run's keys reads no artifact; a name
- * shortened for length keeps its key in a file beside it (`<name>.key`).
+ * Each key has a file name of its own on any file system, which reads back as the key
+ * (fs-artifact-names.ts): listing a run's keys reads the folder, not the artifacts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { Dir } from 'node:fs';
 import { mkdir, opendir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
-import { escapeKey, keyFromStored } from './sql/key-codec.ts';
+import {
+  decodeName,
+  fileName,
+  isShortened,
+  keyOfName,
+  keyOfText,
+  keySuffix,
+  legacyFileName,
+  NamePrefix,
+} from './fs-artifact-names.ts';
+import { escapeKey } from './sql/key-codec.ts';
 
-/** Longest file name kept as is; longer keys are shortened and made unique with a hash. */
-const maxNameLength = 200;
-/** Names Windows keeps for devices, in any case and with any extension. */
-const deviceName = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+/** Directory entries read at a time when listing. */
+const pageSize = 512;
 
 export class FsArtifacts {
   /** The folder holding one folder per run. */
@@ -75,26 +80,48 @@ export class FsArtifacts {
 
   /**
    * The keys of the run's artifacts that start with `prefix`, each once, read from the
-   * names of its files (a page of directory entries at a time). Files an earlier weft
-   * named are listed where they are read, but for those whose names it shortened for
-   * length: it kept no key beside them, so they stay unnamed (a re-run of a flow then
-   * recomputes what they hold, once, and writes them anew).
+   * names of its files (a page of directory entries at a time; only the names that may be
+   * those of such keys are decoded). Files an earlier weft named are listed where they are
+   * read, but for those whose names it shortened for length: it kept no key beside them,
+   * so they stay unnamed (a re-run of a flow then recomputes what they hold, once, and
+   * writes them anew).
    */
   async *keys(runId: string, prefix: string): AsyncIterable<string> {
     const folder = join(this.dir, fileName(runId));
     const legacy = (await this.#readsLegacyNames())
       ? join(this.dir, legacyFileName(runId))
       : undefined;
-    for await (const name of entries(folder, runId)) {
-      let key = await keyOfName(folder, name);
-      // Where the run's folder is named as an earlier weft named it, its files may be too.
-      if (key === undefined && legacy === folder) key = await this.#legacyKey(folder, name);
-      if (key?.startsWith(prefix)) yield key;
+    // Where the run's folder is named as an earlier weft named it, its files may be too.
+    const legacyHere = legacy === folder;
+    const names = new NamePrefix(prefix, legacyHere);
+    for await (const page of pages(folder, runId)) {
+      for (const name of page) {
+        if (!names.mayHold(name)) continue;
+        let key = isShortened(name) ? await this.#keyBeside(folder, name) : keyOfName(name);
+        if (key === undefined && legacyHere) key = await this.#legacyKey(folder, name);
+        if (key?.startsWith(prefix)) yield key;
+      }
     }
-    if (legacy === undefined || legacy === folder) return;
-    for await (const name of entries(legacy, runId)) {
-      const old = await this.#legacyKey(folder, name);
-      if (old?.startsWith(prefix)) yield old;
+    if (legacy === undefined || legacyHere) return;
+    for await (const page of pages(legacy, runId)) {
+      for (const name of page) {
+        const key = await this.#legacyKey(folder, name);
+        if (key?.startsWith(prefix)) yield key;
+      }
+    }
+  }
+
+  /** The key of a shortened name, from the file beside it; undefined when it has none. */
+  async #keyBeside(folder: string, name: string): Promise<string | undefined> {
+    const file = join(folder, name + keySuffix);
+    try {
+      return keyOfText(name, await readFile(file, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError(
+        `Could not read the key of artifact file ${join(folder, name)} from ${file}: ${(error as Error).message}.`,
+        { cause: error },
+      );
     }
   }
 
@@ -120,91 +147,37 @@ export class FsArtifacts {
   }
 }
 
-/**
- * A file name for any key, one to one: no key reaches outside its folder or shares a file
- * with another. The key is made well-formed (key-codec.ts), percent-encoded, and then
- * `.`, `*` and capital letters are escaped too: `.` so that `.` and `..` are ordinary
- * names, `*` for Windows, capitals for file systems that ignore case. A name Windows keeps
- * for a device (`con`, `nul`, …) has its first letter escaped. None of those escapes is
- * one that encodeURIComponent makes, so names stay distinct. A name over 200 characters
- * is cut and made unique by the SHA-256 of the key.
- */
-export function fileName(key: string): string {
-  const text = escapeKey(key);
-  // The hex digits of encodeURIComponent's escapes are capitals too, and stay as they are.
-  let escaped = encodeURIComponent(text).replace(/%[0-9A-F]{2}|[.*A-Z]/g, (found) =>
-    found.length === 1 ? percent(found) : found,
-  );
-  if (deviceName.test(escaped)) escaped = percent(escaped[0]!) + escaped.slice(1);
-  return shorten(escaped, text, true);
-}
-
-/** Suffix of the file beside a shortened name that holds its key, well-formed (key-codec.ts). */
-const keySuffix = '.key';
-/** The tail {@link shorten} gives a name: `~` and a SHA-256 in hex. */
-const shortenedTail = /~[0-9a-f]{64}$/;
-
-/**
- * Whether a name of {@link fileName} has the form of a shortened one, whose key is kept
- * beside it (a key of that form written in full keeps its key beside it too).
- */
-function isShortened(name: string): boolean {
-  return name.length > maxNameLength - 65 && shortenedTail.test(name);
-}
-
-/** The key a file name of {@link fileName} or {@link legacyFileName} stands for, if any. */
-function decodeName(name: string): string | undefined {
+/** The names in a folder, a page at a time; none when there is no folder. */
+async function* pages(folder: string, runId: string): AsyncIterable<string[]> {
+  let dir: Dir;
   try {
-    return keyFromStored(decodeURIComponent(name));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The key whose {@link fileName} is `name` (a file of `folder`), read from the name itself,
- * or, for a name shortened for length, from the file of its key; undefined when `name` is
- * no such name. A shortened name also decodes, as a key of its own that ends in the hash,
- * so only its key file tells which key wrote it; without one (an earlier weft's file) it
- * stays unnamed. Temporary files and the files of keys hold a `.`, which no name holds.
- */
-async function keyOfName(folder: string, name: string): Promise<string | undefined> {
-  if (name.includes('.')) return undefined;
-  if (!isShortened(name)) {
-    const key = decodeName(name);
-    return key !== undefined && fileName(key) === name ? key : undefined;
-  }
-  let text: string;
-  try {
-    text = await readFile(join(folder, name + keySuffix), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw listingError(folder, error);
-  }
-  const key = keyFromStored(text);
-  return fileName(key) === name ? key : undefined;
-}
-
-/** The names in a run's folder, a page at a time; none when there is no folder. */
-async function* entries(folder: string, runId: string): AsyncIterable<string> {
-  let dir: Awaited<ReturnType<typeof opendir>>;
-  try {
-    dir = await opendir(folder, { bufferSize: 256 });
+    dir = await opendir(folder, { bufferSize: pageSize });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw listingError(folder, error, runId);
   }
   try {
-    for await (const entry of dir) if (entry.isFile()) yield entry.name;
+    // Entry by entry from the directory's buffer (cheaper than its async iterator).
+    let names: string[] = [];
+    for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
+      if (entry.isFile()) names.push(entry.name);
+      if (names.length === pageSize) {
+        yield names;
+        names = [];
+      }
+    }
+    if (names.length > 0) yield names;
   } catch (error) {
     throw listingError(folder, error, runId);
+  } finally {
+    await dir.close().catch(() => {});
   }
 }
 
-function listingError(folder: string, error: unknown, runId?: string): StoreError {
+function listingError(folder: string, error: unknown, runId: string): StoreError {
   return new StoreError(
-    `Could not list the artifacts${runId === undefined ? '' : ` of run '${runId}'`} in ${folder}: ` +
-      `${(error as Error).message}. Check that the folder can be read.`,
+    `Could not list the artifacts of run '${runId}' in ${folder}: ${(error as Error).message}. ` +
+      'Check that the folder can be read.',
     { cause: error },
   );
 }
@@ -219,24 +192,6 @@ async function writeAtomically(file: string, data: Uint8Array | string): Promise
     await rm(temporary, { force: true }).catch(() => {});
     throw error;
   }
-}
-
-/** The file name an earlier weft gave a (well-formed) key, read where case is told apart. */
-function legacyFileName(key: string): string {
-  const text = escapeKey(key);
-  return shorten(encodeURIComponent(text).replaceAll('.', '%2E'), text, false);
-}
-
-function percent(char: string): string {
-  return `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
-}
-
-/** The name cut to 200 characters, made unique by the key's hash; `whole` keeps escapes whole. */
-function shorten(escaped: string, text: string, whole: boolean): string {
-  if (escaped.length <= maxNameLength) return escaped;
-  const hash = createHash('sha256').update(text, 'utf8').digest('hex');
-  const head = escaped.slice(0, maxNameLength - 65);
-  return `${whole ? head.replace(/%[0-9A-F]?$/, '') : head}~${hash}`;
 }
 
 /** Whether the file system of `dir` tells `dir` from its name in other case. */
