@@ -1,17 +1,18 @@
 /**
  * weftjs/flow: a re-run with the same run id repairs lost artifacts. A completed flow
- * (Shard → ForEach Process → Join) loses one artifact — its file deleted, cut short,
- * zeroed or emptied, or its PostgreSQL row deleted — and the re-run recomputes the task
- * that wrote it and the layers downstream, no more, and returns what an uninterrupted run
- * returns. A lost artifact is never read as a wrong value, and reading one after the run
- * names the artifacts folder and the re-run.
+ * (Shard → ForEach Process → Join) loses one artifact — its file or its PostgreSQL row
+ * deleted — and the re-run, which lists the artifacts without reading them, recomputes the
+ * task that wrote it and the layers downstream, no more, and returns what an uninterrupted
+ * run returns. An artifact damaged in place (cut short, zeroed, emptied) is found when
+ * read: never read as a wrong value, the read names the artifacts folder and marks its
+ * task, and the next re-run recomputes it and what is downstream.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { asyncPool, MemoryStore, openStore, type Store, StoreError } from 'weftjs';
+import { asyncPool, MemoryStore, openStore, type Store, StoreError, type TaskRecord } from 'weftjs';
 import { type Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
 import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
 
@@ -101,9 +102,8 @@ async function joined(flow: Flow, store: Store, runId: string): Promise<unknown>
   return (await result.layer('Join')).ys;
 }
 
-/** How an artifact file is damaged. */
+/** How an artifact file is damaged in place: found when it is read. */
 const damages = {
-  deleted: (file: string) => rmSync(file),
   'cut short by a byte': (file: string) => writeFileSync(file, readFileSync(file).subarray(0, -1)),
   zeroed: (file: string) => writeFileSync(file, Buffer.alloc(readFileSync(file).length)),
   emptied: (file: string) => writeFileSync(file, ''),
@@ -124,30 +124,101 @@ function sqlite(file: string) {
   return { url: `sqlite:${join(dir, file)}`, artifacts: join(dir, 'artifacts') };
 }
 
+/** What reading a damaged artifact of task `task` of Process rejects with. */
+function damagedRead(made: RepairFlow, runId: string, artifacts: string, task: number) {
+  return (error: unknown) => {
+    assert.ok(error instanceof StoreError, `a StoreError, got ${error}`);
+    assert.equal(error.code, 'WEFT_ARTIFACT_DAMAGED');
+    const { message } = error;
+    assert.ok(message.includes(`'${made.name}/Process/${task}/y'`), message);
+    assert.ok(message.includes(artifacts), `names the artifacts folder: ${message}`);
+    assert.ok(
+      message.includes(`Task ${task} of layer Process, which wrote it, is marked to run again`),
+      message,
+    );
+    assert.ok(message.includes(`flow.run({ runId: '${runId}' })`), message);
+    return true;
+  };
+}
+
 describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', () => {
+  it("a ForEach task's artifact deleted: that task and Join run again, nothing else", async () => {
+    const { url, artifacts } = sqlite('task-deleted.db');
+    const made = repairFlow('Task');
+    const runId = `task-${flowCount}`;
+    let store = await openStore(url);
+    assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+    assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
+    await store.close();
+
+    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/3/y`));
+    store = await openStore(url);
+    try {
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 });
+      const result = await made.flow.run({ store, runId });
+      assert.deepEqual(await (await result.layer('Process')).y.toArray(), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 }, 'a third run: all done');
+    } finally {
+      await store.close();
+    }
+  });
+
   for (const [damage, apply] of Object.entries(damages)) {
-    it(`a ForEach task's artifact ${damage}: that task and Join run again, nothing else`, async () => {
+    it(`a ForEach task's artifact ${damage}: reading it marks the task, which the next re-run recomputes with Join`, async () => {
       const { url, artifacts } = sqlite(`task-${damage.replaceAll(' ', '-')}.db`);
-      const made = repairFlow('Task');
-      const runId = `task-${flowCount}`;
+      const made = repairFlow('Damaged');
+      const runId = `damaged-${flowCount}`;
       let store = await openStore(url);
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
-      assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
+      made.take();
       await store.close();
 
       apply(artifactFile(artifacts, runId, `${made.name}/Process/3/y`));
       store = await openStore(url);
       try {
+        // The re-run lists the artifact, there: it reads none, and nothing runs.
+        let result = await made.flow.run({ store, runId });
+        assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
+        const process = await result.layer('Process');
+        await assert.rejects(process.y.at(3), damagedRead(made, runId, artifacts, 3));
+        await assert.rejects(process.y.toArray(), damagedRead(made, runId, artifacts, 3));
         assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
-        assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 });
-        const result = await made.flow.run({ store, runId });
+        assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 }, 'the next re-run');
+        result = await made.flow.run({ store, runId });
         assert.deepEqual(await (await result.layer('Process')).y.toArray(), expectedYs);
-        assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 }, 'a third run: all done');
+        assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 }, 'then all done');
       } finally {
         await store.close();
       }
     });
   }
+
+  it('an artifact found damaged by a task of a re-run fails it, and the next re-run repairs it', async () => {
+    const { url, artifacts } = sqlite('damaged-in-rerun.db');
+    const made = repairFlow('InRerun');
+    const runId = `in-rerun-${flowCount}`;
+    let store = await openStore(url);
+    assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+    made.take();
+    await store.close();
+
+    // Process 0 is found missing, so Join runs again and reads Process 5's damaged y.
+    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/0/y`));
+    damages.zeroed(artifactFile(artifacts, runId, `${made.name}/Process/5/y`));
+    store = await openStore(url);
+    try {
+      await assert.rejects(made.flow.run({ store, runId }), (error: unknown) => {
+        assert.ok(error instanceof LayerFailedError, `a LayerFailedError, got ${error}`);
+        return damagedRead(made, runId, artifacts, 5)(error.cause);
+      });
+      assert.deepEqual(made.take(), { shard: 0, process: [0], join: 1 });
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [5], join: 1 });
+    } finally {
+      await store.close();
+    }
+  });
 
   it("an element of a plain layer's shard deleted: that layer and every task downstream run again", async () => {
     const { url, artifacts } = sqlite('shard.db');
@@ -248,6 +319,12 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
         await process.y.at(5).catch((error: Error) => error.message),
         /is damaged \(it holds \d+ of its \d+ bytes\)/,
       );
+      // The one missing is found by the re-run, the one damaged was marked when read.
+      made.take();
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [4, 5], join: 1 });
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
     } finally {
       await store.close();
     }
@@ -280,29 +357,90 @@ describe('a re-run recomputes lost artifacts, on PostgreSQL', () => {
   });
 });
 
-describe('a store that fails to read an artifact', () => {
-  /** A memory store whose reads of one key fail, as a disk that cannot be read does. */
+describe('a store that fails to list or read artifacts', () => {
+  /** A memory store that fails as a disk that cannot be read does, or loses a key. */
   class FailingStore extends MemoryStore {
+    /** Listing the artifacts fails. */
+    listingFails = false;
+    /** Reading this key fails. */
     failing: string | undefined;
+    /** Listed as if missing. */
+    hidden: string | undefined;
+    /** Recording tasks fails. */
+    recordingFails = false;
     override async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
       if (key === this.failing) throw new StoreError(`cannot read ${key}`);
       return super.getArtifact(runId, key);
     }
+    override async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
+      if (this.listingFails) throw new StoreError('cannot list the artifacts');
+      for await (const key of super.artifactKeys(runId, prefix)) {
+        if (key !== this.hidden) yield key;
+      }
+    }
+    override async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+      if (this.recordingFails) throw new StoreError('cannot record');
+      return super.recordTasks(runId, records);
+    }
   }
 
-  it('fails the re-run with its error: nothing is recomputed from a failed read', async () => {
+  it('a listing that fails fails the re-run with its error: nothing is recomputed', async () => {
     const store = new FailingStore();
     try {
-      const made = repairFlow('Failing');
-      const runId = `failing-${flowCount}`;
+      const made = repairFlow('FailingList');
+      const runId = `failing-list-${flowCount}`;
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
       made.take();
-      store.failing = `${made.name}/Process/2/y`;
-      await assert.rejects(made.flow.run({ store, runId }), /cannot read .*Process\/2\/y/);
+      store.listingFails = true;
+      await assert.rejects(made.flow.run({ store, runId }), /cannot list the artifacts/);
       assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
-      store.failing = undefined;
+      store.listingFails = false;
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
       assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a read that fails fails the task with its error, and marks nothing to recompute', async () => {
+    const store = new FailingStore();
+    try {
+      const made = repairFlow('FailingRead');
+      const runId = `failing-read-${flowCount}`;
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      made.take();
+      // Process 3 looks missing, so Join runs again, and its read of Process 2 fails.
+      store.hidden = `${made.name}/Process/3/y`;
+      store.failing = `${made.name}/Process/2/y`;
+      await assert.rejects(made.flow.run({ store, runId }), /cannot read .*Process\/2\/y/);
+      assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 });
+      store.hidden = undefined;
+      store.failing = undefined;
+      assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
+      assert.deepEqual(made.take(), { shard: 0, process: [], join: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a damaged artifact whose task cannot be marked says so, and what to do', async () => {
+    const store = new FailingStore();
+    try {
+      const made = repairFlow('Unmarked');
+      const runId = `unmarked-${flowCount}`;
+      const result = await made.flow.run({ store, runId });
+      const key = `${made.name}/Process/6/y`;
+      await store.putArtifact(runId, key, Buffer.from('#weft1 2 00000000\nj1'));
+      store.recordingFails = true;
+      const message = await (await result.layer('Process')).y
+        .at(6)
+        .then(() => assert.fail('a damaged artifact was read'))
+        .catch((error: Error) => error.message);
+      assert.match(message, /damaged \(its checksum does not match its content\)/);
+      assert.match(
+        message,
+        /Task 6 of layer Process, which wrote it, could not be marked to run again \(cannot record\): delete the artifact, then run the flow again with the same run id/,
+      );
     } finally {
       await store.close();
     }

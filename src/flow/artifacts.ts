@@ -5,14 +5,15 @@
  * {@link TaskManifest}, recorded with the run, and a layer's manifests in a
  * {@link LayerInfo}, so that downstream layers (and a resumed run) know each attribute's
  * kind and length without reading a value, and a resumed run knows which artifacts an
- * earlier attempt left to check.
+ * earlier attempt left, to find those that are gone by listing the layer's keys.
  */
-import { StoreError, ValidationError } from '../core/errors.ts';
-import type { Store } from '../core/store.ts';
+import { StoreError, toWire, ValidationError } from '../core/errors.ts';
+import type { KeyScope } from '../core/keys.ts';
+import type { Store, TaskRecord } from '../core/store.ts';
 import { Accessor } from './accessor.ts';
 import { frame, unframe } from './frame.ts';
 import type { LayerOutput } from './layer.ts';
-import { inWindows, ioInFlight, Limiter } from './windows.ts';
+import { inWindows } from './windows.ts';
 
 /** What one task of a layer wrote: attribute names, and the length of each shard. */
 export interface TaskManifest {
@@ -47,20 +48,37 @@ export interface LayerInfo {
   readonly lengths: ReadonlyMap<string, readonly number[]>;
 }
 
+/**
+ * Records a task failed (the record given), so that the next run with the same run id
+ * executes it again, and, as it then ran, every layer downstream.
+ */
+export type MarkTask = (record: TaskRecord) => Promise<void>;
+
 /** Reads and writes one run's flow artifacts. */
 export class FlowArtifacts {
   readonly store: Store;
   readonly runId: string;
   readonly flow: string;
+  /**
+   * The scope of the keys each layer's tasks are recorded under, by layer, as the run's
+   * layers set them: what a damaged artifact's task is marked under.
+   */
+  readonly recordKeys = new Map<string, KeyScope>();
+  readonly #mark: MarkTask | undefined;
   readonly #values = new Map<string, Promise<unknown>>();
   readonly #accessors = new Map<string, Accessor>();
-  /** Checks of earlier tasks' artifacts, a bounded number at once. */
-  readonly #checks = new Limiter(ioInFlight);
+  /** Tasks already marked to run again, as `layer/task`. */
+  readonly #marked = new Set<string>();
 
-  constructor(store: Store, runId: string, flow: string) {
+  /**
+   * @param mark records a task whose artifact reads as damaged failed, so that the next
+   *   run recomputes it; without it (or the layer's record keys) a message says what to do
+   */
+  constructor(store: Store, runId: string, flow: string, mark?: MarkTask) {
     this.store = store;
     this.runId = runId;
     this.flow = flow;
+    this.#mark = mark;
   }
 
   key(layer: string, task: number, attribute: string, element?: number): string {
@@ -92,48 +110,97 @@ export class FlowArtifacts {
   }
 
   /**
-   * What is wrong with the artifacts a task wrote, or undefined when each is there and
-   * whole. Reads them all: a file cut short must be found before anything reads it.
+   * The keys of a layer's artifacts in the store, listed once (reading none): what an
+   * earlier attempt's tasks wrote and still have.
    */
-  async damage(layer: string, manifest: TaskManifest): Promise<string | undefined> {
-    const keys: string[] = manifest.v.map((attribute) => this.key(layer, manifest.i, attribute));
-    for (const [attribute, length] of shardLengths(manifest)) {
-      for (let i = 0; i < length; i++) keys.push(this.key(layer, manifest.i, attribute, i));
+  async listLayer(layer: string): Promise<ReadonlySet<string>> {
+    const keys = new Set<string>();
+    for await (const key of this.store.artifactKeys(this.runId, `${this.flow}/${layer}/`)) {
+      keys.add(key);
     }
-    let found: string | undefined;
-    await inWindows(keys.length, async (i) => {
-      if (found !== undefined) return;
-      const damage = await this.#checks.run(() => this.#damage(keys[i]!));
-      if (damage !== undefined) found ??= damage;
-    });
-    return found;
+    return keys;
   }
 
-  async #damage(key: string): Promise<string | undefined> {
-    const bytes = await this.store.getArtifact(this.runId, key);
-    if (bytes === undefined) return `artifact '${key}' is missing`;
-    const read = unframe(bytes);
-    return read.ok ? undefined : `artifact '${key}' is damaged: ${read.damage}`;
+  /** The first artifact a task wrote that is not among `listed`, if any. */
+  missing(layer: string, manifest: TaskManifest, listed: ReadonlySet<string>): string | undefined {
+    for (const attribute of manifest.v) {
+      const key = this.key(layer, manifest.i, attribute);
+      if (!listed.has(key)) return key;
+    }
+    for (const [attribute, length] of shardLengths(manifest)) {
+      for (let i = 0; i < length; i++) {
+        const key = this.key(layer, manifest.i, attribute, i);
+        if (!listed.has(key)) return key;
+      }
+    }
+    return undefined;
   }
 
   /**
-   * Reads one artifact.
+   * Reads one artifact, which task `task` of `layer` wrote. One that reads as damaged
+   * (its length or checksum do not match) has its task marked to run again, since a
+   * re-run lists artifacts without reading them.
    * @throws StoreError (`WEFT_ARTIFACT_MISSING`, `WEFT_ARTIFACT_DAMAGED`) naming the
    *   artifact, where artifacts are kept, and the re-run that writes it again
    */
-  async read(key: string): Promise<unknown> {
+  async read(layer: string, task: number, key: string): Promise<unknown> {
     const bytes = await this.store.getArtifact(this.runId, key);
     const read = bytes === undefined ? undefined : unframe(bytes);
     if (read?.ok) return read.value;
     const where = artifactsLocation(this.store);
-    const what =
-      read === undefined ? `is missing from ${where}` : `in ${where} is damaged (${read.damage})`;
+    const rerun =
+      `Run the flow again with the same run id, flow.run({ runId: '${this.runId}' }) or ` +
+      `weft run <file> --run-id ${this.runId}`;
+    if (read === undefined) {
+      throw new StoreError(
+        `Artifact '${key}' of run '${this.runId}' is missing from ${where}. ${rerun}: it finds ` +
+          'the artifacts that are missing and recomputes the tasks that wrote them and the layers downstream.',
+        { code: 'WEFT_ARTIFACT_MISSING' },
+      );
+    }
+    const marked = await this.#markDamaged(layer, task, key, read.damage);
     throw new StoreError(
-      `Artifact '${key}' of run '${this.runId}' ${what}. Run the flow again with the same run id, ` +
-        `flow.run({ runId: '${this.runId}' }) or weft run <file> --run-id ${this.runId}: it checks ` +
-        'the artifacts and recomputes the layers and ForEach tasks whose artifacts are missing or damaged.',
-      { code: read === undefined ? 'WEFT_ARTIFACT_MISSING' : 'WEFT_ARTIFACT_DAMAGED' },
+      `Artifact '${key}' of run '${this.runId}' in ${where} is damaged (${read.damage}). ` +
+        (marked === true
+          ? `Task ${task} of layer ${layer}, which wrote it, is marked to run again: ${rerun}, ` +
+            'and it recomputes that task and the layers downstream.'
+          : `Task ${task} of layer ${layer}, which wrote it, could not be marked to run again ` +
+            `(${marked}): delete the artifact, then ${rerun[0]!.toLowerCase()}${rerun.slice(1)}: ` +
+            'it recomputes the tasks whose artifacts are missing and the layers downstream.'),
+      { code: 'WEFT_ARTIFACT_DAMAGED' },
     );
+  }
+
+  /** Records the task that wrote a damaged artifact failed: true once done, else why not. */
+  async #markDamaged(
+    layer: string,
+    task: number,
+    key: string,
+    damage: string,
+  ): Promise<true | string> {
+    const keys = this.recordKeys.get(layer);
+    if (this.#mark === undefined || keys === undefined) return 'its record is not known here';
+    const name = `${layer}/${task}`;
+    if (this.#marked.has(name)) return true;
+    try {
+      await this.#mark({
+        key: keys.key(task),
+        task: layer,
+        status: 'failed',
+        attempts: 0,
+        startedAt: Date.now(),
+        durationMs: 0,
+        error: toWire(
+          new Error(
+            `Layer ${layer} task ${task} runs again: its artifact '${key}' is damaged (${damage}).`,
+          ),
+        ),
+      });
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    this.#marked.add(name);
+    return true;
   }
 
   /** A plain attribute of a layer without ForEach, read once per run. */
@@ -141,7 +208,7 @@ export class FlowArtifacts {
     const key = this.key(layer, 0, attribute);
     let found = this.#values.get(key);
     if (!found) {
-      found = this.read(key);
+      found = this.read(layer, 0, key);
       this.#values.set(key, found);
     }
     return found;
@@ -177,19 +244,23 @@ export class FlowArtifacts {
       if (kind === 'value') return this.value(layer, attribute);
       return new Accessor(
         info.lengths.get(attribute)![0]!,
-        (i) => this.read(this.key(layer, 0, attribute, i)),
+        (i) => this.read(layer, 0, this.key(layer, 0, attribute, i)),
         label,
       );
     }
     if (kind === 'value') {
-      return new Accessor(info.tasks, (t) => this.read(this.key(layer, t, attribute)), label);
+      return new Accessor(
+        info.tasks,
+        (t) => this.read(layer, t, this.key(layer, t, attribute)),
+        label,
+      );
     }
     return new Accessor(
       info.tasks,
       async (t) =>
         new Accessor(
           info.lengths.get(attribute)![t]!,
-          (i) => this.read(this.key(layer, t, attribute, i)),
+          (i) => this.read(layer, t, this.key(layer, t, attribute, i)),
           `${label}[${t}]`,
         ),
       label,
@@ -264,7 +335,5 @@ export class LayerInfoBuilder {
  */
 function artifactsLocation(store: Store): string {
   const folder = store.artifactsLocation;
-  return folder !== undefined
-    ? `the artifacts folder ${folder}`
-    : `the store ${store.location}`;
+  return folder !== undefined ? `the artifacts folder ${folder}` : `the store ${store.location}`;
 }

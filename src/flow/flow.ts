@@ -3,8 +3,9 @@
  * time, each a recorded task of the run, with ForEach layers fanned out over their
  * parameters' product on the flow's executor. Everything a layer writes is an artifact
  * of the run; a re-run with the same run id skips completed layers and, inside a layer,
- * completed ForEach tasks, once their artifacts are found there and whole (those whose
- * artifacts are gone run again, with what is downstream of them).
+ * completed ForEach tasks, once their artifacts are found there (those whose artifacts are
+ * gone run again, with what is downstream of them). An artifact found damaged when read
+ * marks its task to run again on the next re-run.
  */
 import { randomUUID } from 'node:crypto';
 import { dag } from '../core/dag.ts';
@@ -21,7 +22,7 @@ import { ForEach } from './foreach.ts';
 import type { Layer, LayerFn, LayerOptions, LayerView } from './layer.ts';
 import { buildView } from './layer-task.ts';
 import { registerFlow } from './remote.ts';
-import { type FlowRunContext, runLayer } from './run-layer.ts';
+import { type FlowRunContext, recordOrThrow, runLayer } from './run-layer.ts';
 
 /** Options of a {@link Flow}. */
 export interface FlowOptions {
@@ -37,7 +38,8 @@ export interface FlowOptions {
 export interface FlowRunOptions extends FlowOptions {
   /**
    * The run's id; the same id again resumes: tasks that completed are not run again, unless
-   * their artifacts are missing or damaged, and then every task downstream of them runs again.
+   * their artifacts are missing (or were found damaged when read, which marks them), and
+   * then every task downstream of them runs again.
    * @default a new id (inside `weft run`: its run)
    */
   readonly runId?: string;
@@ -162,8 +164,8 @@ export class Flow {
       options.runId === undefined &&
       (storeOption === current.store || storeOption === undefined)
     ) {
-      const infos = await this.#execute(current, options);
-      return new FlowResult(this.name, current.store, current.id, infos, false);
+      const { infos, artifacts } = await this.#execute(current, options);
+      return new FlowResult(this.name, current.store, current.id, infos, false, artifacts);
     }
     const store =
       storeOption === undefined || typeof storeOption === 'string'
@@ -172,20 +174,29 @@ export class Flow {
     const opened = store !== storeOption;
     const runId = options.runId ?? `${this.name}-${randomUUID().slice(0, 8)}`;
     try {
-      const infos = await withRun({ store, runId, meta: { flow: this.name } }, (run) =>
-        this.#execute(run, options),
+      const { infos, artifacts } = await withRun(
+        { store, runId, meta: { flow: this.name } },
+        (run) => this.#execute(run, options),
       );
-      return new FlowResult(this.name, store, runId, infos, opened);
+      return new FlowResult(this.name, store, runId, infos, opened, artifacts);
     } catch (error) {
       if (opened) await store.close();
       throw error;
     }
   }
 
-  async #execute(run: Run, options: FlowRunOptions): Promise<Map<string, LayerInfo>> {
+  async #execute(
+    run: Run,
+    options: FlowRunOptions,
+  ): Promise<{ infos: Map<string, LayerInfo>; artifacts: FlowArtifacts }> {
+    // A task whose artifact reads as damaged is marked through the run's recorder, which
+    // keeps its records in order, during the run and after it.
+    const artifacts = new FlowArtifacts(run.store, run.id, this.name, (record) =>
+      recordOrThrow(run, record),
+    );
     const context: FlowRunContext = {
       run,
-      artifacts: new FlowArtifacts(run.store, run.id, this.name),
+      artifacts,
       executor: options.executor ?? this.options.executor ?? getDefaultExecutor(),
       concurrency: options.concurrency ?? this.options.concurrency,
       changed: new Set(),
@@ -193,7 +204,7 @@ export class Flow {
     const layers = this.layers;
     const orchestrator = asyncPool({ concurrency: layers.length });
     try {
-      return (await dag(
+      const infos = (await dag(
         layers.map((layer) => ({
           id: layer.name,
           dependencies: layer.upstream.map((up) => up.name),
@@ -209,11 +220,12 @@ export class Flow {
           // Layers orchestrate here; their ForEach tasks go to the executor.
           executor: orchestrator,
           // A layer is done when its tasks are: each layer goes over its tasks' records
-          // (and their artifacts) again, where a record of the whole layer would skip it
-          // with its artifacts unchecked.
+          // (and lists their artifacts) again, where a record of the whole layer would
+          // skip it with its artifacts unchecked.
           record: false,
         },
       )) as Map<string, LayerInfo>;
+      return { infos, artifacts };
     } catch (error) {
       // The layer's own error says what failed; the dag's wrapper adds nothing.
       if (error instanceof TaskFailedError && isWeftError(error.cause)) throw error.cause;
@@ -236,18 +248,23 @@ export class FlowResult {
   readonly #artifacts: FlowArtifacts;
   readonly #ownsStore: boolean;
 
+  /**
+   * @param artifacts the run's artifacts, which know how to mark a task whose artifact
+   *   reads as damaged; without them such a read says how to have it recomputed
+   */
   constructor(
     flow: string,
     store: Store,
     runId: string,
     infos: Map<string, LayerInfo>,
     ownsStore: boolean,
+    artifacts: FlowArtifacts = new FlowArtifacts(store, runId, flow),
   ) {
     this.flow = flow;
     this.store = store;
     this.runId = runId;
     this.#infos = infos;
-    this.#artifacts = new FlowArtifacts(store, runId, flow);
+    this.#artifacts = artifacts;
     this.#ownsStore = ownsStore;
   }
 

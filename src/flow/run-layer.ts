@@ -1,10 +1,11 @@
 /**
  * Running one layer of a flow: its tasks as a recorded map, so that a re-run with the
  * same run id skips the tasks an earlier attempt completed. Skipped tasks are trusted no
- * further than their artifacts: each is checked (there, and whole), and a task whose
- * artifacts are missing or damaged runs again, as does every task of a layer downstream
- * of one that ran again, so that no layer keeps values computed from artifacts that are
- * gone.
+ * further than their artifacts: the layer's artifact keys are listed once (reading none),
+ * and a task whose artifacts are not all there runs again, as does every task of a layer
+ * downstream of one that ran again, so that no layer keeps values computed from artifacts
+ * that are gone. An artifact that is there but damaged is found when read, which marks
+ * its task to run again on the next re-run (artifacts.ts).
  */
 import { toWire } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
@@ -35,9 +36,6 @@ export interface FlowRunContext {
   readonly changed: Set<string>;
 }
 
-/** Most checks of skipped tasks' artifacts under way at once, per layer. */
-const maxChecks = 256;
-
 /** Runs every task of one layer (as the dag's task `ctx`) and sums up what they wrote. */
 export async function runLayer(
   layer: Layer,
@@ -62,33 +60,17 @@ export async function runLayer(
   // after the map, under the scope it is given.
   const parent = new KeyScope(ctx.scope.path, flow.run);
   const keys = new KeyScope(parent.path).child('task');
+  artifacts.recordKeys.set(layer.name, keys);
   const forced = layer.upstream.some((up) => flow.changed.has(up.name));
   const info = new LayerInfoBuilder(layer.name, tasks.count, foreach);
   const failures = new Failures();
   const again: number[] = [];
   let ran = 0;
   try {
-    // Checks of skipped tasks' artifacts run while the map goes on, a bounded number at once.
-    let checking = 0;
-    let checked: (() => void) | undefined;
-    let checkError: unknown;
-    const check = async (manifest: TaskManifest) => {
-      checking++;
-      try {
-        const damage = await artifacts.damage(layer.name, manifest);
-        if (damage === undefined) info.add(manifest);
-        else again.push(manifest.i);
-      } catch (error) {
-        checkError ??= error;
-      } finally {
-        checking--;
-        checked?.();
-      }
-    };
-    const aCheckEnds = () =>
-      new Promise<void>((resolve) => {
-        checked = resolve;
-      });
+    // Tasks an earlier attempt completed, checked against one listing of the layer's
+    // artifact keys, started when the first of them comes back.
+    const skipped: TaskManifest[] = [];
+    let listing: Promise<ReadonlySet<string>> | undefined;
     const outcomes = map(indices(tasks.count), task, {
       executor: loops,
       concurrency: limit,
@@ -109,12 +91,22 @@ export async function runLayer(
         info.add(outcome);
       } else if (forced) again.push(outcome.i);
       else {
-        void check(outcome);
-        if (checking >= maxChecks) await aCheckEnds();
+        if (!listing) {
+          listing = artifacts.listLayer(layer.name);
+          // Awaited below: until then a failed listing must not count as unhandled.
+          listing.catch(() => {});
+        }
+        skipped.push(outcome);
       }
     }
-    while (checking > 0) await aCheckEnds();
-    if (checkError !== undefined) throw checkError;
+    if (listing) {
+      // A listing that fails fails the layer: nothing is recomputed from a failed read.
+      const listed = await listing;
+      for (const manifest of skipped) {
+        if (artifacts.missing(layer.name, manifest, listed) === undefined) info.add(manifest);
+        else again.push(manifest.i);
+      }
+    }
     if (again.length > 0) {
       ran += await runAgain(layer, again, task, {
         flow,
@@ -124,7 +116,7 @@ export async function runLayer(
         ctx,
         info,
         failures,
-        why: forced ? 'an upstream layer ran again' : 'its artifacts are missing or damaged',
+        why: forced ? 'an upstream layer ran again' : 'its artifacts are missing',
       });
     }
   } finally {
@@ -215,7 +207,8 @@ async function runAgain(
   return completed;
 }
 
-async function recordOrThrow(run: Run, record: TaskRecord): Promise<void> {
+/** Records one task, throwing what kept its record from being written. */
+export async function recordOrThrow(run: Run, record: TaskRecord): Promise<void> {
   const failures = await run.recorder.record(record);
   if (failures.has(record.key)) throw failures.get(record.key);
 }

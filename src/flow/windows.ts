@@ -17,28 +17,3 @@ export async function inWindows(
   };
   await Promise.all(Array.from({ length: Math.min(ioInFlight, count) }, worker));
 }
-
-/** Runs functions with at most `limit` of them in flight, the others waiting in order. */
-export class Limiter {
-  readonly #limit: number;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#limit) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else this.#running++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      // The slot passes straight to the next in line.
-      if (next) next();
-      else this.#running--;
-    }
-  }
-}
