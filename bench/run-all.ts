@@ -19,6 +19,7 @@ const scenarios = [
   'compiler.ts',
   'compiler-parse.ts',
   'flow-foreach.ts',
+  'flow-rerun.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {
