@@ -210,6 +210,43 @@ describe('resume in bounded memory', () => {
     assert.ok(Math.max(...reads.lookups) <= lookupBatch);
   });
 
+  it('resumes a chain of dag nodes with lookups started ahead, a batch at a time', async () => {
+    const store = new MemoryStore();
+    const length = 1_000;
+    let runs = 0;
+    let breakAt = 600;
+    const step = task('resume-memory:step', (x: number) => {
+      runs++;
+      if (x === breakAt) throw new Error(`step ${x} fails this time`);
+      return x + 1;
+    });
+    const chain = () =>
+      Array.from({ length }, (_, i) => ({
+        id: `s${i}`,
+        task: step,
+        dependencies: i === 0 ? [] : [`s${i - 1}`],
+        input: (done: ReadonlyMap<string, unknown>) =>
+          i === 0 ? 0 : (done.get(`s${i - 1}`) as number),
+      }));
+    const first = await withRun({ store, runId: 'chain' }, () =>
+      dag(chain(), { onError: 'collect' }),
+    );
+    assert.ok(first.get('s999') instanceof Error, 'the nodes after the failed one failed');
+    assert.equal(runs, 601);
+    runs = 0;
+    breakAt = -1;
+    const { store: reading, reads } = watched(store);
+    const resumed = await withRun({ store: reading, runId: 'chain' }, () => dag(chain()));
+    assert.equal(resumed.get('s999'), 1000);
+    assert.equal(runs, 400, 'only the failed node and those after it ran');
+    assert.equal(reads.whole, 0);
+    assert.ok(Math.max(...reads.lookups) <= lookupBatch);
+    assert.ok(
+      reads.lookups.length <= 2 * Math.ceil(length / lookupBatch) + 2,
+      `${reads.lookups.length} lookups for a chain of ${length}`,
+    );
+  });
+
   it('a lookup that fails fails the fan-out with the store error, and the run is marked failed', async () => {
     const store = new MemoryStore();
     await withRun({ store, runId: 'broken-lookup' }, () => map([1, 2, 3], page));

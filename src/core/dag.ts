@@ -18,6 +18,7 @@ import {
   recordingRun,
 } from './fan-out.ts';
 import { Outlet } from './outlet.ts';
+import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 
@@ -133,6 +134,8 @@ interface NodeState {
   /** For a failed node: the id of the node whose own failure caused it. */
   rootCause?: string;
   error?: unknown;
+  /** Resuming: the lookup of its key, started before it was ready. */
+  lookup?: Promise<Completed> | undefined;
 }
 
 class DagRunner extends FanOut {
@@ -150,6 +153,11 @@ class DagRunner extends FanOut {
   #setupError: unknown;
   #settled = 0;
   #preparing = 0;
+  /** Resuming: nodes in the order added, whose keys are looked up before they are ready. */
+  readonly #ahead: (NodeState | undefined)[] = [];
+  #aheadAt = 0;
+  /** Lookups started ahead and not yet used by a launch: at most `lookahead`. */
+  #lookedUpAhead = 0;
   #scheduling = false;
   #finished = false;
   #resolve: ((value: Map<string, unknown>) => void) | undefined;
@@ -232,6 +240,7 @@ class DagRunner extends FanOut {
     );
     if (this.stopIfCallerAborted() || this.signal.aborted) return;
     if (this.#source) void this.#readSource();
+    this.#lookAhead();
     this.#schedule();
   }
 
@@ -251,6 +260,7 @@ class DagRunner extends FanOut {
           );
         }
         this.#add(node);
+        this.#lookAhead();
         this.#schedule();
       }
     } catch (error) {
@@ -282,6 +292,7 @@ class DagRunner extends FanOut {
     };
     this.executor.check(state.task);
     this.#nodes.set(node.id, state);
+    if (this.resuming) this.#ahead.push(state);
     for (const depId of new Set(node.dependencies ?? [])) {
       const dep = this.#nodes.get(depId);
       if (!dep) {
@@ -330,11 +341,39 @@ class DagRunner extends FanOut {
     this.#maybeFinish();
   }
 
+  /**
+   * Resuming: looks up the keys of nodes not ready yet, in the order they were added, so
+   * that a chain resumes with a lookup per batch of nodes, not per node.
+   */
+  #lookAhead(): void {
+    // Started a batch at a time, so that lookups ahead of executed nodes still go together.
+    if (this.#lookedUpAhead > lookahead - lookupBatch) return;
+    const ahead = this.#ahead;
+    while (this.#lookedUpAhead < lookahead && this.#aheadAt < ahead.length) {
+      const state = ahead[this.#aheadAt]!;
+      ahead[this.#aheadAt++] = undefined;
+      if (state.status !== 'waiting') continue;
+      state.lookup = this.lookUpAhead(state.node.id);
+      this.#lookedUpAhead++;
+    }
+  }
+
+  /** The lookup started ahead for `state`, if any, taken from it: a launch uses it once. */
+  #takeLookup(state: NodeState): Promise<Completed> | undefined {
+    const { lookup } = state;
+    if (!lookup) return undefined;
+    state.lookup = undefined;
+    this.#lookedUpAhead--;
+    this.#lookAhead();
+    return lookup;
+  }
+
   #start(state: NodeState): void {
     state.status = 'running';
+    const lookup = this.#takeLookup(state);
     const { input } = state.node;
     if (typeof input !== 'function') {
-      this.launch(state.task, input, state.node.id);
+      this.launch(state.task, input, state.node.id, undefined, lookup);
       return;
     }
     let computed: unknown;
@@ -351,7 +390,7 @@ class DagRunner extends FanOut {
         (value) => {
           this.#preparing--;
           if (this.stopped) return;
-          this.launch(state.task, value, state.node.id);
+          this.launch(state.task, value, state.node.id, undefined, lookup);
         },
         (error) => {
           this.#preparing--;
@@ -363,7 +402,7 @@ class DagRunner extends FanOut {
       );
       return;
     }
-    this.launch(state.task, computed, state.node.id);
+    this.launch(state.task, computed, state.node.id, undefined, lookup);
   }
 
   protected succeeded(invocation: Invocation, value: unknown): void {
@@ -423,6 +462,7 @@ class DagRunner extends FanOut {
     state.status = 'failed';
     state.rootCause = rootCause;
     state.error = root?.error;
+    this.#takeLookup(state);
     this.failed++;
     this.#results.set(state.node.id, error);
     this.#settled++;

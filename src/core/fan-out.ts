@@ -11,7 +11,7 @@ import { type Executor, isThenable } from './executor.ts';
 import { Invocation } from './invocation.ts';
 import { type KeyScope, rootScope } from './keys.ts';
 import type { RecordFailures } from './recorder.ts';
-import { lookahead, lookupBatch } from './resume.ts';
+import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import type { Run } from './run.ts';
 import type { TaskRecord } from './store.ts';
 import type { Task } from './task.ts';
@@ -119,6 +119,11 @@ export abstract class FanOut {
   readonly #waiting: Invocation[] = [];
   #draining = false;
 
+  /** True when earlier attempts of the run completed tasks: each key is looked up first. */
+  protected get resuming(): boolean {
+    return this.#resuming;
+  }
+
   get run(): Run | undefined {
     return this.#run;
   }
@@ -198,9 +203,16 @@ export abstract class FanOut {
 
   /**
    * Starts an item: its first attempt, or, when resuming, a lookup of its key, then its
-   * stored output or its first attempt. `key` when the subclass computed it already.
+   * stored output or its first attempt. `key` when the subclass computed it already;
+   * `lookup` when it looked the key up ahead ({@link lookUpAhead}).
    */
-  protected launch(task: Task, input: unknown, item: number | string, key?: string): void {
+  protected launch(
+    task: Task,
+    input: unknown,
+    item: number | string,
+    key?: string,
+    lookup?: Promise<Completed>,
+  ): void {
     this.running++;
     const invocation = new Invocation(this, task, input, item, 1, key);
     if (!this.#resuming) {
@@ -208,7 +220,7 @@ export abstract class FanOut {
       this.#attempt(invocation);
       return;
     }
-    this.#run!.completedOutput(invocation.key).then(
+    (lookup ?? this.#run!.completedOutput(invocation.key)).then(
       (done) => {
         if (this.stopped) return;
         if (done.found) this.#resume(invocation, done.value);
@@ -219,6 +231,19 @@ export abstract class FanOut {
       },
       (storeError: unknown) => this.stop(storeError),
     );
+  }
+
+  /**
+   * When resuming, starts looking up the key of an item that is not ready to launch yet,
+   * so that items launched one after another (a chain) are looked up together; pass the
+   * result to {@link launch}. Undefined when not resuming.
+   */
+  protected lookUpAhead(item: number | string): Promise<Completed> | undefined {
+    if (!this.#resuming) return undefined;
+    const lookup = this.#run!.completedOutput(this.keyOf(item));
+    // A failed lookup is reported by the launch that uses it; one never used is not a fault.
+    lookup.catch(() => {});
+    return lookup;
   }
 
   /** An executor slot was freed: hands it to the items waiting for one. */
