@@ -190,6 +190,44 @@ for (const [kind, open] of Object.entries(stores)) {
       assert.equal((await store.getRun(runId))?.status, 'completed');
     });
 
+    it('the fan-outs of a run taken over stop starting tasks', async () => {
+      store ??= await open();
+      const runId = `${kind}-taken-map`;
+      const firstStarted = deferred();
+      const gate = deferred();
+      let started = 0;
+      const gated = task(`lease:gated:${kind}`, async (x: number) => {
+        started++;
+        firstStarted.resolve();
+        await gate.promise;
+        return x;
+      });
+      let mapped: Promise<number[]> | undefined;
+      // Keeps the process alive while the task waits, as work does: the heartbeat does not.
+      const alive = setInterval(() => {}, 60_000);
+      const first = withRun({ store, runId, leaseMs: 90 }, async () => {
+        mapped = map(
+          Array.from({ length: 100 }, (_, i) => i),
+          gated,
+          { concurrency: 1 },
+        );
+        return mapped;
+      });
+      await firstStarted.promise;
+      await withRun({ store, runId, takeOver: true }, async () => {
+        await assert.rejects(first, busy(/was taken over/));
+        // The map itself stops: releasing its running task starts no other.
+        gate.resolve();
+        await assert.rejects(mapped!, busy(/was taken over/));
+      }).finally(() => clearInterval(alive));
+      assert.equal(started, 1);
+      // Only the task that was running may be recorded, with its own output.
+      for (const record of await store.listTasks(runId)) {
+        assert.match(record.key, /\/0$/);
+        assert.equal(record.output, 0);
+      }
+    });
+
     it('refuses a leaseMs that is not a whole number of milliseconds, 3 or more', async () => {
       store ??= await open();
       for (const leaseMs of [0, 2, 1.5, Number.NaN, -1]) {

@@ -129,6 +129,8 @@ export abstract class FanOut {
   }
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = () => this.stop(this.#userSignal!.reason);
+  /** A run taken over by another process: its fan-outs stop, so nothing runs twice. */
+  readonly #onRunLost = () => this.stop(this.#run!.signal.reason);
   /**
    * Clock reading at the end of the last task, reused as the start of the next one when
    * both happen in the same synchronous burst: tiny tasks then pay for one clock read.
@@ -155,15 +157,17 @@ export abstract class FanOut {
     setMaxListeners(0, this.#controller.signal);
     this.#userSignal = options.signal;
     this.#userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
+    this.#run?.signal.addEventListener('abort', this.#onRunLost, { once: true });
   }
 
   /**
-   * Stops the fan-out at once when the caller's signal was aborted before it began
+   * Stops the fan-out at once when the caller's signal, or its run's, was aborted before it began
    * (an abort listener never fires for that). Returns true when it did.
    */
   protected stopIfCallerAborted(): boolean {
-    if (!this.#userSignal?.aborted) return false;
-    this.stop(this.#userSignal.reason);
+    const aborted = this.#userSignal?.aborted ? this.#userSignal : this.#run?.signal;
+    if (!aborted?.aborted) return false;
+    this.stop(aborted.reason);
     return true;
   }
 
@@ -277,6 +281,7 @@ export abstract class FanOut {
   /** Removes listeners on the caller's signal; call when the fan-out is over. */
   protected detach(): void {
     this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
+    this.#run?.signal.removeEventListener('abort', this.#onRunLost);
   }
 
   /** Reports the start of the fan-out, named and sized for progress displays. */
