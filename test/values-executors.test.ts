@@ -67,7 +67,9 @@ for (const [name, make] of [
     it('keep arrays with extra properties, as this thread does', async () => {
       const names: SampleName[] = ['array with extra properties', 'RegExp match'];
       const outputs = await map(names, sample, { executor });
-      names.forEach((sampleName, i) => assert.deepStrictEqual(outputs[i], makeSample(sampleName)));
+      for (const [i, sampleName] of names.entries()) {
+        assert.deepStrictEqual(outputs[i], makeSample(sampleName));
+      }
     });
 
     // Buffers move between threads only; a child process always gets a copy.
