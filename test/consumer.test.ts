@@ -98,7 +98,13 @@ const tsconfig = {
 };
 
 before(async () => {
-  const packed = await ok('npm', ['pack', '--json', '--pack-destination', workspace], root);
+  // `npm test` built dist/ before the tests; packing must not build it again (npm pack runs
+  // `prepare`), which would rewrite dist/ under the test files that run the bin meanwhile.
+  const packed = await ok(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', workspace],
+    root,
+  );
   const [{ filename }] = JSON.parse(packed) as [{ filename: string }];
   mkdirSync(esm);
   writeFileSync(
