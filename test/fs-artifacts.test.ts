@@ -64,7 +64,7 @@ describe('SQLite artifacts on the filesystem', () => {
       const runFolder = join(dir, 'artifacts', 'r');
       // What a write cut short leaves, and a key file whose artifact was never written.
       writeFileSync(join(runFolder, 'flow%2F%53hard%2F0.123-abcd.tmp'), 'half');
-      writeFileSync(join(runFolder, `${'z'.repeat(135)}~${'0'.repeat(64)}.key`), 'zzz');
+      writeFileSync(join(runFolder, `${'z'.repeat(133)}%7E${'0'.repeat(64)}.key`), 'zzz');
       mkdirSync(join(runFolder, 'folder'));
       assert.deepEqual(await listed(), keys.slice().sort());
       // By prefix, whether the names start with the prefix's name or not (a device's

@@ -220,6 +220,32 @@ describe('artifact file names', () => {
     }
   });
 
+  it('a shortened name is no name of a key written in full', async () => {
+    const long = `flow/L/0/x/${'a'.repeat(300)}`;
+    // The key whose name, unshortened, is the long key's shortened name, were it plain `~`.
+    const short = decodeURIComponent(fileName(long).replace('%7E', '~'));
+    assert.ok(short.length <= 200);
+    assert.notEqual(fileName(short), fileName(long));
+    const files = new FsArtifacts(join(folder, 'shortened-artifacts'));
+    await files.put('r', long, Uint8Array.of(1));
+    assert.equal(await files.get('r', short), undefined);
+    await files.put('r', short, Uint8Array.of(2));
+    assert.deepEqual([...((await files.get('r', long)) ?? [])], [1]);
+    assert.deepEqual((await listed(files.keys('r', ''))).sort(), [long, short].sort());
+  });
+
+  it("an earlier weft's file is not read once this weft wrote the key", async () => {
+    const dir = join(folder, 'stale-artifacts');
+    mkdirSync(join(dir, 'nightly'), { recursive: true });
+    writeFileSync(join(dir, 'nightly', 'flow%2FShard%2F0'), Uint8Array.of(5));
+    const files = new FsArtifacts(dir);
+    await files.put('nightly', 'flow/Shard/0', Uint8Array.of(6));
+    // The new file deleted (found damaged): the artifact is missing, not the older bytes.
+    rmSync(join(dir, 'nightly', fileName('flow/Shard/0')));
+    assert.equal(await files.get('nightly', 'flow/Shard/0'), undefined);
+    assert.deepEqual(await listed(files.keys('nightly', '')), []);
+  });
+
   it('an artifact an earlier weft named with capitals is still read', async () => {
     const dir = join(folder, 'artifacts');
     // As an earlier weft named them: percent-encoded, capitals kept.

@@ -11,8 +11,16 @@ import { escapeKey, isPlainKey, keyFromStored } from './sql/key-codec.ts';
 
 /** Longest file name kept as is; longer keys are shortened and made unique with a hash. */
 const maxNameLength = 200;
-/** Characters of the escaped key a shortened name keeps, before its hash. */
-const shortenedHead = maxNameLength - 65;
+/**
+ * What separates a shortened name's head from its hash: `~` escaped, which escapeName
+ * never writes (it leaves `~` as it is), so that no key's name unshortened is a shortened
+ * one. An earlier weft wrote a plain `~` there (see {@link legacyFileName}).
+ */
+const shortenedMark = '%7E';
+/** Characters of the escaped key a shortened name keeps, before its mark and hash. */
+const shortenedHead = maxNameLength - shortenedMark.length - 64;
+/** Characters of the escaped key a name an earlier weft shortened keeps. */
+const legacyShortenedHead = maxNameLength - 65;
 /** Names Windows keeps for devices, in any case and with any extension. */
 const deviceName = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 /** The longest name a device name escaped becomes (`%63om1`). */
@@ -22,8 +30,8 @@ const markerName = encodeURIComponent('\uFFFF');
 
 /** Suffix of the file beside a shortened name that holds its key, well-formed (key-codec.ts). */
 export const keySuffix = '.key';
-/** The tail {@link shorten} gives a name: `~` and a SHA-256 in hex. */
-const shortenedTail = /~[0-9a-f]{64}$/;
+/** The tail {@link shorten} gives a name: its mark and a SHA-256 in hex. */
+const shortenedTail = /%7E[0-9a-f]{64}$/;
 
 /**
  * A file name for any key, one to one: no key reaches outside its folder or shares a file
@@ -32,13 +40,17 @@ const shortenedTail = /~[0-9a-f]{64}$/;
  * names, `*` for Windows, capitals for file systems that ignore case. A name Windows keeps
  * for a device (`con`, `nul`, …) has its first letter escaped. None of those escapes is
  * one that encodeURIComponent makes, so names stay distinct. A name over 200 characters
- * is cut and made unique by the SHA-256 of the key.
+ * is cut and made unique by the SHA-256 of the key, after a `%7E` no name of a key
+ * written in full holds.
  */
 export function fileName(key: string): string {
   const text = escapeKey(key);
   let escaped = escapeName(text);
   if (deviceName.test(escaped)) escaped = percent(escaped[0]!) + escaped.slice(1);
-  return shorten(escaped, text, true);
+  if (escaped.length <= maxNameLength) return escaped;
+  // Escapes kept whole: the head stays a prefix of the full name (NamePrefix).
+  const head = escaped.slice(0, shortenedHead).replace(/%[0-9A-F]?$/, '');
+  return `${head}${shortenedMark}${sha256(text)}`;
 }
 
 /**
@@ -55,7 +67,9 @@ function escapeName(text: string): string {
 /** The file name an earlier weft gave a (well-formed) key, read where case is told apart. */
 export function legacyFileName(key: string): string {
   const text = escapeKey(key);
-  return shorten(escapeLegacyName(text), text, false);
+  const escaped = escapeLegacyName(text);
+  if (escaped.length <= maxNameLength) return escaped;
+  return `${escaped.slice(0, legacyShortenedHead)}~${sha256(text)}`;
 }
 
 function escapeLegacyName(text: string): string {
@@ -66,18 +80,11 @@ function percent(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
-/** The name cut to 200 characters, made unique by the key's hash; `whole` keeps escapes whole. */
-function shorten(escaped: string, text: string, whole: boolean): string {
-  if (escaped.length <= maxNameLength) return escaped;
-  const hash = createHash('sha256').update(text, 'utf8').digest('hex');
-  const head = escaped.slice(0, shortenedHead);
-  return `${whole ? head.replace(/%[0-9A-F]?$/, '') : head}~${hash}`;
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/**
- * Whether a name of {@link fileName} has the form of a shortened one, whose key is kept
- * beside it (a key of that form written in full keeps its key beside it too).
- */
+/** Whether a name of {@link fileName} is a shortened one, whose key is kept beside it. */
 export function isShortened(name: string): boolean {
   return name.length > shortenedHead && shortenedTail.test(name);
 }

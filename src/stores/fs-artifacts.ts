@@ -43,6 +43,11 @@ export class FsArtifacts {
     const file = join(folder, name);
     try {
       await mkdir(folder, { recursive: true });
+      // An earlier weft's file for the key goes first: were it kept, a read would fall back
+      // to its older bytes once this file is gone (deleted as damaged, say). A crash between
+      // the two leaves the artifact missing, which a re-run recomputes, never stale.
+      const legacy = await this.#legacyFile(runId, key);
+      if (legacy !== undefined) await rm(legacy, { force: true });
       // Before the artifact, so that every artifact whose name was shortened can be named.
       if (isShortened(name)) await writeAtomically(file + keySuffix, escapeKey(key));
       await writeAtomically(file, data);
@@ -60,9 +65,22 @@ export class FsArtifacts {
     const file = join(this.dir, fileName(runId), fileName(key));
     const found = await this.#read(runId, key, file);
     if (found !== undefined) return found;
-    const legacy = join(this.dir, legacyFileName(runId), legacyFileName(key));
-    if (legacy === file || !(await this.#readsLegacyNames())) return undefined;
-    return this.#read(runId, key, legacy);
+    const legacy = await this.#legacyFile(runId, key);
+    return legacy === undefined ? undefined : this.#read(runId, key, legacy);
+  }
+
+  /**
+   * The file an earlier weft named for `key`, where it is read: where it differs from the
+   * file this weft names, and is no name this weft gives another key or run (a name that
+   * earlier weft shortened can be one).
+   */
+  async #legacyFile(runId: string, key: string): Promise<string | undefined> {
+    const folder = legacyFileName(runId);
+    const name = legacyFileName(key);
+    if (folder === fileName(runId) && name === fileName(key)) return undefined;
+    if (!(await this.#readsLegacyNames())) return undefined;
+    if (isNameOfOther(folder, runId) || isNameOfOther(name, key)) return undefined;
+    return join(this.dir, folder, name);
   }
 
   async #read(runId: string, key: string, file: string): Promise<Uint8Array | undefined> {
@@ -145,6 +163,12 @@ export class FsArtifacts {
     this.#legacyNames ??= tellsCaseApart(this.dir);
     return this.#legacyNames;
   }
+}
+
+/** Whether `name`, an earlier weft's name for `key`, is the name this weft gives another key. */
+function isNameOfOther(name: string, key: string): boolean {
+  const other = keyOfName(name);
+  return other !== undefined && other !== key;
 }
 
 /** The names in a folder, a page at a time; none when there is no folder. */
