@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import { isWeftError, type SerializationError } from 'weftjs';
 import { defaultSerializer } from '../src/stores/serializer.ts';
 
@@ -111,8 +112,30 @@ describe('values the stores would change', () => {
     ];
     for (const [value, name] of cases) {
       const { message } = refusal(value);
-      assert.match(message, new RegExp(`is an instance of class ${name}\\. Convert`), name);
+      assert.match(message, new RegExp(`is an instance of class ${name}\\. (Convert|Copy)`), name);
     }
+    // A subclass of a collection is copied into the collection itself.
+    assert.match(
+      refusal(Row.of(1)).message,
+      /Copy the Row instance into a plain Array \(\[\.\.\.value\]\)/,
+    );
+    assert.match(refusal(new Lookup()).message, /into a plain Map \(new Map\(value\)\)/);
+  });
+
+  it('keeps arrays and plain objects made in another realm', () => {
+    const value = runInNewContext('({ list: [1, [2, { a: [3] }]], rows: [{ x: 1 }], empty: [] })');
+    assert.ok(!(value.list instanceof Array), 'made in another realm');
+    assert.deepEqual(roundTrip(value), { list: [1, [2, { a: [3] }]], rows: [{ x: 1 }], empty: [] });
+    assert.deepEqual(roundTrip(runInNewContext('[1, 2, 3]')), [1, 2, 3]);
+    // Still refused there: an array with extra properties, and a subclass of Array.
+    assert.match(
+      refusal(runInNewContext('Object.assign([1], { total: 1 })')).message,
+      /extra properties/,
+    );
+    const sub = runInNewContext('class Row extends Array {}; Row.of(1)');
+    assert.match(refusal(sub).message, /an instance of class Row/);
+    // An array whose prototype is an array, but no realm's Array.prototype.
+    assert.match(refusal(Object.setPrototypeOf([1], [2])).message, /an instance of class Array/);
   });
 
   it('keeps what only looks unusual: holes, undefined elements, long plain arrays', () => {

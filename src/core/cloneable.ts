@@ -119,8 +119,9 @@ const objectPrototypeNames = Object.getOwnPropertyNames(Object.prototype).sort()
  */
 export function foreignClass(value: object): string | undefined {
   const proto: unknown = Object.getPrototypeOf(value);
-  // An array is kept with its own prototype only: one without comes back with it.
-  if (Array.isArray(value)) return proto === Array.prototype ? undefined : className(value);
+  // An array is kept with some realm's Array.prototype only (one of a vm context too):
+  // a subclass's prototype is no array, and one without comes back with one.
+  if (Array.isArray(value)) return isArrayPrototype(proto) ? undefined : className(value);
   if (keptPrototypes.has(proto as object | null)) return undefined;
   if (value instanceof Error || Object.prototype.toString.call(value) === '[object Error]') {
     return undefined;
@@ -135,6 +136,21 @@ export function foreignClass(value: object): string | undefined {
     return undefined;
   }
   return className(value);
+}
+
+/**
+ * Whether `proto` is the Array.prototype of some realm: the only arrays that are
+ * prototypes, their own prototype being that realm's Object.prototype (whose is null).
+ */
+function isArrayPrototype(proto: unknown): boolean {
+  if (proto === Array.prototype) return true;
+  if (!Array.isArray(proto)) return false;
+  const objectPrototype: unknown = Object.getPrototypeOf(proto);
+  return (
+    typeof objectPrototype === 'object' &&
+    objectPrototype !== null &&
+    Object.getPrototypeOf(objectPrototype) === null
+  );
 }
 
 /** The name a person knows an object's class by: its constructor's, else its tag. */

@@ -73,7 +73,7 @@ export function guard(value: unknown): undefined {
   if (alsoStored.has(proto as object)) return undefined;
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   if (devalueTags.has(tag) || Object.getPrototypeOf(proto) === null) {
-    throw new Unfaithful(value, `an instance of class ${name}`, instanceFix(name));
+    throw new Unfaithful(value, `an instance of class ${name}`, instanceFix(name, tag));
   }
   return undefined;
 }
@@ -131,7 +131,22 @@ const plainData =
   'Return plain data: objects, arrays, strings, numbers, booleans, null, undefined, ' +
   'BigInt, Date, Map, Set, RegExp, typed arrays, Buffer, ArrayBuffer or Error.';
 
-function instanceFix(name: string): string {
+// How to copy an instance of a subclass of a collection into the collection itself.
+const collectionCopies: Readonly<Record<string, string>> = {
+  Array: '[...value]',
+  Map: 'new Map(value)',
+  Set: 'new Set(value)',
+};
+
+function instanceFix(name: string, tag?: string): string {
+  const copy =
+    tag !== undefined && Object.hasOwn(collectionCopies, tag) ? collectionCopies[tag] : undefined;
+  if (copy !== undefined) {
+    return (
+      `Copy the ${name} instance into a plain ${tag} (${copy}) before returning it, or ` +
+      `register it as a custom type with createSerializer({ types }).`
+    );
+  }
   return (
     `Convert the ${name} instance to a plain object (for example { ...value } or a ` +
     'toJSON-like method) before returning it, or register it as a custom type with ' +
