@@ -12,6 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { machineIdentity } from '../src/core/lease.ts';
 import { isWeftError, map, openStore, type Store, task, withRun } from '../src/index.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
 
@@ -119,11 +120,32 @@ for (const [kind, open] of Object.entries(stores)) {
     it('takes the run over at once from a dead process of this machine', async () => {
       store ??= await open();
       const runId = `${kind}-dead`;
-      const dead = `${hostname()}:${deadPid()}:x`;
+      const dead = `${hostname()}:${deadPid()}:x:${machineIdentity()}`;
       await store.openRun(runId, {}, { owner: dead, leaseMs: 600_000 });
       assert.equal(await withRun({ store, runId }, () => 'mine'), 'mine');
       assert.equal((await store.getRun(runId))?.status, 'completed');
     });
+
+    // Containers sharing the host's network, and cloned machines, share its hostname: a
+    // pid there says nothing about the processes here.
+    for (const [what, identity] of [
+      ['another kernel or pid namespace of the same hostname', ':0123456789ab'],
+      ['an older weft, which did not say its kernel and pid namespace', ''],
+    ]) {
+      it(`waits for the lease of a dead pid of ${what}`, async () => {
+        store ??= await open();
+        const runId = `${kind}-dead-elsewhere${identity}`;
+        const elsewhere = `${hostname()}:${deadPid()}:x${identity}`;
+        await store.openRun(runId, {}, { owner: elsewhere, leaseMs: 600_000 });
+        await assert.rejects(
+          withRun({ store, runId }, () => {}),
+          busy(/is owned by process \d+ on this machine/),
+        );
+        assert.equal(await store.renewLease(runId, elsewhere, 1), true);
+        await pastLease(store, runId);
+        assert.equal(await withRun({ store, runId }, () => 'resumed'), 'resumed');
+      });
+    }
 
     it('leaves a run held from another machine alone until its lease expires', async () => {
       store ??= await open();

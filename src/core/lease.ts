@@ -3,9 +3,11 @@
  * the run, renews it with a heartbeat while the run works, and releases it when the run
  * finishes: another process opening the run meanwhile is refused, since both would run
  * the same tasks. A run whose owner died is free once its lease expires, and at once when
- * the owner was a process of this machine that is gone.
+ * the owner was a process of this machine that is gone. An owner that cannot renew its
+ * lease stops its work on the run before the lease expires.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isWeftError, RunBusyError, type WireError } from './errors.ts';
 import type { RunRecord, RunStatus, Store } from './store.ts';
@@ -13,33 +15,69 @@ import type { RunRecord, RunStatus, Store } from './store.ts';
 /** How long a lease lasts without renewal, unless told. */
 export const defaultLeaseMs = 30_000;
 
-/** The machine and process that an owner token of weft's form (`host:pid:random`) names. */
+/**
+ * The machine and process that an owner token of weft's form (`host:pid:random:machine`,
+ * or `host:pid:random` from an older weft) names.
+ */
 export interface LeaseHolder {
   readonly host: string;
   readonly pid: number;
+  /** The holder's {@link machineIdentity}; undefined in a token of an older weft. */
+  readonly machine?: string;
 }
 
-/** A new owner token, `host:pid:random`: unique to one opening of a run. */
+let identity: string | null | undefined;
+
+/**
+ * The kernel and pid namespace of this process, as a short digest: processes with the
+ * same one see the same pids. A hostname alone does not tell, since containers sharing
+ * their host's network, and cloned machines, share it too. On Linux from the boot id and
+ * the pid namespace; empty elsewhere; undefined when Linux does not say.
+ */
+export function machineIdentity(): string | undefined {
+  identity ??= readMachineIdentity() ?? null;
+  return identity ?? undefined;
+}
+
+function readMachineIdentity(): string | undefined {
+  if (process.platform !== 'linux') return '';
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const namespace = statSync('/proc/self/ns/pid').ino;
+    return createHash('sha256').update(`${boot}:${namespace}`).digest('hex').slice(0, 12);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A new owner token, `host:pid:random:machine`: unique to one opening of a run. */
 export function newOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const machine = machineIdentity();
+  const token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  return machine === undefined ? token : `${token}:${machine}`;
 }
 
 /** The machine and process `owner` names, or undefined for a token not of weft's form. */
 export function holderOf(owner: string): LeaseHolder | undefined {
-  const match = /^(.+):(\d{1,15}):[^:]*$/.exec(owner);
+  // The host as short as it can be, so that a random part of digits is not taken for a pid.
+  const current = /^(.+?):(\d{1,15}):[^:]*:([0-9a-f]*)$/.exec(owner);
+  const match = current ?? /^(.+):(\d{1,15}):[^:]*$/.exec(owner);
   if (!match) return undefined;
   const pid = Number(match[2]);
-  return pid > 0 ? { host: match[1]!, pid } : undefined;
+  if (!(pid > 0)) return undefined;
+  return current ? { host: match[1]!, pid, machine: current[3]! } : { host: match[1]!, pid };
 }
 
 /**
- * Whether `owner` is known to be dead: a process of this machine that is gone. An owner
- * on another machine, or whose token is not of weft's form, is not known dead: its lease
+ * Whether `owner` is known to be dead: a process of this machine, and of this pid
+ * namespace, that is gone. Any other owner (on another machine, in another container of
+ * the same hostname, from an older weft that did not say) is not known dead: its lease
  * has to expire.
  */
 export function holderIsDead(owner: string): boolean {
   const holder = holderOf(owner);
   if (!holder || holder.host !== hostname() || holder.pid === process.pid) return false;
+  if (holder.machine === undefined || holder.machine !== machineIdentity()) return false;
   try {
     process.kill(holder.pid, 0);
     return false;
