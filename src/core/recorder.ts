@@ -15,19 +15,26 @@ const none: RecordFailures = new Map();
 export class Recorder {
   readonly #store: Store;
   readonly #runId: string;
+  readonly #owner: string | undefined;
   #pending: TaskRecord[] = [];
   #next: Promise<RecordFailures> | undefined;
   #writing: Promise<unknown> | undefined;
 
-  constructor(store: Store, runId: string) {
+  /**
+   * @param owner the run's lease holder: the store writes only while it holds the run, so
+   *   that a process whose run was taken over cannot overwrite the new owner's records
+   */
+  constructor(store: Store, runId: string, owner?: string) {
     this.#store = store;
     this.#runId = runId;
+    this.#owner = owner;
   }
 
   /**
    * Queues a record. The promise settles when its group is written, with the records
    * of the group that could not be stored (an output the serializer refuses); it
-   * rejects when the store itself failed.
+   * rejects when the store itself failed, or refused the write because the run was taken
+   * over (a RunBusyError: the run stops as when its lease is lost).
    */
   record(record: TaskRecord): Promise<RecordFailures> {
     this.#pending.push(record);
@@ -60,7 +67,7 @@ export class Recorder {
 
   async #write(group: TaskRecord[]): Promise<RecordFailures> {
     try {
-      await this.#store.recordTasks(this.#runId, group);
+      await this.#store.recordTasks(this.#runId, group, this.#owner);
       return none;
     } catch (error) {
       if (!isRecordFailure(error)) throw error;
@@ -71,7 +78,7 @@ export class Recorder {
     const failures = new Map<string, unknown>();
     for (const record of group) {
       try {
-        await this.#store.recordTasks(this.#runId, [record]);
+        await this.#store.recordTasks(this.#runId, [record], this.#owner);
       } catch (error) {
         if (!isRecordFailure(error)) throw error;
         failures.set(record.key, asSerializationError(error, record));

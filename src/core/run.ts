@@ -73,7 +73,8 @@ export class Run {
     this.events = bus;
     this.scope = new KeyScope(record.id, this);
     this.#completed = new CompletedLookup(store, record.id, resumable);
-    this.recorder = new Recorder(store, record.id);
+    // Fenced by the run's owner: once the run is taken over, the store refuses its writes.
+    this.recorder = new Recorder(store, record.id, record.owner);
     this.signal = signal;
   }
 

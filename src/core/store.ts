@@ -159,9 +159,14 @@ export interface Store {
   /**
    * Records finished tasks of a run, in one write. A later record of the same key
    * replaces the earlier one (a failed task that completes on resume).
+   * @param owner writes only while this owner holds the run's lease, checked atomically
+   *   with the write, so that a process whose run was taken over cannot overwrite the new
+   *   owner's records; without it, writes whoever holds the run
    * @throws SerializationError naming the key when an output cannot be stored
+   * @throws RunBusyError (`WEFT_RUN_BUSY`), naming the holder, when `owner` no longer
+   *   holds the run; nothing is written then
    */
-  recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void>;
+  recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void>;
   /**
    * Outputs of all the run's completed tasks, by key. Holds every output in memory at once:
    * resume uses {@link Store.findCompleted} instead.

@@ -34,6 +34,7 @@ import {
   checkPrefix,
   checkRunId,
   checkTaskRecord,
+  notHeld,
 } from './validate.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -226,13 +227,19 @@ export class MemoryStore implements Store {
   /**
    * Records finished tasks in one write: every output is encoded before anything is
    * written, so a batch with an output that cannot be stored leaves the run unchanged.
+   * With `owner`, writes only while that owner holds the run.
    * @throws SerializationError naming the key when an output cannot be stored
+   * @throws RunBusyError when `owner` no longer holds the run
    */
-  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+  async recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void> {
     this.assertOpen();
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
-    this.requireRun(runId);
+    if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
+    const run = this.requireRun(runId);
+    if (owner !== undefined && run.owner !== owner) {
+      throw notHeld(runId, owner, run.owner, run.leaseExpiresAt);
+    }
     const encoded = records.map((record) => this.encodeTask(runId, record));
     let tasks = this.tasks.get(runId);
     if (!tasks) {

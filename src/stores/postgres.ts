@@ -62,6 +62,7 @@ import {
   checkOpenRunOptions,
   checkPrefix,
   checkRunId,
+  notHeld,
 } from './validate.ts';
 
 /** Options of {@link PostgresStore.open}. */
@@ -100,6 +101,8 @@ const rowsPerStatement = 1000;
 const tasksPerStatement = 4096;
 // Run for every group of task records: named, so each connection prepares it once.
 const upsertTasks = { name: 'weft:upsertTasks', text: upsertTaskArraysSql };
+/** Runs a read on a connection or in a transaction: its rows. */
+type ReadRows = (text: string, values: unknown[]) => Promise<unknown[]>;
 /** Keys per findCompleted statement, and task records per page of streamTasks. */
 const keysPerLookup = 1000;
 const tasksPerPage = 1000;
@@ -317,30 +320,37 @@ export class PostgresStore implements Store {
    * Records finished tasks in one write: a single upsert statement (one round trip), or
    * for a very large batch several in one transaction. Every output is encoded first, so a
    * batch with an output that cannot be stored writes nothing.
+   * With `owner`, writes only while that owner holds the run: each upsert checks so, and
+   * share-locks the run's row until it commits, so that a takeover waits for it, and it for
+   * a takeover under way.
    * @throws SerializationError naming the key when an output cannot be stored
+   * @throws RunBusyError when `owner` no longer holds the run
    */
-  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+  async recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void> {
     this.#assertWritable();
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
+    if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
     // One statement may not upsert a key twice: keep each key's last record, at the place
     // of its first (a Map keeps the first insertion's place), as one-by-one upserts would.
     const unique = new Map<string, TaskValues>();
     for (const row of this.#codec.tasks(runId, records)) unique.set(row[0], row);
     const rows = [...unique.values()];
     const doing = `recording tasks of run '${runId}'`;
-    // The upsert writes every row it is given, or none when the run does not exist.
+    const read: ReadRows = async (text, values) =>
+      (await this.#pool.query(doing, text, values)).rows;
+    // The upsert writes every row it is given, or none when the run does not exist or
+    // `owner` does not hold it.
     if (rows.length === 0) {
-      const { rowCount } = await this.#pool.query(doing, this.#sql.hasRun, [runId]);
-      if (rowCount === 0) throw this.#noRun(runId);
+      await this.#checkHolder(read, runId, owner, true);
     } else if (rows.length <= tasksPerStatement) {
       const { rowCount } = await this.#pool.query(
         doing,
         upsertTasks.text,
-        taskArrays(runId, rows),
+        [...taskArrays(runId, rows), owner ?? null],
         upsertTasks.name,
       );
-      if (rowCount === 0) throw this.#noRun(runId);
+      if (rowCount === 0) await this.#checkHolder(read, runId, owner);
     } else {
       await this.#pool.transaction(
         doing,
@@ -349,9 +359,15 @@ export class PostgresStore implements Store {
             const chunk = rows.slice(start, start + tasksPerStatement);
             const { rowCount } = await client.query({
               ...upsertTasks,
-              values: taskArrays(runId, chunk),
+              values: [...taskArrays(runId, chunk), owner ?? null],
             });
-            if (rowCount === 0) throw this.#noRun(runId);
+            if (rowCount === 0) {
+              await this.#checkHolder(
+                async (text, values) => (await client.query(text, values)).rows,
+                runId,
+                owner,
+              );
+            }
           }
         },
         { idempotent: true },
@@ -597,6 +613,20 @@ export class PostgresStore implements Store {
           'PostgresStore.open (or openStore) to write.',
       );
     }
+  }
+
+  /**
+   * Throws a StoreError when the run `id` does not exist, a RunBusyError when `owner` is
+   * given and does not hold it; else, unless `held`, a StoreError too (an upsert of a run
+   * that exists and is held wrote nothing: it did not exist when the upsert ran).
+   */
+  async #checkHolder(read: ReadRows, id: string, owner: string | undefined, held = false) {
+    const holder = (await read(this.#sql.runHolder, [id]))[0] as RunRow | undefined;
+    if (!holder) throw this.#noRun(id);
+    if (owner !== undefined && holder.owner !== owner) {
+      throw notHeld(id, owner, holder.owner, holder.lease_expires_at);
+    }
+    if (!held) throw this.#noRun(id);
   }
 
   #noRun(id: string): StoreError {

@@ -55,6 +55,7 @@ import {
   checkPrefix,
   checkRunId,
   type LeaseRequest,
+  notHeld,
 } from './validate.ts';
 
 /** Options of {@link SqliteStore.open}. */
@@ -113,7 +114,9 @@ export class SqliteStore implements Store {
   readonly #findCompleted: Statement;
   /** The owner of runs opened without one. */
   readonly #defaultOwner = `sqlite:${randomUUID()}`;
-  readonly #recordTasks: Database.Transaction<(runId: string, rows: TaskValues[]) => void>;
+  readonly #recordTasks: Database.Transaction<
+    (runId: string, rows: TaskValues[], owner: string | undefined) => void
+  >;
   readonly #appendEvents: Database.Transaction<(runId: string, texts: string[]) => void>;
   readonly #putArtifact: Database.Transaction<
     (runId: string, key: readonly [string, string | null], data: Buffer) => void
@@ -207,8 +210,9 @@ export class SqliteStore implements Store {
     // rows: one statement binds many rows (far cheaper than a run per row), and no more
     // than eight statements are ever prepared.
     const upserts = new Map<number, Statement>();
-    this.#recordTasks = db.transaction((runId: string, rows: TaskValues[]) => {
-      this.#requireRun(runId);
+    this.#recordTasks = db.transaction((runId: string, rows: TaskValues[], owner?: string) => {
+      if (owner === undefined) this.#requireRun(runId);
+      else this.#requireOwner(runId, owner);
       let seq = (sql.lastTaskSeq.get(runId) as { seq: number }).seq;
       for (let start = 0; start < rows.length; ) {
         const count = Math.min(maxRowsPerUpsert, 2 ** Math.floor(Math.log2(rows.length - start)));
@@ -308,13 +312,19 @@ export class SqliteStore implements Store {
   /**
    * Records finished tasks in one transaction. Every output is encoded first, so a batch
    * with an output that cannot be stored writes nothing.
+   * With `owner`, writes only while that owner holds the run, checked in the same
+   * transaction (which holds the write lock, so the holder cannot change meanwhile).
    * @throws SerializationError naming the key when an output cannot be stored
+   * @throws RunBusyError when `owner` no longer holds the run
    */
-  async recordTasks(runId: string, records: readonly TaskRecord[]): Promise<void> {
+  async recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void> {
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
+    if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
     const rows = this.#codec.tasks(runId, records);
-    this.#use(`recording tasks of run '${runId}'`, () => this.#recordTasks.immediate(runId, rows));
+    this.#use(`recording tasks of run '${runId}'`, () =>
+      this.#recordTasks.immediate(runId, rows, owner),
+    );
   }
 
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
@@ -516,6 +526,15 @@ export class SqliteStore implements Store {
 
   #requireRun(id: string): void {
     if (this.#sql.hasRun.get(id) === undefined) throw this.#noRun(id);
+  }
+
+  /** Throws unless `owner` holds the run `id` (see `recordTasks`). */
+  #requireOwner(id: string, owner: string): void {
+    const holder = this.#sql.runHolder.get(id) as
+      | Pick<RunRow, 'owner' | 'lease_expires_at'>
+      | undefined;
+    if (!holder) throw this.#noRun(id);
+    if (holder.owner !== owner) throw notHeld(id, owner, holder.owner, holder.lease_expires_at);
   }
 
   #noRun(id: string): StoreError {

@@ -2,7 +2,7 @@
  * Checks of what callers hand a store, made before anything is written so that bad input is
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
-import { ValidationError } from '../core/errors.ts';
+import { RunBusyError, ValidationError } from '../core/errors.ts';
 import type { Checkpoint, OpenRunOptions, RunStatus, TaskRecord } from '../core/store.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
@@ -54,6 +54,27 @@ export interface LeaseRequest {
   readonly owner: string;
   readonly leaseMs: number;
   readonly takeOverFrom: string | undefined;
+}
+
+/**
+ * The refusal of a write fenced by `owner` (see `Store.recordTasks`) when the run is held
+ * by `holder` now, or by nobody (finished, or released).
+ */
+export function notHeld(
+  runId: string,
+  owner: string,
+  holder: string | null | undefined,
+  leaseExpiresAt: number | null | undefined,
+): RunBusyError {
+  const now = holder ? `is held by '${holder}' now` : 'is held by no one now (it was finished)';
+  return new RunBusyError(
+    runId,
+    holder ?? '',
+    Number(leaseExpiresAt ?? 0),
+    `Run '${runId}' ${now}, not by '${owner}': that owner's lease was lost (the run was ` +
+      'taken over), so its task records were not written. Its process stops its work on ' +
+      'the run and leaves the run to its holder.',
+  );
 }
 
 /** How long a lease lasts when openRun is not told. */

@@ -1,13 +1,13 @@
 /**
  * Store conformance, the lease: a run has one live owner at a time. openRun takes the
  * lease atomically; another owner is refused with a RunBusyError while it lasts, and
- * admitted once it expired or when it takes over that very owner; renewLease and
- * finishRun act only for the owner holding the run.
+ * admitted once it expired or when it takes over that very owner; renewLease, finishRun
+ * and recordTasks (given an owner) act only for the owner holding the run.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isWeftError, type RunBusyError, toWire } from '../core/errors.ts';
-import type { RunRecord, Store } from '../core/store.ts';
+import type { RunRecord, Store, TaskRecord } from '../core/store.ts';
 import { type CaseOptions, freshId, rejectionOf } from './store-conformance-support.ts';
 
 /** Options of {@link describeLeaseCases}. */
@@ -156,6 +156,54 @@ export function describeLeaseCases(
       assert.equal(done?.error, undefined);
     });
 
+    it(
+      'recordTasks by a stale owner is refused, naming the holder, and changes nothing',
+      caseOptions,
+      async () => {
+        const id = freshId('fence');
+        await store().openRun(id, {}, { owner: 'owner-a', leaseMs: long });
+        await store().recordTasks(id, [taskRecord(id, 'a', 'by a')], 'owner-a');
+        const taken = await store().openRun(
+          id,
+          {},
+          { owner: 'owner-b', leaseMs: long, takeOverFrom: 'owner-a' },
+        );
+        await store().recordTasks(id, [taskRecord(id, 'b', 'by b')], 'owner-b');
+        const before = await store().listTasks(id);
+        const late = [taskRecord(id, 'a', 'by a, late'), taskRecord(id, 'c', 'by a, new')];
+        const error = await rejectionOf(store().recordTasks(id, late, 'owner-a'));
+        assertBusy(error, id, taken);
+        assert.match((error as Error).message, /owner-a.*taken over/);
+        assert.deepEqual(await store().listTasks(id), before);
+        // Once the run is finished, nobody holds it: a late write is refused all the same.
+        await store().finishRun(id, 'completed', undefined, 'owner-b');
+        const after = await rejectionOf(store().recordTasks(id, late, 'owner-b'));
+        assert.ok(isWeftError(after, 'WEFT_RUN_BUSY'), `WEFT_RUN_BUSY, not ${after}`);
+        assert.deepEqual(await store().listTasks(id), before);
+        // Without an owner, recordTasks writes whoever holds the run, as ever.
+        await store().recordTasks(id, late);
+        assert.deepEqual(
+          (await store().listTasks(id)).map((task) => [task.key, task.output]),
+          [
+            [`${id}/a`, 'by a, late'],
+            [`${id}/b`, 'by b'],
+            [`${id}/c`, 'by a, new'],
+          ],
+        );
+      },
+    );
+
+    it(
+      'recordTasks by a stale owner of a run that is gone fails as without owner',
+      caseOptions,
+      async () => {
+        const error = await rejectionOf(
+          store().recordTasks(freshId('fence-none'), [taskRecord('x', 'a', 1)], 'owner-a'),
+        );
+        assert.ok(isWeftError(error, 'WEFT_STORE'), `WEFT_STORE, not ${error}`);
+      },
+    );
+
     it('of two owners opening a run at once, exactly one wins', caseOptions, async () => {
       for (let round = 0; round < 10; round++) {
         const id = freshId(`race-${round}`);
@@ -208,6 +256,19 @@ export function describeLeaseCases(
       },
     );
   });
+}
+
+/** A completed task record of the run `runId`, under the key `runId/name`. */
+function taskRecord(runId: string, name: string, output: unknown): TaskRecord {
+  return {
+    key: `${runId}/${name}`,
+    task: `fence:${name}`,
+    status: 'completed',
+    attempts: 1,
+    startedAt: 1_700_000_000_000,
+    durationMs: 1,
+    output,
+  };
 }
 
 /** Two owners open `id` at once, each through its own store: exactly one wins. */

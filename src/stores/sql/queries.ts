@@ -169,10 +169,13 @@ export function upsertTasksSql(dialect: Dialect, rows: number): string {
 
 /**
  * PostgreSQL only: the upsert of any number of task records in one statement, from one
- * array per column of `TaskValues` ($2 to $11) for the run $1. Eleven parameters whatever the
- * count, so the statement text never changes and binding costs little. Rows go in array
- * order, which numbers `seq`, and none go in when the run does not exist: the row count
- * then says so.
+ * array per column of `TaskValues` ($2 to $11) for the run $1, written only while the owner
+ * $12 holds the run (when $12 is not null). Twelve parameters whatever the count, so the
+ * statement text never changes and binding costs little. Rows go in array order, which
+ * numbers `seq`, and none go in when the run does not exist or $12 does not hold it: the
+ * row count then says so. The run's row is share-locked until commit: a takeover (which
+ * updates it) waits for the write, and a write arriving during a takeover waits for it and
+ * then sees the new owner.
  */
 export const upsertTaskArraysSql =
   `INSERT INTO tasks (${taskColumns}) ` +
@@ -180,7 +183,8 @@ export const upsertTaskArraysSql =
   'output, error FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], ' +
   '$7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[]) WITH ORDINALITY AS r ' +
   '(key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error, n) ' +
-  `WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ORDER BY n ${taskConflict}`;
+  'WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1 AND ($12::text IS NULL OR owner = $12) ' +
+  `FOR SHARE) ORDER BY n ${taskConflict}`;
 
 /**
  * PostgreSQL only: the outputs of those of the keys ($2, an array) that completed in the
