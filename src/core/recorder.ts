@@ -15,7 +15,7 @@ const none: RecordFailures = new Map();
 export class Recorder {
   readonly #store: Store;
   readonly #runId: string;
-  readonly #owner: string | undefined;
+  #owner: string | undefined;
   #pending: TaskRecord[] = [];
   #next: Promise<RecordFailures> | undefined;
   #writing: Promise<unknown> | undefined;
@@ -40,6 +40,15 @@ export class Recorder {
     this.#pending.push(record);
     this.#next ??= this.#writeNextGroup();
     return this.#next;
+  }
+
+  /**
+   * Stops fencing by owner: the run ended and its owner released it, so nobody holds it.
+   * Records made after (a damaged artifact found by reading a finished run's results) are
+   * written as direct store writes are.
+   */
+  released(): void {
+    this.#owner = undefined;
   }
 
   /** Settles when everything recorded so far is written. */

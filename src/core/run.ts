@@ -194,6 +194,7 @@ export async function withRun<T>(
     await opened.recorder.flush();
     await stopPersisting();
     await lease.finish('completed');
+    if (!lease.isLost) opened.recorder.released();
     return result;
   } catch (error) {
     // What finished before the failure is kept: a resume starts from there. A run taken
