@@ -120,6 +120,8 @@ export interface RunLeaseOptions {
 /**
  * A run opened by this process, with its lease: renewed every third of the lease until
  * {@link RunLease.finish}, or until a renewal finds that another process took the run over.
+ * Should renewals fail (the store out of reach) until the lease nearly expires, the run
+ * stops too: past that, another process may take it.
  */
 export class RunLease {
   /** The run as recorded when it was opened. */
@@ -132,6 +134,14 @@ export class RunLease {
   readonly #leaseMs: number;
   readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setInterval>;
+  /** Stops the run when no renewal held in time (see {@link RunLease.#fence}). */
+  #fenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * When the last renewal that held was sent, by this process's monotonic clock: the lease
+   * lasts at least `leaseMs` from then, whatever the store's clock says.
+   */
+  #renewedAt: number;
+  #renewalError: unknown;
   #renewing = false;
   #finished = false;
   #lose: (error: RunBusyError) => void = () => {};
@@ -148,6 +158,7 @@ export class RunLease {
     { leaseMs, takeOver }: RunLeaseOptions,
   ): Promise<RunLease> {
     const owner = newOwner();
+    let sentAt = performance.now();
     let record: RunRecord;
     try {
       record = await store.openRun(id, meta, { owner, leaseMs });
@@ -157,16 +168,24 @@ export class RunLease {
       if (!takeOver && !holderIsDead(holder)) throw busy(id, holder, leaseExpiresAt);
       // Only that holder's lease is taken: were the run taken by a third owner meanwhile,
       // this open is refused as any other.
+      sentAt = performance.now();
       record = await store.openRun(id, meta, { owner, leaseMs, takeOverFrom: holder });
     }
-    return new RunLease(store, record, owner, leaseMs);
+    return new RunLease(store, record, owner, leaseMs, sentAt);
   }
 
-  private constructor(store: Store, record: RunRecord, owner: string, leaseMs: number) {
+  private constructor(
+    store: Store,
+    record: RunRecord,
+    owner: string,
+    leaseMs: number,
+    sentAt: number,
+  ) {
     this.#store = store;
     this.record = record;
     this.owner = owner;
     this.#leaseMs = leaseMs;
+    this.#renewedAt = sentAt;
     this.lost = new Promise<never>((_, reject) => {
       this.#lose = reject;
     });
@@ -175,30 +194,39 @@ export class RunLease {
     // The heartbeat alone does not keep the process alive: the run's work does.
     this.#timer = setInterval(() => void this.#renew(), Math.max(1, Math.floor(leaseMs / 3)));
     this.#timer.unref();
+    this.#armFence();
   }
 
-  /** Aborted, with the RunBusyError of {@link RunLease.lost}, once the lease is lost. */
+  /** Aborted, with a RunBusyError, once the lease is lost. */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
-  /** Whether another process took the run over. */
+  /** Whether the run was taken over, or its lease could not be renewed in time. */
   get isLost(): boolean {
     return this.#controller.signal.aborted;
   }
 
-  /** `work`'s outcome, unless the lease is lost first: then the RunBusyError of {@link RunLease.lost}. */
+  /**
+   * `work`'s outcome, unless the lease is lost first: then the RunBusyError of
+   * {@link RunLease.lost}, which names the new owner (work stopped by {@link signal}
+   * settles before it is known).
+   */
   guard<T>(work: T | PromiseLike<T>): Promise<Awaited<T>> {
-    return Promise.race([work, this.lost]);
+    const settled = Promise.resolve(work).then(
+      (value) => (this.isLost ? this.lost : value),
+      (error: unknown) => (this.isLost ? this.lost : Promise.reject(error)),
+    );
+    return Promise.race([settled, this.lost]);
   }
 
   /**
    * Stops the heartbeat and records the run finished, which releases the lease. A run
-   * taken over is left as it is: it belongs to its new owner.
+   * whose lease is lost is left as it is: it belongs to its new owner, or soon may.
    */
   async finish(status: Exclude<RunStatus, 'running'>, error?: WireError): Promise<void> {
     this.#finished = true;
-    clearInterval(this.#timer);
+    this.#stopTimers();
     if (this.isLost) return;
     await this.#store.finishRun(this.record.id, status, error, this.owner);
   }
@@ -206,32 +234,97 @@ export class RunLease {
   async #renew(): Promise<void> {
     if (this.#renewing || this.#finished || this.isLost) return;
     this.#renewing = true;
+    const sentAt = performance.now();
     try {
       const held = await this.#store.renewLease(this.record.id, this.owner, this.#leaseMs);
-      if (!held && !this.#finished) await this.#lost();
-    } catch {
-      // The store is out of reach: try again at the next beat. Should the lease expire
-      // meanwhile and another process take the run, the next renewal says so.
+      if (this.#finished || this.isLost) return;
+      if (!held) return this.#lost();
+      this.#renewedAt = sentAt;
+      this.#renewalError = undefined;
+      this.#armFence();
+    } catch (error) {
+      // The store is out of reach: try again at the next beat; the fence stops the run
+      // should no renewal hold before the lease runs out.
+      this.#renewalError = error;
     } finally {
       this.#renewing = false;
     }
   }
 
-  async #lost(): Promise<void> {
-    clearInterval(this.#timer);
-    const now = await this.#store.getRun(this.record.id).catch(() => undefined);
+  /**
+   * Stops the run a sixth of the lease before it expires, counted from the last renewal
+   * that held: one failed renewal is retried in time, and the run stops before another
+   * process may take it.
+   */
+  #armFence(): void {
+    clearTimeout(this.#fenceTimer);
+    const deadline = this.#renewedAt + this.#leaseMs - this.#leaseMs / 6;
+    this.#fenceTimer = setTimeout(() => this.#fence(), Math.max(0, deadline - performance.now()));
+    this.#fenceTimer.unref();
+  }
+
+  #fence(): void {
+    if (this.#finished || this.isLost) return;
     const id = this.record.id;
-    const by = now?.owner === undefined ? undefined : describeHolder(now.owner);
-    const error = new RunBusyError(
-      id,
-      now?.owner ?? '',
-      now?.leaseExpiresAt ?? 0,
-      `Run '${id}' was taken over${by ? ` by ${by}` : ''}: this process no longer owns it, ` +
-        'so it stopped its work on the run and left the run to its new owner.',
+    const ms = Math.round(performance.now() - this.#renewedAt);
+    const reason = this.#renewalError;
+    const why =
+      reason === undefined
+        ? 'no renewal answered'
+        : clip(reason instanceof Error ? reason.message : String(reason));
+    const expiresAt = Date.now() + (this.#renewedAt + this.#leaseMs - performance.now());
+    this.#stop(
+      new RunBusyError(
+        id,
+        this.owner,
+        Math.round(expiresAt),
+        `This process could not renew its lease on run '${id}' for ${ms} ms (${why}): ` +
+          'once the lease expires another process may take the run over, so this process ' +
+          'stopped its work on the run. Resume the run once its store can be reached.',
+      ),
     );
+  }
+
+  async #lost(): Promise<void> {
+    const id = this.record.id;
+    // The run's work stops at once; withRun's error names the new owner once read.
+    this.#controller.abort(
+      new RunBusyError(
+        id,
+        '',
+        0,
+        `Run '${id}' was taken over: this process no longer owns it, ` +
+          'so it stopped its work on the run and left the run to its new owner.',
+      ),
+    );
+    this.#stopTimers();
+    const now = await this.#store.getRun(id).catch(() => undefined);
+    const by = now?.owner === undefined ? undefined : describeHolder(now.owner);
+    this.#lose(
+      new RunBusyError(
+        id,
+        now?.owner ?? '',
+        now?.leaseExpiresAt ?? 0,
+        `Run '${id}' was taken over${by ? ` by ${by}` : ''}: this process no longer owns it, ` +
+          'so it stopped its work on the run and left the run to its new owner.',
+      ),
+    );
+  }
+
+  #stop(error: RunBusyError): void {
+    this.#stopTimers();
     this.#controller.abort(error);
     this.#lose(error);
   }
+
+  #stopTimers(): void {
+    clearInterval(this.#timer);
+    clearTimeout(this.#fenceTimer);
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 /** The refusal of a run that a live owner holds. */
