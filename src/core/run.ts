@@ -169,6 +169,7 @@ export async function withRun<T>(
   if (!store || typeof store.openRun !== 'function') {
     throw new ValidationError('withRun needs { store }: open one with openStore(url).');
   }
+  checkRunStore(store);
   const runId = options.runId ?? randomRunId();
   if (typeof runId !== 'string' || !/^[\w.:@-]{1,200}$/.test(runId)) {
     throw new ValidationError(
@@ -204,6 +205,28 @@ export async function withRun<T>(
     await lease.finish(isAbort(error) ? 'interrupted' : 'failed', toWire(error)).catch(() => {});
     throw error;
   }
+}
+
+/** The store methods a run calls: checked up front, so that a store lacking one fails at once. */
+const runStoreMethods = [
+  'openRun',
+  'renewLease',
+  'finishRun',
+  'getRun',
+  'recordTasks',
+  'findCompleted',
+  'countCompleted',
+  'appendEvents',
+] as const satisfies readonly (keyof Store)[];
+
+/** Throws a ValidationError naming the methods a run needs that `store` lacks. */
+function checkRunStore(store: Store): void {
+  const missing = runStoreMethods.filter((name) => typeof store[name] !== 'function');
+  if (missing.length === 0) return;
+  throw new ValidationError(
+    `This store (${String(store.kind)}) was written for an earlier weft: implement ` +
+      `${missing.join(', ')} (see the Store interface) to run with it.`,
+  );
 }
 
 /** `leaseMs` of withRun: a whole number of milliseconds, 3 or more (renewed every third). */
