@@ -259,7 +259,8 @@ export class Application {
     }
   }
 
-  async #step(inputs: Inputs, signal: AbortSignal | undefined): Promise<StepOutcome | null> {
+  async #step(inputs: Inputs, given: AbortSignal | undefined): Promise<StepOutcome | null> {
+    const signal = this.#signal(given);
     signal?.throwIfAborted();
     const name = this.nextAction();
     if (name === undefined) return null;
@@ -337,6 +338,17 @@ export class Application {
     const written: StateRecord = {};
     for (const key of act.writes) written[key] = done.state[key];
     return { result: done.result, state: state.update(written) };
+  }
+
+  /**
+   * The step's signal: the caller's and the run's, which aborts when another process took
+   * the run over. A signal of its own per step: fan-outs listening on it never pile up on
+   * the run's.
+   */
+  #signal(given: AbortSignal | undefined): AbortSignal | undefined {
+    const run = this.#appScope().run?.signal;
+    if (run === undefined) return given;
+    return AbortSignal.any(given === undefined ? [run] : [given, run]);
   }
 
   #context(actionName: string, sequenceId: number, signal: AbortSignal | undefined) {
