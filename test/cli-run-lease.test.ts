@@ -13,6 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { openStore, type Store } from '../src/index.ts';
 import type { Finished } from './fixtures/child-jobs.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
@@ -255,6 +256,31 @@ describe('weft resume --force', { timeout: 90_000 }, () => {
     assert.equal(took.stdout, 'started\n100 done\n');
     assert.equal(await statusOf('forced', inStore(sqlite, log)), 'completed');
     assertEachRanOnce(log);
+  });
+
+  it("takes a run over when this machine's clock runs ahead of the database's", async () => {
+    // Judged by this machine's clock, the lease has expired; by the database's, it lasts.
+    const ahead = join(dir, 'clock-ahead.mjs');
+    writeFileSync(ahead, 'const now = Date.now;\nDate.now = () => now() + 3_600_000;\n');
+    const log = join(dir, 'ahead.log');
+    const options = inStore(sqlite, log);
+    const store = await openStore(sqlite);
+    try {
+      await store.openRun(
+        'ahead',
+        { file: job, args: [] },
+        { owner: 'otherhost:1:x', leaseMs: 600_000 },
+      );
+      const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(ahead)}`;
+      const taken = await weft(['resume', 'ahead', '--force', '--no-progress'], {
+        env: { ...options.env, NODE_OPTIONS: nodeOptions.trim() },
+      });
+      assert.equal(taken.code, 0, taken.stderr);
+      assert.equal(taken.stdout, 'started\n100 done\n');
+      assert.equal(await statusOf('ahead', options), 'completed');
+    } finally {
+      await store.close();
+    }
   });
 
   it('asks first on a terminal: n leaves the run to its owner, y takes it over', async () => {

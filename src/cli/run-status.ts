@@ -43,9 +43,11 @@ export function busyError(
 }
 
 /**
- * Whether to take `run` over from the live process that owns it: no when nobody does (or
- * its process died, which withRun sees itself); refused without `force`; with `force`, yes
- * once the user answers y on a terminal, or with a warning when stdin is not one.
+ * Whether to take `run` over from the live process that owns it: refused without `force`;
+ * with `force`, yes once the user answers y on a terminal, or with a warning when stdin is
+ * not one. When nobody seems to own it (its lease expired by this machine's clock, or its
+ * process died), yes with `force` (the store judges the lease by its own clock, which may
+ * be behind this one's), no without.
  * @param resume The command that takes the run over, without --force: `weft resume <id>`.
  * @throws RunBusyError naming the run and its process, without `force`
  * @throws ValidationError when the user does not confirm
@@ -55,7 +57,7 @@ export async function takeOverOrRefuse(
   force: boolean,
   resume: string,
 ): Promise<boolean> {
-  if (!isOwnedNow(run) || run.owner === undefined) return false;
+  if (!isOwnedNow(run) || run.owner === undefined) return force;
   const until = run.leaseExpiresAt ?? 0;
   if (!force) throw busyError(run.id, run.owner, until, resume);
   const holder = describeHolder(run.owner);

@@ -105,8 +105,9 @@ export async function runJob(
   try {
     const recorded = options.runId === undefined ? undefined : await store.getRun(runId);
     const force = options.force === true;
-    const takeOver = recorded ? await takeOverOrRefuse(recorded, force, resume) : false;
     if (recorded) checkRerun(recorded, { file: path, args }, force);
+    // Asked once the job is known to be one that may run under this id.
+    const takeOver = recorded ? await takeOverOrRefuse(recorded, force, resume) : false;
     const result = await withRun({ store, runId, meta, events, takeOver }, async (run) => {
       opened = true;
       const said =
