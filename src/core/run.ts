@@ -30,7 +30,9 @@ export interface WithRunOptions {
   /**
    * How long the run's lease lasts without renewal, in milliseconds. The run renews it
    * every third of that while it works; a process that dies holds the run until then
-   * (unless it was a process of this machine, whose death is seen at once).
+   * (unless it was a process of this machine, whose death is seen at once). Should the
+   * renewals fail (the store out of reach) until a sixth of it is left, the run stops,
+   * rejecting with a RunBusyError: past that, another process may take it over.
    * @default 30000
    */
   readonly leaseMs?: number;
