@@ -74,7 +74,79 @@ describe('errors', () => {
   });
 });
 
+describe('errors with fields', () => {
+  it('come back with every field, enumerable or not, and the class of AggregateError', () => {
+    const issues = [{ code: 'invalid_type', path: ['a', 0] }];
+    const validation = Object.defineProperty(new Error('invalid'), 'issues', { value: issues });
+    const http = Object.assign(new Error('http', { cause: { status: 'down' } }), {
+      code: 404,
+      response: { body: 'nope', headers: new Map([['x', '1']]) },
+    });
+    const many = new AggregateError([validation, http], 'both');
+    const back = roundTrip({ many })!.many as AggregateError;
+    assert.ok(back instanceof AggregateError);
+    assert.deepStrictEqual(back, many);
+    const [first, second] = back.errors as Array<Error & Record<string, unknown>>;
+    assert.deepStrictEqual(first!.issues, issues);
+    assert.equal(Object.keys(first!).includes('issues'), false, 'still not enumerable');
+    assert.deepStrictEqual(second!.response, http.response);
+    assert.equal(second!.code, 404);
+    assert.deepStrictEqual(second!.cause, { status: 'down' });
+  });
+
+  it('are refused when a field cannot be stored, naming the key, the path and the field', () => {
+    const withFunction = Object.assign(new Error('x'), { retry: { run: () => 1 } });
+    const { message } = refusal({ errors: [withFunction] });
+    assert.match(message, /^Task output for key 'run\/map:f\/3' cannot be stored/);
+    assert.match(message, /value\.errors\[0\]\.retry\.run is a function/);
+    assert.match(message, /a field of the error at value\.errors\[0\]/);
+    const hidden = Object.defineProperty(new Error('y'), 'internals', { value: new Point() });
+    assert.match(refusal(hidden).message, /value\.internals is an instance of class Point/);
+    // One reachable from its own fields would come back a copy of itself.
+    const cyclic = Object.assign(new Error('z'), { self: undefined as unknown });
+    cyclic.self = { error: cyclic };
+    assert.match(refusal([cyclic]).message, /value\[0\] is an error reachable from its own fields/);
+  });
+});
+
+class Point {
+  readonly x = 1;
+}
+
 describe('values the stores would change', () => {
+  it('refuses Maps, Sets, Dates, typed arrays and Buffers with extra properties', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        Object.assign(new Map([[1, 2]]), { total: 3 }),
+        /the value itself is a Map with extra properties \(total\)/,
+      ],
+      [
+        { d: Object.assign(new Date(0), { tz: 'UTC' }) },
+        /value\.d is a Date with extra properties \(tz\)/,
+      ],
+      [
+        [Object.assign(new Set(), { [Symbol('s')]: 1 })],
+        /value\[0\] is a Set with extra properties \(Symbol\(s\)\)/,
+      ],
+      [
+        Object.assign(new Uint8Array(1), { label: 'x' }),
+        /a Uint8Array with extra properties \(label\)/,
+      ],
+      [
+        Object.assign(new Float64Array(1000), { label: 'x' }),
+        /a Float64Array with extra properties \(label\)/,
+      ],
+      [
+        { b: Object.assign(Buffer.from('x'), { label: 'x' }) },
+        /value\.b is a Buffer with extra properties/,
+      ],
+    ];
+    for (const [value, expected] of cases) assert.match(refusal(value).message, expected);
+    // Without extra properties, and with the non-enumerable ones JSON drops too, they are kept.
+    const plain = [new Map([[1, 2]]), new Float64Array(1000), Buffer.from('x'), /x/g];
+    assert.deepStrictEqual(roundTrip(plain), plain);
+  });
+
   it('refuses arrays with extra properties, short or long, naming the key and the path', () => {
     const cases: Array<[unknown, RegExp]> = [
       [Object.assign([1, 2], { total: 3 }), /: the value itself is an array with extra properties/],
@@ -124,7 +196,7 @@ describe('values the stores would change', () => {
 
   it('keeps arrays and plain objects made in another realm', () => {
     const value = runInNewContext('({ list: [1, [2, { a: [3] }]], rows: [{ x: 1 }], empty: [] })');
-    assert.ok(!(value.list instanceof Array), 'made in another realm');
+    assert.notEqual(Object.getPrototypeOf(value.list), Array.prototype, 'made in another realm');
     assert.deepEqual(roundTrip(value), { list: [1, [2, { a: [3] }]], rows: [{ x: 1 }], empty: [] });
     assert.deepEqual(roundTrip(runInNewContext('[1, 2, 3]')), [1, 2, 3]);
     // Still refused there: an array with extra properties, and a subclass of Array.

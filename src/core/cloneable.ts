@@ -178,22 +178,35 @@ const keysOnly = {
 } as const;
 
 /**
- * True when an array has own enumerable properties besides its elements (`arr.total =
- * 3`, the `index` and `input` of a RegExp match), which JSON and the stores would drop.
+ * True when an array, a typed array or another built-in (a Map, a Date…) has own
+ * enumerable properties besides its elements (`arr.total = 3`, the `index` and `input` of
+ * a RegExp match, `map.total = 3`), which JSON and the stores would drop.
  */
-export function hasExtraProperties(array: readonly unknown[]): boolean {
-  if (Object.getOwnPropertySymbols(array).length > 0) return true;
-  const { length } = array;
+export function hasExtraProperties(value: object): boolean {
+  if (Object.getOwnPropertySymbols(value).length > 0) return true;
+  const length = indexedLength(value);
+  if (length === undefined) return Object.keys(value).length > 0;
   if (length <= shortArray) {
     // Keys list indices first, in order: an extra property, if any, comes last.
-    const keys = Object.keys(array);
+    const keys = Object.keys(value);
     const last = keys[keys.length - 1];
     return last !== undefined && !isArrayIndex(last);
   }
   // Listing a long array's keys names every index (a million strings for a million
-  // elements); `inspect`, told to show no element, lists only the other properties.
-  const expected = `[ ... ${length} more item${length === 1 ? '' : 's'} ]`;
-  return inspect(array, keysOnly) !== expected;
+  // elements); `inspect`, told to show no element, lists only the other properties,
+  // after the elements it leaves out.
+  return !inspect(value, keysOnly).endsWith(` ${length} more item${length === 1 ? '' : 's'} ]`);
+}
+
+/** The number of elements of what has elements as own properties, else undefined. */
+function indexedLength(value: object): number | undefined {
+  if (Array.isArray(value)) return value.length;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return (value as unknown as ArrayLike<unknown>).length;
+  }
+  // A String object has its characters as properties: listed, whatever its length (rare).
+  if (value instanceof String) return 0;
+  return undefined;
 }
 
 function isArrayIndex(key: string): boolean {
@@ -203,10 +216,15 @@ function isArrayIndex(key: string): boolean {
 
 /**
  * Where `target` sits inside `root`, written as devalue writes paths (`.rows[2].get("k")`,
- * empty for `root` itself), looking where structured clone and the stores look; meant for
- * error messages, once something was found wrong.
+ * empty for `root` itself), looking where structured clone and the stores look (and in
+ * the fields of errors, setting `via.error` to the path of the outermost error passed);
+ * meant for error messages, once something was found wrong.
  */
-export function pathTo(root: unknown, target: unknown): string | undefined {
+export function pathTo(
+  root: unknown,
+  target: unknown,
+  via?: { error?: string },
+): string | undefined {
   const seen = new Set<object>();
   const search = (item: unknown, path: string): string | undefined => {
     if (item === target) return path;
@@ -228,10 +246,18 @@ export function pathTo(root: unknown, target: unknown): string | undefined {
         const found = search(entry, `${path}.values()`);
         if (found !== undefined) return found;
       }
+    } else if (item instanceof Error) {
+      // An error's fields are stored too, the hidden ones (cause, errors) with them.
+      for (const key of errorFieldNames(item)) {
+        const found = search((item as unknown as Record<string, unknown>)[key], path + step(key));
+        if (found === undefined) continue;
+        // Unwinding: the outermost error on the path is the last one set.
+        if (via !== undefined) via.error = path;
+        return found;
+      }
     } else if (isPlainRecord(item)) {
       for (const [key, entry] of Object.entries(item)) {
-        const step = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-        const found = search(entry, path + step);
+        const found = search(entry, path + step(key));
         if (found !== undefined) return found;
       }
     }
@@ -244,10 +270,24 @@ export function pathTo(root: unknown, target: unknown): string | undefined {
   }
 }
 
+function step(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
 function mapKey(key: unknown): string {
   if (typeof key === 'string') return JSON.stringify(key);
   if (typeof key === 'bigint') return `${key}n`;
   return typeof key === 'object' || typeof key === 'function' ? '...' : String(key);
+}
+
+/**
+ * The own fields of an error that the stores keep beside its name, message and stack:
+ * enumerable or not (`cause`, an AggregateError's `errors`, a ZodError's `issues`).
+ */
+export function errorFieldNames(error: Error): string[] {
+  return Object.getOwnPropertyNames(error).filter(
+    (key) => key !== 'name' && key !== 'message' && key !== 'stack',
+  );
 }
 
 /** A plain object, of this realm or another, or one without a prototype. */

@@ -2,7 +2,13 @@
  * What the default serializer refuses beyond what devalue refuses itself, and how a
  * refusal is said: the key, the path inside the value, the type found there and the fix.
  */
-import { className, foreignClass, hasExtraProperties, pathTo } from '../core/cloneable.ts';
+import {
+  className,
+  foreignClass,
+  hasExtraProperties,
+  isPlainRecord,
+  pathTo,
+} from '../core/cloneable.ts';
 import { SerializationError } from '../core/errors.ts';
 import { isStringTooLong, tooLarge } from './serializer-size.ts';
 
@@ -58,24 +64,46 @@ class Unfaithful extends Error {
 export function guard(value: unknown): undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const name = foreignClass(value);
-  if (name === undefined) {
-    if (Array.isArray(value) && hasExtraProperties(value)) {
-      throw new Unfaithful(
-        value,
-        'an array with extra properties',
-        'They would be lost: return the elements alone ([...value]), or an object holding ' +
-          'the elements and the other fields.',
-      );
-    }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (name === undefined || alsoStored.has(proto as object)) {
+    if (!isPlainRecord(value)) refuseExtraProperties(value);
     return undefined;
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (alsoStored.has(proto as object)) return undefined;
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   if (devalueTags.has(tag) || Object.getPrototypeOf(proto) === null) {
     throw new Unfaithful(value, `an instance of class ${name}`, instanceFix(name, tag));
   }
   return undefined;
+}
+
+/**
+ * Refuses a built-in (an array, a Map, a Date, a typed array, a Buffer…) with own
+ * enumerable properties besides its elements: devalue and JSON would store it without.
+ */
+export function refuseExtraProperties(value: object): void {
+  if (!hasExtraProperties(value)) return;
+  if (Array.isArray(value)) {
+    throw new Unfaithful(
+      value,
+      'an array with extra properties',
+      'They would be lost: return the elements alone ([...value]), or an object holding ' +
+        'the elements and the other fields.',
+    );
+  }
+  const name = className(value);
+  const extra = [...Object.getOwnPropertySymbols(value), ...Object.keys(value)]
+    .map(String)
+    .find((key) => !/^\d+$/.test(key));
+  throw new Unfaithful(
+    value,
+    `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name} with extra properties (${extra})`,
+    `They would be lost: return an object holding the ${name} and the other fields.`,
+  );
+}
+
+/** Refuses `value`, found where devalue would store it as something else. */
+export function unfaithful(value: object, type: string, fix: string): never {
+  throw new Unfaithful(value, type, fix);
 }
 
 interface DevalueFailure {
@@ -100,13 +128,12 @@ export function refusal(
   const subject = key === undefined ? 'The value' : key;
   if (isStringTooLong(error)) return tooLarge(key, error);
   if (error instanceof Unfaithful) {
-    const path = pathTo(root, error.value);
+    const via: { error?: string } = {};
+    const path = pathTo(root, error.value, via);
     const where = path === undefined ? 'a value inside it' : describePath(path);
     return new SerializationError(
-      `${subject} cannot be stored: ${where} is ${error.type}. ${error.fix}`,
-      {
-        cause: error,
-      },
+      `${subject} cannot be stored: ${where} is ${error.type}. ${error.fix}${inError(via)}`,
+      { cause: error },
     );
   }
   if (!isDevalueFailure(error)) {
@@ -117,9 +144,24 @@ export function refusal(
     );
   }
   const found = describeSafely(error.value, error.message);
+  // devalue's path runs through the stored form of an error; the value's own path does not.
+  const via: { error?: string } = {};
+  const path = error.path.includes('.fields') ? pathTo(root, error.value, via) : undefined;
   return new SerializationError(
-    `${subject} cannot be stored: ${describePath(error.path)} is ${found.type}. ${found.fix}`,
+    `${subject} cannot be stored: ${describePath(path ?? error.path)} is ${found.type}. ` +
+      found.fix +
+      inError(via),
     { cause: error },
+  );
+}
+
+/** What to do when what cannot be stored is a field of an error. */
+function inError(via: { error?: string }): string {
+  if (via.error === undefined) return '';
+  return (
+    ` It is a field of the error at ${describePath(via.error)}, and errors are stored with ` +
+    'all their fields: return the fields you need instead (for example ' +
+    '{ message: error.message, issues: error.issues }).'
   );
 }
 

@@ -5,17 +5,21 @@
  *   ±Infinity, -0; Date, Map, Set, BigInt, RegExp, URL, URLSearchParams; every typed
  *   array, DataView, ArrayBuffer; Buffer (it comes back a Buffer, not a Uint8Array);
  *   objects without a prototype; holes in arrays; circular and shared references.
- * - Error (any subclass) comes back an Error keeping name, message, stack, `code`,
- *   `cause` and other own primitive fields; the standard classes (TypeError, RangeError…)
- *   keep their class. weft recognises errors by `code`, not by class (see errors.ts).
+ * - Error (any subclass) comes back an Error keeping name, message, stack and every other
+ *   own field, enumerable or not (`code`, `cause`, an AggregateError's `errors`, a
+ *   ZodError's `issues`), each stored as any value is; the standard classes (TypeError,
+ *   RangeError, AggregateError…) keep their class. weft recognises errors by `code`, not
+ *   by class (see errors.ts).
  * - refused when first stored, with a {@link SerializationError} naming the key, the
  *   path inside the value, the type and the fix: functions, symbols, promises, weak
  *   collections; instances of classes (your own, or a subclass of Array, Map, Uint8Array
  *   other than Buffer…), which would come back as plain data without their methods
  *   (register a custom type for them with {@link createSerializer}); arrays with extra
- *   own properties (`arr.total = 3`, a RegExp match's `index`), which JSON and devalue
- *   would drop, so that the value read back would silently differ (copy the elements
- *   with `[...match]`, or return an object); objects with symbol keys or a `__proto__`
+ *   own properties (`arr.total = 3`, a RegExp match's `index`), and Maps, Sets, Dates,
+ *   typed arrays, Buffers… with own enumerable properties, which JSON and devalue would
+ *   drop, so that the value read back would silently differ (copy the elements with
+ *   `[...match]`, or return an object holding the value and the other fields); a field
+ *   of an error that cannot be stored (a ZodError's internals hold a function); objects with symbol keys or a `__proto__`
  *   key; values whose text would pass the longest string JavaScript holds (about 512 MB).
  * Decoding builds only own data properties: text with a `__proto__` key is refused, never
  * turned into a prototype.
@@ -25,9 +29,10 @@
  */
 import { parse, stringify } from 'devalue';
 import { hasExtraProperties } from '../core/cloneable.ts';
-import { fromWire, SerializationError, toWire, type WireError } from '../core/errors.ts';
+import { SerializationError } from '../core/errors.ts';
 import type { Serializer } from '../core/serializer.ts';
-import { guard, refusal } from './serializer-refusals.ts';
+import { encoding, reduceError, reviveError } from './serializer-errors.ts';
+import { guard, refusal, refuseExtraProperties } from './serializer-refusals.ts';
 import { maxText, measureJson, tooLarge } from './serializer-size.ts';
 
 /**
@@ -130,7 +135,7 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
         }
       }
       try {
-        return stringify(value, reducers);
+        return encoding(value, () => stringify(value, reducers));
       } catch (error) {
         throw refusal(error, key, value);
       }
@@ -252,51 +257,12 @@ function parseJson(json: string): unknown {
   });
 }
 
-function reduceError(value: unknown): WireError | undefined {
-  return isError(value) ? toWire(value) : undefined;
-}
-
-// Revived with their own class, as structured clone does: every realm has them.
-const standardErrors: Readonly<Record<string, ErrorConstructor>> = {
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
-
-function reviveError(wire: unknown): Error {
-  if (!isWire(wire)) throw new Error('Invalid stored error');
-  const error = fromWire(wire);
-  for (let link: unknown = error; link instanceof Error; link = link.cause) {
-    const standard = Object.hasOwn(standardErrors, link.name)
-      ? standardErrors[link.name]
-      : undefined;
-    if (standard) Object.setPrototypeOf(link, standard.prototype);
-  }
-  return error;
-}
-
-function isError(value: unknown): value is Error {
-  if (typeof value !== 'object' || value === null) return false;
-  // The tag also recognises errors made in another realm (vm contexts), where instanceof fails.
-  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
-}
-
-function isWire(value: unknown): value is WireError {
-  if (typeof value !== 'object' || value === null) return false;
-  const { name, message, cause } = value as Record<string, unknown>;
-  return (
-    typeof name === 'string' &&
-    typeof message === 'string' &&
-    (cause === undefined || isWire(cause))
-  );
-}
-
 /** A Buffer is stored as its bytes, copied out of the pool it may share. */
 function reduceBuffer(value: unknown): Uint8Array | undefined {
-  return Buffer.isBuffer(value) ? new Uint8Array(value) : undefined;
+  if (!Buffer.isBuffer(value)) return undefined;
+  // Claimed before the guard sees it, which would refuse its extra properties.
+  refuseExtraProperties(value);
+  return new Uint8Array(value);
 }
 
 function reviveBuffer(bytes: unknown): Buffer {
