@@ -12,9 +12,6 @@ import { hostname } from 'node:os';
 import { isWeftError, RunBusyError, type WireError } from './errors.ts';
 import type { RunRecord, RunStatus, Store } from './store.ts';
 
-/** How long a lease lasts without renewal, unless told. */
-export const defaultLeaseMs = 30_000;
-
 /**
  * The machine and process that an owner token of weft's form (`host:pid:random:machine`,
  * or `host:pid:random` from an older weft) names.

@@ -9,10 +9,10 @@ import { refuseTopLevelWork } from './definitions.ts';
 import { toWire, ValidationError } from './errors.ts';
 import { type EventBus, events as sharedEvents, type WeftEvent } from './events.ts';
 import { KeyScope } from './keys.ts';
-import { defaultLeaseMs, RunLease } from './lease.ts';
+import { RunLease } from './lease.ts';
 import { Recorder } from './recorder.ts';
 import { type Completed, CompletedLookup } from './resume.ts';
-import type { RunRecord, Store } from './store.ts';
+import { defaultLeaseMs, type RunRecord, type Store } from './store.ts';
 
 /** Options of {@link withRun}. */
 export interface WithRunOptions {

@@ -60,6 +60,9 @@ export interface OpenRunOptions {
   readonly takeOverFrom?: string;
 }
 
+/** How long a run's lease lasts without renewal when openRun is not told. */
+export const defaultLeaseMs = 30_000;
+
 /** Options of {@link Store.streamTasks}. */
 export interface StreamTasksOptions {
   /** Read each completed task's output too. @default true */

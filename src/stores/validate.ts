@@ -3,7 +3,13 @@
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
 import { RunBusyError, ValidationError } from '../core/errors.ts';
-import type { Checkpoint, OpenRunOptions, RunStatus, TaskRecord } from '../core/store.ts';
+import {
+  type Checkpoint,
+  defaultLeaseMs,
+  type OpenRunOptions,
+  type RunStatus,
+  type TaskRecord,
+} from '../core/store.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
 const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
@@ -76,9 +82,6 @@ export function notHeld(
       'the run and leaves the run to its holder.',
   );
 }
-
-/** How long a lease lasts when openRun is not told. */
-export const defaultLeaseMs = 30_000;
 
 /**
  * The options of openRun, checked and completed.
