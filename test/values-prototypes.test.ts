@@ -1,13 +1,17 @@
 /**
  * A stored value is hostile input: every object decoded from it has only own data
- * properties. A `__proto__` key, in JSON or devalue text, anywhere (nested, in arrays,
- * in a Map, a Set or an Error's fields), is refused; `constructor` and `prototype` are
- * plain keys. Nothing decoded sets a prototype or reaches Object.prototype.
+ * properties. A `__proto__` key in JSON or plain devalue text, anywhere (nested, in
+ * arrays, in a Map, a Set or an Error's fields), is refused; an object that had an own
+ * `__proto__` key is stored in a form of its own and comes back with that own key;
+ * `constructor` and `prototype` are plain keys. Nothing decoded sets a prototype or
+ * reaches Object.prototype.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isWeftError } from 'weftjs';
+import { State } from '../src/core/state.ts';
+import { MemoryStore } from '../src/stores/memory.ts';
 import { defaultSerializer } from '../src/stores/serializer.ts';
 
 const { encode, decode } = defaultSerializer;
@@ -91,12 +95,44 @@ describe('decoding a stored __proto__ key', () => {
     }
   });
 
-  it('refuses to store one, so that nothing stored is refused on resume', () => {
-    const hostile = JSON.parse('{"user":"bob","__proto__":{"isAdmin":true}}');
-    assert.throws(
-      () => encode(hostile, 'k'),
-      /k cannot be stored: the value itself is an object with a '__proto__' key/,
-    );
+  it('stores one as the own key it is, never a prototype, in every container', () => {
+    const parsed = JSON.parse('{"user":"bob","__proto__":{"isAdmin":true}}');
+    const bare = Object.defineProperty(Object.create(null), '__proto__', {
+      value: 1,
+      enumerable: true,
+      writable: true,
+    });
+    const value = { parsed, list: [parsed], map: new Map([['m', bare]]), set: new Set([bare]) };
+    const back = decode(encode(value, 'k')) as typeof value;
+    assert.deepStrictEqual(back, value);
+    assert.ok(Object.hasOwn(back.parsed, '__proto__'));
+    assert.equal(Object.getPrototypeOf(back.parsed), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(back.parsed, '__proto__')?.value, {
+      isAdmin: true,
+    });
+    assert.equal(back.list[0], back.parsed, 'a shared object stays shared');
+    assert.equal(Object.getPrototypeOf(back.map.get('m')), null);
+    // One reachable from its own values would come back a copy of itself: refused.
+    const cyclic = JSON.parse('{"__proto__":{}}');
+    cyclic.self = cyclic;
+    assert.throws(() => encode(cyclic, 'k'), /k cannot be stored: .*reachable from its own values/);
+  });
+
+  it("keeps a State's '__proto__' key through a checkpoint", async () => {
+    const state = State.of({}).update(JSON.parse('{"__proto__":{"isAdmin":true},"user":"bob"}'));
+    const store = new MemoryStore();
+    await store.saveCheckpoint({
+      appId: 'a',
+      partitionKey: '',
+      sequenceId: 0,
+      position: 'x',
+      state: state.toObject(),
+      status: 'completed',
+      createdAt: 0,
+    });
+    const saved = (await store.loadCheckpoint('a'))?.state as Record<string, unknown>;
+    assert.deepStrictEqual(saved, state.toObject());
+    assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
   });
 });
 

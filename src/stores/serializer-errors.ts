@@ -39,16 +39,7 @@ interface StoredError extends WireError {
 
 export function reduceError(value: unknown): StoredError | undefined {
   if (!isError(value)) return undefined;
-  if (current !== undefined) {
-    current.cyclic ??= errorsInCycles(current.root);
-    if (current.cyclic.has(value)) {
-      unfaithful(
-        value,
-        'an error reachable from its own fields',
-        'It would come back as a copy of itself: break the cycle before returning it.',
-      );
-    }
-  }
+  refuseInCycle(value, 'an error reachable from its own fields');
   const { name, message, stack, code } = toWire(value, Number.POSITIVE_INFINITY);
   const fields: Record<string, unknown> = {};
   const hidden: string[] = [];
@@ -126,12 +117,34 @@ function isWire(value: unknown): value is WireError {
 }
 
 /**
- * The errors inside `root` that lie on a cycle (Tarjan's strongly connected components,
+ * Refuses `value`, stored in a form of weft's own, when it lies on a cycle of the value
+ * being encoded: devalue revives a reference back to such a form, met while reviving it,
+ * as a second copy, not as the value itself.
+ */
+export function refuseInCycle(value: object, type: string): void {
+  if (current === undefined) return;
+  current.cyclic ??= reducedInCycles(current.root);
+  if (current.cyclic.has(value)) {
+    unfaithful(
+      value,
+      type,
+      'It would come back as a copy of itself: break the cycle before returning it.',
+    );
+  }
+}
+
+/** Whether `value` is an object with an own `__proto__` key (stored in a form of its own). */
+export function hasProtoKey(value: object): boolean {
+  return Object.hasOwn(value, '__proto__');
+}
+
+/**
+ * The errors and objects with a `__proto__` key inside `root` that lie on a cycle (Tarjan's strongly connected components,
  * iteratively, so that deep values do not overflow the stack), walking what the
  * serializer stores: array elements, Map keys and values, Set values, the values of plain
  * objects and the fields of errors.
  */
-function errorsInCycles(root: unknown): Set<object> {
+function reducedInCycles(root: unknown): Set<object> {
   const found = new Set<object>();
   if (!isObject(root)) return found;
   const order = new Map<object, number>();
@@ -171,7 +184,7 @@ function errorsInCycles(root: unknown): Set<object> {
       members.push(member);
     } while (member !== node);
     if (members.length === 1 && !selfLooped.has(node)) continue;
-    for (const item of members) if (isError(item)) found.add(item);
+    for (const item of members) if (isError(item) || hasProtoKey(item)) found.add(item);
   }
   return found;
 }

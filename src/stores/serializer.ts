@@ -4,7 +4,9 @@
  * - kept as they are: JSON values; undefined (also inside arrays and objects), NaN,
  *   ±Infinity, -0; Date, Map, Set, BigInt, RegExp, URL, URLSearchParams; every typed
  *   array, DataView, ArrayBuffer; Buffer (it comes back a Buffer, not a Uint8Array);
- *   objects without a prototype; holes in arrays; circular and shared references.
+ *   objects without a prototype; holes in arrays; circular and shared references;
+ *   arrays and plain objects made in another realm (a vm context); an own `__proto__` key
+ *   (JSON.parse makes one), which comes back an own key, never a prototype.
  * - Error (any subclass) comes back an Error keeping name, message, stack and every other
  *   own field, enumerable or not (`code`, `cause`, an AggregateError's `errors`, a
  *   ZodError's `issues`), each stored as any value is; the standard classes (TypeError,
@@ -15,23 +17,30 @@
  *   collections; instances of classes (your own, or a subclass of Array, Map, Uint8Array
  *   other than Buffer…), which would come back as plain data without their methods
  *   (register a custom type for them with {@link createSerializer}); arrays with extra
- *   own properties (`arr.total = 3`, a RegExp match's `index`), and Maps, Sets, Dates,
- *   typed arrays, Buffers… with own enumerable properties, which JSON and devalue would
- *   drop, so that the value read back would silently differ (copy the elements with
- *   `[...match]`, or return an object holding the value and the other fields); a field
- *   of an error that cannot be stored (a ZodError's internals hold a function); objects with symbol keys or a `__proto__`
- *   key; values whose text would pass the longest string JavaScript holds (about 512 MB).
- * Decoding builds only own data properties: text with a `__proto__` key is refused, never
- * turned into a prototype.
+ *   own enumerable properties (`arr.total = 3`, a RegExp match's `index`), and Maps,
+ *   Sets, Dates, typed arrays, Buffers… with them, which JSON and devalue would drop
+ *   (copy the elements with `[...match]`, or return an object holding the value and the
+ *   other fields); an error with a field that cannot be stored (a ZodError's internals
+ *   hold a function); an error, or an object with a `__proto__` key, reachable from its
+ *   own fields (it would come back a copy of itself); objects with symbol keys; values
+ *   whose text would pass the longest string JavaScript holds (about 512 MB).
+ * Decoding builds only own data properties: JSON or plain devalue text with a `__proto__`
+ * key is refused, and no key is ever turned into a prototype.
  *
  * Plain JSON data, what most tasks return, takes a fast path: it is written as JSON after
  * a marker (see {@link plainJsonBound}), several times faster than devalue both ways.
  */
 import { parse, stringify } from 'devalue';
-import { hasExtraProperties } from '../core/cloneable.ts';
+import { hasExtraProperties, isPlainRecord } from '../core/cloneable.ts';
 import { SerializationError } from '../core/errors.ts';
 import type { Serializer } from '../core/serializer.ts';
-import { encoding, reduceError, reviveError } from './serializer-errors.ts';
+import {
+  encoding,
+  hasProtoKey,
+  reduceError,
+  refuseInCycle,
+  reviveError,
+} from './serializer-errors.ts';
 import { guard, refusal, refuseExtraProperties } from './serializer-refusals.ts';
 import { maxText, measureJson, tooLarge } from './serializer-size.ts';
 
@@ -72,6 +81,7 @@ type Reducers = Record<string, (value: unknown) => unknown>;
 const errorType = 'weft:Error';
 const viewType = 'weft:View';
 const bufferType = 'weft:Buffer';
+const keysType = 'weft:Keys';
 // Not a stored type: a reducer that refuses what devalue would store as something else.
 const guardType = 'weft:Guard';
 
@@ -114,11 +124,13 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
   // over a kind weft handles itself (an Error subclass stored with its own fields).
   reducers[errorType] = reduceError;
   reducers[bufferType] = reduceBuffer;
+  reducers[keysType] = reduceProtoKey;
   reducers[guardType] = guard;
   reducers[viewType] = reduceView;
   revivers[errorType] = reviveError;
   revivers[bufferType] = reviveBuffer;
   revivers[viewType] = (view) => view;
+  revivers[keysType] = reviveProtoKey;
 
   // A custom type may claim plain data too, so with custom types everything goes to devalue.
   const fast = Object.keys(options.types ?? {}).length === 0;
@@ -255,6 +267,39 @@ function parseJson(json: string): unknown {
     if (key === '__proto__') throw new Error('an object has a `__proto__` key');
     return value;
   });
+}
+
+/**
+ * An object with an own `__proto__` key (JSON.parse makes one, and State keeps it as a
+ * plain key), which devalue refuses: stored as its keys and values, a plain object or
+ * one without a prototype, and revived with each key an own data property again.
+ */
+function reduceProtoKey(value: unknown): unknown[] | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (!hasProtoKey(value) || !isPlainRecord(value)) return undefined;
+  refuseInCycle(value, "an object with a '__proto__' key reachable from its own values");
+  if (Object.getOwnPropertySymbols(value).length > 0) return undefined; // devalue says why
+  const form: unknown[] = [Object.getPrototypeOf(value) === null ? 0 : 1];
+  for (const key of Object.keys(value)) form.push(key, (value as Record<string, unknown>)[key]);
+  return form;
+}
+
+function reviveProtoKey(form: unknown): object {
+  if (!Array.isArray(form) || form.length % 2 !== 1 || (form[0] !== 0 && form[0] !== 1)) {
+    throw new Error('Invalid stored object');
+  }
+  const object: Record<string, unknown> = form[0] === 0 ? Object.create(null) : {};
+  for (let i = 1; i < form.length; i += 2) {
+    if (typeof form[i] !== 'string') throw new Error('Invalid stored object');
+    // Defined, not assigned: a `__proto__` key stays a key, never a prototype.
+    Object.defineProperty(object, form[i] as string, {
+      value: form[i + 1],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return object;
 }
 
 /** A Buffer is stored as its bytes, copied out of the pool it may share. */
