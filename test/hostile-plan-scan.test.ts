@@ -1,7 +1,8 @@
 /**
  * parsePlan in linear time: a plan streamed in tiny chunks is searched for line breaks
  * once per character, however long its lines. The work is counted, not timed (timings
- * are in bench/compiler-parse.ts): the splitter counts every character it examines.
+ * are in bench/compiler-parse.ts): every search for a line break the splitter makes is
+ * watched, and the characters it passes over are added up.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,14 +11,46 @@ import { parsePlan } from 'weftjs/compiler';
 import { LineSplitter } from '../src/compiler/lines.ts';
 import { collect, cut, streamOf } from './fixtures/compiler-helpers.ts';
 
-/** Splits `text` through a LineSplitter fed `chunks`; returns the lines and the work. */
+/**
+ * Splits text through a LineSplitter fed `chunks`; returns the lines and the work: the
+ * characters that its searches for a line break passed over (String.prototype.indexOf,
+ * includes, search and split on '\n' are watched while it runs).
+ */
 function split(chunks: Iterable<string>): { lines: string[]; examined: number } {
   const splitter = new LineSplitter();
   const lines: string[] = [];
-  for (const chunk of chunks) lines.push(...splitter.push(chunk));
-  const rest = splitter.end();
-  if (rest !== undefined) lines.push(rest);
-  return { lines, examined: splitter.examined };
+  let examined = 0;
+  const proto = String.prototype;
+  const { indexOf, includes, split: splitString, search } = proto;
+  // What could find a line break: a string holding one, or any pattern.
+  const isBreak = (needle: unknown) =>
+    needle instanceof RegExp || (typeof needle === 'string' && indexOf.call(needle, '\n') >= 0);
+  proto.indexOf = function (this: string, needle: string, from = 0) {
+    const found = indexOf.call(this, needle, from);
+    if (isBreak(needle)) examined += (found < 0 ? this.length : found + 1) - Math.max(from, 0);
+    return found;
+  };
+  proto.includes = function (this: string, needle: string, from = 0) {
+    const found = indexOf.call(this, needle, from);
+    if (isBreak(needle)) examined += (found < 0 ? this.length : found + 1) - Math.max(from, 0);
+    return found >= 0;
+  } as typeof includes;
+  proto.split = function (this: string, ...args: Parameters<typeof splitString>) {
+    if (isBreak(args[0])) examined += this.length;
+    return splitString.apply(this, args);
+  } as typeof splitString;
+  proto.search = function (this: string, ...args: Parameters<typeof search>) {
+    if (isBreak(args[0])) examined += this.length;
+    return search.apply(this, args);
+  } as typeof search;
+  try {
+    for (const chunk of chunks) lines.push(...splitter.push(chunk));
+    const rest = splitter.end();
+    if (rest !== undefined) lines.push(rest);
+  } finally {
+    Object.assign(proto, { indexOf, includes, split: splitString, search });
+  }
+  return { lines, examined };
 }
 
 /** `text` in chunks of `size` characters. */

@@ -7,8 +7,6 @@
 const none: readonly string[] = Object.freeze([]);
 
 export class LineSplitter {
-  /** Characters searched for a line break so far: exactly the text's length. */
-  examined = 0;
   /**
    * The unfinished line. Appending builds a rope that is flattened once, when the line
    * is complete, so it is never copied per chunk.
@@ -19,20 +17,17 @@ export class LineSplitter {
   push(chunk: string): readonly string[] {
     let newline = chunk.indexOf('\n');
     if (newline < 0) {
-      this.examined += chunk.length;
       this.#pending += chunk;
       return none;
     }
     const lines: string[] = [];
     let from = 0;
     while (newline >= 0) {
-      this.examined += newline + 1 - from;
       lines.push(this.#pending + chunk.slice(from, newline));
       this.#pending = '';
       from = newline + 1;
       newline = chunk.indexOf('\n', from);
     }
-    this.examined += chunk.length - from;
     this.#pending = chunk.slice(from);
     return lines;
   }
