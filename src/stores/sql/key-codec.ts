@@ -28,16 +28,18 @@ const digestTag = `${keyMarker}#`;
 /** Any surrogate: a cheap first test, since most keys hold none. */
 const anySurrogate = /[\uD800-\uDFFF]/;
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const mustEscape = /[%\0]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const mustEscape = new RegExp(`[%\\0]|${loneSurrogate.source}`, 'g');
+
+/** Whether `text` holds a lone surrogate (half of a character, from text cut mid-emoji). */
+export function hasLoneSurrogate(text: string): boolean {
+  return anySurrogate.test(text) && loneSurrogate.test(text);
+}
+
 const escaped = /%([0-9A-F]{4})/g;
 
 /** Whether a database holds `key` as it is: well-formed, without NUL, not marked. */
 export function isPlainKey(key: string): boolean {
-  return (
-    key.charCodeAt(0) !== 0xffff &&
-    !key.includes('\0') &&
-    !(anySurrogate.test(key) && loneSurrogate.test(key))
-  );
+  return key.charCodeAt(0) !== 0xffff && !key.includes('\0') && !hasLoneSurrogate(key);
 }
 
 /** `key` as well-formed text without NUL, one to one: itself when it is plain. */
