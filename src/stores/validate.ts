@@ -10,6 +10,7 @@ import {
   type RunStatus,
   type TaskRecord,
 } from '../core/store.ts';
+import { hasLoneSurrogate } from './sql/key-codec.ts';
 
 const finishStatuses: ReadonlySet<string> = new Set(['completed', 'failed', 'interrupted']);
 const recordStatuses: ReadonlySet<string> = new Set(['completed', 'failed']);
@@ -30,10 +31,7 @@ export const maxRunIdBytes = 1024;
  */
 export function checkRunId(id: unknown): asserts id is string {
   checkId(id, 'Run id');
-  if (
-    id.includes('\0') ||
-    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)
-  ) {
+  if (id.includes('\0') || hasLoneSurrogate(id)) {
     throw new ValidationError(
       `Run id ${JSON.stringify(id)} holds a NUL or a lone surrogate (half of a character), ` +
         'which a database cannot keep exactly: use another id.',
