@@ -43,6 +43,7 @@ import {
 import { keyDigestVersion, latestVersion } from './sql/migrations.ts';
 import { PostgresPool } from './sql/postgres-pool.ts';
 import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
+import { serverTooOld } from './sql/postgres-version.ts';
 import {
   findCompletedArraySql,
   insertEventsSql,
@@ -587,6 +588,11 @@ export class PostgresStore implements Store {
   async #migrate(): Promise<void> {
     const { schema } = this.#target;
     await this.#pool.withClient('opening it', async (client) => {
+      const { rows } = await client.query<{ server_version_num: string }>(
+        'SHOW server_version_num',
+      );
+      const tooOld = serverTooOld(Number(rows[0]?.server_version_num), this.location);
+      if (tooOld) throw tooOld;
       const session: MigrationSession = {
         all: async (text, params = []) => (await client.query(text, [...params])).rows,
         run: async (text, params = []) => {
