@@ -5,6 +5,7 @@
  * a crash then re-executes at most the tasks that were in flight.
  */
 import { isWeftError, SerializationError } from './errors.ts';
+import { isStringTooLong } from './serializer.ts';
 import type { Store, TaskRecord } from './store.ts';
 
 /** Records of a group that could not be written, by key, with the reason. */
@@ -104,10 +105,6 @@ export class Recorder {
  */
 function isRecordFailure(error: unknown): boolean {
   return isWeftError(error, 'WEFT_SERIALIZATION') || isStringTooLong(error);
-}
-
-function isStringTooLong(error: unknown): boolean {
-  return error instanceof RangeError && /Invalid string length/.test(error.message);
 }
 
 function asSerializationError(error: unknown, record: TaskRecord): unknown {

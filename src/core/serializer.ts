@@ -16,3 +16,11 @@ export interface Serializer {
   encode(value: unknown, key?: string): string;
   decode(text: string): unknown;
 }
+
+/**
+ * True for V8's error when text grows past the longest string it can hold: a value too large
+ * to serialize, which fails its task alone (a SerializationError), not the run.
+ */
+export function isStringTooLong(error: unknown): boolean {
+  return error instanceof RangeError && /Invalid string length/.test(error.message);
+}

@@ -394,22 +394,15 @@ export class PostgresStore implements Store {
   async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
     checkRunId(runId);
     checkKeys(runId, keys);
-    const byStored = this.#codec.lookup(keys);
-    const stored = [...byStored.keys()];
-    const outputs = new Map<string, unknown>();
-    for (let start = 0; start < stored.length; start += keysPerLookup) {
-      const chunk = stored.slice(start, start + keysPerLookup);
+    return this.#codec.findCompleted(keys, keysPerLookup, async (chunk) => {
       const { rows } = await this.#pool.query(
         `looking up completed tasks of run '${runId}'`,
         findCompletedArraySql,
         [runId, chunk],
         'weft:findCompleted',
       );
-      for (const row of rows as Pick<TaskRow, 'key' | 'output'>[]) {
-        outputs.set(byStored.get(row.key)!, this.#codec.output(row.output));
-      }
-    }
-    return outputs;
+      return rows as Pick<TaskRow, 'key' | 'output'>[];
+    });
   }
 
   /** How many tasks of the run completed. */

@@ -10,7 +10,8 @@ import {
   pathTo,
 } from '../core/cloneable.ts';
 import { SerializationError } from '../core/errors.ts';
-import { isStringTooLong, tooLarge } from './serializer-size.ts';
+import { isStringTooLong } from '../core/serializer.ts';
+import { tooLarge } from './serializer-size.ts';
 
 // devalue stores these itself, though structured clone cannot carry them.
 const alsoStored = new Set<object>([URL.prototype, URLSearchParams.prototype]);

@@ -51,7 +51,7 @@ function jsonStringLength(string: string): number {
     if (code >= 0x20 && code !== 0x22 && code !== 0x5c && (code < 0xd800 || code > 0xdfff))
       continue;
     if (code >= 0xd800 && code <= 0xdfff) {
-      // A surrogate pair is written as it is; a lone surrogate as \udxxx.
+      // A surrogate pair is written as it is; a lone surrogate as a six-character \u escape.
       const next = string.charCodeAt(i + 1);
       if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
       else length += 5;
@@ -69,10 +69,6 @@ function jsonStringLength(string: string): number {
 const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
 // \b \t \n \f \r: the control characters JSON writes in two characters, not six.
 const shortEscapes = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
-
-export function isStringTooLong(error: unknown): boolean {
-  return error instanceof RangeError && /Invalid string length/.test(error.message);
-}
 
 export function tooLarge(key: string | undefined, cause?: unknown): SerializationError {
   return new SerializationError(

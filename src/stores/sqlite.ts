@@ -340,17 +340,14 @@ export class SqliteStore implements Store {
   async findCompleted(runId: string, keys: readonly string[]): Promise<Map<string, unknown>> {
     checkRunId(runId);
     checkKeys(runId, keys);
-    const byStored = this.#codec.lookup(keys);
-    const stored = [...byStored.keys()];
-    const outputs = new Map<string, unknown>();
-    for (let start = 0; start < stored.length; start += keysPerLookup) {
-      const chunk = stored.slice(start, start + keysPerLookup);
-      const rows = this.#use(`looking up completed tasks of run '${runId}'`, () =>
-        this.#findCompleted.all(runId, JSON.stringify(chunk)),
-      ) as Pick<TaskRow, 'key' | 'output'>[];
-      for (const row of rows) outputs.set(byStored.get(row.key)!, this.#codec.output(row.output));
-    }
-    return outputs;
+    return this.#codec.findCompleted(
+      keys,
+      keysPerLookup,
+      (chunk) =>
+        this.#use(`looking up completed tasks of run '${runId}'`, () =>
+          this.#findCompleted.all(runId, JSON.stringify(chunk)),
+        ) as Pick<TaskRow, 'key' | 'output'>[],
+    );
   }
 
   /** How many tasks of the run completed. */

@@ -113,6 +113,30 @@ export class Codec {
     return new Map(keys.map((key) => [this.key(key), key]));
   }
 
+  /**
+   * The outputs of those of `keys` that `read` finds, by key: the keys in their stored form,
+   * `chunkSize` at a time, each chunk read by `read` as rows of stored key and output.
+   */
+  async findCompleted(
+    keys: readonly string[],
+    chunkSize: number,
+    read: (
+      stored: string[],
+    ) =>
+      | Promise<readonly Pick<TaskRow, 'key' | 'output'>[]>
+      | readonly Pick<TaskRow, 'key' | 'output'>[],
+  ): Promise<Map<string, unknown>> {
+    const byStored = this.lookup(keys);
+    const stored = [...byStored.keys()];
+    const outputs = new Map<string, unknown>();
+    for (let start = 0; start < stored.length; start += chunkSize) {
+      for (const row of await read(stored.slice(start, start + chunkSize))) {
+        outputs.set(byStored.get(row.key)!, this.output(row.output));
+      }
+    }
+    return outputs;
+  }
+
   /** The task key of a row. */
   taskKey(row: Pick<TaskRow, 'key' | 'full_key'>): string {
     return keyFromStored(row.full_key ?? row.key);
