@@ -13,6 +13,7 @@ import { type KeyScope, rootScope } from './keys.ts';
 import type { RecordFailures } from './recorder.ts';
 import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import type { Run } from './run.ts';
+import { WithArtifacts } from './staged.ts';
 import type { TaskRecord } from './store.ts';
 import type { Task } from './task.ts';
 
@@ -383,13 +384,30 @@ export abstract class FanOut {
     }).finally(() => invocation.release());
   }
 
-  #attemptSucceeded(invocation: Invocation, value: unknown): void {
+  #attemptSucceeded(invocation: Invocation, result: unknown): void {
     const run = this.#run;
+    // Artifacts handed with the output are stored with its record, in one transaction.
+    let value = result;
+    let artifacts: TaskRecord['artifacts'];
+    if (result instanceof WithArtifacts) {
+      value = result.value;
+      artifacts = result.artifacts;
+      if (!run) {
+        this.#attemptFailed(
+          invocation,
+          new ValidationError(
+            `Task '${invocation.task.name}' (${invocation.key}) returned artifacts to store with ` +
+              'its record, but its fan-out records nothing: run it inside withRun, without record: false.',
+          ),
+        );
+        return;
+      }
+    }
     if (this.stopped) {
       // Its result is not wanted any more, but the work is done: keep it, so a resume
       // does not pay for it again, and count it, so the display says what the store holds.
       if (run)
-        this.#record(run, invocation, { status: 'completed', output: value }).then(
+        this.#record(run, invocation, { status: 'completed', output: value, artifacts }).then(
           (failures) => {
             if (!failures.has(invocation.key)) this.#emitEnd(invocation, clock.now());
           },
@@ -402,7 +420,7 @@ export abstract class FanOut {
       return;
     }
     // Finished once recorded: a crash after this point does not run the task again.
-    this.#record(run, invocation, { status: 'completed', output: value }).then(
+    this.#record(run, invocation, { status: 'completed', output: value, artifacts }).then(
       (failures) => {
         const unstorable = failures.get(invocation.key);
         if (this.stopped) {
@@ -425,10 +443,11 @@ export abstract class FanOut {
   #record(
     run: Run,
     invocation: Invocation,
-    outcome: Pick<TaskRecord, 'status' | 'output' | 'error'>,
+    outcome: Pick<TaskRecord, 'status' | 'output' | 'error' | 'artifacts'>,
   ): Promise<RecordFailures> {
     // The duration is fixed here, so that the events sent once it is written agree with it.
     invocation.ranFor = invocation.durationUntil(clock.now());
+    const { artifacts, ...rest } = outcome;
     return run.recorder.record({
       key: invocation.key,
       task: invocation.task.name,
@@ -436,7 +455,8 @@ export abstract class FanOut {
       startedAt: timeOrigin + invocation.ranAt,
       durationMs: invocation.ranFor,
       queuedMs: invocation.queuedMs,
-      ...outcome,
+      ...rest,
+      ...(artifacts === undefined ? {} : { artifacts }),
     });
   }
 

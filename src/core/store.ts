@@ -92,6 +92,18 @@ export interface TaskRecord {
   readonly output?: unknown;
   /** The error of a failed task. */
   readonly error?: WireError;
+  /**
+   * Artifacts the task wrote, stored by {@link Store.recordTasks} in the same transaction
+   * as the record: they are durable exactly when the task is. Read back with
+   * {@link Store.getArtifact}, never returned with the record.
+   */
+  readonly artifacts?: readonly ArtifactWrite[];
+}
+
+/** An artifact to store: bytes under a key of the run (replacing what was there). */
+export interface ArtifactWrite {
+  readonly key: string;
+  readonly data: Uint8Array;
 }
 
 /** A saved application state (Burr persisters). */
