@@ -87,14 +87,17 @@ export abstract class FanOut {
   readonly scope: KeyScope;
   readonly limit: number;
   /**
-   * Items launched and not yet settled: executing (retries waiting included), and, when
-   * resuming, being looked up or waiting for an executor slot.
+   * Items launched and not yet settled: executing (retries waiting included), finished
+   * and being recorded, and, when resuming, being looked up or waiting for an executor slot.
    */
   protected running = 0;
   /**
-   * How many launched items the fan-out may hold unsettled: its concurrency, plus, when
-   * resuming, the items ahead whose keys are being looked up (they need no executor slot
-   * until an earlier attempt is found not to have completed them).
+   * How many launched items the fan-out may hold unsettled: its concurrency; when it
+   * records, as many again finished and waiting for their records to be written, so that
+   * new tasks start while a group is committed (a crash repeats at most the tasks in
+   * flight and one group of records); when resuming, also the items ahead whose keys are
+   * being looked up (they need no executor slot until an earlier attempt is found not to
+   * have completed them).
    */
   protected readonly capacity: number;
   /**
@@ -152,7 +155,7 @@ export abstract class FanOut {
     // Invalid values are reported by checkFanOutOptions; here they must not stall the runner.
     this.limit = Math.max(1, Math.min(Number.isNaN(wanted) ? 1 : wanted, executor.maxConcurrency));
     this.#resuming = run !== undefined && run.resumable > 0;
-    this.capacity = this.#resuming ? this.limit + lookahead : this.limit;
+    this.capacity = this.limit + (run ? this.limit : 0) + (this.#resuming ? lookahead : 0);
     this.refill = this.#resuming ? lookupBatch : 1;
     // Many tasks (fetch calls, timers) listen on one fan-out signal: that is expected.
     setMaxListeners(0, this.#controller.signal);
@@ -221,18 +224,14 @@ export abstract class FanOut {
     this.running++;
     const invocation = new Invocation(this, task, input, item, 1, key);
     if (!this.#resuming) {
-      this.#executing++;
-      this.#attempt(invocation);
+      this.#start(invocation);
       return;
     }
     (lookup ?? this.#run!.completedOutput(invocation.key)).then(
       (done) => {
         if (this.stopped) return;
         if (done.found) this.#resume(invocation, done.value);
-        else if (this.#executing < this.limit) {
-          this.#executing++;
-          this.#attempt(invocation);
-        } else this.#waiting.push(invocation);
+        else this.#start(invocation);
       },
       (storeError: unknown) => this.stop(storeError),
     );
@@ -249,6 +248,14 @@ export abstract class FanOut {
     // A failed lookup is reported by the launch that uses it; one never used is not a fault.
     lookup.catch(() => {});
     return lookup;
+  }
+
+  /** Hands an item to the executor, or queues it until a slot is free. */
+  #start(invocation: Invocation): void {
+    if (this.#executing < this.limit) {
+      this.#executing++;
+      this.#attempt(invocation);
+    } else this.#waiting.push(invocation);
   }
 
   /** An executor slot was freed: hands it to the items waiting for one. */
@@ -419,8 +426,15 @@ export abstract class FanOut {
       this.#succeed(invocation, value);
       return;
     }
-    // Finished once recorded: a crash after this point does not run the task again.
-    this.#record(run, invocation, { status: 'completed', output: value, artifacts }).then(
+    // Finished once recorded: a crash after this point does not run the task again. Its
+    // slot goes to the next task meanwhile; the capacity bounds the records in flight.
+    const recorded = this.#record(run, invocation, {
+      status: 'completed',
+      output: value,
+      artifacts,
+    });
+    this.#freeSlot();
+    recorded.then(
       (failures) => {
         const unstorable = failures.get(invocation.key);
         if (this.stopped) {
@@ -429,11 +443,11 @@ export abstract class FanOut {
           return;
         }
         if (unstorable === undefined) {
-          this.#succeed(invocation, value);
+          this.#succeed(invocation, value, false);
           return;
         }
         // Recorded as failed, so that weft show lists it and a resume runs it again.
-        this.#failRecorded(run, invocation, unstorable);
+        this.#failRecorded(run, invocation, unstorable, false);
       },
       (storeError: unknown) => this.stop(storeError),
     );
@@ -477,7 +491,8 @@ export abstract class FanOut {
     this.succeeded(invocation, value);
   }
 
-  #succeed(invocation: Invocation, value: unknown): void {
+  /** @param holdsSlot the item still holds its executor slot, to free now */
+  #succeed(invocation: Invocation, value: unknown, holdsSlot = true): void {
     this.running--;
     this.completed++;
     if (this.bus.active) {
@@ -486,7 +501,7 @@ export abstract class FanOut {
       this.#emitEnd(invocation, now);
     }
     this.succeeded(invocation, value);
-    this.#freeSlot();
+    if (holdsSlot) this.#freeSlot();
   }
 
   #emitEnd(invocation: Invocation, now: number): void {
@@ -526,14 +541,18 @@ export abstract class FanOut {
       this.#fail(invocation, error);
       return;
     }
-    this.#failRecorded(run, invocation, error);
+    this.#failRecorded(run, invocation, error, true);
   }
 
-  /** Records the failure with the run, then fails the item. */
-  #failRecorded(run: Run, invocation: Invocation, error: unknown): void {
+  /**
+   * Records the failure with the run, then fails the item.
+   * @param holdsSlot the item still holds its executor slot: kept until the record is
+   *   written, so that no task starts before a failure that stops the fan-out is known
+   */
+  #failRecorded(run: Run, invocation: Invocation, error: unknown, holdsSlot: boolean): void {
     this.#record(run, invocation, { status: 'failed', error: toWire(error) }).then(
       () => {
-        if (!this.stopped) this.#fail(invocation, error);
+        if (!this.stopped) this.#fail(invocation, error, holdsSlot);
         // Stopped while it was being written: recorded all the same, so counted.
         else this.#emitFail(invocation, error);
       },
@@ -541,12 +560,13 @@ export abstract class FanOut {
     );
   }
 
-  #fail(invocation: Invocation, error: unknown): void {
+  /** @param holdsSlot the item still holds its executor slot, to free now */
+  #fail(invocation: Invocation, error: unknown, holdsSlot = true): void {
     this.running--;
     this.failed++;
     this.#emitFail(invocation, error);
     this.failedFinally(invocation, error);
-    this.#freeSlot();
+    if (holdsSlot) this.#freeSlot();
   }
 
   #emitFail(invocation: Invocation, error: unknown): void {
