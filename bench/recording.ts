@@ -1,63 +1,124 @@
 /**
- * What recording costs: 100,000 no-op tasks through `map` at concurrency 64 and 1,024,
- * unrecorded and inside `withRun` with each store (SQLite in a fresh temp file,
- * PostgreSQL in a fresh schema dropped after, memory). Best of 3 after a warm-up, a fresh
- * run id each time. Goal: recorded in SQLite ≥ one third of the unrecorded throughput.
+ * What recording costs, on the main thread and in time, against the same map unrecorded
+ * in the same process:
+ * - 100,000 no-op tasks through `map` at concurrency 64: wall time, and the main thread's
+ *   busy time per task above the unrecorded map's (from `performance.eventLoopUtilization`,
+ *   which counts the time the event loop was not waiting: what recording takes from the
+ *   thread that runs the tasks). Goal ≤ 1 µs a task on SQLite and PostgreSQL.
+ * - 50,000 tasks of 10 µs each (a busy wait) at concurrency 64: goal, recorded on SQLite
+ *   within 1.3× the unrecorded time.
+ * Each store with its writer on its own thread (the default) and on the main thread
+ * (`writerThread: false`), SQLite in a fresh temp file, PostgreSQL in a fresh schema
+ * dropped after, and the memory store. Best of 3 after a warm-up, a fresh run id each time.
  * Set WEFT_BENCH_POSTGRES to another URL (or to `off`) to change or skip PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncPool, MemoryStore, map, openStore, type Store, task, withRun } from 'weftjs';
-import { best, printTable, timeRuns } from './lib.ts';
+import { asyncPool, MemoryStore, map, type Store, task, withRun } from 'weftjs';
+import { SqliteStore } from 'weftjs/sqlite';
+import { best, printTable } from './lib.ts';
 import { openBenchPostgres } from './stores.ts';
 
 const N = 100_000;
+const N_BUSY = 50_000;
+const BUSY_MS = 0.01;
 const RUNS = 3;
+const concurrency = 64;
 const items = Array.from({ length: N }, (_, i) => i);
+const busyItems = items.slice(0, N_BUSY);
 const noop = task('bench:noopRecorded', (x: number) => x);
+const busy = task('bench:busy10us', (x: number) => {
+  const end = performance.now() + BUSY_MS;
+  while (performance.now() < end);
+  return x;
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
 const stores: [string, Store][] = [
-  ['SQLite', await openStore(`sqlite:${join(dir, 'weft.db')}`)],
-  ['memory', new MemoryStore()],
+  ['SQLite, writer thread', await SqliteStore.open(join(dir, 'weft.db'))],
+  [
+    'SQLite, main thread',
+    await SqliteStore.open(join(dir, 'weft-main.db'), { writerThread: false }),
+  ],
 ];
 const postgres = await openBenchPostgres();
-if (postgres) stores.splice(1, 0, ['PostgreSQL', postgres.store]);
+const postgresMain = postgres && (await openBenchPostgres({ writerThread: false }));
+if (postgres) stores.push(['PostgreSQL, writer thread', postgres.store]);
+if (postgresMain) stores.push(['PostgreSQL, main thread', postgresMain.store]);
+stores.push(['memory store', new MemoryStore()]);
+
+/** Wall time and main-thread busy time of one call, in ms. */
+async function measure(fn: () => Promise<unknown>): Promise<{ wall: number; busy: number }> {
+  const elu = performance.eventLoopUtilization();
+  const start = performance.now();
+  await fn();
+  const wall = performance.now() - start;
+  return { wall, busy: performance.eventLoopUtilization(elu).active };
+}
+
+/** Best of RUNS after a warm-up: the fastest wall time, and the least busy time. */
+async function bestOf(fn: () => Promise<unknown>): Promise<{ wall: number; busy: number }> {
+  await fn();
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await measure(fn));
+  return { wall: best(runs.map((r) => r.wall)), busy: best(runs.map((r) => r.busy)) };
+}
 
 let runs = 0;
-const rows: (string | number)[][] = [];
+const noopRows: (string | number)[][] = [];
+const busyRows: (string | number)[][] = [];
+const executor = asyncPool({ concurrency });
 try {
-  for (const concurrency of [64, 1024]) {
-    const executor = asyncPool({ concurrency });
-    const once = async () => {
-      const out = await map(items, noop, { executor, concurrency });
-      if (out.length !== N || out[N - 1] !== N - 1) throw new Error('wrong result');
+  const noopOnce = async () => {
+    const out = await map(items, noop, { executor, concurrency });
+    if (out.length !== N || out[N - 1] !== N - 1) throw new Error('wrong result');
+  };
+  const busyOnce = async () => {
+    const out = await map(busyItems, busy, { executor, concurrency });
+    if (out.length !== N_BUSY) throw new Error('wrong result');
+  };
+  const plain = await bestOf(noopOnce);
+  const plainBusy = await bestOf(busyOnce);
+  noopRows.push(['unrecorded', plain.wall, N / (plain.wall / 1000), '-', '1.00×']);
+  busyRows.push(['unrecorded', plainBusy.wall, '1.00×']);
+  for (const [name, store] of stores) {
+    let runId = '';
+    const recorded = (once: () => Promise<void>) => async () => {
+      runId = `bench-${process.pid}-${runs++}`;
+      await withRun({ store, runId }, once);
     };
-    const unrecorded = best(await timeRuns(RUNS, once));
-    rows.push(row(`unrecorded, concurrency ${concurrency}`, unrecorded, unrecorded));
-    for (const [name, store] of stores) {
-      let runId = '';
-      const times = await timeRuns(RUNS, async () => {
-        runId = `bench-${process.pid}-${runs++}`;
-        await withRun({ store, runId }, once);
-      });
-      // Every task recorded, not just fast: check the last run's records.
-      const recorded = (await store.completedOutputs(runId)).size;
-      if (recorded !== N) throw new Error(`${name}: ${recorded} of ${N} tasks recorded`);
-      rows.push(row(`${name}, concurrency ${concurrency}`, best(times), unrecorded));
-    }
-    await executor.close();
+    const noopRun = await bestOf(recorded(noopOnce));
+    // Every task recorded, not just fast: check the last run's records.
+    const count = await store.countCompleted(runId);
+    if (count !== N) throw new Error(`${name}: ${count} of ${N} tasks recorded`);
+    const perTask = ((noopRun.busy - plain.busy) * 1000) / N;
+    noopRows.push([
+      name,
+      noopRun.wall,
+      N / (noopRun.wall / 1000),
+      perTask.toFixed(2),
+      `${(noopRun.wall / plain.wall).toFixed(1)}×`,
+    ]);
+    const busyRun = await bestOf(recorded(busyOnce));
+    busyRows.push([name, busyRun.wall, `${(busyRun.wall / plainBusy.wall).toFixed(2)}×`]);
   }
 } finally {
+  await executor.close();
   for (const [, store] of stores) await store.close();
   await postgres?.drop();
+  await postgresMain?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`\n${N.toLocaleString('en-US')} no-op tasks through map, best of ${RUNS}\n`);
-printTable(['runner', 'ms', 'tasks/s', 'recorded / unrecorded'], rows);
-
-function row(name: string, ms: number, unrecordedMs: number): (string | number)[] {
-  return [name, ms, N / (ms / 1000), `${(unrecordedMs / ms).toFixed(3)}×`];
-}
+console.log(
+  `\n${N.toLocaleString('en-US')} no-op tasks, concurrency ${concurrency}, best of ${RUNS}\n`,
+);
+printTable(
+  ['runner', 'ms', 'tasks/s', 'main-thread µs/task for recording', 'time / unrecorded'],
+  noopRows,
+);
+console.log(
+  `\n${N_BUSY.toLocaleString('en-US')} tasks of ${BUSY_MS * 1000} µs, concurrency ${concurrency}, best of ${RUNS}\n`,
+);
+printTable(['runner', 'ms', 'time / unrecorded'], busyRows);

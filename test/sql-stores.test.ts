@@ -31,6 +31,18 @@ describeStoreConformance('sqlite', () => SqliteStore.open(join(folder, 'conforma
   persistent: true,
 });
 describeStoreConformance('postgres', () => PostgresStore.open(schema.url), { persistent: true });
+// The same contract with task records written on the calling thread, not a writer thread.
+describeStoreConformance(
+  'sqlite, writes on the calling thread',
+  () => SqliteStore.open(join(folder, 'conformance-here.db'), { writerThread: false }),
+  { persistent: true },
+);
+const hereSchema = freshPostgresSchema('sql_here');
+describeStoreConformance(
+  'postgres, writes on the calling thread',
+  () => PostgresStore.open(hereSchema.url, { writerThread: false }),
+  { persistent: true },
+);
 
 function record(key: string, output: unknown): TaskRecord {
   return { key, task: 't', status: 'completed', attempts: 1, startedAt: 1, durationMs: 2, output };

@@ -154,10 +154,25 @@ export interface EventStreamOptions {
  */
 export class EventBus {
   #listeners: Listener<WeftEvent>[] = [];
+  /** Listeners of every event. */
+  #untyped = 0;
+  /** Listeners of one type, by type. */
+  readonly #typed = new Map<string, number>();
+  /** The type each listener of one type was subscribed for. */
+  readonly #typeOf = new WeakMap<Listener<WeftEvent>, string>();
 
   /** True when at least one listener is subscribed. */
   get active(): boolean {
     return this.#listeners.length > 0;
+  }
+
+  /**
+   * True when a listener would receive events of `type`: producers of frequent events
+   * (a task's start and end) test it, so that a listener of a few types (a run keeping
+   * its fan-out events) does not make every task build events nobody reads.
+   */
+  listens(type: WeftEventType): boolean {
+    return this.#untyped > 0 || this.#typed.has(type);
   }
 
   /**
@@ -176,11 +191,36 @@ export class EventBus {
         : (event) => {
             if (event.type === typeOrListener) (maybeListener as Listener<WeftEvent>)(event);
           };
+    const type = typeof typeOrListener === 'function' ? undefined : typeOrListener;
+    if (type !== undefined) this.#typeOf.set(listener, type);
+    this.#count(type, 1);
     // Copy on write, so emit can iterate without guarding against changes mid-loop.
     this.#listeners = [...this.#listeners, listener];
+    let subscribed = true;
     return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
+      if (!subscribed) return;
+      subscribed = false;
+      this.#remove(listener);
     };
+  }
+
+  #count(type: string | undefined, change: number): void {
+    if (type === undefined) {
+      this.#untyped += change;
+      return;
+    }
+    const count = (this.#typed.get(type) ?? 0) + change;
+    if (count > 0) this.#typed.set(type, count);
+    else this.#typed.delete(type);
+  }
+
+  /** Removes every subscription of `listener`. */
+  #remove(listener: Listener<WeftEvent>): void {
+    const kept = this.#listeners.filter((l) => l !== listener);
+    const removed = this.#listeners.length - kept.length;
+    if (removed === 0) return;
+    this.#listeners = kept;
+    this.#count(this.#typeOf.get(listener), -removed);
   }
 
   /** Delivers an event to every listener. */
@@ -190,7 +230,7 @@ export class EventBus {
       try {
         listeners[i]!(event);
       } catch (error) {
-        this.#listeners = this.#listeners.filter((l) => l !== listeners[i]);
+        this.#remove(listeners[i]!);
         process.emitWarning(
           `An event listener threw on '${event.type}' and was removed: ${String(error)}`,
           { code: 'WEFT_LISTENER_FAILED' },

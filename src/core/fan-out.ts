@@ -328,8 +328,9 @@ export abstract class FanOut {
 
   #attempt(invocation: Invocation): void {
     const bus = this.bus;
-    if (this.#run && !bus.active) invocation.handedAt = clock.now();
-    if (bus.active) {
+    if (!bus.listens('task:start')) {
+      if (this.#run) invocation.handedAt = clock.now();
+    } else {
       const now = this.#now();
       invocation.handedAt = now;
       bus.emit({ type: 'task:start', ...invocation.eventFields(timeOrigin + now) });
@@ -479,7 +480,7 @@ export abstract class FanOut {
     this.running--;
     this.completed++;
     const bus = this.bus;
-    if (bus.active) {
+    if (bus.listens('task:end')) {
       bus.emit({
         type: 'task:end',
         ...invocation.eventFields(Date.now()),
@@ -495,7 +496,7 @@ export abstract class FanOut {
   #succeed(invocation: Invocation, value: unknown, holdsSlot = true): void {
     this.running--;
     this.completed++;
-    if (this.bus.active) {
+    if (this.bus.listens('task:end')) {
       const now = clock.now();
       if (this.#inBurst) this.#burstClock = now;
       this.#emitEnd(invocation, now);
@@ -505,7 +506,7 @@ export abstract class FanOut {
   }
 
   #emitEnd(invocation: Invocation, now: number): void {
-    if (!this.bus.active) return;
+    if (!this.bus.listens('task:end')) return;
     this.bus.emit({ type: 'task:end', ...this.#finished(invocation, now) });
   }
 

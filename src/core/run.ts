@@ -95,8 +95,7 @@ export class Run {
       // Events are a record of what happened, not the run's result: a failed write is not fatal.
       writing = writing.then(() => this.store.appendEvents(this.id, batch)).catch(() => {});
     };
-    const off = this.events.on((event) => {
-      if (!kept.has(event.type)) return;
+    const keep = (event: WeftEvent) => {
       if (event.scope !== this.id && !event.scope.startsWith(prefix)) return;
       // A thrown value may be anything (a class instance, a function): keep its plain form.
       queue.push(
@@ -105,9 +104,11 @@ export class Run {
           : event,
       );
       if (queue.length >= 256) write();
-    });
+    };
+    // One subscription per type kept: the bus then knows nobody reads task starts and ends.
+    const offs = [...kept].map((type) => this.events.on(type, keep));
     return async () => {
-      off();
+      for (const off of offs) off();
       if (queue.length > 0) write();
       await writing;
     };

@@ -1,0 +1,136 @@
+/**
+ * A store's writer on its own thread, so that a run's task records are encoded on the
+ * main thread (cheaply: a few hundred nanoseconds a record) and written, with SQLite's
+ * B-tree work or PostgreSQL's protocol, beside it. The thread opens its own connection
+ * to the same database and runs the store's own write code; the main thread only posts
+ * encoded rows and waits for the answer. One write at a time is sent per store, in the
+ * order asked, so the records of a key keep their order.
+ *
+ * The thread keeps the process alive only while a write is under way: a store the caller
+ * forgot to close does not hang the process, and a write in flight is never dropped by
+ * an exit that nothing else was waiting for.
+ */
+import { Worker } from 'node:worker_threads';
+import {
+  fromWire,
+  RunBusyError,
+  SerializationError,
+  StoreError,
+  type WireError,
+} from '../core/errors.ts';
+
+/** What the writer thread opens: the store kind and its options, as plain data. */
+export interface WriterSpec {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** A store opened in the writer thread: the writes it accepts, by operation name. */
+export interface ThreadWrites {
+  write(op: string, args: readonly unknown[]): Promise<void> | void;
+}
+
+/** One write: the store's write operation and its (encoded, cloneable) arguments. */
+export interface WriterRequest {
+  readonly op: string;
+  readonly args: readonly unknown[];
+}
+
+interface Reply {
+  readonly id: number;
+  readonly error?: WireError;
+  /** The fields of a RunBusyError, rebuilt as one here. */
+  readonly busy?: { runId: string; owner: string; leaseExpiresAt: number };
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+const bootUrl = new URL('./writer-boot.js', import.meta.url);
+const entryUrl = new URL(fromSource ? './writer-entry.ts' : './writer-entry.js', import.meta.url);
+
+export class WriterThread {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
+  /** Writes sent and not answered, for close to wait on. */
+  readonly #sent = new Set<Promise<void>>();
+  #next = 0;
+  #failure: unknown;
+  #closing: Promise<void> | undefined;
+
+  constructor(spec: WriterSpec) {
+    this.#worker = new Worker(bootUrl, {
+      workerData: { entry: entryUrl.href, typescript: fromSource, spec },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (reply: Reply) => this.#answer(reply));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', (code) =>
+      this.#fail(
+        new StoreError(`The store's writer thread exited (code ${code}) with writes unanswered.`),
+      ),
+    );
+  }
+
+  /** Sends a write; settles when it is committed, or rejects with the store's error. */
+  write(request: WriterRequest): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+    });
+    if (this.#waiting.size === 1) this.#worker.ref();
+    this.#worker.postMessage({ id, op: request.op, args: request.args });
+    this.#sent.add(done);
+    const forget = () => this.#sent.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  /** Waits for the writes under way, then stops the thread. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled(this.#sent);
+      this.#failure ??= new StoreError('The store is closed.');
+      await this.#worker.terminate();
+    })();
+    return this.#closing;
+  }
+
+  #answer(reply: Reply): void {
+    const waiter = this.#waiting.get(reply.id);
+    if (!waiter) return;
+    this.#waiting.delete(reply.id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    if (reply.error === undefined) waiter.resolve();
+    else waiter.reject(rebuild(reply));
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+    for (const waiter of this.#waiting.values()) waiter.reject(error);
+    this.#waiting.clear();
+  }
+}
+
+/** The store's error as its own class, so that callers recognise it as from the main thread. */
+function rebuild(reply: Reply): Error {
+  const wire = reply.error!;
+  const cause = wire.cause === undefined ? undefined : fromWire(wire.cause);
+  if (reply.busy) {
+    return new RunBusyError(
+      reply.busy.runId,
+      reply.busy.owner,
+      reply.busy.leaseExpiresAt,
+      wire.message,
+    );
+  }
+  if (wire.code === 'WEFT_SERIALIZATION') {
+    return new SerializationError(wire.message, cause === undefined ? undefined : { cause });
+  }
+  if (wire.code === 'WEFT_STORE' || wire.code?.startsWith('WEFT_') === true) {
+    return new StoreError(wire.message, {
+      code: wire.code,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+  return fromWire(wire);
+}
