@@ -36,7 +36,11 @@ const rooms: Record<
 > = {
   core: { rooms: ['core'], packages: [] },
   executors: { rooms: ['core', 'executors'], packages: ['tinypool', 'tsx/esm/api', 'tsx/cjs/api'] },
-  stores: { rooms: ['core', 'stores'], packages: ['devalue', 'better-sqlite3', 'pg'] },
+  // tsx: the writer thread's boot installs it when weft runs from its TypeScript sources.
+  stores: {
+    rooms: ['core', 'stores'],
+    packages: ['devalue', 'better-sqlite3', 'pg', 'tsx/esm/api'],
+  },
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
   app: { rooms: ['core', 'executors', 'app'], packages: [] },
   flow: { rooms: ['core', 'executors', 'stores', 'flow'], packages: [] },
