@@ -5,7 +5,7 @@
  * next and what to do with results is the business of the subclasses.
  */
 import { setMaxListeners } from 'node:events';
-import { isWeftError, TimeoutError, toWire, ValidationError } from './errors.ts';
+import { isWeftError, TimeoutError, toWire, ValidationError, type WireError } from './errors.ts';
 import { type EventBus, events as sharedEvents } from './events.ts';
 import { type Executor, isThenable } from './executor.ts';
 import { Invocation } from './invocation.ts';
@@ -415,7 +415,12 @@ export abstract class FanOut {
       // Its result is not wanted any more, but the work is done: keep it, so a resume
       // does not pay for it again, and count it, so the display says what the store holds.
       if (run)
-        this.#record(run, invocation, { status: 'completed', output: value, artifacts }).then(
+        this.#record(
+          run,
+          invocation,
+          'completed',
+          value,
+          artifacts,
           (failures) => {
             if (!failures.has(invocation.key)) this.#emitEnd(invocation, clock.now());
           },
@@ -429,13 +434,12 @@ export abstract class FanOut {
     }
     // Finished once recorded: a crash after this point does not run the task again. Its
     // slot goes to the next task meanwhile; the capacity bounds the records in flight.
-    const recorded = this.#record(run, invocation, {
-      status: 'completed',
-      output: value,
+    this.#record(
+      run,
+      invocation,
+      'completed',
+      value,
       artifacts,
-    });
-    this.#freeSlot();
-    recorded.then(
       (failures) => {
         const unstorable = failures.get(invocation.key);
         if (this.stopped) {
@@ -450,29 +454,38 @@ export abstract class FanOut {
         // Recorded as failed, so that weft show lists it and a resume runs it again.
         this.#failRecorded(run, invocation, unstorable, false);
       },
-      (storeError: unknown) => this.stop(storeError),
+      (storeError) => this.stop(storeError),
     );
+    this.#freeSlot();
   }
 
   /** Queues the record of an invocation's last attempt with the run. */
   #record(
     run: Run,
     invocation: Invocation,
-    outcome: Pick<TaskRecord, 'status' | 'output' | 'error' | 'artifacts'>,
-  ): Promise<RecordFailures> {
+    status: TaskRecord['status'],
+    /** The output of a completed task, or the error of a failed one. */
+    outcome: unknown,
+    artifacts: TaskRecord['artifacts'],
+    written: (failures: RecordFailures) => void,
+    failed: (storeError: unknown) => void,
+  ): void {
     // The duration is fixed here, so that the events sent once it is written agree with it.
     invocation.ranFor = invocation.durationUntil(clock.now());
-    const { artifacts, ...rest } = outcome;
-    return run.recorder.record({
+    // One object a record: this runs for every task of a recorded fan-out.
+    const record: { -readonly [K in keyof TaskRecord]: TaskRecord[K] } = {
       key: invocation.key,
       task: invocation.task.name,
+      status,
       attempts: invocation.attempt,
       startedAt: timeOrigin + invocation.ranAt,
       durationMs: invocation.ranFor,
       queuedMs: invocation.queuedMs,
-      ...rest,
-      ...(artifacts === undefined ? {} : { artifacts }),
-    });
+    };
+    if (status === 'completed') record.output = outcome;
+    else record.error = outcome as WireError;
+    if (artifacts !== undefined) record.artifacts = artifacts;
+    run.recorder.recordThen(record, written, failed);
   }
 
   /** Replays a task completed by an earlier attempt of the run: its stored output, no execution. */
@@ -551,7 +564,12 @@ export abstract class FanOut {
    *   written, so that no task starts before a failure that stops the fan-out is known
    */
   #failRecorded(run: Run, invocation: Invocation, error: unknown, holdsSlot: boolean): void {
-    this.#record(run, invocation, { status: 'failed', error: toWire(error) }).then(
+    this.#record(
+      run,
+      invocation,
+      'failed',
+      toWire(error),
+      undefined,
       () => {
         if (!this.stopped) this.#fail(invocation, error, holdsSlot);
         // Stopped while it was being written: recorded all the same, so counted.

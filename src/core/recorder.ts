@@ -11,6 +11,11 @@ import type { Store, TaskRecord } from './store.ts';
 /** Records of a group that could not be written, by key, with the reason. */
 export type RecordFailures = ReadonlyMap<string, unknown>;
 
+interface GroupCallback {
+  readonly written: (failures: RecordFailures) => void;
+  readonly failed: (error: unknown) => void;
+}
+
 const none: RecordFailures = new Map();
 
 export class Recorder {
@@ -18,6 +23,8 @@ export class Recorder {
   readonly #runId: string;
   #owner: string | undefined;
   #pending: TaskRecord[] = [];
+  /** Callbacks of the pending records given to {@link recordThen}, run once their group is written. */
+  #callbacks: GroupCallback[] = [];
   #next: Promise<RecordFailures> | undefined;
   #writing: Promise<unknown> | undefined;
 
@@ -39,8 +46,25 @@ export class Recorder {
    */
   record(record: TaskRecord): Promise<RecordFailures> {
     this.#pending.push(record);
-    this.#next ??= this.#writeNextGroup();
+    if (!this.#next) {
+      this.#next = this.#writeNextGroup();
+      // Callers of recordThen hear of a failure through their callbacks.
+      this.#next.catch(() => {});
+    }
     return this.#next;
+  }
+
+  /**
+   * As {@link record}, with callbacks instead of a promise: a fan-out records every task,
+   * and a promise reaction per task costs more than the record's whole encoding.
+   */
+  recordThen(
+    record: TaskRecord,
+    written: (failures: RecordFailures) => void,
+    failed: (error: unknown) => void,
+  ): void {
+    this.#callbacks.push({ written, failed });
+    this.record(record);
   }
 
   /**
@@ -64,15 +88,23 @@ export class Recorder {
     if (this.#writing) await this.#writing.catch(() => {});
     else await Promise.resolve();
     const group = this.#pending;
+    const callbacks = this.#callbacks;
     this.#pending = [];
+    this.#callbacks = [];
     this.#next = undefined;
     const writing = this.#write(group);
     this.#writing = writing;
+    let failures: RecordFailures;
     try {
-      return await writing;
+      failures = await writing;
+    } catch (error) {
+      for (const callback of callbacks) settle(callback.failed, error);
+      throw error;
     } finally {
       if (this.#writing === writing) this.#writing = undefined;
     }
+    for (const callback of callbacks) settle(callback.written, failures);
+    return failures;
   }
 
   async #write(group: TaskRecord[]): Promise<RecordFailures> {
@@ -95,6 +127,17 @@ export class Recorder {
       }
     }
     return failures;
+  }
+}
+
+/** Calls back; what a callback throws is thrown apart, as a failed promise reaction would be. */
+function settle<T>(callback: (value: T) => void, value: T): void {
+  try {
+    callback(value);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 
