@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunBusyError, toWire } from '../core/errors.ts';
+import { isPackedRows, unpackRows } from './packed-rows.ts';
 import type { ThreadWrites, WriterSpec } from './writer-thread.ts';
 
 const spec = (workerData as { spec: WriterSpec }).spec;
@@ -18,7 +19,10 @@ let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', ({ id, op, args }: { id: number; op: string; args: unknown[] }) => {
   queue = queue.then(async () => {
     try {
-      await writes.write(op, args);
+      await writes.write(
+        op,
+        args.map((arg) => (isPackedRows(arg) ? unpackRows(arg) : arg)),
+      );
       parentPort!.postMessage({ id });
     } catch (error) {
       const busy =
