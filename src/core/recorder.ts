@@ -26,7 +26,14 @@ export class Recorder {
   /** Callbacks of the pending records given to {@link recordThen}, run once their group is written. */
   #callbacks: GroupCallback[] = [];
   #next: Promise<RecordFailures> | undefined;
-  #writing: Promise<unknown> | undefined;
+  /** Groups being written, oldest first. */
+  readonly #writing: Promise<unknown>[] = [];
+  /**
+   * How many groups may be written at once: two when the store applies writes in the order
+   * made, so that a group is on its way while the last one commits (a store with a writer
+   * thread otherwise waits a round trip between groups); else one.
+   */
+  readonly #maxWriting: number;
 
   /**
    * @param owner the run's lease holder: the store writes only while it holds the run, so
@@ -36,6 +43,7 @@ export class Recorder {
     this.#store = store;
     this.#runId = runId;
     this.#owner = owner;
+    this.#maxWriting = store.writesInOrder === true ? 2 : 1;
   }
 
   /**
@@ -78,22 +86,23 @@ export class Recorder {
 
   /** Settles when everything recorded so far is written. */
   async flush(): Promise<void> {
-    while (this.#next || this.#writing) {
-      await (this.#next ?? this.#writing)?.catch(() => {});
+    while (this.#next || this.#writing.length > 0) {
+      await (this.#next ?? this.#writing[0])?.catch(() => {});
     }
   }
 
   async #writeNextGroup(): Promise<RecordFailures> {
-    // Let the write under way finish, and this turn's records join the group.
-    if (this.#writing) await this.#writing.catch(() => {});
-    else await Promise.resolve();
+    // Wait for room among the writes under way; either way, this turn's records join the group.
+    if (this.#writing.length >= this.#maxWriting) {
+      while (this.#writing.length >= this.#maxWriting) await this.#writing[0]!.catch(() => {});
+    } else await Promise.resolve();
     const group = this.#pending;
     const callbacks = this.#callbacks;
     this.#pending = [];
     this.#callbacks = [];
     this.#next = undefined;
     const writing = this.#write(group);
-    this.#writing = writing;
+    this.#writing.push(writing);
     let failures: RecordFailures;
     try {
       failures = await writing;
@@ -101,7 +110,7 @@ export class Recorder {
       for (const callback of callbacks) settle(callback.failed, error);
       throw error;
     } finally {
-      if (this.#writing === writing) this.#writing = undefined;
+      this.#writing.splice(this.#writing.indexOf(writing), 1);
     }
     for (const callback of callbacks) settle(callback.written, failures);
     return failures;

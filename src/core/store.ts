@@ -139,6 +139,12 @@ export interface Store {
    * the store.
    */
   readonly artifactsLocation?: string | undefined;
+  /**
+   * True when writes are applied in the order they were made even while several are under
+   * way (one connection, or one writer thread, takes them one after another), so that a run
+   * may send the next group of records before the last one is committed.
+   */
+  readonly writesInOrder?: boolean;
 
   /**
    * Opens a run and takes its lease: creates it, or reopens it for resume (status back to

@@ -95,6 +95,8 @@ const defaultListLimit = 50;
 export class MemoryStore implements Store {
   /** Always `memory`. */
   readonly kind = 'memory';
+  /** Writes are applied as they are made. */
+  readonly writesInOrder = true;
   /** Always `memory:`. */
   readonly location = 'memory:';
 

@@ -146,6 +146,14 @@ export class PostgresStore implements Store {
     const pool = poolFor(target, options);
     const store = new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
     try {
+
+  /**
+   * True with a writer thread, which sends writes one after another on its connection;
+   * without one, writes under way at once may take different connections.
+   */
+  get writesInOrder(): boolean {
+    return this.#writerSpec !== undefined;
+  }
       await store.#migrate();
     } catch (error) {
       await pool.close().catch(() => undefined);

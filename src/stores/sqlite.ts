@@ -155,6 +155,8 @@ export class SqliteStore implements Store {
   }
 
   static #over(db: Database.Database, file: string, options: SqliteStoreOptions): SqliteStore {
+  /** Writes go one after another, on one connection: a run may send the next before the last commits. */
+  readonly writesInOrder = true;
     const artifactsDir =
       options.artifactsDir === undefined
         ? file === ':memory:'
