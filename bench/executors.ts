@@ -9,6 +9,9 @@
  *      runtime (goal ≥ the pool library).
  *   4. A 64 MB Float64Array to a worker: copied, transferred with `transfer()`, shared
  *      through a SharedArrayBuffer (goal: transfer or share, not copy).
+ *   5. After 10,000 tiny tasks, 20 CPU-bound tasks of ≈50 ms on threads and on child
+ *      processes, beside tinypool given the same work; speed-up over serial (goal ≥ 1.9×
+ *      whatever ran before: batch sizes come from each task's own durations).
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -180,3 +183,58 @@ printTable(
   Object.entries(big).map(([name, times]) => [name, best(times), median(times)]),
 );
 await weftThreads.close();
+
+// 5. Long tasks after tiny ones: each timed run follows 10,000 tiny tasks on the same pool.
+const AFTER_RUNS = 5;
+const longInputs = Array.from({ length: 20 }, () => calibrate(50));
+const afterTiny = async (tinyFirst: () => Promise<unknown>, long: () => Promise<unknown>) => {
+  const times: number[] = [];
+  for (let i = 0; i < AFTER_RUNS; i++) {
+    await tinyFirst();
+    const start = performance.now();
+    await long();
+    times.push(performance.now() - start);
+  }
+  return times;
+};
+const tinyFirstInputs = tinyInputs.slice(0, 10_000);
+const after: Record<string, number[]> = {
+  serial: await afterTiny(
+    async () => {},
+    async () => longInputs.map((n) => burn(n)),
+  ),
+};
+for (const [name, executor] of [
+  ['weft threads', threads({ workers: WORKERS })],
+  ['weft processes', processes({ workers: WORKERS })],
+] as const) {
+  after[name] = await afterTiny(
+    () => map(tinyFirstInputs, increment, { executor }),
+    () => map(longInputs, burnTask, { executor }),
+  );
+  await executor.close();
+}
+for (const runtime of ['worker_threads', 'child_process'] as const) {
+  const options = { runtime, minThreads: WORKERS, maxThreads: WORKERS };
+  const cpuPool = new Tinypool({ ...options, filename: poolFile('cpu.mjs') });
+  const tinyPool = new Tinypool({ ...options, filename: poolFile('tiny.mjs') });
+  after[`tinypool ${runtime}`] = await afterTiny(
+    () => Promise.all(tinyFirstInputs.map((n) => tinyPool.run(n))),
+    () => Promise.all(longInputs.map((n) => cpuPool.run(n))),
+  );
+  await cpuPool.destroy();
+  await tinyPool.destroy();
+}
+console.log(
+  `\n5. After 10,000 tiny tasks, 20 tasks × ≈50 ms, ${WORKERS} workers (best and median of ${AFTER_RUNS})\n`,
+);
+printTable(
+  ['runner', 'best ms', 'median ms', 'speed-up (best)', 'speed-up (median)'],
+  Object.entries(after).map(([name, times]) => [
+    name,
+    best(times),
+    median(times),
+    `${(best(after.serial!) / best(times)).toFixed(2)}×`,
+    `${(median(after.serial!) / median(times)).toFixed(2)}×`,
+  ]),
+);

@@ -1,11 +1,11 @@
 /**
  * The main-thread half of the `threads` and `processes` executors, built on tinypool.
- * Small tasks are dispatched in batches (one pool message carries many invocations),
- * sized from the measured task duration so that tiny tasks share a message while long
- * ones go one per message and spread evenly over the workers. A batch whose worker dies
- * is split and its invocations run again one per message, so that the crash fails only
- * the task that caused it: delivery is at least once, and a task of such a batch may
- * run twice with the same attempt number.
+ * Small tasks are dispatched in batches (one pool message carries many invocations of
+ * one task), sized from that task's measured duration so that tiny tasks share a
+ * message while long ones go one per message and spread evenly over the workers. A
+ * batch whose worker dies is split and its invocations run again one per message, so
+ * that the crash fails only the task that caused it: delivery is at least once, and a
+ * task of such a batch may run twice with the same attempt number.
  */
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
@@ -73,6 +73,21 @@ export interface RemotePoolOptions {
 /** Work a batch aims to hold, in milliseconds of task time. */
 const targetBatchMs = 2;
 
+/**
+ * Batches per worker for a task whose duration is not known yet: small enough that a
+ * short fan-out of long tasks is spread evenly (a worker ends at most one batch after
+ * the others), few enough that the first batches of tiny tasks stay cheap.
+ */
+const unknownBatchesPerWorker = 16;
+
+/** What this executor knows of one task (a name in a module). */
+interface TaskStats {
+  /** Moving average of its duration per invocation, in ms; undefined until a batch answers. */
+  avgMs: number | undefined;
+  /** Its invocations sent to workers whose batch has not answered yet. */
+  running: number;
+}
+
 interface Pending {
   readonly invocation: TaskInvocation;
   readonly id: number;
@@ -120,7 +135,11 @@ export abstract class RemotePoolExecutor implements Executor {
   readonly #terminateAfterMs: number;
   #buffer: Pending[] = [];
   #flushScheduled = false;
-  #avgTaskMs: number | undefined;
+  /**
+   * Durations measured apart for each task: one average over all of them would size the
+   * batches of long tasks from the tiny ones that ran before, and send them to one worker.
+   */
+  readonly #stats = new Map<string, TaskStats>();
   #closed = false;
   /**
    * Invocations sent to workers, by id, until their batch answered and all their
@@ -253,27 +272,56 @@ export abstract class RemotePoolExecutor implements Executor {
         this.#settle(pending, undefined, new ExecutorClosedError(this.name));
       return;
     }
-    // A timed task travels alone: a batch answers when all its tasks are done, and a
-    // task that hangs past its timeout must not hold back others.
-    const batchable: Pending[] = [];
+    // A batch holds one task, sized from that task's durations. A timed task travels
+    // alone: a batch answers when all its tasks are done, and a task that hangs past its
+    // timeout must not hold back others.
+    const byTask = new Map<Task, Pending[]>();
     for (const pending of buffered) {
-      if (pending.invocation.task.options.timeoutMs === undefined) batchable.push(pending);
-      else this.#dispatch([pending]);
+      const { task } = pending.invocation;
+      if (task.options.timeoutMs !== undefined) {
+        this.#dispatch([pending], this.#statsOf(task));
+        continue;
+      }
+      const group = byTask.get(task);
+      if (group) group.push(pending);
+      else byTask.set(task, [pending]);
     }
-    const size = this.#batchSize(batchable.length);
-    for (let i = 0; i < batchable.length; i += size) this.#dispatch(batchable.slice(i, i + size));
+    for (const [task, group] of byTask) {
+      const stats = this.#statsOf(task);
+      const size = this.#batchSize(stats, group.length);
+      for (let i = 0; i < group.length; i += size)
+        this.#dispatch(i === 0 && size >= group.length ? group : group.slice(i, i + size), stats);
+    }
   }
 
-  #batchSize(count: number): number {
-    const avg = this.#avgTaskMs;
-    if (avg !== undefined) {
-      return Math.max(1, Math.min(this.#maxBatch, Math.floor(targetBatchMs / Math.max(avg, 1e-6))));
+  /** Two modules may define tasks of the same name: a task is its name in its module. */
+  #statsOf(task: Task): TaskStats {
+    const key = `${task.module}\n${task.name}`;
+    let stats = this.#stats.get(key);
+    if (!stats) {
+      stats = { avgMs: undefined, running: 0 };
+      this.#stats.set(key, stats);
     }
-    // Durations unknown yet: spread the first work over every worker, a few batches each.
-    return Math.max(1, Math.min(this.#maxBatch, Math.ceil(count / (this.workers * 4))));
+    return stats;
   }
 
-  #dispatch(batch: Pending[]): void {
+  /** Invocations per batch for `count` invocations of one task submitted in this turn. */
+  #batchSize(stats: TaskStats, count: number): number {
+    // What the task has left, as far as this executor knows: what was just submitted and
+    // what is still running. No batch takes more than a worker's fair share of it, so
+    // every worker gets work even when durations were misjudged (a task whose inputs got
+    // slower). In flight counts too: otherwise each refill, a fraction of the last batch,
+    // would be cut smaller than that batch, and batches would shrink without end.
+    const fairShare = Math.ceil((count + stats.running) / this.workers);
+    const bySpeed =
+      stats.avgMs === undefined
+        ? // Duration unknown yet: spread the first work over every worker, many batches each.
+          Math.ceil(count / (this.workers * unknownBatchesPerWorker))
+        : Math.floor(targetBatchMs / Math.max(stats.avgMs, 1e-6));
+    return Math.max(1, Math.min(this.#maxBatch, fairShare, bySpeed));
+  }
+
+  #dispatch(batch: Pending[], stats: TaskStats): void {
     const live: Pending[] = [];
     const calls: WireCall[] = [];
     const transferList: TransferListItem[] = [];
@@ -310,6 +358,7 @@ export abstract class RemotePoolExecutor implements Executor {
       calls.push(call);
     }
     if (live.length === 0) return;
+    stats.running += live.length;
     const unlisten = this.#listenForAborts(live);
     const terminator =
       live.length === 1 && calls[0]!.timed ? this.#terminator(live[0]!) : undefined;
@@ -324,9 +373,9 @@ export abstract class RemotePoolExecutor implements Executor {
         unlisten();
         terminator?.dispose();
         const { outcomes, elapsedMs, startedAt, timings } = response as BatchResponse;
+        stats.running -= live.length;
         const sample = elapsedMs / live.length;
-        this.#avgTaskMs =
-          this.#avgTaskMs === undefined ? sample : this.#avgTaskMs * 0.7 + sample * 0.3;
+        stats.avgMs = stats.avgMs === undefined ? sample : stats.avgMs * 0.7 + sample * 0.3;
         live.forEach((pending, i) => {
           const outcome = outcomes[i]!;
           // Measured in the worker: the task's own time, not its wait in the queue or batch.
@@ -342,8 +391,9 @@ export abstract class RemotePoolExecutor implements Executor {
       (error: unknown) => {
         unlisten();
         terminator?.dispose();
+        stats.running -= live.length;
         for (const pending of live) this.inFlight.delete(pending.id);
-        this.#batchFailed(live, calls, error);
+        this.#batchFailed(live, calls, error, stats);
       },
     );
   }
@@ -372,7 +422,7 @@ export abstract class RemotePoolExecutor implements Executor {
     };
   }
 
-  #batchFailed(live: Pending[], calls: WireCall[], error: unknown): void {
+  #batchFailed(live: Pending[], calls: WireCall[], error: unknown, stats: TaskStats): void {
     const unsettled = live.filter((p) => !p.settled);
     if (unsettled.length === 0) return;
     if (isCloneError(error)) {
@@ -381,7 +431,7 @@ export abstract class RemotePoolExecutor implements Executor {
         const bad = findUncloneable(calls[i]!.input, 'input');
         if (!bad && live.length > 1) {
           // Not this one: send it again on its own, away from the value that failed.
-          this.#dispatch([pending]);
+          this.#dispatch([pending], stats);
           return;
         }
         const what = bad ? `${bad.type} at ${bad.path}` : 'a value that cannot be copied';
@@ -401,7 +451,7 @@ export abstract class RemotePoolExecutor implements Executor {
     const crash = this.#closed ? undefined : this.crashReason(error);
     if (crash !== undefined && unsettled.length > 1) {
       // Isolate the culprit: rerun each invocation of the batch in a message of its own.
-      for (const pending of unsettled) this.#dispatch([pending]);
+      for (const pending of unsettled) this.#dispatch([pending], stats);
       return;
     }
     for (const pending of unsettled) {
