@@ -119,6 +119,8 @@ export abstract class FanOut {
   readonly #resuming: boolean;
   /** Items handed to the executor and not settled, retries waiting included: at most `limit`. */
   #executing = 0;
+  /** Items that finished and whose records are being written: with `#executing`, at most 2 × `limit`. */
+  #unrecorded = 0;
   /** Resumed items that must run after all, waiting for an executor slot, oldest first. */
   readonly #waiting: Invocation[] = [];
   #draining = false;
@@ -252,20 +254,38 @@ export abstract class FanOut {
 
   /** Hands an item to the executor, or queues it until a slot is free. */
   #start(invocation: Invocation): void {
-    if (this.#executing < this.limit) {
+    if (this.#canStart()) {
       this.#executing++;
       this.#attempt(invocation);
     } else this.#waiting.push(invocation);
   }
 
+  /**
+   * True when a task may start: an executor slot is free, and the tasks executing and
+   * those finished but not yet recorded are at most twice the concurrency, which bounds
+   * what a crash repeats to the tasks in flight and one group of records, whatever else
+   * the fan-out holds (items ahead being looked up when resuming).
+   */
+  #canStart(): boolean {
+    return (
+      this.#executing < this.limit &&
+      (this.#run === undefined || this.#executing + this.#unrecorded < 2 * this.limit)
+    );
+  }
+
   /** An executor slot was freed: hands it to the items waiting for one. */
   #freeSlot(): void {
     this.#executing--;
+    this.#drain();
+  }
+
+  /** Starts the items waiting, as far as {@link canStart} allows. */
+  #drain(): void {
     // An item that finishes at once frees its slot inside this loop, which goes on.
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (this.#waiting.length > 0 && this.#executing < this.limit && !this.stopped) {
+      while (this.#waiting.length > 0 && this.#canStart() && !this.stopped) {
         this.#executing++;
         this.#attempt(this.#waiting.shift()!);
       }
@@ -433,7 +453,8 @@ export abstract class FanOut {
       return;
     }
     // Finished once recorded: a crash after this point does not run the task again. Its
-    // slot goes to the next task meanwhile; the capacity bounds the records in flight.
+    // slot goes to the next task meanwhile, within the bound of #canStart.
+    this.#unrecorded++;
     this.#record(
       run,
       invocation,
@@ -441,6 +462,8 @@ export abstract class FanOut {
       value,
       artifacts,
       (failures) => {
+        this.#unrecorded--;
+        this.#drain();
         const unstorable = failures.get(invocation.key);
         if (this.stopped) {
           // Stopped while it was being written: recorded all the same, so counted.
@@ -454,7 +477,10 @@ export abstract class FanOut {
         // Recorded as failed, so that weft show lists it and a resume runs it again.
         this.#failRecorded(run, invocation, unstorable, false);
       },
-      (storeError) => this.stop(storeError),
+      (storeError) => {
+        this.#unrecorded--;
+        this.stop(storeError);
+      },
     );
     this.#freeSlot();
   }
