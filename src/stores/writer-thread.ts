@@ -3,8 +3,10 @@
  * main thread (cheaply: a few hundred nanoseconds a record) and written, with SQLite's
  * B-tree work or PostgreSQL's protocol, beside it. The thread opens its own connection
  * to the same database and runs the store's own write code; the main thread only posts
- * encoded rows and waits for the answer. One write at a time is sent per store, in the
- * order asked, so the records of a key keep their order.
+ * encoded rows and waits for the answer. The thread runs the writes one after another, in
+ * the order sent, so the records of a key keep their order even while several are on
+ * their way. A writer thread that fails (its connection cannot be opened, or it dies)
+ * fails every write under way and every later one with its error.
  *
  * The thread keeps the process alive only while a write is under way: a store the caller
  * forgot to close does not hang the process, and a write in flight is never dropped by
