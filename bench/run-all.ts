@@ -14,6 +14,7 @@ const scenarios = [
   'stream-memory.ts',
   'executors.ts',
   'dag.ts',
+  'dag-scale.ts',
   'pool-libraries.ts',
   'app-mapstates.ts',
   'compiler.ts',

@@ -18,6 +18,7 @@ import {
   recordingRun,
 } from './fan-out.ts';
 import { Outlet } from './outlet.ts';
+import { Fifo } from './queue.ts';
 import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
@@ -146,7 +147,10 @@ class DagRunner extends FanOut {
   readonly #nodes = new Map<string, NodeState>();
   /** Dependents waiting for ids that have not arrived yet (streamed input). */
   readonly #unknown = new Map<string, NodeState[]>();
-  readonly #ready: NodeState[] = [];
+  /** True once a node came before one of its dependencies: only then can there be a cycle. */
+  #listedBeforeDependency = false;
+  /** Nodes whose dependencies are done, oldest first; one that failed meanwhile is skipped. */
+  readonly #ready = new Fifo<NodeState>();
   readonly #results = new Map<string, unknown>();
   readonly #source: AsyncIterator<DagNode> | undefined;
   #sourceDone = true;
@@ -193,9 +197,7 @@ class DagRunner extends FanOut {
         nodes != null &&
         typeof (nodes as Iterable<DagNode>)[Symbol.iterator] === 'function'
       ) {
-        const list = [...(nodes as Iterable<DagNode>)];
-        validateGraph(list);
-        for (const node of list) this.#add(node);
+        this.#addAll([...(nodes as Iterable<DagNode>)]);
       } else {
         throw new ValidationError(
           `dag: nodes must be an array, an iterable or an async iterable, got ${typeof nodes}.`,
@@ -254,11 +256,7 @@ class DagRunner extends FanOut {
         if (next.done) break;
         const node = next.value;
         checkNode(node, this.#nodes.size);
-        if (this.#nodes.has(node.id)) {
-          throw new ValidationError(
-            `dag: two nodes have the id '${node.id}'. Give every node a unique id.`,
-          );
-        }
+        if (this.#nodes.has(node.id)) throw duplicateId(node.id);
         this.#add(node);
         this.#lookAhead();
         this.#schedule();
@@ -270,16 +268,38 @@ class DagRunner extends FanOut {
     this.#sourceDone = true;
     if (this.#unknown.size > 0) {
       const [missing, waiting] = this.#unknown.entries().next().value as [string, NodeState[]];
-      this.stop(
-        new ValidationError(
-          `dag: node '${waiting[0]!.node.id}' depends on '${missing}', which is not a node. ` +
-            'Add that node or remove the dependency.',
-        ),
-      );
+      this.stop(unknownDependency(waiting[0]!.node.id, missing));
       return;
     }
     this.#checkStuck();
     this.#maybeFinish();
+  }
+
+  /**
+   * Adds a whole graph, checked before anything runs: each node and duplicate ids as they
+   * are added, then unknown dependencies, then cycles. Nodes that all come after their
+   * dependencies cannot form a cycle, so the search runs only when a node came before one.
+   */
+  #addAll(list: readonly DagNode[]): void {
+    for (let position = 0; position < list.length; position++) {
+      const node = list[position]!;
+      checkNode(node, position);
+      if (this.#nodes.has(node.id)) throw duplicateId(node.id);
+      this.#add(node);
+    }
+    if (this.#unknown.size > 0) {
+      for (const node of list) {
+        for (const dep of node.dependencies ?? []) {
+          if (!this.#nodes.has(dep)) throw unknownDependency(node.id, dep);
+        }
+      }
+    }
+    if (!this.#listedBeforeDependency) return;
+    const cycle = findCycle(list);
+    if (cycle)
+      throw new ValidationError(
+        `dag: the nodes form a cycle ${cycle.join(' → ')}. Break the cycle.`,
+      );
   }
 
   #add(node: DagNode): NodeState {
@@ -293,22 +313,30 @@ class DagRunner extends FanOut {
     this.executor.check(state.task);
     this.#nodes.set(node.id, state);
     if (this.resuming) this.#ahead.push(state);
-    for (const depId of new Set(node.dependencies ?? [])) {
-      const dep = this.#nodes.get(depId);
-      if (!dep) {
-        const list = this.#unknown.get(depId) ?? [];
-        list.push(state);
-        this.#unknown.set(depId, list);
-        state.waiting++;
-      } else if (dep.status === 'failed') {
-        if (state.status === 'waiting') this.#failDependent(state, dep);
-      } else if (dep.status !== 'done') {
-        dep.dependents.push(state);
-        state.waiting++;
+    const dependencies = node.dependencies;
+    if (dependencies) {
+      for (const depId of dependencies) {
+        const dep = this.#nodes.get(depId);
+        if (!dep) {
+          this.#listedBeforeDependency = true;
+          const list = this.#unknown.get(depId);
+          if (!list) this.#unknown.set(depId, [state]);
+          // A repeated id: this node is the last one added to the list already.
+          else if (list[list.length - 1] === state) continue;
+          else list.push(state);
+          state.waiting++;
+        } else if (dep.status === 'failed') {
+          if (state.status === 'waiting') this.#failDependent(state, dep);
+        } else if (dep.status !== 'done') {
+          // A repeated id: no other node is added to `dependents` while this one is.
+          if (dep.dependents[dep.dependents.length - 1] === state) continue;
+          dep.dependents.push(state);
+          state.waiting++;
+        }
       }
     }
     // Nodes that arrived earlier and were waiting for this id.
-    const earlier = this.#unknown.get(node.id);
+    const earlier = this.#unknown.size === 0 ? undefined : this.#unknown.get(node.id);
     if (earlier) {
       this.#unknown.delete(node.id);
       for (const dependent of earlier) state.dependents.push(dependent);
@@ -333,7 +361,7 @@ class DagRunner extends FanOut {
         this.running + this.#preparing < this.capacity
       ) {
         const state = this.#ready.shift()!;
-        this.#start(state);
+        if (state.status === 'ready') this.#start(state);
       }
     } finally {
       this.#scheduling = false;
@@ -442,15 +470,32 @@ class DagRunner extends FanOut {
     this.#schedule();
   }
 
-  #failDependents(state: NodeState): void {
-    for (const dependent of state.dependents) {
-      if (dependent.status === 'waiting' || dependent.status === 'ready')
-        this.#failDependent(dependent, state);
+  /**
+   * Fails the dependents of a failed node, theirs, and so on, depth first in the order
+   * they were added; with its own stack, since a long chain would overflow the call stack.
+   */
+  #failDependents(failed: NodeState): void {
+    // Pairs of (dependent, the failed dependency it is reached from), pushed in reverse so
+    // that they are taken in order.
+    const stack: NodeState[] = [];
+    const pushDependents = (state: NodeState) => {
+      const { dependents } = state;
+      for (let i = dependents.length - 1; i >= 0; i--) stack.push(dependents[i]!, state);
+    };
+    pushDependents(failed);
+    while (stack.length > 0) {
+      const dependency = stack.pop()!;
+      const state = stack.pop()!;
+      // Reached already through another failed dependency.
+      if (state.status !== 'waiting' && state.status !== 'ready') continue;
+      this.#failDependent(state, dependency);
+      pushDependents(state);
     }
   }
 
+  /** Fails one node because `dependency` failed; its own dependents are left to the caller. */
   #failDependent(state: NodeState, dependency: NodeState): void {
-    if (state.status === 'ready') this.#ready.splice(this.#ready.indexOf(state), 1);
+    // A ready node failed here stays in #ready, which skips it: no search of the queue.
     const rootCause = dependency.rootCause ?? dependency.node.id;
     const root = this.#nodes.get(rootCause);
     const error = new DependencyFailedError(
@@ -467,7 +512,6 @@ class DagRunner extends FanOut {
     this.#results.set(state.node.id, error);
     this.#settled++;
     this.#emitOutcome({ id: state.node.id, ok: false, error });
-    this.#failDependents(state);
   }
 
   protected onStop(reason: unknown): void {
@@ -537,62 +581,57 @@ function checkNode(node: DagNode, position: number): void {
   }
 }
 
-/** Checks a whole graph before anything runs: ids, dependencies and cycles. */
-export function validateGraph(nodes: readonly DagNode[]): void {
-  const ids = new Set<string>();
-  nodes.forEach((node, position) => {
-    checkNode(node, position);
-    if (ids.has(node.id)) {
-      throw new ValidationError(
-        `dag: two nodes have the id '${node.id}'. Give every node a unique id.`,
-      );
-    }
-    ids.add(node.id);
-  });
-  for (const node of nodes) {
-    for (const dep of node.dependencies ?? []) {
-      if (!ids.has(dep)) {
-        throw new ValidationError(
-          `dag: node '${node.id}' depends on '${dep}', which is not a node. Add that node or remove the dependency.`,
-        );
-      }
-    }
-  }
-  const cycle = findCycle(nodes);
-  if (cycle)
-    throw new ValidationError(`dag: the nodes form a cycle ${cycle.join(' → ')}. Break the cycle.`);
+function duplicateId(id: string): ValidationError {
+  return new ValidationError(`dag: two nodes have the id '${id}'. Give every node a unique id.`);
 }
 
-/** A cycle among `nodes` as a list of ids (first repeated last), or undefined. Iterative DFS. */
+function unknownDependency(id: string, dependency: string): ValidationError {
+  return new ValidationError(
+    `dag: node '${id}' depends on '${dependency}', which is not a node. ` +
+      'Add that node or remove the dependency.',
+  );
+}
+
+/**
+ * A cycle among `nodes` as a list of ids (first repeated last), or undefined; dependencies
+ * on ids not among `nodes` are ignored. Depth-first, in node then dependency order, with
+ * its own stack (a chain of any length cannot overflow the call stack) in typed arrays:
+ * linear in nodes and dependencies.
+ */
 function findCycle(nodes: readonly DagNode[]): string[] | undefined {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const color = new Map<string, 1 | 2>(); // 1: on the current path, 2: finished
-  for (const start of nodes) {
-    if (color.has(start.id)) continue;
-    const path: string[] = [];
-    const stack: { id: string; deps: string[]; next: number }[] = [];
-    const push = (id: string) => {
-      color.set(id, 1);
-      path.push(id);
-      stack.push({
-        id,
-        deps: [...(byId.get(id)?.dependencies ?? [])].filter((d) => byId.has(d)),
-        next: 0,
-      });
-    };
-    push(start.id);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.next < top.deps.length) {
-        const dep = top.deps[top.next++]!;
-        const seen = color.get(dep);
-        if (seen === 1) return [...path.slice(path.indexOf(dep)), dep];
-        if (seen === undefined) push(dep);
-      } else {
-        color.set(top.id, 2);
-        path.pop();
-        stack.pop();
+  const n = nodes.length;
+  const at = new Map<string, number>();
+  for (let i = 0; i < n; i++) at.set(nodes[i]!.id, i);
+  const color = new Uint8Array(n); // 0: not seen, 1: on the current path, 2: finished
+  const path = new Int32Array(n); // positions of the nodes on the current path
+  const next = new Int32Array(n); // for each node on the path, its next dependency to follow
+  for (let start = 0; start < n; start++) {
+    if (color[start] !== 0) continue;
+    let depth = 0;
+    path[0] = start;
+    next[0] = 0;
+    color[start] = 1;
+    while (depth >= 0) {
+      const i = path[depth]!;
+      const deps = nodes[i]!.dependencies;
+      if (deps === undefined || next[depth]! >= deps.length) {
+        color[i] = 2;
+        depth--;
+        continue;
       }
+      const j = at.get(deps[next[depth]!++]!);
+      if (j === undefined || color[j] === 2) continue;
+      if (color[j] === 1) {
+        let from = depth;
+        while (path[from] !== j) from--;
+        const cycle: string[] = [];
+        for (let k = from; k <= depth; k++) cycle.push(nodes[path[k]!]!.id);
+        cycle.push(nodes[j]!.id);
+        return cycle;
+      }
+      color[j] = 1;
+      path[++depth] = j;
+      next[depth] = 0;
     }
   }
   return undefined;

@@ -6,7 +6,15 @@
  */
 import { ExecutorClosedError, ValidationError } from '../core/errors.ts';
 import { type Executor, isThenable, type Settled, type TaskInvocation } from '../core/executor.ts';
+import { Fifo } from '../core/queue.ts';
 import { unwrapTransfer } from '../core/transfer.ts';
+
+/** A task waiting for a slot, and how to settle what `run` returned for it. */
+interface Waiter {
+  readonly invocation: TaskInvocation;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /** Options of {@link asyncPool}. */
 export interface AsyncPoolOptions {
@@ -28,9 +36,8 @@ export class AsyncPoolExecutor implements Executor {
   readonly concurrency: number;
   readonly maxConcurrency: number;
   #active = 0;
-  /** Slots promised to woken waiters that have not started yet. */
-  #reserved = 0;
-  readonly #waiting: { wake: () => void; fail: (error: unknown) => void }[] = [];
+  /** Tasks waiting for a slot, oldest first (a map at concurrency Infinity queues every item). */
+  readonly #waiting = new Fifo<Waiter>();
   #wakeScheduled = false;
   #closed = false;
 
@@ -50,17 +57,13 @@ export class AsyncPoolExecutor implements Executor {
 
   run(invocation: TaskInvocation): unknown {
     if (this.#closed) throw new ExecutorClosedError(this.name);
-    if (this.#active + this.#reserved < this.concurrency && this.#waiting.length === 0) {
+    if (this.#active < this.concurrency && this.#waiting.length === 0) {
       return this.#start(invocation);
     }
-    // Full: wait for a slot.
-    return new Promise<void>((wake, fail) => this.#waiting.push({ wake, fail })).then(() => {
-      this.#reserved--;
-      if (invocation.signal.aborted) {
-        this.#scheduleWake();
-        throw invocation.signal.reason;
-      }
-      return this.#start(invocation);
+    // Full: wait for a slot, started by #scheduleWake. One promise per waiting task, as a
+    // fan-out at concurrency Infinity queues every item here at once.
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ invocation, resolve, reject });
     });
   }
 
@@ -79,7 +82,9 @@ export class AsyncPoolExecutor implements Executor {
   async close(): Promise<void> {
     this.#closed = true;
     const error = new ExecutorClosedError(this.name);
-    for (const waiter of this.#waiting.splice(0)) waiter.fail(error);
+    for (let waiter = this.#waiting.shift(); waiter; waiter = this.#waiting.shift()) {
+      waiter.reject(error);
+    }
   }
 
   #start(invocation: TaskInvocation): unknown {
@@ -144,9 +149,18 @@ export class AsyncPoolExecutor implements Executor {
     this.#wakeScheduled = true;
     setImmediate(() => {
       this.#wakeScheduled = false;
-      while (this.#active + this.#reserved < this.concurrency && this.#waiting.length > 0) {
-        this.#reserved++;
-        this.#waiting.shift()!.wake();
+      while (this.#active < this.concurrency && this.#waiting.length > 0) {
+        const { invocation, resolve, reject } = this.#waiting.shift()!;
+        // Its fan-out stopped while it waited: it does not start.
+        if (invocation.signal.aborted) {
+          reject(invocation.signal.reason);
+          continue;
+        }
+        try {
+          resolve(this.#start(invocation));
+        } catch (error) {
+          reject(error);
+        }
       }
     });
   }
