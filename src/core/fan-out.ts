@@ -10,6 +10,7 @@ import { type EventBus, events as sharedEvents } from './events.ts';
 import { type Executor, isThenable } from './executor.ts';
 import { Invocation } from './invocation.ts';
 import { type KeyScope, rootScope } from './keys.ts';
+import { Fifo } from './queue.ts';
 import type { RecordFailures } from './recorder.ts';
 import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import type { Run } from './run.ts';
@@ -122,7 +123,7 @@ export abstract class FanOut {
   /** Items that finished and whose records are being written: with `#executing`, at most 2 × `limit`. */
   #unrecorded = 0;
   /** Resumed items that must run after all, waiting for an executor slot, oldest first. */
-  readonly #waiting: Invocation[] = [];
+  readonly #waiting = new Fifo<Invocation>();
   #draining = false;
 
   /** True when earlier attempts of the run completed tasks: each key is looked up first. */
@@ -298,7 +299,7 @@ export abstract class FanOut {
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.#waiting.length = 0;
+    this.#waiting.clear();
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     this.#controller.abort(reason);
