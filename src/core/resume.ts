@@ -25,11 +25,6 @@ export const lookahead = 2 * lookupBatch;
 
 const notFound: Completed = { found: false, value: undefined };
 
-interface Asker {
-  resolve(completed: Completed): void;
-  reject(reason: unknown): void;
-}
-
 /**
  * Looks keys up among a run's completed tasks. Keys asked in the same turn of the event
  * loop (up to {@link lookupBatch}) go to the store in one `findCompleted`.
@@ -39,9 +34,20 @@ export class CompletedLookup {
   readonly count: number;
   readonly #store: Store;
   readonly #runId: string;
-  /** Keys asked and not yet sent, with who asked (a key may be asked twice). */
-  #batch = new Map<string, Asker[]>();
+  /**
+   * Keys asked and not yet sent, in the order asked (a key asked twice is there twice),
+   * and how to answer each, at the same place: arrays rather than a map of askers, as a
+   * resume of a million tasks asks a million times.
+   */
+  #keys: string[] = [];
+  #resolves: ((completed: Completed) => void)[] = [];
+  #rejects: ((reason: unknown) => void)[] = [];
   #scheduled = false;
+  /** Sends what was asked in the turn that scheduled it. */
+  readonly #sendScheduled = () => {
+    this.#scheduled = false;
+    this.#send();
+  };
 
   constructor(store: Store, runId: string, count: number) {
     this.#store = store;
@@ -53,41 +59,45 @@ export class CompletedLookup {
   find(key: string): Promise<Completed> {
     if (this.count === 0) return Promise.resolve(notFound);
     return new Promise<Completed>((resolve, reject) => {
-      const askers = this.#batch.get(key);
-      if (askers) askers.push({ resolve, reject });
-      else this.#batch.set(key, [{ resolve, reject }]);
-      if (this.#batch.size >= lookupBatch) this.#send();
+      this.#keys.push(key);
+      this.#resolves.push(resolve);
+      this.#rejects.push(reject);
+      if (this.#keys.length >= lookupBatch) this.#send();
       else if (!this.#scheduled) {
         this.#scheduled = true;
         // After the current turn, so that keys asked one promise apart (a streamed input)
         // share a lookup.
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#send();
-        });
+        setImmediate(this.#sendScheduled);
       }
     });
   }
 
   #send(): void {
-    const batch = this.#batch;
-    if (batch.size === 0) return;
-    this.#batch = new Map();
+    const keys = this.#keys;
+    if (keys.length === 0) return;
+    const resolves = this.#resolves;
+    const rejects = this.#rejects;
+    this.#keys = [];
+    this.#resolves = [];
+    this.#rejects = [];
     let asking: Promise<Map<string, unknown>>;
     try {
-      asking = this.#store.findCompleted(this.#runId, [...batch.keys()]);
+      asking = this.#store.findCompleted(this.#runId, keys);
     } catch (error) {
       asking = Promise.reject(error);
     }
     asking.then(
       (found) => {
-        for (const [key, askers] of batch) {
-          const completed = found.has(key) ? { found: true, value: found.get(key) } : notFound;
-          for (const asker of askers) asker.resolve(completed);
+        for (let i = 0; i < keys.length; i++) {
+          const value = found.get(keys[i]!);
+          // One map read for most keys: `has` only tells an undefined output from no output.
+          const completed =
+            value !== undefined || found.has(keys[i]!) ? { found: true, value } : notFound;
+          resolves[i]!(completed);
         }
       },
       (error: unknown) => {
-        for (const askers of batch.values()) for (const asker of askers) asker.reject(error);
+        for (const reject of rejects) reject(error);
       },
     );
   }

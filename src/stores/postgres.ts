@@ -409,7 +409,12 @@ export class PostgresStore implements Store {
         [runId, chunk],
         'weft:findCompleted',
       );
-      return rows as Pick<TaskRow, 'key' | 'output'>[];
+      // In the order asked, 0 for the keys not found (see LookedUp).
+      const answers: (string | null | number)[] = new Array(chunk.length).fill(0);
+      for (const row of rows as { at: number; output: string | null }[]) {
+        answers[row.at] = row.output;
+      }
+      return answers;
     });
   }
 

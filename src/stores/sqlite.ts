@@ -347,8 +347,9 @@ export class SqliteStore implements Store {
       keysPerLookup,
       (chunk) =>
         this.#use(`looking up completed tasks of run '${runId}'`, () =>
-          this.#findCompleted.all(runId, JSON.stringify(chunk)),
-        ) as Pick<TaskRow, 'key' | 'output'>[],
+          // One value a row: no row object is built for each key.
+          this.#findCompleted.pluck().all(JSON.stringify(chunk), runId),
+        ) as (string | null | number)[],
     );
   }
 

@@ -13,6 +13,12 @@ import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/st
 import { checkCheckpoint, checkTaskRecord } from '../validate.ts';
 import { isDigest, isPlainKey, keyFromStored, storedKey } from './key-codec.ts';
 
+/**
+ * What a lookup of completed keys answers for each key asked, in the order asked: the
+ * stored output (text, or null) of a key that completed, a number for one that did not.
+ */
+export type LookedUp = string | null | number;
+
 /** A `runs` row as read. */
 export type RunRow = {
   readonly id: string;
@@ -108,30 +114,26 @@ export class Codec {
     return storedKey(key, this.#maxKeyBytes);
   }
 
-  /** Task keys to look up, by their stored form (each once). */
-  lookup(keys: readonly string[]): Map<string, string> {
-    return new Map(keys.map((key) => [this.key(key), key]));
-  }
-
   /**
-   * The outputs of those of `keys` that `read` finds, by key: the keys in their stored form,
-   * `chunkSize` at a time, each chunk read by `read` as rows of stored key and output.
+   * The outputs of those of `keys` that completed, by key: `chunkSize` keys at a time,
+   * each chunk given to `read` in its stored form, which answers for each key in order
+   * (see {@link LookedUp}). Answers in order rather than rows naming keys, so that no key
+   * is read back and matched with the key asked.
    */
   async findCompleted(
     keys: readonly string[],
     chunkSize: number,
-    read: (
-      stored: string[],
-    ) =>
-      | Promise<readonly Pick<TaskRow, 'key' | 'output'>[]>
-      | readonly Pick<TaskRow, 'key' | 'output'>[],
+    read: (stored: string[]) => Promise<readonly LookedUp[]> | readonly LookedUp[],
   ): Promise<Map<string, unknown>> {
-    const byStored = this.lookup(keys);
-    const stored = [...byStored.keys()];
     const outputs = new Map<string, unknown>();
-    for (let start = 0; start < stored.length; start += chunkSize) {
-      for (const row of await read(stored.slice(start, start + chunkSize))) {
-        outputs.set(byStored.get(row.key)!, this.output(row.output));
+    for (let start = 0; start < keys.length; start += chunkSize) {
+      const end = Math.min(keys.length, start + chunkSize);
+      const stored = new Array<string>(end - start);
+      for (let i = start; i < end; i++) stored[i - start] = this.key(keys[i]!);
+      const answers = await read(stored);
+      for (let i = 0; i < answers.length; i++) {
+        const answer = answers[i]!;
+        if (typeof answer !== 'number') outputs.set(keys[start + i]!, this.output(answer));
       }
     }
     return outputs;

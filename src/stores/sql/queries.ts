@@ -188,18 +188,24 @@ export const upsertTaskArraysSql =
 
 /**
  * PostgreSQL only: the outputs of those of the keys ($2, an array) that completed in the
- * run $1.
+ * run $1, each with its place in the array from 0 (`at`). One primary-key search per key,
+ * whatever the statistics say: the LIMIT keeps the subquery a subquery, so that a table
+ * not yet analysed (right after a large first run) is not read whole for every lookup.
  */
 export const findCompletedArraySql =
-  "SELECT key, output FROM tasks WHERE run_id = $1 AND key = ANY($2::text[]) AND status = 'completed'";
+  'SELECT (k.at - 1)::int AS at, t.output FROM unnest($2::text[]) WITH ORDINALITY AS k(key, at) ' +
+  'CROSS JOIN LATERAL (SELECT output FROM tasks WHERE run_id = $1 AND key = k.key ' +
+  "AND status = 'completed' LIMIT 1) AS t";
 
 /**
- * SQLite only: the outputs of those of the keys (a JSON array, the second parameter) that
- * completed in the run.
+ * SQLite only: for each of the keys (a JSON array, the first parameter), in their order,
+ * its output if it completed in the run (the second), else 0 (outputs are text or null).
+ * One row per key, one index search each: no temporary index of the keys is built.
  */
 export const findCompletedJsonSql =
-  'SELECT key, output FROM tasks WHERE run_id = ? AND key IN (SELECT value FROM json_each(?)) ' +
-  "AND status = 'completed'";
+  'SELECT CASE WHEN t.rowid IS NULL THEN 0 ELSE t.output END AS output FROM json_each(?) AS j ' +
+  "LEFT JOIN tasks AS t ON t.run_id = ? AND t.key = j.value AND t.status = 'completed' " +
+  'ORDER BY j.key';
 
 /** The insert of `rows` events in one statement (run id, data). */
 export function insertEventsSql(dialect: Dialect, rows: number): string {
