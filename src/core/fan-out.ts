@@ -11,7 +11,7 @@ import { type Executor, isThenable } from './executor.ts';
 import { Invocation } from './invocation.ts';
 import { type KeyScope, rootScope } from './keys.ts';
 import { Fifo } from './queue.ts';
-import type { RecordFailures } from './recorder.ts';
+import type { RecordListener } from './recorder.ts';
 import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import type { Run } from './run.ts';
 import { WithArtifacts } from './staged.ts';
@@ -436,17 +436,12 @@ export abstract class FanOut {
       // Its result is not wanted any more, but the work is done: keep it, so a resume
       // does not pay for it again, and count it, so the display says what the store holds.
       if (run)
-        this.#record(
-          run,
-          invocation,
-          'completed',
-          value,
-          artifacts,
-          (failures) => {
+        this.#record(run, invocation, 'completed', value, artifacts, {
+          written: (_, failures) => {
             if (!failures.has(invocation.key)) this.#emitEnd(invocation, clock.now());
           },
-          () => {},
-        );
+          failed: () => {},
+        });
       return;
     }
     if (!run) {
@@ -456,35 +451,37 @@ export abstract class FanOut {
     // Finished once recorded: a crash after this point does not run the task again. Its
     // slot goes to the next task meanwhile, within the bound of #canStart.
     this.#unrecorded++;
-    this.#record(
-      run,
-      invocation,
-      'completed',
-      value,
-      artifacts,
-      (failures) => {
-        this.#unrecorded--;
-        this.#drain();
-        const unstorable = failures.get(invocation.key);
-        if (this.stopped) {
-          // Stopped while it was being written: recorded all the same, so counted.
-          if (unstorable === undefined) this.#emitEnd(invocation, clock.now());
-          return;
-        }
-        if (unstorable === undefined) {
-          this.#succeed(invocation, value, false);
-          return;
-        }
-        // Recorded as failed, so that weft show lists it and a resume runs it again.
-        this.#failRecorded(run, invocation, unstorable, false);
-      },
-      (storeError) => {
-        this.#unrecorded--;
-        this.stop(storeError);
-      },
-    );
+    invocation.output = value;
+    this.#record(run, invocation, 'completed', value, artifacts, this.#completedRecorded);
     this.#freeSlot();
   }
+
+  /** Hears of the records of completed tasks (the token is the invocation): one for all. */
+  readonly #completedRecorded: RecordListener = {
+    written: (token, failures) => {
+      const invocation = token as Invocation;
+      const value = invocation.output;
+      invocation.output = undefined;
+      this.#unrecorded--;
+      this.#drain();
+      const unstorable = failures.get(invocation.key);
+      if (this.stopped) {
+        // Stopped while it was being written: recorded all the same, so counted.
+        if (unstorable === undefined) this.#emitEnd(invocation, clock.now());
+        return;
+      }
+      if (unstorable === undefined) {
+        this.#succeed(invocation, value, false);
+        return;
+      }
+      // Recorded as failed, so that weft show lists it and a resume runs it again.
+      this.#failRecorded(this.#run!, invocation, unstorable, false);
+    },
+    failed: (_, storeError) => {
+      this.#unrecorded--;
+      this.stop(storeError);
+    },
+  };
 
   /** Queues the record of an invocation's last attempt with the run. */
   #record(
@@ -494,8 +491,7 @@ export abstract class FanOut {
     /** The output of a completed task, or the error of a failed one. */
     outcome: unknown,
     artifacts: TaskRecord['artifacts'],
-    written: (failures: RecordFailures) => void,
-    failed: (storeError: unknown) => void,
+    listener: RecordListener,
   ): void {
     // The duration is fixed here, so that the events sent once it is written agree with it.
     invocation.ranFor = invocation.durationUntil(clock.now());
@@ -512,7 +508,7 @@ export abstract class FanOut {
     if (status === 'completed') record.output = outcome;
     else record.error = outcome as WireError;
     if (artifacts !== undefined) record.artifacts = artifacts;
-    run.recorder.recordThen(record, written, failed);
+    run.recorder.recordThen(record, listener, invocation);
   }
 
   /** Replays a task completed by an earlier attempt of the run: its stored output, no execution. */
@@ -591,19 +587,14 @@ export abstract class FanOut {
    *   written, so that no task starts before a failure that stops the fan-out is known
    */
   #failRecorded(run: Run, invocation: Invocation, error: unknown, holdsSlot: boolean): void {
-    this.#record(
-      run,
-      invocation,
-      'failed',
-      toWire(error),
-      undefined,
-      () => {
+    this.#record(run, invocation, 'failed', toWire(error), undefined, {
+      written: () => {
         if (!this.stopped) this.#fail(invocation, error, holdsSlot);
         // Stopped while it was being written: recorded all the same, so counted.
         else this.#emitFail(invocation, error);
       },
-      (storeError: unknown) => this.stop(storeError),
-    );
+      failed: (_, storeError) => this.stop(storeError),
+    });
   }
 
   /** @param holdsSlot the item still holds its executor slot, to free now */

@@ -40,6 +40,8 @@ export class Invocation implements TaskInvocation {
   ranFor = -1;
   /** True while the executor's `run` is being called: a start reported then is the hand-over itself. */
   handing = false;
+  /** The attempt's output, kept while its record is written. */
+  output: unknown;
   readonly #fanOut: InvocationOwner;
   #key: string | undefined;
   #controller: AbortController | undefined;

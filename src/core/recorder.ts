@@ -11,9 +11,14 @@ import type { Store, TaskRecord } from './store.ts';
 /** Records of a group that could not be written, by key, with the reason. */
 export type RecordFailures = ReadonlyMap<string, unknown>;
 
-interface GroupCallback {
-  readonly written: (failures: RecordFailures) => void;
-  readonly failed: (error: unknown) => void;
+/**
+ * Hears when the group of a record given to {@link Recorder.recordThen} is written, with
+ * the token given with it: one listener serves every record of a fan-out, so a record
+ * costs no callback objects.
+ */
+export interface RecordListener {
+  written(token: unknown, failures: RecordFailures): void;
+  failed(token: unknown, error: unknown): void;
 }
 
 const none: RecordFailures = new Map();
@@ -23,8 +28,10 @@ export class Recorder {
   readonly #runId: string;
   #owner: string | undefined;
   #pending: TaskRecord[] = [];
-  /** Callbacks of the pending records given to {@link recordThen}, run once their group is written. */
-  #callbacks: GroupCallback[] = [];
+  /** Listeners of the pending records given to {@link recordThen}, told once their group is written. */
+  #listeners: RecordListener[] = [];
+  /** Their tokens, in the same order. */
+  #tokens: unknown[] = [];
   #next: Promise<RecordFailures> | undefined;
   /** Groups being written, oldest first. */
   readonly #writing: Promise<unknown>[] = [];
@@ -66,12 +73,9 @@ export class Recorder {
    * As {@link record}, with callbacks instead of a promise: a fan-out records every task,
    * and a promise reaction per task costs more than the record's whole encoding.
    */
-  recordThen(
-    record: TaskRecord,
-    written: (failures: RecordFailures) => void,
-    failed: (error: unknown) => void,
-  ): void {
-    this.#callbacks.push({ written, failed });
+  recordThen(record: TaskRecord, listener: RecordListener, token: unknown): void {
+    this.#listeners.push(listener);
+    this.#tokens.push(token);
     this.record(record);
   }
 
@@ -97,9 +101,11 @@ export class Recorder {
       while (this.#writing.length >= this.#maxWriting) await this.#writing[0]!.catch(() => {});
     } else await Promise.resolve();
     const group = this.#pending;
-    const callbacks = this.#callbacks;
+    const listeners = this.#listeners;
+    const tokens = this.#tokens;
     this.#pending = [];
-    this.#callbacks = [];
+    this.#listeners = [];
+    this.#tokens = [];
     this.#next = undefined;
     const writing = this.#write(group);
     this.#writing.push(writing);
@@ -107,12 +113,20 @@ export class Recorder {
     try {
       failures = await writing;
     } catch (error) {
-      for (const callback of callbacks) settle(callback.failed, error);
+      for (let i = 0; i < listeners.length; i++) {
+        tell(() => listeners[i]!.failed(tokens[i], error));
+      }
       throw error;
     } finally {
       this.#writing.splice(this.#writing.indexOf(writing), 1);
     }
-    for (const callback of callbacks) settle(callback.written, failures);
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!.written(tokens[i], failures);
+      } catch (error) {
+        rethrowApart(error);
+      }
+    }
     return failures;
   }
 
@@ -139,15 +153,19 @@ export class Recorder {
   }
 }
 
-/** Calls back; what a callback throws is thrown apart, as a failed promise reaction would be. */
-function settle<T>(callback: (value: T) => void, value: T): void {
+/** Calls a listener; what it throws is thrown apart, as a failed promise reaction would be. */
+function tell(call: () => void): void {
   try {
-    callback(value);
+    call();
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    rethrowApart(error);
   }
+}
+
+function rethrowApart(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /**
