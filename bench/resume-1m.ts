@@ -7,9 +7,10 @@
  * `for await`). Peer: the same outputs read straight out of better-sqlite3, one
  * `SELECT key, output FROM tasks WHERE run_id = ?` iterated, each output decoded with the
  * store's serializer — the floor for reading 1M outputs back. Every phase is a fresh child
- * process, so that its peak RSS (`process.resourceUsage().maxRSS`) is its own; the heap
- * peak is sampled every 5 ms, and one more run of each form, with `--expose-gc`, collects
- * the garbage every 50 ms to find the most heap live at once. The first resume follows the
+ * process, so that its peak RSS (`process.resourceUsage().maxRSS`) is its own; one more
+ * run of each form, with `--expose-gc`, collects the garbage every 50 ms to find the most
+ * heap live at once (the collected form holds its input and its output, 8 bytes an item
+ * each). The first resume follows the
  * recording at once (in PostgreSQL, before the table is analysed); its time is shown apart.
  * Two sizes, 300,000 and 1,000,000, give the growth exponent of time and memory;
  * PostgreSQL the same at 60,000 and 200,000 (writing is slower there). Goal: 1M resumes
@@ -42,7 +43,6 @@ interface PhaseResult {
   /** CPU time of the process over the same span (user + system), less moved by load. */
   readonly cpuMs: number;
   readonly peakMb: number;
-  readonly heapPeakMb: number;
   /** The most heap in use right after a full collection (runs with `--expose-gc` only). */
   readonly liveHeapMb: number;
   readonly executed: number;
@@ -56,17 +56,15 @@ function* numbers(n: number): Generator<number> {
 
 /** One phase, in this (child) process: prints its result as the last line. */
 async function childPhase(phase: Phase, storeUrl: string, runId: string, n: number) {
-  let heapPeak = 0;
+  // Only in the runs that measure the live heap: sampling costs time (and timers run only
+  // when the event loop turns).
   let liveHeap = 0;
   const collect = (globalThis as { gc?: () => void }).gc;
   const sample = () => {
-    if (collect) {
-      collect();
-      liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
-    }
-    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    collect?.();
+    liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
   };
-  const sampler = setInterval(sample, collect ? 50 : 5);
+  const sampler = collect ? setInterval(sample, 50) : undefined;
   let ms = 0;
   let cpuMs = 0;
   let lookups = 0;
@@ -120,12 +118,10 @@ async function childPhase(phase: Phase, storeUrl: string, runId: string, n: numb
     await store.close();
   }
   clearInterval(sampler);
-  sample();
   const result: PhaseResult = {
     ms,
     cpuMs,
     peakMb: process.resourceUsage().maxRSS / 1024,
-    heapPeakMb: heapPeak / 2 ** 20,
     liveHeapMb: liveHeap / 2 ** 20,
     executed,
     lookups,
@@ -184,18 +180,7 @@ async function main() {
   const versusPeer: string[] = [];
   try {
     const baseline = spawnPhase('baseline', '', '', 0);
-    rows.push([
-      'none (Node + weft loaded)',
-      '-',
-      '-',
-      '-',
-      '-',
-      '-',
-      baseline.peakMb,
-      '-',
-      '-',
-      '-',
-    ]);
+    rows.push(['none (Node + weft loaded)', '-', '-', '-', '-', '-', baseline.peakMb, '-', '-']);
     for (const [name, url, sizes] of stores) {
       const bySize = new Map<number, Map<string, PhaseResult>>();
       for (const n of sizes) {
@@ -235,7 +220,6 @@ async function main() {
             firsts.get(form) ?? '-',
             r.cpuMs,
             r.peakMb,
-            r.heapPeakMb,
             resumed ? r.liveHeapMb : '-',
             resumed ? String(r.lookups) : '-',
           ]);
@@ -290,7 +274,6 @@ async function main() {
       'first ms',
       'CPU ms',
       'peak RSS MB',
-      'heap peak MB',
       'live heap MB',
       'lookups',
     ],

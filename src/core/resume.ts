@@ -23,11 +23,18 @@ export const lookupBatch = 256;
  */
 export const lookahead = 2 * lookupBatch;
 
+/**
+ * Most full batches a lookup sends in one turn of the event loop: some 2,000 tasks, a few
+ * milliseconds of resuming between two chances for timers to run.
+ */
+export const batchesPerTurn = 8;
+
 const notFound: Completed = { found: false, value: undefined };
 
 /**
  * Looks keys up among a run's completed tasks. Keys asked in the same turn of the event
- * loop (up to {@link lookupBatch}) go to the store in one `findCompleted`.
+ * loop (up to {@link lookupBatch}) go to the store in one `findCompleted`, and the event
+ * loop turns at least every {@link batchesPerTurn} lookups.
  */
 export class CompletedLookup {
   /** How many tasks earlier attempts completed, when the run was opened. */
@@ -43,6 +50,11 @@ export class CompletedLookup {
   #resolves: ((completed: Completed) => void)[] = [];
   #rejects: ((reason: unknown) => void)[] = [];
   #scheduled = false;
+  /** Full batches sent since the event loop last turned. */
+  #sentThisTurn = 0;
+  readonly #newTurn = () => {
+    this.#sentThisTurn = 0;
+  };
   /** Sends what was asked in the turn that scheduled it. */
   readonly #sendScheduled = () => {
     this.#scheduled = false;
@@ -62,7 +74,7 @@ export class CompletedLookup {
       this.#keys.push(key);
       this.#resolves.push(resolve);
       this.#rejects.push(reject);
-      if (this.#keys.length >= lookupBatch) this.#send();
+      if (this.#keys.length >= lookupBatch) this.#sendFull();
       else if (!this.#scheduled) {
         this.#scheduled = true;
         // After the current turn, so that keys asked one promise apart (a streamed input)
@@ -72,14 +84,36 @@ export class CompletedLookup {
     });
   }
 
+  /**
+   * Sends a full batch: at once, but for the {@link batchesPerTurn}th in a turn of the
+   * event loop, which waits for the next turn. With a store that answers at once (SQLite)
+   * a resume would otherwise run whole in one turn, timers (the lease's renewals) waiting
+   * for it.
+   */
+  #sendFull(): void {
+    if (this.#sentThisTurn === 0) setImmediate(this.#newTurn);
+    if (++this.#sentThisTurn < batchesPerTurn) {
+      this.#send();
+      return;
+    }
+    const batch = this.#take();
+    setImmediate(() => this.#ask(batch));
+  }
+
   #send(): void {
-    const keys = this.#keys;
-    if (keys.length === 0) return;
-    const resolves = this.#resolves;
-    const rejects = this.#rejects;
+    if (this.#keys.length > 0) this.#ask(this.#take());
+  }
+
+  /** The keys asked and not yet sent, and who asked; none from now on. */
+  #take(): Batch {
+    const batch = { keys: this.#keys, resolves: this.#resolves, rejects: this.#rejects };
     this.#keys = [];
     this.#resolves = [];
     this.#rejects = [];
+    return batch;
+  }
+
+  #ask({ keys, resolves, rejects }: Batch): void {
     let asking: Promise<Map<string, unknown>>;
     try {
       asking = this.#store.findCompleted(this.#runId, keys);
@@ -101,4 +135,11 @@ export class CompletedLookup {
       },
     );
   }
+}
+
+/** Keys asked together, and how to answer each, at the same place. */
+interface Batch {
+  readonly keys: string[];
+  readonly resolves: ((completed: Completed) => void)[];
+  readonly rejects: ((reason: unknown) => void)[];
 }
