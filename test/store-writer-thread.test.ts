@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { EventBus, map, RunBusyError, type TaskRecord, task, withRun } from 'weftjs';
-import { packRows, unpackRows } from '../src/stores/packed-rows.ts';
 import { PostgresStore } from '../src/stores/postgres.ts';
 import { SqliteStore } from '../src/stores/sqlite.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
@@ -172,28 +171,5 @@ describe('EventBus.listens', () => {
     } finally {
       await store.close();
     }
-  });
-});
-
-describe('packed rows', () => {
-  it('round-trip strings, numbers and nulls exactly, odd strings included', () => {
-    const rows = [
-      ['plain', 1, null, '', -0],
-      ['\uD800 lone', Number.NaN, 'a\u0000b', '__proto__', Number.POSITIVE_INFINITY],
-      ['\uFFFF😀', 2 ** 53, null, 'x'.repeat(1000), -1.5],
-    ];
-    const packed = packRows(rows);
-    assert.ok(packed);
-    const back = unpackRows(structuredClone(packed));
-    assert.deepEqual(back, rows);
-    assert.ok(Object.is(back[0]![4], -0));
-  });
-
-  it('leave anything else as it is', () => {
-    assert.equal(packRows([]), undefined);
-    assert.equal(packRows([1, 2]), undefined);
-    assert.equal(packRows([['a'], ['b', 'c']]), undefined);
-    assert.equal(packRows([['a', new Uint8Array(2)]]), undefined);
-    assert.equal(packRows([['a', undefined]]), undefined);
   });
 });

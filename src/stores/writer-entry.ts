@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunBusyError, toWire } from '../core/errors.ts';
-import { isPackedRows, unpackRows } from './packed-rows.ts';
 import type { ThreadWrites, WriterSpec } from './writer-thread.ts';
 
 const spec = (workerData as { spec: WriterSpec }).spec;
@@ -19,10 +18,7 @@ let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', ({ id, op, args }: { id: number; op: string; args: unknown[] }) => {
   queue = queue.then(async () => {
     try {
-      await writes.write(
-        op,
-        args.map((arg) => (isPackedRows(arg) ? unpackRows(arg) : arg)),
-      );
+      await writes.write(op, args);
       parentPort!.postMessage({ id });
     } catch (error) {
       const busy =

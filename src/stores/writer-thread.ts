@@ -20,7 +20,6 @@ import {
   StoreError,
   type WireError,
 } from '../core/errors.ts';
-import { packRows } from './packed-rows.ts';
 
 /** What the writer thread opens: the store kind and its options, as plain data. */
 export interface WriterSpec {
@@ -81,9 +80,7 @@ export class WriterThread {
       this.#waiting.set(id, { resolve, reject });
     });
     if (this.#waiting.size === 1) this.#worker.ref();
-    // Rows of plain values go packed: a few objects to clone, not a few per row.
-    const args = request.args.map((arg) => (Array.isArray(arg) ? (packRows(arg) ?? arg) : arg));
-    this.#worker.postMessage({ id, op: request.op, args });
+    this.#worker.postMessage({ id, op: request.op, args: request.args });
     this.#sent.add(done);
     const forget = () => this.#sent.delete(done);
     done.then(forget, forget);
