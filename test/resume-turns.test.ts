@@ -10,7 +10,7 @@ import { map, task, withRun } from 'weftjs';
 import { batchesPerTurn, lookahead, lookupBatch } from '../src/core/resume.ts';
 import { MemoryStore } from '../src/stores/memory.ts';
 
-const count = 40 * lookupBatch;
+const count = 3 * batchesPerTurn * lookupBatch;
 let executed = 0;
 const double = task('resume-turns:double', (i: number) => {
   executed++;

@@ -24,10 +24,10 @@ export const lookupBatch = 256;
 export const lookahead = 2 * lookupBatch;
 
 /**
- * Most full batches a lookup sends in one turn of the event loop: some 2,000 tasks, a few
- * milliseconds of resuming between two chances for timers to run.
+ * Most full batches a lookup sends in one turn of the event loop: some 8,000 tasks, about
+ * 10 ms of resuming between two chances for timers to run (fewer cost time: 8 cost 10 %).
  */
-export const batchesPerTurn = 8;
+export const batchesPerTurn = 32;
 
 const notFound: Completed = { found: false, value: undefined };
 
