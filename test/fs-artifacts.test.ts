@@ -1,111 +1,123 @@
-/** The SQLite store keeps artifacts as files beside the database, one per key. */
+/**
+ * Artifacts an earlier weft kept as files beside a SQLite database, one per key (the
+ * `artifacts` folder): the store keeps them in the database now, and still reads those
+ * files, for the keys the database does not hold, so that runs written then read and
+ * re-run as they did.
+ */
 import assert from 'node:assert/strict';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { asyncPool } from 'weftjs';
+import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { FsArtifacts } from '../src/stores/fs-artifacts.ts';
 import { SqliteStore } from '../src/stores/sqlite.ts';
 
-describe('SQLite artifacts on the filesystem', () => {
-  it('writes each artifact as a file in a folder per run, and reads it back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
-    const store = await SqliteStore.open(join(dir, 'weft.db'));
+const dir = mkdtempSync(join(tmpdir(), 'weft-legacy-artifacts-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function listed(store: SqliteStore, runId: string, prefix?: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of store.artifactKeys(runId, prefix)) keys.push(key);
+  return keys.sort();
+}
+
+/**
+ * Moves a run's artifacts out of the database into the files an earlier weft wrote for
+ * them, as a database written by that weft holds them.
+ */
+async function asEarlierWeft(file: string, runId: string): Promise<number> {
+  const db = new Database(file);
+  try {
+    const rows = db.prepare('SELECT key, data FROM artifacts WHERE run_id = ?').all(runId) as {
+      key: string;
+      data: Buffer;
+    }[];
+    const files = new FsArtifacts(join(dir, 'artifacts'));
+    for (const { key, data } of rows) await files.put(runId, key, data);
+    db.prepare('DELETE FROM artifacts WHERE run_id = ?').run(runId);
+    return rows.length;
+  } finally {
+    db.close();
+  }
+}
+
+describe('artifacts an earlier weft kept as files beside the database', () => {
+  it('are read and listed for the keys the database does not hold; a key written again is read from its row', async () => {
+    const file = join(dir, 'keys.db');
+    let store = await SqliteStore.open(file);
+    await store.openRun('r/1');
+    await store.putArtifact('r/1', 'kept/0', Uint8Array.of(1));
+    await store.close();
+    const files = new FsArtifacts(join(dir, 'artifacts'));
+    for (const [i, key] of ['old/0', 'old/1', 'Old/Capital', 'x'.repeat(300)].entries()) {
+      await files.put('r/1', key, Uint8Array.of(10 + i));
+    }
+    await files.put('r/1', 'kept/0', Uint8Array.of(99));
+
+    store = await SqliteStore.open(file);
     try {
-      await store.openRun('r/1');
-      const keys = ['flow/Shard/foo/0', '../../escape', '.', 'x'.repeat(500)];
-      for (const [i, key] of keys.entries())
-        await store.putArtifact('r/1', key, new Uint8Array([i, 1, 2]));
-      // Everything stays inside the run's folder: no key reaches outside it.
-      assert.deepEqual(readdirSync(dir).sort(), [
-        'artifacts',
-        'weft.db',
-        'weft.db-shm',
-        'weft.db-wal',
+      assert.deepEqual([...((await store.getArtifact('r/1', 'old/1')) ?? [])], [11]);
+      assert.deepEqual([...((await store.getArtifact('r/1', 'Old/Capital')) ?? [])], [12]);
+      assert.deepEqual([...((await store.getArtifact('r/1', 'x'.repeat(300))) ?? [])], [13]);
+      // The row wins over the earlier file of the same key, and the key is listed once.
+      assert.deepEqual([...((await store.getArtifact('r/1', 'kept/0')) ?? [])], [1]);
+      assert.deepEqual(await listed(store, 'r/1'), [
+        'Old/Capital',
+        'kept/0',
+        'old/0',
+        'old/1',
+        'x'.repeat(300),
       ]);
-      const runFolder = join(dir, 'artifacts', 'r%2F1');
-      // One file per key, and beside the name shortened for length, the file of its key.
-      const files = readdirSync(runFolder);
-      assert.equal(files.length, keys.length + 1);
-      assert.equal(files.filter((file) => file.endsWith('.key')).length, 1);
-      // Capitals escaped too, so that a file system ignoring case keeps 'Shard' and 'shard' apart.
-      assert.deepEqual([...readFileSync(join(runFolder, 'flow%2F%53hard%2Ffoo%2F0'))], [0, 1, 2]);
-      for (const [i, key] of keys.entries()) {
-        assert.deepEqual([...((await store.getArtifact('r/1', key)) ?? [])], [i, 1, 2]);
-      }
-      assert.equal(await store.getArtifact('r/1', 'missing'), undefined);
-      await store.putArtifact('r/1', 'x', new Uint8Array([9]));
-      assert.deepEqual([...((await store.getArtifact('r/1', 'x')) ?? [])], [9]);
+      assert.deepEqual(await listed(store, 'r/1', 'old/'), ['old/0', 'old/1']);
+      await store.putArtifact('r/1', 'old/0', Uint8Array.of(7));
+      assert.deepEqual([...((await store.getArtifact('r/1', 'old/0')) ?? [])], [7]);
+      assert.deepEqual(await listed(store, 'r/1', 'old/'), ['old/0', 'old/1']);
+      assert.equal(await store.getArtifact('r/1', 'never'), undefined);
+      // Nothing new is written as a file per key.
+      assert.equal(existsSync(join(dir, 'artifacts', 'r%2F1', 'never')), false);
     } finally {
       await store.close();
     }
   });
 
-  it('lists the keys from the file names, and only the files of keys', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
-    const store = await SqliteStore.open(join(dir, 'weft.db'));
-    const listed = async (prefix?: string) => {
-      const keys: string[] = [];
-      for await (const key of store.artifactKeys('r', prefix)) keys.push(key);
-      return keys.sort();
-    };
+  it('a flow run written then re-runs without executing anything, and reads its values', async () => {
+    const file = join(dir, 'flow.db');
+    const executor = asyncPool({ concurrency: 4 });
+    let executed = 0;
+    const flow = new Flow('LegacyArtifacts', { executor });
+    const Shard = flow.layer('Shard', (self) => {
+      executed++;
+      self.shard({ x: [1, 2, 3] });
+    });
+    const Double = flow.layer(
+      'Double',
+      { foreach: new ForEach({ parameters: [new Parameter({ layer: Shard, attribute: 'x' })] }) },
+      (self, shard) => {
+        executed++;
+        self.set({ y: shard.x * 2 });
+      },
+      [Shard],
+    );
     try {
-      await store.openRun('r');
-      const long = `${'y'.repeat(300)}/Long`;
-      const keys = ['flow/Shard/0', 'con', 'a.b', long, `${long}!`];
-      for (const key of keys) await store.putArtifact('r', key, Uint8Array.of(1));
-      const runFolder = join(dir, 'artifacts', 'r');
-      // What a write cut short leaves, and a key file whose artifact was never written.
-      writeFileSync(join(runFolder, 'flow%2F%53hard%2F0.123-abcd.tmp'), 'half');
-      writeFileSync(join(runFolder, `${'z'.repeat(133)}%7E${'0'.repeat(64)}.key`), 'zzz');
-      mkdirSync(join(runFolder, 'folder'));
-      assert.deepEqual(await listed(), keys.slice().sort());
-      // By prefix, whether the names start with the prefix's name or not (a device's
-      // name escaped, a name shortened for length).
-      for (const prefix of [
-        'co',
-        'c',
-        'flow/S',
-        'flow/s',
-        'a.',
-        'y',
-        long.slice(0, 250),
-        long,
-        'z',
-      ]) {
-        const expected = keys.filter((key) => key.startsWith(prefix)).sort();
-        assert.deepEqual(await listed(prefix), expected, `prefix ${prefix.slice(0, 20)}`);
-      }
-      // A shortened name whose key file is lost cannot be named: it is not listed.
-      const keyFiles = readdirSync(runFolder).filter((file) => /^y+.*\.key$/.test(file));
-      assert.equal(keyFiles.length, 2);
-      rmSync(join(runFolder, keyFiles[0]!));
-      assert.equal((await listed()).length, keys.length - 1);
-    } finally {
+      let store = await SqliteStore.open(file);
+      await flow.run({ store, runId: 'legacy' });
       await store.close();
-    }
-  });
+      assert.equal(executed, 4);
+      assert.equal(await asEarlierWeft(file, 'legacy'), 6);
 
-  it('keeps artifacts in the database when asked to', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-artifacts-'));
-    const store = await SqliteStore.open(join(dir, 'weft.db'), { artifactsDir: null });
-    try {
-      await store.openRun('r');
-      await store.putArtifact('r', 'k', new Uint8Array([7]));
-      assert.deepEqual([...((await store.getArtifact('r', 'k')) ?? [])], [7]);
-      const keys: string[] = [];
-      for await (const key of store.artifactKeys('r')) keys.push(key);
-      assert.deepEqual(keys, ['k']);
-      assert.equal(existsSync(join(dir, 'artifacts')), false);
+      store = await SqliteStore.open(file);
+      try {
+        const result = await flow.run({ store, runId: 'legacy' });
+        assert.equal(executed, 4, 'nothing ran again');
+        assert.deepEqual(await (await result.layer(Double)).y.toArray(), [2, 4, 6]);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      await executor.close();
     }
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Artifacts as files: one folder per run, one file per key, written atomically (a
- * temporary file renamed into place), so a crash never leaves half an artifact. The
- * SQLite store keeps its artifacts here, beside the database, rather than in it: shards
- * and large outputs then cost the database nothing, and reading one reads only that file.
+ * temporary file renamed into place), so a crash never leaves half an artifact. This is
+ * how the SQLite store kept every artifact until schema version 6 (the `artifacts` folder
+ * beside the database). It now keeps them in the database, and large ones as files named
+ * by their content (blob-files.ts): this layout is only read, for the keys of runs written
+ * before that the database does not hold, so that those runs read and re-run as they did.
+ * (`put` writes the layout, as an earlier weft did: for tests of those reads.)
  * Each key has a file name of its own on any file system, which reads back as the key
  * (fs-artifact-names.ts): listing a run's keys reads the folder, not the artifacts.
  */

@@ -22,6 +22,7 @@ import type {
 import { defaultSerializer } from './serializer.ts';
 import {
   checkArray,
+  checkArtifactWrites,
   checkBytes,
   checkCheckpoint,
   checkFinishStatus,
@@ -94,9 +95,9 @@ const defaultListLimit = 50;
  */
 export class MemoryStore implements Store {
   /** Always `memory`. */
-  readonly kind = 'memory';
   /** Writes are applied as they are made. */
   readonly writesInOrder = true;
+  readonly kind = 'memory';
   /** Always `memory:`. */
   readonly location = 'memory:';
 
@@ -227,10 +228,11 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Records finished tasks in one write: every output is encoded before anything is
-   * written, so a batch with an output that cannot be stored leaves the run unchanged.
+   * Records finished tasks in one write, with their artifacts: every output is encoded and
+   * every artifact checked before anything is written, so a batch with an output or an
+   * artifact that cannot be stored leaves the run unchanged.
    * With `owner`, writes only while that owner holds the run.
-   * @throws SerializationError naming the key when an output cannot be stored
+   * @throws SerializationError naming the key when an output or an artifact cannot be stored
    * @throws RunBusyError when `owner` no longer holds the run
    */
   async recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void> {
@@ -243,12 +245,22 @@ export class MemoryStore implements Store {
       throw notHeld(runId, owner, run.owner, run.leaseExpiresAt);
     }
     const encoded = records.map((record) => this.encodeTask(runId, record));
+    // Copies, made before anything is written: the caller may reuse the bytes afterwards.
+    const artifacts = records.flatMap((record) =>
+      checkArtifactWrites(runId, record).map(
+        ({ key, data }) => [key, new Uint8Array(data)] as const,
+      ),
+    );
     let tasks = this.tasks.get(runId);
     if (!tasks) {
       tasks = new Map();
       this.tasks.set(runId, tasks);
     }
     for (const task of encoded) tasks.set(task.key, task);
+    if (artifacts.length > 0) {
+      const stored = this.runArtifacts(runId);
+      for (const [key, data] of artifacts) stored.set(key, data);
+    }
   }
 
   /** Outputs of the run's completed tasks, by key, in the order first recorded. */
@@ -354,12 +366,17 @@ export class MemoryStore implements Store {
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
     this.requireRun(runId);
+    this.runArtifacts(runId).set(key, new Uint8Array(data));
+  }
+
+  /** The artifacts of a run, by key, made when it has none yet. */
+  private runArtifacts(runId: string): Map<string, Uint8Array> {
     let artifacts = this.artifacts.get(runId);
     if (!artifacts) {
       artifacts = new Map();
       this.artifacts.set(runId, artifacts);
     }
-    artifacts.set(key, new Uint8Array(data));
+    return artifacts;
   }
 
   /** A copy of the bytes stored under the key, or undefined. */

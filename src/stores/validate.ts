@@ -2,8 +2,9 @@
  * Checks of what callers hand a store, made before anything is written so that bad input is
  * a ValidationError naming the field (as the memory store words it), not a database error.
  */
-import { RunBusyError, ValidationError } from '../core/errors.ts';
+import { RunBusyError, SerializationError, ValidationError } from '../core/errors.ts';
 import {
+  type ArtifactWrite,
   type Checkpoint,
   defaultLeaseMs,
   type OpenRunOptions,
@@ -190,6 +191,39 @@ export function checkBytes(runId: string, key: string, data: unknown): asserts d
       `Artifact '${key}' of run '${runId}' must be a Uint8Array (or Buffer), got ${describe(data)}.`,
     );
   }
+}
+
+const noArtifacts: readonly ArtifactWrite[] = [];
+
+/**
+ * The artifacts of a task record (none when it has none), each with a key and bytes, as
+ * putArtifact takes them. A refusal is a SerializationError naming the artifact and the
+ * task, as for an output that cannot be stored: the record fails alone (the recorder
+ * writes the others of its group), and nothing of the write is stored.
+ */
+export function checkArtifactWrites(runId: string, record: TaskRecord): readonly ArtifactWrite[] {
+  const { artifacts } = record;
+  if (artifacts === undefined) return noArtifacts;
+  const task = `task '${record.key}' in run '${runId}'`;
+  if (!Array.isArray(artifacts)) {
+    throw new SerializationError(
+      `The artifacts of ${task} cannot be stored: they must be an array of { key, data }, got ${describe(artifacts)}.`,
+    );
+  }
+  for (const [i, artifact] of (artifacts as unknown[]).entries()) {
+    const { key, data } = (artifact ?? {}) as Partial<ArtifactWrite>;
+    if (typeof key !== 'string' || key === '') {
+      throw new SerializationError(
+        `Artifact ${i} of ${task} cannot be stored: its key must be a non-empty string, got ${describe(key)}.`,
+      );
+    }
+    if (!(data instanceof Uint8Array)) {
+      throw new SerializationError(
+        `Artifact '${key}' of ${task} cannot be stored: its data must be a Uint8Array (or Buffer), got ${describe(data)}.`,
+      );
+    }
+  }
+  return artifacts;
 }
 
 /** A short description of a value for error messages. */

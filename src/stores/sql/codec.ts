@@ -10,7 +10,7 @@ import { ValidationError, type WireError } from '../../core/errors.ts';
 import type { WeftEvent } from '../../core/events.ts';
 import type { Serializer } from '../../core/serializer.ts';
 import type { Checkpoint, RunRecord, RunStatus, TaskRecord } from '../../core/store.ts';
-import { checkCheckpoint, checkTaskRecord } from '../validate.ts';
+import { checkArtifactWrites, checkCheckpoint, checkTaskRecord } from '../validate.ts';
 import { isDigest, isPlainKey, keyFromStored, storedKey } from './key-codec.ts';
 
 /**
@@ -32,11 +32,33 @@ export type RunRow = {
   readonly lease_expires_at: number | null;
 };
 
-/** An `artifacts` row as listed: its stored key, and the full form beside a digest. */
+/**
+ * An `artifacts` row as listed: its stored key, the full form beside a digest, and the
+ * blob that holds its bytes when they are a file.
+ */
 export type ArtifactKeyRow = {
   readonly key: string;
   readonly full_key: string | null;
+  readonly blob: string | null;
 };
+
+/** An `artifacts` row as read: its bytes, or (empty bytes and) the blob holding them. */
+export type ArtifactRow = {
+  readonly data: Uint8Array;
+  readonly blob: string | null;
+};
+
+/**
+ * The values of one artifact, in the order of the artifact columns (queries.ts) from `key`
+ * on: the run id is added by the store. A store that keeps large artifacts as files puts
+ * the file's name in `blob` and empties `data`.
+ */
+export type ArtifactValues = [
+  key: string,
+  fullKey: string | null,
+  data: Uint8Array,
+  blob: string | null,
+];
 
 /** A `tasks` row as read. */
 export type TaskRow = {
@@ -206,6 +228,26 @@ export class Codec {
         wire(record.error),
       ];
     });
+  }
+
+  /**
+   * Checks the artifacts of task records and binds them: each key once (its last write,
+   * as writes one by one would leave it), its bytes copied, so that what is stored is what
+   * the records held when given, as with outputs.
+   * @throws SerializationError naming the artifact and its task when one cannot be stored
+   */
+  artifacts(runId: string, records: readonly TaskRecord[]): ArtifactValues[] {
+    let unique: Map<string, ArtifactValues> | undefined;
+    for (const record of records) {
+      const artifacts = checkArtifactWrites(runId, record);
+      if (artifacts.length === 0) continue;
+      unique ??= new Map();
+      for (const { key, data } of artifacts) {
+        const [stored, full] = this.artifactKey(key);
+        unique.set(stored, [stored, full, Buffer.from(data), null]);
+      }
+    }
+    return unique === undefined ? [] : [...unique.values()];
   }
 
   /**

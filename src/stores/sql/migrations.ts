@@ -103,6 +103,31 @@ export const migrations: readonly Migration[] = [
       "listing a run's artifacts names each (the long keys digested by version 4 stay unnamed)",
     statements: () => ['ALTER TABLE artifacts ADD COLUMN full_key TEXT'],
   },
+  {
+    version: 6,
+    description:
+      'artifacts.blob: the SHA-256 of an artifact kept as a file outside the database ' +
+      '(SQLite: values over its threshold), its `data` then empty; NULL when `data` holds it. ' +
+      'SQLite: the table is rebuilt WITHOUT ROWID, so that a row and its key are stored ' +
+      'once (not again in an index): artifacts now live in the database',
+    statements: (d) =>
+      d.name === 'sqlite'
+        ? [
+            `CREATE TABLE artifacts_v6 (
+              run_id TEXT NOT NULL,
+              key TEXT NOT NULL,
+              data ${d.bytes} NOT NULL,
+              full_key TEXT,
+              blob TEXT,
+              PRIMARY KEY (run_id, key)
+            ) WITHOUT ROWID`,
+            'INSERT INTO artifacts_v6 (run_id, key, data, full_key) ' +
+              'SELECT run_id, key, data, full_key FROM artifacts',
+            'DROP TABLE artifacts',
+            'ALTER TABLE artifacts_v6 RENAME TO artifacts',
+          ]
+        : ['ALTER TABLE artifacts ADD COLUMN blob TEXT'],
+  },
 ];
 
 /**
@@ -128,6 +153,9 @@ export const keyDigestVersion = 4;
 
 /** The schema version from which an artifact key stored by digest is kept in full beside it. */
 export const artifactFullKeyVersion = 5;
+
+/** The schema version from which an artifact may be a file, named in `artifacts.blob`. */
+export const artifactBlobVersion = 6;
 
 /** The schema version this code writes and reads. */
 export const latestVersion = migrations.length;

@@ -6,7 +6,7 @@
  * judged by it, so that processes on machines whose clocks disagree still agree on them.
  */
 import type { Dialect } from './dialect.ts';
-import { artifactFullKeyVersion, latestVersion } from './migrations.ts';
+import { artifactBlobVersion, artifactFullKeyVersion, latestVersion } from './migrations.ts';
 
 /** Columns of `tasks` as written, in the order of `TaskValues` after `run_id`. */
 export const taskColumns =
@@ -25,6 +25,12 @@ const runRead =
 const taskRead =
   'key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
 const checkpointColumns = 'app_id, partition_key, sequence_id, position, state, status, created_at';
+/** Columns of `artifacts` as written, in the order of `ArtifactValues` after `run_id`. */
+const artifactColumns = 'run_id, key, full_key, data, blob';
+/** What a later write of the same artifact key replaces: everything. */
+const artifactConflict =
+  'ON CONFLICT (run_id, key) DO UPDATE SET full_key = excluded.full_key, data = excluded.data, ' +
+  'blob = excluded.blob';
 
 /**
  * Columns added after the first schema version, and what reading a database of an older
@@ -35,6 +41,7 @@ const addedColumns: ReadonlyArray<readonly [version: number, column: string, abs
   [3, 'owner', 'NULL'],
   [3, 'lease_expires_at', 'NULL'],
   [4, 'full_key', 'NULL'],
+  [6, 'blob', 'NULL'],
 ];
 
 /** A list of columns to read from a database of schema `version`. */
@@ -107,11 +114,15 @@ const statements = (version: number) => {
     loadLatestCheckpoint:
       `SELECT ${checkpointColumns} FROM checkpoints WHERE app_id = ? AND partition_key = ? ` +
       'ORDER BY sequence_id DESC LIMIT 1',
-    /** Stores an artifact: run id, stored key, the full key beside a digest (or null), data. */
-    putArtifact:
-      'INSERT INTO artifacts (run_id, key, full_key, data) VALUES (?, ?, ?, ?) ' +
-      'ON CONFLICT (run_id, key) DO UPDATE SET full_key = excluded.full_key, data = excluded.data',
-    getArtifact: 'SELECT data FROM artifacts WHERE run_id = ? AND key = ?',
+    /**
+     * Stores an artifact: run id, stored key, the full key beside a digest (or null), data,
+     * and the blob holding it instead (or null).
+     */
+    putArtifact: `INSERT INTO artifacts (${artifactColumns}) VALUES (?, ?, ?, ?, ?) ${artifactConflict}`,
+    /** An artifact's bytes, or the blob that holds them: run id, stored key. */
+    getArtifact: `SELECT ${readable('data, blob', version)} FROM artifacts WHERE run_id = ? AND key = ?`,
+    /** Whether the run holds an artifact under the stored key: run id, stored key. */
+    hasArtifact: 'SELECT 1 AS found FROM artifacts WHERE run_id = ? AND key = ?',
     /**
      * One page of a run's artifact keys after the stored key given, in the index's order:
      * run id, stored key, a prefix twice, the key marker, page size. Keys stored as they are
@@ -119,7 +130,8 @@ const statements = (version: number) => {
      * the marker) is read too, to be decoded and matched after.
      */
     artifactKeys:
-      `SELECT key, ${version >= artifactFullKeyVersion ? 'full_key' : 'NULL AS full_key'} ` +
+      `SELECT key, ${version >= artifactFullKeyVersion ? 'full_key' : 'NULL AS full_key'}, ` +
+      `${version >= artifactBlobVersion ? 'blob' : 'NULL AS blob'} ` +
       'FROM artifacts WHERE run_id = ? AND key > ? ' +
       'AND (substr(key, 1, length(CAST(? AS TEXT))) = ? OR substr(key, 1, 1) = ?) ' +
       'ORDER BY key LIMIT ?',
@@ -189,8 +201,9 @@ export const upsertTaskArraysSql =
 /**
  * PostgreSQL only: the outputs of those of the keys ($2, an array) that completed in the
  * run $1, each with its place in the array from 0 (`at`). One primary-key search per key,
- * whatever the statistics say: the LIMIT keeps the subquery a subquery, so that a table
- * not yet analysed (right after a large first run) is not read whole for every lookup.
+ * whatever the statistics say: the LIMIT keeps the subquery a subquery. On a table not yet
+ * analysed (right after a large first run) a join, or `key = ANY($2)`, read every task of
+ * the run for a lookup (the latter until the server switched to a generic plan).
  */
 export const findCompletedArraySql =
   'SELECT (k.at - 1)::int AS at, t.output FROM unnest($2::text[]) WITH ORDINALITY AS k(key, at) ' +
@@ -227,3 +240,40 @@ function multiRow(dialect: Dialect, head: string, rows: number, width: number, t
   }
   return text;
 }
+
+/**
+ * SQLite only: the upsert of `rows` artifacts in one statement, each the run id and its
+ * `ArtifactValues`.
+ */
+export function upsertArtifactsSql(dialect: Dialect, rows: number): string {
+  return multiRow(
+    dialect,
+    `INSERT INTO artifacts (${artifactColumns}) VALUES`,
+    rows,
+    5,
+    artifactConflict,
+  );
+}
+
+/**
+ * PostgreSQL only: the upsert of any number of artifacts of the run $1, from one array per
+ * column of `ArtifactValues` but the blob ($2 key, $3 full key, $4 data): they are all in
+ * the database. A key appears once (a statement may not update a row twice).
+ */
+export const upsertArtifactArraysSql =
+  `INSERT INTO artifacts (${artifactColumns}) ` +
+  'SELECT $1, key, full_key, data, NULL FROM unnest($2::text[], $3::text[], $4::bytea[]) ' +
+  `AS a (key, full_key, data) ${artifactConflict}`;
+
+/**
+ * PostgreSQL only: task records and their artifacts in one statement, so in one
+ * transaction and one round trip: {@link upsertTaskArraysSql} ($1 to $12) and the
+ * artifacts' arrays ($13 key, $14 full key, $15 data), which go in only when the records
+ * did (the run exists and, given $12, that owner holds it). Counts the artifacts written:
+ * none when the records were not.
+ */
+export const upsertTasksWithArtifactsSql =
+  `WITH recorded AS (${upsertTaskArraysSql} RETURNING 1) ` +
+  `INSERT INTO artifacts (${artifactColumns}) ` +
+  'SELECT $1, key, full_key, data, NULL FROM unnest($13::text[], $14::text[], $15::bytea[]) ' +
+  `AS a (key, full_key, data) WHERE EXISTS (SELECT 1 FROM recorded) ${artifactConflict}`;
