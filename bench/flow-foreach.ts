@@ -1,213 +1,240 @@
 /**
  * Flows end to end, artifacts included.
  * (1) A ForEach of 10,000 tiny tasks over a sharded input: layer Shard shards
- * `x: [0..9999]`, the ForEach layer Inc sets `y: x + 1` once per element, layer Sum reads
- * every y through the accessor. SQLite (artifacts as files beside the database, in a fresh
- * temp folder) and the memory store; the peer is the engine's raw `map` of the same 10,000
- * tiny tasks, unrecorded, in the same process. The Inc layer is timed by its `map:end`
- * event; bytes and files are counted by walking the artifacts folder. Best of 3 after a
- * warm-up, a fresh run id each time; every executor is `asyncPool`, concurrency 64.
- * (2) One element of a 100,000-element shard against all of them, through the accessor
+ * `x: [0..N-1]`, the ForEach layer Inc sets `y: x + 1` once per element, layer Sum reads
+ * every y through the accessor. SQLite as it is by default (small artifacts in the
+ * database, written with their task's record; a fresh temp folder) and the memory store;
+ * the peer is the engine's raw `map` of the same tiny tasks, unrecorded, in the same
+ * process. The Inc layer is timed by its `map:end` event. Best of 3 after a warm-up, a
+ * fresh run id each time; every executor is `asyncPool`, concurrency 64. Run at 10,000 and
+ * 30,000 tasks, for the growth exponent (time at 3× over time at 1×, as a power of 3).
+ * (2) Disk: one run of the 10,000-task flow in a fresh folder, the store closed after (its
+ * WAL checkpointed), the folder's size (database, WAL, artifact files) over that of an
+ * empty store, beside the bytes of the artifacts (keys and values) the run wrote, and the
+ * pages of the database's `artifacts` table and of its task records (SQLite's `dbstat`).
+ * (3) One element of a 100,000-element shard against all of them, through the accessor
  * `FlowResult.layer(...)` gives after the run, with the store's artifact reads counted:
- * `at(54321)`, all elements in windows of 1,000 and one at a time, then `toArray()`, which
- * starts every read at once and is reported as failing when it runs out of open files.
- * The Sum layer's `toArray()` of 10,000 elements needs an open-files limit (`ulimit -n`)
- * above 10,000.
+ * `at(54321)`, all elements in windows of 1,000, one at a time, and `toArray()`; and the
+ * same at 300,000 elements for the growth exponent of reading them all.
  */
-import { execSync } from 'node:child_process';
-import { type Dirent, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncPool, events, MemoryStore, map, openStore, type Store, task } from 'weftjs';
+import Database from 'better-sqlite3';
+import {
+  asyncPool,
+  events,
+  MemoryStore,
+  map,
+  openStore,
+  type Store,
+  type TaskRecord,
+  task,
+} from 'weftjs';
 import { Accessor, Flow, ForEach, Parameter } from 'weftjs/flow';
 import { best, format, printTable, timeRuns } from './lib.ts';
 
-const N = 10_000;
-const SHARD = 100_000;
+const SIZES = [10_000, 30_000];
+const SHARDS = [100_000, 300_000];
 const PICK = 54_321;
 const WINDOW = 1_000;
 const RUNS = 3;
 const executor = asyncPool({ concurrency: 64 });
 
-const flow = new Flow('BenchForEach');
-const Shard = flow.layer('Shard', (self) => {
-  self.shard({ x: Array.from({ length: N }, (_, i) => i) });
-});
-const Inc = flow.layer(
-  'Inc',
-  { foreach: new ForEach({ parameters: [new Parameter({ layer: Shard, attribute: 'x' })] }) },
-  (self, shard) => self.set({ y: shard.x + 1 }),
-  [Shard],
-);
-const Sum = flow.layer(
-  'Sum',
-  async (self, inc) => {
-    let total = 0;
-    for (const y of await (inc.y as Accessor<number>).toArray()) total += y;
-    self.set({ total });
-  },
-  [Inc],
-);
+/** Shard → ForEach Inc → Sum over `n` elements. */
+function forEachFlow(n: number) {
+  const flow = new Flow(`BenchForEach${n}`);
+  const Shard = flow.layer('Shard', (self) => {
+    self.shard({ x: Array.from({ length: n }, (_, i) => i) });
+  });
+  const Inc = flow.layer(
+    'Inc',
+    { foreach: new ForEach({ parameters: [new Parameter({ layer: Shard, attribute: 'x' })] }) },
+    (self, shard) => self.set({ y: shard.x + 1 }),
+    [Shard],
+  );
+  const Sum = flow.layer(
+    'Sum',
+    async (self, inc) => {
+      let total = 0;
+      for (const y of await (inc.y as Accessor<number>).toArray()) total += y;
+      self.set({ total });
+    },
+    [Inc],
+  );
+  return { flow, Inc, Sum };
+}
 
-const sharded = new Flow('BenchShardRead');
-const Items = sharded.layer('Items', (self) => {
-  self.shard({ items: Array.from({ length: SHARD }, (_, id) => ({ id, name: `item-${id}` })) });
-});
+/** One layer sharding `n` small objects. */
+function shardFlow(n: number) {
+  const flow = new Flow(`BenchShardRead${n}`);
+  const Items = flow.layer('Items', (self) => {
+    self.shard({ items: Array.from({ length: n }, (_, id) => ({ id, name: `item-${id}` })) });
+  });
+  return { flow, Items };
+}
 
 const incTask = task('bench:flowInc', (x: number) => x + 1);
-const items = Array.from({ length: N }, (_, i) => i);
 
 /** Each layer's duration in the last run, from its tasks' `map:end` event. */
 const layerMs = new Map<string, number>();
 const layerScopes = new Map<string, string>();
 const offStart = events.on('map:start', (event) => {
-  if (event.task !== undefined && flow.getLayer(event.task)) {
-    layerScopes.set(event.scope, event.task);
-  }
+  if (event.task !== undefined) layerScopes.set(event.scope, event.task);
 });
 const offEnd = events.on('map:end', (event) => {
   const layer = layerScopes.get(event.scope);
   if (layer !== undefined) layerMs.set(layer, event.durationMs);
 });
 
-const limit = openFilesLimit();
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-const artifactsDir = join(dir, 'artifacts');
 const rows: string[][] = [];
+const ratios: string[] = [];
+const disks: string[][] = [];
 const reads: string[][] = [];
 const spreads: string[] = [];
-let shardWriteMs = 0;
+const readAll = new Map<number, number>();
 let runs = 0;
 try {
   const sqlite = counting(await openStore(`sqlite:${join(dir, 'weft.db')}`));
   const memory = counting(new MemoryStore());
-  for (const [name, counted, files] of [
-    ['weft flow, SQLite + artifact files', sqlite, true],
-    ['weft flow, memory store', memory, false],
-  ] as const) {
-    const once = async (): Promise<FlowRun> => {
-      layerMs.clear();
-      layerScopes.clear();
-      const before = files ? await walk(artifactsDir) : undefined;
-      const { writes, bytes } = counted.counts;
-      const start = performance.now();
-      const result = await flow.run({
-        store: counted.store,
-        runId: `bench-flow-${process.pid}-${runs++}`,
-        executor,
-      });
-      const ms = performance.now() - start;
-      const { total } = await result.layer(Sum);
-      if (total !== (N * (N + 1)) / 2) throw new Error(`${name}: wrong total ${total}`);
-      const incMs = layerMs.get(Inc.name);
-      if (incMs === undefined) throw new Error(`${name}: no map:end event for ${Inc.name}`);
-      const layers = [...layerMs].map(([layer, d]) => `${layer} ${format(d)}`).join(', ');
-      if (!before) {
+  const incBest = new Map<string, number>();
+  for (const n of SIZES) {
+    const { flow, Inc, Sum } = forEachFlow(n);
+    for (const [name, counted] of [
+      ['weft flow, SQLite', sqlite],
+      ['weft flow, memory store', memory],
+    ] as const) {
+      const once = async (): Promise<FlowRun> => {
+        layerMs.clear();
+        layerScopes.clear();
+        const { writes, bytes } = counted.counts;
+        const start = performance.now();
+        const result = await flow.run({
+          store: counted.store,
+          runId: `bench-flow-${process.pid}-${runs++}`,
+          executor,
+        });
+        const ms = performance.now() - start;
+        const { total } = await result.layer(Sum);
+        if (total !== (n * (n + 1)) / 2) throw new Error(`${name}: wrong total ${total}`);
+        const incMs = layerMs.get(Inc.name);
+        if (incMs === undefined) throw new Error(`${name}: no map:end event for ${Inc.name}`);
+        const layers = [...layerMs].map(([layer, d]) => `${layer} ${format(d)}`).join(', ');
         return {
           ms,
           incMs,
           layers,
-          files: counted.counts.writes - writes,
+          artifacts: counted.counts.writes - writes,
           bytes: counted.counts.bytes - bytes,
-          disk: 0,
         };
-      }
-      const after = await walk(artifactsDir);
-      return {
-        ms,
-        incMs,
-        layers,
-        files: after.files - before.files,
-        bytes: after.bytes - before.bytes,
-        disk: after.disk - before.disk,
       };
-    };
-    await once();
-    const measured: FlowRun[] = [];
-    for (let i = 0; i < RUNS; i++) measured.push(await once());
-    const fastest = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const incBest = best(measured.map((m) => m.incMs));
-    spreads.push(
-      `${name}: flow.run ${measured.map((m) => format(m.ms)).join(', ')} ms; fastest by layer: ${fastest.layers} ms`,
-    );
-    rows.push([
-      name,
-      format(fastest.ms),
-      format(incBest),
-      format(N / (incBest / 1000)),
-      ((incBest * 1000) / N).toFixed(2),
-      fastest.files.toLocaleString('en-US'),
-      kib(fastest.bytes),
-      files ? kib(fastest.disk) : '- (in memory)',
-    ]);
-  }
-  const raw = best(
-    await timeRuns(RUNS, async () => {
-      const out = await map(items, incTask, { executor });
-      if (out[N - 1] !== N) throw new Error('raw map: wrong result');
-    }),
-  );
-  rows.push([
-    'peer: raw `map`, unrecorded, no artifacts',
-    format(raw),
-    format(raw),
-    format(N / (raw / 1000)),
-    ((raw * 1000) / N).toFixed(2),
-    '0',
-    '-',
-    '-',
-  ]);
-
-  // (2) One element of a 100,000-element shard against all of them.
-  const start = performance.now();
-  const result = await sharded.run({ store: sqlite.store, runId: `bench-shard-${process.pid}` });
-  shardWriteMs = performance.now() - start;
-  const accessor = (await result.layer(Items)).items;
-  if (!(accessor instanceof Accessor) || accessor.length !== SHARD) {
-    throw new Error('Items.items is not an accessor of 100,000 elements');
-  }
-  const one = await timedReads(sqlite.counts, async () => {
-    const item = (await accessor.at(PICK)) as { id: number };
-    if (item.id !== PICK) throw new Error(`at(${PICK}) read element ${item.id}`);
-  });
-  reads.push([`one, accessor.at(${PICK})`, msText(one.ms), count(one.files)]);
-  const windows = await timedReads(sqlite.counts, async () => {
-    let read = 0;
-    for (let from = 0; from < SHARD; from += WINDOW) {
-      const values = (await accessor.slice(from, from + WINDOW)) as { id: number }[];
-      if (values[0]!.id !== from) throw new Error(`slice(${from}): wrong`);
-      read += values.length;
+      await once();
+      const measured: FlowRun[] = [];
+      for (let i = 0; i < RUNS; i++) measured.push(await once());
+      const fastest = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
+      const inc = best(measured.map((m) => m.incMs));
+      incBest.set(`${name}:${n}`, inc);
+      spreads.push(
+        `${name}, ${count(n)}: flow.run ${measured.map((m) => format(m.ms)).join(', ')} ms; fastest by layer: ${fastest.layers} ms`,
+      );
+      rows.push([
+        `${name}, ${count(n)} tasks`,
+        format(fastest.ms),
+        format(inc),
+        format(n / (inc / 1000)),
+        ((inc * 1000) / n).toFixed(2),
+        count(fastest.artifacts),
+        kib(fastest.bytes),
+      ]);
     }
-    if (read !== SHARD) throw new Error(`slices read ${read} elements`);
-  });
-  reads.push([
-    `all, accessor.slice() ${count(WINDOW)} at a time`,
-    msText(windows.ms),
-    count(windows.files),
-  ]);
-  const sequential = await timedReads(sqlite.counts, async () => {
-    let read = 0;
-    for await (const value of accessor) if ((value as { id: number }).id === read) read++;
-    if (read !== SHARD) throw new Error(`for await read ${read} elements in order`);
-  });
-  reads.push(['all, for await (one at a time)', msText(sequential.ms), count(sequential.files)]);
-  // Last: toArray() starts every read at once, which may run out of file descriptors.
-  const failing = performance.now();
-  try {
-    const values = (await accessor.toArray()) as { id: number }[];
-    if (values.length !== SHARD || values[PICK]!.id !== PICK) throw new Error('toArray: wrong');
-    const all = await timedReads(sqlite.counts, async () => {
-      await accessor.toArray();
-    });
-    reads.push(['all, accessor.toArray()', msText(all.ms), count(all.files)]);
-  } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
-    reads.push([
-      `all, accessor.toArray(): fails with ${code} (open files limit ${limit})`,
-      `${msText(performance.now() - failing)} to fail`,
+    const items = Array.from({ length: n }, (_, i) => i);
+    const raw = best(
+      await timeRuns(RUNS, async () => {
+        const out = await map(items, incTask, { executor });
+        if (out[n - 1] !== n) throw new Error('raw map: wrong result');
+      }),
+    );
+    incBest.set(`raw:${n}`, raw);
+    rows.push([
+      `peer: raw \`map\`, unrecorded, ${count(n)} tasks`,
+      format(raw),
+      format(raw),
+      format(n / (raw / 1000)),
+      ((raw * 1000) / n).toFixed(2),
+      '0',
       '-',
     ]);
+    const sqliteInc = incBest.get(`weft flow, SQLite:${n}`)!;
+    const memoryInc = incBest.get(`weft flow, memory store:${n}`)!;
+    ratios.push(
+      `${count(n)} tasks: Inc on SQLite ${(sqliteInc / memoryInc).toFixed(2)}× the memory store, ` +
+        `${(sqliteInc / raw).toFixed(1)}× the raw map`,
+    );
+  }
+  const [small, large] = SIZES as [number, number];
+  for (const name of ['weft flow, SQLite', 'weft flow, memory store', 'raw']) {
+    const growth = incBest.get(`${name}:${large}`)! / incBest.get(`${name}:${small}`)!;
+    ratios.push(
+      `growth exponent of the Inc layer, ${name === 'raw' ? 'raw map' : name.slice(11)}: ` +
+        `${(Math.log(growth) / Math.log(large / small)).toFixed(2)} (${growth.toFixed(2)}× the time at ${large / small}× the tasks)`,
+    );
+  }
+
+  // (2) Disk of one 10,000-task run, over an empty store's.
+  disks.push(...(await diskOfOneRun(SIZES[0]!)));
+
+  // (3) One element of a shard against all of them, at two sizes.
+  for (const n of SHARDS) {
+    const { flow, Items } = shardFlow(n);
+    const start = performance.now();
+    const result = await flow.run({
+      store: sqlite.store,
+      runId: `bench-shard-${process.pid}-${n}`,
+    });
+    const writeMs = performance.now() - start;
+    const accessor = (await result.layer(Items)).items;
+    if (!(accessor instanceof Accessor) || accessor.length !== n) {
+      throw new Error(`Items.items is not an accessor of ${n} elements`);
+    }
+    const label = `${count(n)}-element shard`;
+    reads.push([`${label}: written by the flow (one task)`, format(writeMs), '-']);
+    const one = await timedReads(sqlite.counts, async () => {
+      const item = (await accessor.at(PICK)) as { id: number };
+      if (item.id !== PICK) throw new Error(`at(${PICK}) read element ${item.id}`);
+    });
+    reads.push([`${label}: one, accessor.at(${PICK})`, msText(one.ms), count(one.reads)]);
+    const windows = await timedReads(sqlite.counts, async () => {
+      let read = 0;
+      for (let from = 0; from < n; from += WINDOW) {
+        const values = (await accessor.slice(from, from + WINDOW)) as { id: number }[];
+        if (values[0]!.id !== from) throw new Error(`slice(${from}): wrong`);
+        read += values.length;
+      }
+      if (read !== n) throw new Error(`slices read ${read} elements`);
+    });
+    reads.push([
+      `${label}: all, accessor.slice() ${count(WINDOW)} at a time`,
+      msText(windows.ms),
+      count(windows.reads),
+    ]);
+    const sequential = await timedReads(sqlite.counts, async () => {
+      let read = 0;
+      for await (const value of accessor) if ((value as { id: number }).id === read) read++;
+      if (read !== n) throw new Error(`for await read ${read} elements in order`);
+    });
+    reads.push([
+      `${label}: all, for await (one at a time)`,
+      msText(sequential.ms),
+      count(sequential.reads),
+    ]);
+    const all = await timedReads(sqlite.counts, async () => {
+      const values = (await accessor.toArray()) as { id: number }[];
+      if (values.length !== n || values[PICK]!.id !== PICK) throw new Error('toArray: wrong');
+    });
+    reads.push([`${label}: all, accessor.toArray()`, msText(all.ms), count(all.reads)]);
+    readAll.set(n, all.ms);
   }
   await sqlite.store.close();
   await memory.store.close();
@@ -215,13 +242,10 @@ try {
   offStart();
   offEnd();
   await executor.close();
-  // Retried: reads a failed toArray() left in flight may still hold files open.
   await rm(dir, { recursive: true, force: true, maxRetries: 20 });
 }
 
-console.log(
-  `\nForEach of ${N.toLocaleString('en-US')} tiny tasks over a sharded input (Shard → Inc → Sum), best of ${RUNS}\n`,
-);
+console.log(`\nForEach of tiny tasks over a sharded input (Shard → Inc → Sum), best of ${RUNS}\n`);
 printTable(
   [
     'runner',
@@ -230,36 +254,49 @@ printTable(
     'Inc tasks/s',
     'µs per Inc task',
     'artifacts',
-    'bytes written',
-    'on disk',
+    'artifact bytes (keys, values)',
   ],
   rows,
 );
+for (const ratio of ratios) console.log(`  ${ratio}`);
 for (const spread of spreads) console.log(`  ${spread}`);
 console.log(
-  `\nReading a ${SHARD.toLocaleString('en-US')}-element shard (SQLite, artifact files; writing it took ${format(shardWriteMs)} ms), best of ${RUNS}\n`,
+  `\nDisk of one ${count(SIZES[0]!)}-task run on SQLite (a fresh folder; store closed after)\n`,
 );
-printTable(['read', 'ms', 'artifact files read (getArtifact calls)'], reads);
+printTable(['what', 'bytes'], disks);
+console.log(`\nReading a shard on SQLite, best of ${RUNS}\n`);
+printTable(['read', 'ms', 'getArtifact calls'], reads);
+const [shardSmall, shardLarge] = SHARDS as [number, number];
+const readGrowth = readAll.get(shardLarge)! / readAll.get(shardSmall)!;
+console.log(
+  `  growth exponent of toArray(): ${(Math.log(readGrowth) / Math.log(shardLarge / shardSmall)).toFixed(2)} ` +
+    `(${readGrowth.toFixed(2)}× the time at ${shardLarge / shardSmall}× the elements)`,
+);
 
 interface FlowRun {
   readonly ms: number;
   readonly incMs: number;
   /** Each layer's ms, for the notes under the table. */
   readonly layers: string;
-  readonly files: number;
+  readonly artifacts: number;
   readonly bytes: number;
-  readonly disk: number;
 }
 
 interface Counts {
   reads: number;
   writes: number;
+  /** Keys and values. */
   bytes: number;
+  /** Values alone. */
+  values: number;
 }
 
-/** The store with its artifact reads and writes counted (methods bound to the store itself, whose fields are private). */
+/**
+ * The store with its artifact reads counted, and the artifacts written with task records
+ * (methods bound to the store itself, whose fields are private).
+ */
 function counting(store: Store): { store: Store; counts: Counts } {
-  const counts: Counts = { reads: 0, writes: 0, bytes: 0 };
+  const counts: Counts = { reads: 0, writes: 0, bytes: 0, values: 0 };
   const proxy = new Proxy(store, {
     get(target, property) {
       if (property === 'getArtifact') {
@@ -268,11 +305,16 @@ function counting(store: Store): { store: Store; counts: Counts } {
           return target.getArtifact(runId, key);
         };
       }
-      if (property === 'putArtifact') {
-        return (runId: string, key: string, data: Uint8Array) => {
-          counts.writes++;
-          counts.bytes += data.byteLength;
-          return target.putArtifact(runId, key, data);
+      if (property === 'recordTasks') {
+        return (runId: string, records: readonly TaskRecord[], owner?: string) => {
+          for (const record of records) {
+            for (const { key, data } of record.artifacts ?? []) {
+              counts.writes++;
+              counts.bytes += Buffer.byteLength(key) + data.byteLength;
+              counts.values += data.byteLength;
+            }
+          }
+          return target.recordTasks(runId, records, owner);
         };
       }
       const value: unknown = Reflect.get(target, property, target);
@@ -282,38 +324,86 @@ function counting(store: Store): { store: Store; counts: Counts } {
   return { store: proxy, counts };
 }
 
+/**
+ * The disk one run of the `n`-task flow takes on SQLite: the folder (database, WAL,
+ * artifact files) after the run, over the folder of an empty store, each store closed
+ * first (which checkpoints the WAL into the database).
+ */
+async function diskOfOneRun(n: number): Promise<string[][]> {
+  const folder = mkdtempSync(join(tmpdir(), 'weft-bench-disk-'));
+  try {
+    const url = `sqlite:${join(folder, 'weft.db')}`;
+    await (await openStore(url)).close();
+    const empty = await walk(folder);
+    const { store, counts } = counting(await openStore(url));
+    try {
+      await forEachFlow(n).flow.run({ store, runId: 'bench-disk', executor });
+    } finally {
+      await store.close();
+    }
+    const after = await walk(folder);
+    const grown = after.bytes - empty.bytes;
+    const pages = tablePages(join(folder, 'weft.db'));
+    return [
+      ['an empty store (the fixed cost)', kib(empty.bytes)],
+      [`artifacts written: ${count(counts.writes)} (keys and values)`, kib(counts.bytes)],
+      ['the folder after one run', kib(after.bytes)],
+      [
+        '**growth over the empty store**',
+        `**${kib(grown)} (${(grown / counts.bytes).toFixed(2)}× the artifacts)**`,
+      ],
+      [
+        'of which the `artifacts` table',
+        `${kib(pages.artifacts)} (${(pages.artifacts / counts.bytes).toFixed(2)}× the artifacts, ` +
+          `${(pages.artifacts / counts.values).toFixed(2)}× their values alone)`,
+      ],
+      ['of which the task records (table and indexes)', kib(pages.tasks)],
+      ['files in the folder', count(after.files)],
+    ];
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** The bytes of the pages of the `artifacts` table, and of `tasks` with its indexes. */
+function tablePages(file: string): { artifacts: number; tasks: number } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const bytes = (sql: string) => Number((db.prepare(sql).get() as { bytes: number }).bytes);
+    return {
+      artifacts: bytes("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'artifacts'"),
+      tasks: bytes(
+        'SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN ' +
+          "(SELECT name FROM sqlite_schema WHERE tbl_name = 'tasks')",
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
 /** Best of `RUNS` after a warm-up, with the artifact reads of one call. */
 async function timedReads(
   counts: Counts,
   fn: () => Promise<void>,
-): Promise<{ ms: number; files: number }> {
+): Promise<{ ms: number; reads: number }> {
   const before = counts.reads;
   const times = await timeRuns(RUNS, fn);
-  return { ms: best(times), files: (counts.reads - before) / (RUNS + 1) };
+  return { ms: best(times), reads: (counts.reads - before) / (RUNS + 1) };
 }
 
-/** Number of files under `folder`, their total size, and the disk blocks they take. */
-async function walk(folder: string): Promise<{ files: number; bytes: number; disk: number }> {
-  const sum = { files: 0, bytes: 0, disk: 0 };
-  let entries: Dirent[];
-  try {
-    entries = await readdir(folder, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return sum;
-    throw error;
-  }
-  for (const entry of entries) {
+/** Number of files under `folder`, and the disk blocks they take, in bytes. */
+async function walk(folder: string): Promise<{ files: number; bytes: number }> {
+  const sum = { files: 0, bytes: 0 };
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
       const inner = await walk(path);
       sum.files += inner.files;
       sum.bytes += inner.bytes;
-      sum.disk += inner.disk;
     } else if (entry.isFile()) {
-      const stats = await stat(path);
       sum.files++;
-      sum.bytes += stats.size;
-      sum.disk += stats.blocks * 512;
+      sum.bytes += (await stat(path)).blocks * 512;
     }
   }
   return sum;
@@ -331,13 +421,4 @@ function kib(bytes: number): string {
   return bytes >= 1024 * 1024
     ? `${format(bytes / 1024 / 1024)} MiB`
     : `${format(bytes / 1024)} KiB`;
-}
-
-/** The soft limit on open files, as the shell reports it. */
-function openFilesLimit(): string {
-  try {
-    return execSync('ulimit -n', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }

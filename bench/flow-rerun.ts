@@ -2,8 +2,8 @@
  * Re-running a finished flow: Shard (a shard of 5,000 elements) → ForEach Process (5,000
  * tasks, each setting y) → Join (reads every y), run once, then run again with the same
  * run id, which executes nothing but must find out that every artifact the earlier run
- * wrote is still there (10,001 of them). SQLite with its artifacts as files beside the
- * database, in a fresh temp folder, and PostgreSQL in a schema of its own; the peer is
+ * wrote is still there (10,001 of them). SQLite as it is by default (small artifacts in
+ * the database), in a fresh temp folder, and PostgreSQL in a schema of its own; the peer is
  * the first run of the same flow. The store's artifact reads and listings during a re-run
  * are counted. Re-runs: best of 5 after a warm-up, all on the one finished run.
  * Set WEFT_BENCH_POSTGRES to another URL (or to `off`) to change or skip PostgreSQL.
@@ -68,9 +68,7 @@ function counting(store: Store) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-const stores: [string, Store][] = [
-  ['SQLite + artifact files', await openStore(`sqlite:${join(dir, 'weft.db')}`)],
-];
+const stores: [string, Store][] = [['SQLite', await openStore(`sqlite:${join(dir, 'weft.db')}`)]];
 const postgres = await openBenchPostgres();
 if (postgres) stores.push(['PostgreSQL', postgres.store]);
 const expected = N * N;

@@ -1,17 +1,18 @@
 /**
  * weftjs/flow: a re-run with the same run id repairs lost artifacts. A completed flow
- * (Shard → ForEach Process → Join) loses one artifact — its file or its PostgreSQL row
+ * (Shard → ForEach Process → Join) loses one artifact — its SQLite or PostgreSQL row
  * deleted — and the re-run, which lists the artifacts without reading them, recomputes the
  * task that wrote it and the layers downstream, no more, and returns what an uninterrupted
  * run returns. An artifact damaged in place (cut short, zeroed, emptied) is found when
- * read: never read as a wrong value, the read names the artifacts folder and marks its
- * task, and the next re-run recomputes it and what is downstream.
+ * read: never read as a wrong value, the read names the store and marks its task, and the
+ * next re-run recomputes it and what is downstream.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { asyncPool, MemoryStore, openStore, type Store, StoreError, type TaskRecord } from 'weftjs';
 import { type Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
 import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
@@ -102,36 +103,53 @@ async function joined(flow: Flow, store: Store, runId: string): Promise<unknown>
   return (await result.layer('Join')).ys;
 }
 
-/** How an artifact file is damaged in place: found when it is read. */
+/** How an artifact's bytes are damaged in place: found when it is read. */
 const damages = {
-  'cut short by a byte': (file: string) => writeFileSync(file, readFileSync(file).subarray(0, -1)),
-  zeroed: (file: string) => writeFileSync(file, Buffer.alloc(readFileSync(file).length)),
-  emptied: (file: string) => writeFileSync(file, ''),
+  'cut short by a byte': (data: Buffer) => data.subarray(0, -1),
+  zeroed: (data: Buffer) => Buffer.alloc(data.length),
+  emptied: () => Buffer.alloc(0),
 } as const;
 
-/** The file of an artifact in a SQLite store's artifacts folder, found by its decoded name. */
-function artifactFile(artifacts: string, runId: string, key: string): string {
-  const byName = (folder: string, name: string) => {
-    const found = readdirSync(folder).find((entry) => decodeURIComponent(entry) === name);
-    assert.ok(found, `${name} in ${folder}`);
-    return join(folder, found);
-  };
-  return byName(byName(artifacts, runId), key);
+/**
+ * Changes an artifact's row in a SQLite store's file, through a connection of its own (the
+ * store may be open): deletes it, or damages its bytes.
+ */
+function changeArtifact(
+  file: string,
+  runId: string,
+  key: string,
+  damage?: (data: Buffer) => Buffer,
+): void {
+  const db = new Database(file);
+  try {
+    const where = 'WHERE run_id = ? AND key = ?';
+    if (damage === undefined) {
+      assert.equal(db.prepare(`DELETE FROM artifacts ${where}`).run(runId, key).changes, 1);
+      return;
+    }
+    const { data } = db.prepare(`SELECT data FROM artifacts ${where}`).get(runId, key) as {
+      data: Buffer;
+    };
+    db.prepare(`UPDATE artifacts SET data = ? ${where}`).run(damage(data), runId, key);
+  } finally {
+    db.close();
+  }
 }
 
-/** A SQLite store at `file`, its artifacts folder (the default: beside it). */
-function sqlite(file: string) {
-  return { url: `sqlite:${join(dir, file)}`, artifacts: join(dir, 'artifacts') };
+/** A SQLite store at `name`, in the test's folder. */
+function sqlite(name: string) {
+  const file = join(dir, name);
+  return { url: `sqlite:${file}`, file };
 }
 
 /** What reading a damaged artifact of task `task` of Process rejects with. */
-function damagedRead(made: RepairFlow, runId: string, artifacts: string, task: number) {
+function damagedRead(made: RepairFlow, runId: string, file: string, task: number) {
   return (error: unknown) => {
     assert.ok(error instanceof StoreError, `a StoreError, got ${error}`);
     assert.equal(error.code, 'WEFT_ARTIFACT_DAMAGED');
     const { message } = error;
     assert.ok(message.includes(`'${made.name}/Process/${task}/y'`), message);
-    assert.ok(message.includes(artifacts), `names the artifacts folder: ${message}`);
+    assert.ok(message.includes(file), `names the store: ${message}`);
     assert.ok(
       message.includes(`Task ${task} of layer Process, which wrote it, is marked to run again`),
       message,
@@ -143,7 +161,7 @@ function damagedRead(made: RepairFlow, runId: string, artifacts: string, task: n
 
 describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', () => {
   it("a ForEach task's artifact deleted: that task and Join run again, nothing else", async () => {
-    const { url, artifacts } = sqlite('task-deleted.db');
+    const { url, file } = sqlite('task-deleted.db');
     const made = repairFlow('Task');
     const runId = `task-${flowCount}`;
     let store = await openStore(url);
@@ -151,7 +169,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
     await store.close();
 
-    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/3/y`));
+    changeArtifact(file, runId, `${made.name}/Process/3/y`);
     store = await openStore(url);
     try {
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
@@ -166,7 +184,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
 
   for (const [damage, apply] of Object.entries(damages)) {
     it(`a ForEach task's artifact ${damage}: reading it marks the task, which the next re-run recomputes with Join`, async () => {
-      const { url, artifacts } = sqlite(`task-${damage.replaceAll(' ', '-')}.db`);
+      const { url, file } = sqlite(`task-${damage.replaceAll(' ', '-')}.db`);
       const made = repairFlow('Damaged');
       const runId = `damaged-${flowCount}`;
       let store = await openStore(url);
@@ -174,15 +192,15 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
       made.take();
       await store.close();
 
-      apply(artifactFile(artifacts, runId, `${made.name}/Process/3/y`));
+      changeArtifact(file, runId, `${made.name}/Process/3/y`, apply);
       store = await openStore(url);
       try {
         // The re-run lists the artifact, there: it reads none, and nothing runs.
         let result = await made.flow.run({ store, runId });
         assert.deepEqual(made.take(), { shard: 0, process: [], join: 0 });
         const process = await result.layer('Process');
-        await assert.rejects(process.y.at(3), damagedRead(made, runId, artifacts, 3));
-        await assert.rejects(process.y.toArray(), damagedRead(made, runId, artifacts, 3));
+        await assert.rejects(process.y.at(3), damagedRead(made, runId, file, 3));
+        await assert.rejects(process.y.toArray(), damagedRead(made, runId, file, 3));
         assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
         assert.deepEqual(made.take(), { shard: 0, process: [3], join: 1 }, 'the next re-run');
         result = await made.flow.run({ store, runId });
@@ -195,7 +213,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
   }
 
   it('an artifact found damaged by a task of a re-run fails it, and the next re-run repairs it', async () => {
-    const { url, artifacts } = sqlite('damaged-in-rerun.db');
+    const { url, file } = sqlite('damaged-in-rerun.db');
     const made = repairFlow('InRerun');
     const runId = `in-rerun-${flowCount}`;
     let store = await openStore(url);
@@ -204,13 +222,13 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     await store.close();
 
     // Process 0 is found missing, so Join runs again and reads Process 5's damaged y.
-    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/0/y`));
-    damages.zeroed(artifactFile(artifacts, runId, `${made.name}/Process/5/y`));
+    changeArtifact(file, runId, `${made.name}/Process/0/y`);
+    changeArtifact(file, runId, `${made.name}/Process/5/y`, damages.zeroed);
     store = await openStore(url);
     try {
       await assert.rejects(made.flow.run({ store, runId }), (error: unknown) => {
         assert.ok(error instanceof LayerFailedError, `a LayerFailedError, got ${error}`);
-        return damagedRead(made, runId, artifacts, 5)(error.cause);
+        return damagedRead(made, runId, file, 5)(error.cause);
       });
       assert.deepEqual(made.take(), { shard: 0, process: [0], join: 1 });
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
@@ -221,7 +239,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
   });
 
   it("an element of a plain layer's shard deleted: that layer and every task downstream run again", async () => {
-    const { url, artifacts } = sqlite('shard.db');
+    const { url, file } = sqlite('shard.db');
     const made = repairFlow('Shard');
     const runId = `shard-${flowCount}`;
     let store = await openStore(url);
@@ -229,7 +247,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     made.take();
     await store.close();
 
-    rmSync(artifactFile(artifacts, runId, `${made.name}/Shard/0/x/5`));
+    changeArtifact(file, runId, `${made.name}/Shard/0/x/5`);
     store = await openStore(url);
     try {
       assert.deepEqual(await joined(made.flow, store, runId), expectedYs);
@@ -242,7 +260,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
   });
 
   it('a run whose Join failed completes on re-run although an artifact Join reads is gone', async () => {
-    const { url, artifacts } = sqlite('failed.db');
+    const { url, file } = sqlite('failed.db');
     const made = repairFlow('Failed');
     const runId = `failed-${flowCount}`;
     made.joinFails = true;
@@ -251,7 +269,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     assert.deepEqual(made.take(), { shard: 1, process: [0, 1, 2, 3, 4, 5, 6, 7], join: 1 });
     await store.close();
 
-    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/6/y`));
+    changeArtifact(file, runId, `${made.name}/Process/6/y`);
     made.joinFails = false;
     store = await openStore(url);
     try {
@@ -263,7 +281,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
   });
 
   it('a recomputed task that shards another length: the run and later runs read the new length', async () => {
-    const { url, artifacts } = sqlite('length.db');
+    const { url, file } = sqlite('length.db');
     const made = repairFlow('Length');
     const runId = `length-${flowCount}`;
     let store = await openStore(url);
@@ -271,7 +289,7 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     made.take();
     await store.close();
 
-    rmSync(artifactFile(artifacts, runId, `${made.name}/Process/2/digits/0`));
+    changeArtifact(file, runId, `${made.name}/Process/2/digits/0`);
     made.digits = (i) => (i === 2 ? 5 : 2);
     store = await openStore(url);
     try {
@@ -293,23 +311,22 @@ describe('a re-run recomputes lost artifacts, on SQLite reopened between runs', 
     }
   });
 
-  it('an artifact lost after the run: reading it names the artifacts folder and the re-run', async () => {
-    const { url, artifacts } = sqlite('message.db');
+  it('an artifact lost after the run: reading it names the store and the re-run', async () => {
+    const { url, file } = sqlite('message.db');
     const made = repairFlow('Message');
     const runId = `message-${flowCount}`;
     const store = await openStore(url);
     try {
       const result = await made.flow.run({ store, runId });
       const process = await result.layer('Process');
-      rmSync(artifactFile(artifacts, runId, `${made.name}/Process/4/y`));
-      damages['cut short by a byte'](artifactFile(artifacts, runId, `${made.name}/Process/5/y`));
+      changeArtifact(file, runId, `${made.name}/Process/4/y`);
+      changeArtifact(file, runId, `${made.name}/Process/5/y`, damages['cut short by a byte']);
       const names = (code: string, key: string) => (error: unknown) => {
         assert.ok(error instanceof StoreError, `a StoreError, got ${error}`);
         assert.equal(error.code, code);
         const { message } = error;
         assert.ok(message.includes(`'${made.name}/Process/${key}'`), message);
-        assert.ok(message.includes(artifacts), `names the artifacts folder: ${message}`);
-        assert.ok(!message.includes('message.db'), `not the database file: ${message}`);
+        assert.ok(message.includes(file), `names the store: ${message}`);
         assert.ok(message.includes(`flow.run({ runId: '${runId}' })`), message);
         return true;
       };

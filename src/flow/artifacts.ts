@@ -1,19 +1,19 @@
 /**
  * Where a flow's attributes live: every plain attribute, every shard element and every
  * ForEach task's attribute is one artifact of the run, under
- * `<flow>/<layer>/<task>/<attribute>[/<element>]`. What a task wrote is summed up in its
- * {@link TaskManifest}, recorded with the run, and a layer's manifests in a
- * {@link LayerInfo}, so that downstream layers (and a resumed run) know each attribute's
- * kind and length without reading a value, and a resumed run knows which artifacts an
- * earlier attempt left, to find those that are gone by listing the layer's keys.
+ * `<flow>/<layer>/<task>/<attribute>[/<element>]`, stored with the task's record in one
+ * transaction (so they are there exactly when the task counts as done). What a task wrote
+ * is summed up in its {@link TaskManifest}, recorded with the run, and a layer's manifests
+ * in a {@link LayerInfo}, so that downstream layers (and a resumed run) know each
+ * attribute's kind and length without reading a value, and a resumed run knows which
+ * artifacts an earlier attempt left, to find those that are gone by listing the layer's keys.
  */
 import { StoreError, toWire, ValidationError } from '../core/errors.ts';
 import type { KeyScope } from '../core/keys.ts';
-import type { Store, TaskRecord } from '../core/store.ts';
+import type { ArtifactWrite, Store, TaskRecord } from '../core/store.ts';
 import { Accessor } from './accessor.ts';
 import { frame, unframe } from './frame.ts';
 import type { LayerOutput } from './layer.ts';
-import { inWindows } from './windows.ts';
 
 /** What one task of a layer wrote: attribute names, and the length of each shard. */
 export interface TaskManifest {
@@ -86,27 +86,30 @@ export class FlowArtifacts {
     return element === undefined ? base : `${base}/${element}`;
   }
 
-  /** Stores what a task wrote and returns its manifest. */
-  async write(layer: string, task: number, output: LayerOutput): Promise<TaskManifest> {
-    const writes: (() => Promise<void>)[] = [];
+  /**
+   * What a task wrote, as the artifacts to store with its record (each value framed, see
+   * frame.ts), and its manifest. Nothing is written here: the task hands both to its
+   * fan-out, which records them in one transaction.
+   */
+  stage(
+    layer: string,
+    task: number,
+    output: LayerOutput,
+  ): { readonly manifest: TaskManifest; readonly writes: ArtifactWrite[] } {
+    const writes: ArtifactWrite[] = [];
     for (const [attribute, value] of output.values) {
       const key = this.key(layer, task, attribute);
-      writes.push(() => this.#put(key, value));
+      writes.push({ key, data: frame(value, key) });
     }
     const lengths: [string, number][] = [];
     for (const [attribute, elements] of output.shards) {
       lengths.push([attribute, elements.length]);
       elements.forEach((element, i) => {
         const key = this.key(layer, task, attribute, i);
-        writes.push(() => this.#put(key, element));
+        writes.push({ key, data: frame(element, key) });
       });
     }
-    await inWindows(writes.length, (i) => writes[i]!());
-    return { i: task, v: [...output.values.keys()], s: lengths };
-  }
-
-  async #put(key: string, value: unknown): Promise<void> {
-    await this.store.putArtifact(this.runId, key, frame(value, key));
+    return { manifest: { i: task, v: [...output.values.keys()], s: lengths }, writes };
   }
 
   /**
@@ -330,10 +333,12 @@ export class LayerInfoBuilder {
 }
 
 /**
- * Where a store keeps artifacts, for messages: the artifacts folder of a store that keeps
- * them as files (SQLite), else the store itself.
+ * Where a store keeps artifacts, for messages: the store itself, and the folder of the
+ * large ones when it keeps those as files (SQLite).
  */
 function artifactsLocation(store: Store): string {
   const folder = store.artifactsLocation;
-  return folder !== undefined ? `the artifacts folder ${folder}` : `the store ${store.location}`;
+  return folder !== undefined
+    ? `the store ${store.location} (large artifacts as files in ${folder})`
+    : `the store ${store.location}`;
 }

@@ -1,12 +1,13 @@
 /**
  * One task of a layer: its upstream views (this task's parameter values, the rest as the
- * layer's attributes), its function run here or on a worker, and what it wrote stored as
- * artifacts. The task's manifest is what the run records.
+ * layer's attributes), its function run here or on a worker, and what it wrote handed back
+ * as artifacts to store with the task's record. The task's manifest is its output.
  */
 
 import { TaskFailedError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import { map } from '../core/map.ts';
+import { type WithArtifacts, withArtifacts } from '../core/staged.ts';
 import type { TaskContext } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
 import type { FlowArtifacts, LayerInfo, TaskManifest } from './artifacts.ts';
@@ -14,8 +15,11 @@ import { Grid } from './foreach.ts';
 import { type Layer, type LayerView, makeSelf, strictView } from './layer.ts';
 import { flowModule, remoteLayerTask, type WireItem, type WireView } from './remote.ts';
 
-/** Runs task `index` of a layer: returns its manifest once its artifacts are written. */
-export type LayerTaskFn = (index: number, ctx: TaskContext) => Promise<TaskManifest>;
+/**
+ * Runs task `index` of a layer: returns its manifest with the artifacts it wrote, which
+ * its fan-out stores with its record (in one transaction) before handing the manifest on.
+ */
+export type LayerTaskFn = (index: number, ctx: TaskContext) => Promise<WithArtifacts<TaskManifest>>;
 
 /** A layer's tasks, ready to run: the grid over its parameters, and the function of one task. */
 export interface LayerTasks {
@@ -53,7 +57,7 @@ export async function layerTasks(
   // Remote tasks get upstream accessors as copies, made once per accessor.
   const copies = new WeakMap<Accessor, Promise<WireItem[]>>();
 
-  const run = async (index: number, ctx: TaskContext): Promise<TaskManifest> => {
+  const run = async (index: number, ctx: TaskContext): Promise<WithArtifacts<TaskManifest>> => {
     const positions = grid.positions(index);
     const overrides = new Map<string, Map<string, unknown>>();
     await Promise.all(
@@ -76,7 +80,8 @@ export async function layerTasks(
     const output = executor.remote
       ? await runRemote(layer, index, count, ctx, views, copies, executor)
       : await runHere(layer, index, count, ctx, views);
-    return artifacts.write(layer.name, index, output);
+    const { manifest, writes } = artifacts.stage(layer.name, index, output);
+    return withArtifacts(manifest, writes);
   };
   return { count, run };
 }

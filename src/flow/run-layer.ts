@@ -51,11 +51,12 @@ export async function runLayer(
   const loops = executor.remote ? asyncPool({ concurrency: limit }) : executor;
   // Manifests made in this run: any other came from the record of an earlier attempt.
   const fresh = new WeakSet<TaskManifest>();
+  // The fan-out stores each task's artifacts with its record and hands on the manifest.
   const task = layerTask(layer, async (index, taskCtx) => {
-    const manifest = await tasks.run(index, taskCtx);
-    fresh.add(manifest);
-    return manifest;
-  });
+    const staged = await tasks.run(index, taskCtx);
+    fresh.add(staged.value);
+    return staged;
+  }) as unknown as Task<number, TaskManifest>;
   // The run's keys of this layer's tasks: a map's tasks are keyed in a child scope named
   // after the map, under the scope it is given.
   const parent = new KeyScope(ctx.scope.path, flow.run);
@@ -108,7 +109,7 @@ export async function runLayer(
       }
     }
     if (again.length > 0) {
-      ran += await runAgain(layer, again, task, {
+      ran += await runAgain(layer, again, tasks.run, {
         flow,
         keys,
         loops,
@@ -143,12 +144,12 @@ interface AgainContext {
 /**
  * Runs again tasks that an earlier attempt completed, which a recorded map would skip:
  * in a map that records nothing, each task then recording its new manifest under its own
- * key. Returns how many completed.
+ * key, with its artifacts in the same transaction. Returns how many completed.
  */
 async function runAgain(
   layer: Layer,
   indices: readonly number[],
-  task: Task<number, TaskManifest>,
+  run: LayerTaskFn,
   again: AgainContext,
 ): Promise<number> {
   const { flow, keys } = again;
@@ -171,7 +172,7 @@ async function runAgain(
   const recorded = layerTask(layer, async (index, ctx) => {
     const startedAt = Date.now();
     const started = performance.now();
-    const manifest = await task.fn(index, ctx);
+    const { value: manifest, artifacts } = await run(index, ctx);
     await recordOrThrow(flow.run, {
       key: keys.key(index),
       task: layer.name,
@@ -180,6 +181,7 @@ async function runAgain(
       startedAt,
       durationMs: performance.now() - started,
       output: manifest,
+      artifacts,
     });
     return manifest;
   });
@@ -214,7 +216,10 @@ export async function recordOrThrow(run: Run, record: TaskRecord): Promise<void>
 }
 
 /** A layer's tasks with its retry options; a failed task's error carries its number. */
-function layerTask(layer: Layer, fn: LayerTaskFn): Task<number, TaskManifest> {
+function layerTask<O>(
+  layer: Layer,
+  fn: (index: number, ctx: TaskContext) => Promise<O>,
+): Task<number, O> {
   const retry = layer.options.retry ?? {};
   return localTask(
     layer.name,
