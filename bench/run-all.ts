@@ -10,6 +10,7 @@ const scenarios = [
   'recording.ts',
   'resume.ts',
   'resume-memory.ts',
+  'resume-1m.ts',
   'map-throughput.ts',
   'stream-memory.ts',
   'executors.ts',

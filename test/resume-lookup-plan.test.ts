@@ -2,7 +2,7 @@
  * A resume looks its keys up a batch at a time; each lookup must search the tasks' primary
  * key once per key asked, never read the whole run. Checked on the databases' own plans:
  * SQLite's, and PostgreSQL's on a table not yet analysed, as it is right after a large
- * first run (the planner then guesses, and once read every task of the run per lookup).
+ * first run (the planner then guesses, and read every task of the run for a lookup).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
