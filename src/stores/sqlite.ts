@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { RunBusyError, StoreError, type WireError } from '../core/errors.ts';
+import { RunBusyError, StoreError, ValidationError, type WireError } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
 import type { Serializer } from '../core/serializer.ts';
 import type {
@@ -25,10 +25,13 @@ import type {
   StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
+import { BlobFiles } from './blob-files.ts';
 import { FsArtifacts } from './fs-artifacts.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
   type ArtifactKeyRow,
+  type ArtifactRow,
+  type ArtifactValues,
   type CheckpointRow,
   Codec,
   fromBuffer,
@@ -38,8 +41,14 @@ import {
   toBuffer,
 } from './sql/codec.ts';
 import { sqliteDialect } from './sql/dialect.ts';
-import { keyMarker } from './sql/key-codec.ts';
-import { findCompletedJsonSql, type Queries, queriesFor, upsertTasksSql } from './sql/queries.ts';
+import { keyFromStored, keyMarker } from './sql/key-codec.ts';
+import {
+  findCompletedJsonSql,
+  type Queries,
+  queriesFor,
+  upsertArtifactsSql,
+  upsertTasksSql,
+} from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
 import { openDatabase, openDatabaseForReading } from './sql/sqlite-open.ts';
 import {
@@ -54,9 +63,11 @@ import {
   checkOpenRunOptions,
   checkPrefix,
   checkRunId,
+  describe,
   type LeaseRequest,
   notHeld,
 } from './validate.ts';
+import { type ThreadWrites, type WriterSpec, WriterThread } from './writer-thread.ts';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -72,14 +83,58 @@ export interface SqliteStoreOptions {
    */
   readonly busyTimeoutMs?: number;
   /**
-   * Folder of the run artifacts (laminar shards, large outputs), one file per key, or
-   * `null` to keep them in the database.
-   * @default an `artifacts` folder beside the database file (in the database for `:memory:`)
+   * Folder of the artifacts too large for the database (over `blobThresholdBytes`): one
+   * file per distinct content, named by the SHA-256 of its bytes (`ab/abcdef…`), so that
+   * identical values are stored once. Smaller artifacts (flow attributes, shard elements)
+   * live in the database, written in the transaction of their task's record. `null` keeps
+   * every artifact in the database, whatever its size (files written before are still read
+   * from the default folder).
+   *
+   * Until schema version 6 this folder held every artifact, one file per key, and was
+   * called `artifacts`: the runs written then are still read from the `artifacts` folder
+   * beside the database, for the keys the database does not hold.
+   * @default a `blobs` folder beside the database file (none for `:memory:`, which keeps
+   *   everything in the database)
+   * @example
+   * await SqliteStore.open('.weft/weft.db', { artifactsDir: '/mnt/big/weft-blobs' });
    */
   readonly artifactsDir?: string | null;
+  /**
+   * Size in bytes over which an artifact is a file in `artifactsDir` rather than a row of
+   * the database: a database holding only small values stays fast to write and to copy.
+   * @default 65536 (64 KiB)
+   * @example
+   * await SqliteStore.open('.weft/weft.db', { blobThresholdBytes: 1024 * 1024 });
+   */
+  readonly blobThresholdBytes?: number;
+  /**
+   * Writes task records on a thread of their own, with its own connection to the file, so
+   * that the thread running the tasks only encodes them (a fraction of a microsecond a
+   * record) while SQLite writes the last group. `false` writes them on the calling thread.
+   * A database in memory is always written on the calling thread.
+   * @default true
+   */
+  readonly writerThread?: boolean;
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/** Where a store keeps artifacts outside its database. */
+interface ArtifactFiles {
+  /** The files of large artifacts, to read (and to write, unless the threshold is infinite). */
+  readonly blobs: BlobFiles;
+  /** Artifacts over this many bytes are files. */
+  readonly threshold: number;
+  /** Where an earlier weft kept artifacts one file per key, read for the keys without a row. */
+  readonly legacy: FsArtifacts | undefined;
+}
+
+/** The largest artifact kept in the database unless told otherwise: 64 KiB. */
+const defaultBlobThreshold = 64 * 1024;
+/** The bytes of an artifact whose row names a file. */
+const noBytes = Buffer.alloc(0);
+/** The writes the writer thread runs. */
+type WriteOp = 'recordTasks';
 type Statements = { readonly [K in keyof Queries]: Statement };
 
 /** Most task rows per upsert statement (1,280 parameters, far below SQLite's limit). */
@@ -100,9 +155,14 @@ const keysPerPage = 1000;
 export class SqliteStore implements Store {
   /** Always `sqlite`. */
   readonly kind = 'sqlite';
+  /** Writes go one after another, on one connection: a run may send the next before the last commits. */
+  readonly writesInOrder = true;
   /** The absolute path of the file (or `:memory:`). */
   readonly location: string;
-  /** The absolute path of the artifacts folder, or undefined when artifacts are in the database. */
+  /**
+   * The absolute path of the folder of the artifacts too large for the database, or
+   * undefined when every artifact is in the database.
+   */
   readonly artifactsLocation: string | undefined;
 
   #db: Database.Database | undefined;
@@ -115,12 +175,19 @@ export class SqliteStore implements Store {
   /** The owner of runs opened without one. */
   readonly #defaultOwner = `sqlite:${randomUUID()}`;
   readonly #recordTasks: Database.Transaction<
-    (runId: string, rows: TaskValues[], owner: string | undefined) => void
+    (
+      runId: string,
+      rows: TaskValues[],
+      owner: string | undefined,
+      artifacts: readonly ArtifactValues[],
+    ) => void
   >;
   readonly #appendEvents: Database.Transaction<(runId: string, texts: string[]) => void>;
   readonly #putArtifact: Database.Transaction<
-    (runId: string, key: readonly [string, string | null], data: Buffer) => void
+    (runId: string, artifact: readonly ArtifactValues[]) => void
   >;
+  /** The last write waiting for artifact files to be written, which later writes follow. */
+  #queued: Promise<void> | undefined;
 
   /**
    * Opens the file, creating it and its folder when missing, and brings weft's schema up
@@ -154,35 +221,59 @@ export class SqliteStore implements Store {
     return db && SqliteStore.#over(db, file, options);
   }
 
+  /**
+   * The store as the writer thread opens it (see writer-thread.ts): its own connection to
+   * the file, running the writes the main thread's store sends.
+   * @internal
+   */
+  static async openWriter(options: Readonly<Record<string, unknown>>): Promise<ThreadWrites> {
+    const file = options.file as string;
+    const db = await openDatabase(file, options.busyTimeoutMs as number);
+    const store = new SqliteStore(
+      db,
+      file,
+      new Codec(defaultSerializer, sqliteDialect.maxKeyBytes),
+      undefined,
+      {
+        writerThread: false,
+      },
+    );
+    return { write: (op, args) => store.#writeHere(op, args) };
+  }
+
   static #over(db: Database.Database, file: string, options: SqliteStoreOptions): SqliteStore {
-  /** Writes go one after another, on one connection: a run may send the next before the last commits. */
-  readonly writesInOrder = true;
-    const artifactsDir =
-      options.artifactsDir === undefined
-        ? file === ':memory:'
-          ? null
-          : join(dirname(file), 'artifacts')
-        : options.artifactsDir;
     return new SqliteStore(
       db,
       file,
       new Codec(options.serializer ?? defaultSerializer, sqliteDialect.maxKeyBytes),
-      artifactsDir === null ? undefined : new FsArtifacts(resolve(artifactsDir)),
+      artifactFiles(file, options),
+      options,
     );
   }
 
-  readonly #files: FsArtifacts | undefined;
+  readonly #files: ArtifactFiles | undefined;
+
+  /** The writer thread, once started; undefined while none is, or writes stay here. */
+  #writer: WriterThread | undefined;
+  /** Where the writer thread opens the file, or undefined when writes stay on this thread. */
+  readonly #writerSpec: WriterSpec | undefined;
 
   private constructor(
     db: Database.Database,
     file: string,
     codec: Codec,
-    files: FsArtifacts | undefined,
+    files: ArtifactFiles | undefined,
+    options: SqliteStoreOptions,
   ) {
     this.#db = db;
+    // A custom serializer encodes here all the same: the thread only runs the writes.
+    this.#writerSpec =
+      options.writerThread === false || file === ':memory:' || db.readonly
+        ? undefined
+        : { kind: 'sqlite', options: { file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 } };
     this.#files = files;
     this.location = file;
-    this.artifactsLocation = files?.dir;
+    this.artifactsLocation = files?.threshold === Infinity ? undefined : files?.blobs.dir;
     this.#codec = codec;
     const queries = queriesFor(sqliteDialect);
     this.#sql = Object.fromEntries(
@@ -211,35 +302,37 @@ export class SqliteStore implements Store {
     // Multi-row upserts by row count. A group is written in statements of 128, 64, 32, …
     // rows: one statement binds many rows (far cheaper than a run per row), and no more
     // than eight statements are ever prepared.
-    const upserts = new Map<number, Statement>();
-    this.#recordTasks = db.transaction((runId: string, rows: TaskValues[], owner?: string) => {
-      if (owner === undefined) this.#requireRun(runId);
-      else this.#requireOwner(runId, owner);
-      let seq = (sql.lastTaskSeq.get(runId) as { seq: number }).seq;
-      for (let start = 0; start < rows.length; ) {
-        const count = Math.min(maxRowsPerUpsert, 2 ** Math.floor(Math.log2(rows.length - start)));
-        let upsert = upserts.get(count);
-        if (!upsert) {
-          upsert = db.prepare(upsertTasksSql(sqliteDialect, count));
-          upserts.set(count, upsert);
-        }
-        const params: unknown[] = [];
-        for (const row of rows.slice(start, start + count)) params.push(runId, ...row, ++seq);
-        upsert.run(params);
-        start += count;
-      }
-    });
+    const upsertTasks = new Chunked(db, (count) => upsertTasksSql(sqliteDialect, count));
+    const upsertArtifacts = new Chunked(db, (count) => upsertArtifactsSql(sqliteDialect, count));
+    const writeArtifacts = (runId: string, artifacts: readonly ArtifactValues[]) =>
+      upsertArtifacts.run(artifacts, (params, [key, fullKey, data, blob]) => {
+        params.push(runId, key, fullKey, toBuffer(data), blob);
+      });
+    this.#recordTasks = db.transaction(
+      (
+        runId: string,
+        rows: TaskValues[],
+        owner: string | undefined,
+        artifacts: readonly ArtifactValues[],
+      ) => {
+        if (owner === undefined) this.#requireRun(runId);
+        else this.#requireOwner(runId, owner);
+        let seq = (sql.lastTaskSeq.get(runId) as { seq: number }).seq;
+        upsertTasks.run(rows, (params, row) => {
+          params.push(runId, ...row, ++seq);
+        });
+        writeArtifacts(runId, artifacts);
+      },
+    );
     this.#appendEvents = db.transaction((runId: string, texts: string[]) => {
       this.#requireRun(runId);
       for (const text of texts) sql.insertEvent.run(runId, text);
     });
     this.#findCompleted = db.prepare(findCompletedJsonSql);
-    this.#putArtifact = db.transaction(
-      (runId: string, [key, fullKey]: readonly [string, string | null], data: Buffer) => {
-        this.#requireRun(runId);
-        sql.putArtifact.run(runId, key, fullKey, data);
-      },
-    );
+    this.#putArtifact = db.transaction((runId: string, artifact: readonly ArtifactValues[]) => {
+      this.#requireRun(runId);
+      writeArtifacts(runId, artifact);
+    });
   }
 
   /**
@@ -312,20 +405,102 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Records finished tasks in one transaction. Every output is encoded first, so a batch
-   * with an output that cannot be stored writes nothing.
+   * Records finished tasks in one transaction, with their artifacts. Every output is
+   * encoded and every artifact checked first, so a batch with an output or an artifact
+   * that cannot be stored writes nothing. Artifacts over the threshold are written as
+   * files before the transaction that names them (see {@link SqliteStoreOptions.artifactsDir}).
    * With `owner`, writes only while that owner holds the run, checked in the same
    * transaction (which holds the write lock, so the holder cannot change meanwhile).
-   * @throws SerializationError naming the key when an output cannot be stored
+   * @throws SerializationError naming the key when an output or an artifact cannot be stored
    * @throws RunBusyError when `owner` no longer holds the run
+   * @throws StoreError when an artifact's file cannot be written (a full disk); nothing is
+   *   recorded then
    */
   async recordTasks(runId: string, records: readonly TaskRecord[], owner?: string): Promise<void> {
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
     const rows = this.#codec.tasks(runId, records);
+    const artifacts = this.#codec.artifacts(runId, records);
+    await this.#afterFiles(runId, owner, artifacts, () =>
+      this.#write('recordTasks', [runId, rows, owner ?? null, artifacts]),
+    );
+  }
+
+  /**
+   * Runs `write` once the artifacts over the threshold are files, their rows then naming
+   * the files, and after the writes asked before it that waited for files too: the last
+   * write of a key wins, as the order of the calls says.
+   */
+  #afterFiles(
+    runId: string,
+    owner: string | undefined,
+    artifacts: ArtifactValues[],
+    write: () => Promise<void>,
+  ): Promise<void> {
+    const files = this.#files;
+    const large = files
+      ? artifacts.filter((artifact) => artifact[2].byteLength > files.threshold)
+      : [];
+    const previous = this.#queued;
+    if (large.length === 0 && previous === undefined) return write();
+    // Files are written only for a run this owner may write to: a fenced-out write leaves none.
+    if (large.length > 0) {
+      this.#use(`recording artifacts of run '${runId}'`, () => {
+        this.#assertWritable();
+        if (owner === undefined) this.#requireRun(runId);
+        else this.#requireOwner(runId, owner);
+      });
+    }
+    const written = Promise.all(
+      large.map(async (artifact) => {
+        const name = BlobFiles.nameOf(artifact[2]);
+        const key = keyFromStored(artifact[1] ?? artifact[0]);
+        await files!.blobs.put(name, artifact[2], `artifact '${key}' of run '${runId}'`);
+        artifact[2] = noBytes;
+        artifact[3] = name;
+      }),
+    );
+    // Settles once the write is sent (the writer thread commits it after), not committed.
+    const sent = (async () => {
+      await previous;
+      await written;
+      return { committed: write() };
+    })();
+    const turn = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queued = turn;
+    void turn.then(() => {
+      if (this.#queued === turn) this.#queued = undefined;
+    });
+    return sent.then(({ committed }) => committed);
+  }
+
+  /**
+   * Runs a write on the writer thread when the store has one (started at the first
+   * write), else here.
+   */
+  #write(op: WriteOp, args: readonly unknown[]): Promise<void> {
+    if (!this.#writerSpec) return Promise.resolve(this.#writeHere(op, args));
+    // Checks that the store is open.
+    this.#use('writing', () => undefined);
+    this.#writer ??= new WriterThread(this.#writerSpec);
+    return this.#writer.write({ op, args });
+  }
+
+  /** Runs a write on this thread's connection: the writer thread's, or the only one. */
+  #writeHere(op: string, args: readonly unknown[]): void {
+    if (op !== 'recordTasks') throw new StoreError(`Unknown write '${op}'.`);
+    const [runId, rows, owner, artifacts] = args as [
+      string,
+      TaskValues[],
+      string | null,
+      ArtifactValues[],
+    ];
     this.#use(`recording tasks of run '${runId}'`, () =>
-      this.#recordTasks.immediate(runId, rows, owner),
+      this.#recordTasks.immediate(runId, rows, owner ?? undefined, artifacts),
     );
   }
 
@@ -414,57 +589,58 @@ export class SqliteStore implements Store {
     return row && this.#codec.checkpointOf(row, appId, partitionKey);
   }
 
-  /** Stores the bytes under a key of a run, replacing what was there. */
+  /**
+   * Stores the bytes under a key of a run, replacing what was there: in the database, or
+   * over the threshold as a file named in the database.
+   */
   async putArtifact(runId: string, key: string, data: Uint8Array): Promise<void> {
     checkRunId(runId);
     checkId(key, 'Artifact key');
     checkBytes(runId, key, data);
-    if (this.#files) {
-      this.#use(`storing artifact '${key}' of run '${runId}'`, () => {
-        // The database refuses writes by itself; the artifact files need telling.
-        if (this.#db?.readonly)
-          throw new StoreError(
-            `The SQLite store ${this.location} was opened for reading only: open it with SqliteStore.open to write.`,
-          );
-        this.#requireRun(runId);
-      });
-      await this.#files.put(runId, key, data);
-      return;
-    }
-    this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
-      this.#putArtifact.immediate(runId, this.#codec.artifactKey(key), toBuffer(data)),
+    const artifact: ArtifactValues = [...this.#codec.artifactKey(key), Buffer.from(data), null];
+    await this.#afterFiles(runId, undefined, [artifact], async () =>
+      this.#use(`storing artifact '${key}' of run '${runId}'`, () =>
+        this.#putArtifact.immediate(runId, [artifact]),
+      ),
     );
   }
 
-  /** A copy of the bytes stored under the key, or undefined. */
+  /**
+   * A copy of the bytes stored under the key, or undefined: from its row (and the file it
+   * names, undefined when that file is gone), else from the file an earlier weft wrote for
+   * the key, if any.
+   */
   async getArtifact(runId: string, key: string): Promise<Uint8Array | undefined> {
     checkRunId(runId);
     checkId(key, 'Artifact key');
-    if (this.#files) {
-      // Checks that the store is open.
-      this.#use(`reading artifact '${key}' of run '${runId}'`, () => undefined);
-      return this.#files.get(runId, key);
-    }
-    const row = this.#use(`reading artifact '${key}' of run '${runId}'`, () =>
+    const what = `artifact '${key}' of run '${runId}'`;
+    const row = this.#use(`reading ${what}`, () =>
       this.#sql.getArtifact.get(runId, this.#codec.key(key)),
-    ) as { data: Buffer } | undefined;
-    return row && fromBuffer(row.data);
+    ) as ArtifactRow | undefined;
+    if (row === undefined) return this.#files?.legacy?.get(runId, key);
+    if (row.blob === null) return fromBuffer(row.data);
+    return this.#files?.blobs.get(row.blob, what);
   }
 
   /**
-   * The keys of the run's artifacts that start with `prefix`: the names of its artifact
-   * files, or its rows in the database, read 1,000 at a time.
+   * The keys of the run's artifacts that start with `prefix`: its rows in the database,
+   * read 1,000 at a time, but those whose file is gone; then the keys an earlier weft kept
+   * as files that have no row.
    */
   async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
     checkRunId(runId);
     const start = checkPrefix(runId, prefix);
     const doing = `listing artifacts of run '${runId}'`;
-    if (this.#files) {
-      // Checks that the store is open.
-      this.#use(doing, () => undefined);
-      yield* this.#files.keys(runId, start);
-      return;
+    yield* this.#artifactRows(runId, start, doing);
+    const legacy = this.#files?.legacy;
+    if (!legacy) return;
+    for await (const key of legacy.keys(runId, start)) {
+      const row = this.#use(doing, () => this.#sql.hasArtifact.get(runId, this.#codec.key(key)));
+      if (row === undefined) yield key;
     }
+  }
+
+  async *#artifactRows(runId: string, start: string, doing: string): AsyncIterable<string> {
     const matched = this.#codec.artifactPrefix(start);
     let after = '';
     for (;;) {
@@ -473,7 +649,10 @@ export class SqliteStore implements Store {
       ) as ArtifactKeyRow[];
       for (const row of rows) {
         const key = this.#codec.artifactKeyOf(row);
-        if (key?.startsWith(start)) yield key;
+        if (!key?.startsWith(start)) continue;
+        // A row whose file is gone holds nothing: a flow's re-run writes it again.
+        if (row.blob !== null && !(await this.#files?.blobs.has(row.blob))) continue;
+        yield key;
       }
       if (rows.length < keysPerPage) return;
       after = rows[rows.length - 1]!.key;
@@ -504,6 +683,9 @@ export class SqliteStore implements Store {
 
   /** Closes the file. Later calls reject with a StoreError; closing again does nothing. */
   async close(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    await writer?.close();
     const db = this.#db;
     this.#db = undefined;
     db?.close();
@@ -521,6 +703,15 @@ export class SqliteStore implements Store {
       return fn();
     } catch (error) {
       throw sqliteError(error, this.location, doing);
+    }
+  }
+
+  /** Throws when the store was opened for reading only: artifact files need telling. */
+  #assertWritable(): void {
+    if (this.#db?.readonly) {
+      throw new StoreError(
+        `The SQLite store ${this.location} was opened for reading only: open it with SqliteStore.open to write.`,
+      );
     }
   }
 
@@ -542,4 +733,68 @@ export class SqliteStore implements Store {
       `Run '${id}' does not exist in the SQLite store ${this.location}: open it with openRun.`,
     );
   }
+}
+
+/**
+ * Multi-row upserts by row count. A batch is written in statements of 128, 64, 32, …
+ * rows: one statement binds many rows (far cheaper than a run per row), and no more than
+ * eight statements are ever prepared.
+ */
+class Chunked {
+  readonly #db: Database.Database;
+  readonly #sql: (rows: number) => string;
+  readonly #prepared = new Map<number, Statement>();
+
+  constructor(db: Database.Database, sql: (rows: number) => string) {
+    this.#db = db;
+    this.#sql = sql;
+  }
+
+  /** Writes `rows`, each bound by `bind` (which pushes its parameters). */
+  run<R>(rows: readonly R[], bind: (params: unknown[], row: R) => void): void {
+    for (let start = 0; start < rows.length; ) {
+      const count = Math.min(maxRowsPerUpsert, 2 ** Math.floor(Math.log2(rows.length - start)));
+      let statement = this.#prepared.get(count);
+      if (!statement) {
+        statement = this.#db.prepare(this.#sql(count));
+        this.#prepared.set(count, statement);
+      }
+      const params: unknown[] = [];
+      for (let i = start; i < start + count; i++) bind(params, rows[i]!);
+      statement.run(params);
+      start += count;
+    }
+  }
+}
+
+/**
+ * Where a store at `file` keeps artifacts outside the database: large ones in
+ * `artifactsDir` (a `blobs` folder beside the file by default), and those an earlier weft
+ * kept one file per key in the `artifacts` folder beside it, read where that folder is
+ * there and is not the folder of large ones.
+ */
+function artifactFiles(file: string, options: SqliteStoreOptions): ArtifactFiles | undefined {
+  const { artifactsDir, blobThresholdBytes = defaultBlobThreshold } = options;
+  if (
+    typeof blobThresholdBytes !== 'number' ||
+    Number.isNaN(blobThresholdBytes) ||
+    blobThresholdBytes < 0
+  ) {
+    throw new ValidationError(
+      `blobThresholdBytes of the SQLite store ${file} must be a number of bytes ≥ 0, got ${describe(blobThresholdBytes)}.`,
+    );
+  }
+  if (file === ':memory:' && artifactsDir == null) return undefined;
+  const beside = dirname(file);
+  const blobs = resolve(artifactsDir ?? join(beside, 'blobs'));
+  const legacy = join(beside, 'artifacts');
+  return {
+    blobs: new BlobFiles(blobs),
+    // Files written before with the default folder are still read: only writes stop.
+    threshold: artifactsDir === null ? Infinity : blobThresholdBytes,
+    legacy:
+      file !== ':memory:' && legacy !== blobs && existsSync(legacy)
+        ? new FsArtifacts(legacy)
+        : undefined,
+  };
 }
