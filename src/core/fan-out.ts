@@ -508,7 +508,8 @@ export abstract class FanOut {
     if (status === 'completed') record.output = outcome;
     else record.error = outcome as WireError;
     if (artifacts !== undefined) record.artifacts = artifacts;
-    run.recorder.recordThen(record, listener, invocation);
+    // Groups of at most the concurrency: its tasks run on while one commits.
+    run.recorder.recordThen(record, listener, invocation, this.limit);
   }
 
   /** Replays a task completed by an earlier attempt of the run: its stored output, no execution. */

@@ -32,7 +32,8 @@ export class Recorder {
   #listeners: RecordListener[] = [];
   /** Their tokens, in the same order. */
   #tokens: unknown[] = [];
-  #next: Promise<RecordFailures> | undefined;
+  /** The write of the records of this turn, scheduled for when this turn ends or there is room. */
+  #scheduled: Promise<void> | undefined;
   /** Groups being written, oldest first. */
   readonly #writing: Promise<unknown>[] = [];
   /**
@@ -60,23 +61,32 @@ export class Recorder {
    * over (a RunBusyError: the run stops as when its lease is lost).
    */
   record(record: TaskRecord): Promise<RecordFailures> {
-    this.#pending.push(record);
-    if (!this.#next) {
-      this.#next = this.#writeNextGroup();
-      // Callers of recordThen hear of a failure through their callbacks.
-      this.#next.catch(() => {});
-    }
-    return this.#next;
+    return new Promise((resolve, reject) => {
+      this.recordThen(record, settles, { resolve, reject });
+    });
   }
 
   /**
-   * As {@link record}, with callbacks instead of a promise: a fan-out records every task,
+   * As {@link record}, with a listener instead of a promise: a fan-out records every task,
    * and a promise reaction per task costs more than the record's whole encoding.
+   * @param groupSize once this many records wait, they are written at once (when there
+   *   is room among the writes under way) rather than when this turn ends: a fan-out gives
+   *   its concurrency, so that its tasks run on while a group of at most that many commits
    */
-  recordThen(record: TaskRecord, listener: RecordListener, token: unknown): void {
+  recordThen(
+    record: TaskRecord,
+    listener: RecordListener,
+    token: unknown,
+    groupSize = Number.POSITIVE_INFINITY,
+  ): void {
+    this.#pending.push(record);
     this.#listeners.push(listener);
     this.#tokens.push(token);
-    this.record(record);
+    if (this.#pending.length >= groupSize && this.#writing.length < this.#maxWriting) {
+      this.#writeGroup();
+      return;
+    }
+    this.#scheduled ??= this.#writeLater();
   }
 
   /**
@@ -90,44 +100,53 @@ export class Recorder {
 
   /** Settles when everything recorded so far is written. */
   async flush(): Promise<void> {
-    while (this.#next || this.#writing.length > 0) {
-      await (this.#next ?? this.#writing[0])?.catch(() => {});
+    while (this.#scheduled || this.#writing.length > 0) {
+      await (this.#scheduled ?? this.#writing[0])?.catch(() => {});
     }
   }
 
-  async #writeNextGroup(): Promise<RecordFailures> {
-    // Wait for room among the writes under way; either way, this turn's records join the group.
-    if (this.#writing.length >= this.#maxWriting) {
-      while (this.#writing.length >= this.#maxWriting) await this.#writing[0]!.catch(() => {});
-    } else await Promise.resolve();
+  /** Writes what waits once this turn ends and there is room among the writes under way. */
+  async #writeLater(): Promise<void> {
+    // This turn's records join the group.
+    await Promise.resolve();
+    while (this.#writing.length >= this.#maxWriting) await this.#writing[0]!.catch(() => {});
+    this.#scheduled = undefined;
+    if (this.#pending.length > 0) this.#writeGroup();
+  }
+
+  /** Starts writing the records waiting, as one group; tells their listeners when done. */
+  #writeGroup(): void {
     const group = this.#pending;
     const listeners = this.#listeners;
     const tokens = this.#tokens;
     this.#pending = [];
     this.#listeners = [];
     this.#tokens = [];
-    this.#next = undefined;
     const writing = this.#write(group);
     this.#writing.push(writing);
-    let failures: RecordFailures;
-    try {
-      failures = await writing;
-    } catch (error) {
-      for (let i = 0; i < listeners.length; i++) {
-        tell(() => listeners[i]!.failed(tokens[i], error));
-      }
-      throw error;
-    } finally {
-      this.#writing.splice(this.#writing.indexOf(writing), 1);
-    }
-    for (let i = 0; i < listeners.length; i++) {
-      try {
-        listeners[i]!.written(tokens[i], failures);
-      } catch (error) {
-        rethrowApart(error);
-      }
-    }
-    return failures;
+    const done = () => this.#writing.splice(this.#writing.indexOf(writing), 1);
+    writing.then(
+      (failures) => {
+        done();
+        for (let i = 0; i < listeners.length; i++) {
+          try {
+            listeners[i]!.written(tokens[i], failures);
+          } catch (error) {
+            rethrowApart(error);
+          }
+        }
+      },
+      (error: unknown) => {
+        done();
+        for (let i = 0; i < listeners.length; i++) {
+          try {
+            listeners[i]!.failed(tokens[i], error);
+          } catch (thrown) {
+            rethrowApart(thrown);
+          }
+        }
+      },
+    );
   }
 
   async #write(group: TaskRecord[]): Promise<RecordFailures> {
@@ -153,15 +172,18 @@ export class Recorder {
   }
 }
 
-/** Calls a listener; what it throws is thrown apart, as a failed promise reaction would be. */
-function tell(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    rethrowApart(error);
-  }
+/** Settles the promise of {@link Recorder.record}, its token. */
+const settles: RecordListener = {
+  written: (token, failures) => (token as Settle).resolve(failures),
+  failed: (token, error) => (token as Settle).reject(error),
+};
+
+interface Settle {
+  resolve(failures: RecordFailures): void;
+  reject(error: unknown): void;
 }
 
+/** What a listener throws is thrown apart, as a failed promise reaction would be. */
 function rethrowApart(error: unknown): void {
   queueMicrotask(() => {
     throw error;
