@@ -52,8 +52,8 @@ const entryUrl = new URL(fromSource ? './writer-entry.ts' : './writer-entry.js',
 export class WriterThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
-  /** Writes sent and not answered, for close to wait on. */
-  readonly #sent = new Set<Promise<void>>();
+  /** Resolves close's wait once no write is unanswered. */
+  #drained: (() => void) | undefined;
   #next = 0;
   #failure: unknown;
   #closing: Promise<void> | undefined;
@@ -81,17 +81,18 @@ export class WriterThread {
     });
     if (this.#waiting.size === 1) this.#worker.ref();
     this.#worker.postMessage({ id, op: request.op, args: request.args });
-    this.#sent.add(done);
-    const forget = () => this.#sent.delete(done);
-    done.then(forget, forget);
     return done;
   }
 
   /** Waits for the writes under way, then stops the thread. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.allSettled(this.#sent);
       this.#failure ??= new StoreError('The store is closed.');
+      if (this.#waiting.size > 0) {
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
+      }
       await this.#worker.terminate();
     })();
     return this.#closing;
@@ -101,15 +102,22 @@ export class WriterThread {
     const waiter = this.#waiting.get(reply.id);
     if (!waiter) return;
     this.#waiting.delete(reply.id);
-    if (this.#waiting.size === 0) this.#worker.unref();
     if (reply.error === undefined) waiter.resolve();
     else waiter.reject(rebuild(reply));
+    if (this.#waiting.size === 0) this.#idle();
+  }
+
+  /** No write is unanswered: the thread no longer keeps the process alive, and close may go on. */
+  #idle(): void {
+    this.#worker.unref();
+    this.#drained?.();
   }
 
   #fail(error: unknown): void {
     this.#failure ??= error;
     for (const waiter of this.#waiting.values()) waiter.reject(error);
     this.#waiting.clear();
+    this.#idle();
   }
 }
 
