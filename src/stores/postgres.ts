@@ -395,11 +395,7 @@ export class PostgresStore implements Store {
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
-    // One statement may not upsert a key twice: keep each key's last record, at the place
-    // of its first (a Map keeps the first insertion's place), as one-by-one upserts would.
-    const unique = new Map<string, TaskValues>();
-    for (const row of this.#codec.tasks(runId, records)) unique.set(row[0], row);
-    const rows = [...unique.values()];
+    const rows = this.#codec.tasks(runId, records);
     const artifacts = this.#codec.artifacts(runId, records);
     if (!this.#writerSpec) return this.#writeTasks(runId, rows, owner, artifacts);
     this.#writer ??= new WriterThread(this.#writerSpec);
@@ -421,6 +417,18 @@ export class PostgresStore implements Store {
     await this.#writeTasks(runId, rows, owner ?? undefined, artifacts);
   }
 
+  /**
+   * The rows with each key once: one statement may not upsert a key twice, so each key
+   * keeps its last record, at the place of its first (a Map keeps the first insertion's
+   * place), as one-by-one upserts would. Done where the rows are written, off the thread
+   * that runs the tasks when there is a writer thread.
+   */
+  #uniqueRows(rows: TaskValues[]): TaskValues[] {
+    const unique = new Map<string, TaskValues>();
+    for (const row of rows) unique.set(row[0], row);
+    return unique.size === rows.length ? rows : [...unique.values()];
+  }
+
   /** Upserts encoded task records and their artifacts (see recordTasks). */
   async #writeTasks(
     runId: string,
@@ -428,6 +436,7 @@ export class PostgresStore implements Store {
     owner: string | undefined,
     artifacts: readonly ArtifactValues[],
   ): Promise<void> {
+    rows = this.#uniqueRows(rows);
     if (artifacts.length > 0) return this.#writeWithArtifacts(runId, rows, owner, artifacts);
     const doing = `recording tasks of run '${runId}'`;
     const read: ReadRows = async (text, values) =>
