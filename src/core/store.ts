@@ -134,9 +134,9 @@ export interface Store {
   /** Where the store lives, with any password hidden. */
   readonly location: string;
   /**
-   * The folder of the run artifacts when the store keeps them as files beside itself, so
-   * that messages about a lost artifact name that folder; absent when artifacts live in
-   * the store.
+   * The folder where the store keeps large artifacts as files beside itself (SQLite: values
+   * over its threshold, content-addressed), so that messages about a lost artifact name it;
+   * absent when every artifact lives in the store.
    */
   readonly artifactsLocation?: string | undefined;
   /**
@@ -220,6 +220,17 @@ export interface Store {
   /** Stores bytes under a key of a run (replacing what was there). */
   putArtifact(runId: string, key: string, data: Uint8Array): Promise<void>;
   getArtifact(runId: string, key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of many artifacts of a run at once, as {@link Store.getArtifact} reads each:
+   * one answer per key, in the order asked, undefined for a key the run holds nothing
+   * under (a key asked twice is answered twice). Any number of keys: stores split long
+   * lists into statements of their own size. Optional: a caller reads key by key with
+   * `getArtifact` from a store without it.
+   * @example
+   * const [first, second] = await store.getArtifacts?.(runId, ['shard/0', 'shard/1']) ?? [];
+   * @throws ValidationError for a key that is not a non-empty string
+   */
+  getArtifacts?(runId: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /**
    * The keys of the run's artifacts (those starting with `prefix`), each once, in no
    * particular order, exactly as stored: what is there, without reading it. Read a page
