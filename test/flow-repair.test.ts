@@ -389,6 +389,14 @@ describe('a store that fails to list or read artifacts', () => {
       if (key === this.failing) throw new StoreError(`cannot read ${key}`);
       return super.getArtifact(runId, key);
     }
+    override async getArtifacts(
+      runId: string,
+      keys: readonly string[],
+    ): Promise<(Uint8Array | undefined)[]> {
+      const failing = keys.find((key) => key === this.failing);
+      if (failing !== undefined) throw new StoreError(`cannot read ${failing}`);
+      return super.getArtifacts(runId, keys);
+    }
     override async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
       if (this.listingFails) throw new StoreError('cannot list the artifacts');
       for await (const key of super.artifactKeys(runId, prefix)) {

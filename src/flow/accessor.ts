@@ -1,10 +1,17 @@
 /**
  * Accessors: what a sharded attribute, or an attribute of a ForEach layer, is downstream.
- * The length is known up front; values are read only when asked for, one element at a
- * time, so reading element i of a 100,000-element shard reads element i alone.
+ * The length is known up front; values are read only when asked for: `at(i)` reads
+ * element i alone, and slices and iteration read runs of elements in batches where the
+ * accessor was given a way to (a store's batched read), else one element at a time.
  */
 import { WeftError } from '../core/errors.ts';
-import { inWindows } from './windows.ts';
+import { chunksInFlight, inWindows, readChunk } from './windows.ts';
+
+/** Reads elements `from` up to, not including, `to` (0 ≤ from < to ≤ length), in order. */
+export type ReadRange<T> = (from: number, to: number) => Promise<T[]>;
+
+/** Elements a `for await` reads first: few, so that one that stops early reads little. */
+const firstIteratedChunk = 32;
 
 /** An index that is not an integer, or out of range. */
 export class AccessorIndexError extends WeftError {
@@ -28,17 +35,33 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
   /** What it is, for messages: `Shard.foo`. */
   readonly label: string;
   readonly #read: (index: number) => Promise<T>;
+  readonly #readRange: ReadRange<T> | undefined;
 
-  /** @param read reads element `index` (0 ≤ index < length) */
-  constructor(length: number, read: (index: number) => Promise<T>, label = 'accessor') {
+  /**
+   * @param read reads element `index` (0 ≤ index < length): what `at` calls
+   * @param readRange reads a run of elements in one batch: what slices and iteration call,
+   *   a chunk at a time; without it they call `read` for each element
+   */
+  constructor(
+    length: number,
+    read: (index: number) => Promise<T>,
+    label = 'accessor',
+    readRange?: ReadRange<T>,
+  ) {
     this.length = length;
     this.#read = read;
     this.label = label;
+    this.#readRange = readRange;
   }
 
   /** An accessor over values already in memory. */
   static of<T>(values: readonly T[], label = 'accessor'): Accessor<T> {
-    return new Accessor(values.length, async (index) => values[index] as T, label);
+    return new Accessor(
+      values.length,
+      async (index) => values[index] as T,
+      label,
+      async (from, to) => values.slice(from, to),
+    );
   }
 
   /** Element `index`; negative counts from the end (-1 is the last). */
@@ -79,10 +102,23 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     const from = clamp(start < 0 ? this.length + start : start, this.length);
     const to = clamp(end < 0 ? this.length + end : end, this.length);
     const out = new Array<T>(Math.max(0, to - from));
-    // A bounded number of reads at once: a slice of 100,000 files must not open them all.
-    await inWindows(out.length, async (i) => {
-      out[i] = await this.#read(from + i);
-    });
+    const readRange = this.#readRange;
+    if (readRange === undefined) {
+      // A bounded number of reads at once: a slice of 100,000 files must not open them all.
+      await inWindows(out.length, async (i) => {
+        out[i] = await this.#read(from + i);
+      });
+      return out;
+    }
+    await inWindows(
+      Math.ceil(out.length / readChunk),
+      async (chunk) => {
+        const first = from + chunk * readChunk;
+        const values = await readRange(first, Math.min(to, first + readChunk));
+        for (let i = 0; i < values.length; i++) out[first - from + i] = values[i]!;
+      },
+      chunksInFlight,
+    );
     return out;
   }
 
@@ -91,9 +127,33 @@ export class Accessor<T = unknown> implements AsyncIterable<T> {
     return this.slice(0, this.length);
   }
 
-  /** Reads the elements one at a time, in order. */
+  /**
+   * The elements in order: read in chunks, growing from a few elements, the next chunk
+   * read while this one is handed out (one at a time without batched reads).
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (let index = 0; index < this.length; index++) yield await this.#read(index);
+    const readRange = this.#readRange;
+    if (readRange === undefined) {
+      for (let index = 0; index < this.length; index++) yield await this.#read(index);
+      return;
+    }
+    let from = 0;
+    let size = firstIteratedChunk;
+    const next = (): Promise<T[]> => {
+      const to = Math.min(this.length, from + size);
+      const reading = readRange(from, to);
+      // Read ahead: a loop that stops early leaves it unawaited, failed or not.
+      reading.catch(() => {});
+      from = to;
+      size = Math.min(readChunk, size * 2);
+      return reading;
+    };
+    let pending = this.length > 0 ? next() : undefined;
+    while (pending !== undefined) {
+      const current = pending;
+      pending = from < this.length ? next() : undefined;
+      for (const value of await current) yield value;
+    }
   }
 
   /** Shows the length, not the values (which are not read). */

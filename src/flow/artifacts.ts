@@ -11,9 +11,10 @@
 import { StoreError, toWire, ValidationError } from '../core/errors.ts';
 import type { KeyScope } from '../core/keys.ts';
 import type { ArtifactWrite, Store, TaskRecord } from '../core/store.ts';
-import { Accessor } from './accessor.ts';
-import { frame, unframe } from './frame.ts';
+import { Accessor, type ReadRange } from './accessor.ts';
+import { frame, type Unframed, unframe } from './frame.ts';
 import type { LayerOutput } from './layer.ts';
+import { chunksInFlight, inWindows, ioInFlight } from './windows.ts';
 
 /** What one task of a layer wrote: attribute names, and the length of each shard. */
 export interface TaskManifest {
@@ -150,19 +151,72 @@ export class FlowArtifacts {
     const bytes = await this.store.getArtifact(this.runId, key);
     const read = bytes === undefined ? undefined : unframe(bytes);
     if (read?.ok) return read.value;
+    throw await this.#failure(layer, task, key, read);
+  }
+
+  /**
+   * Reads many artifacts of a layer, in order: in one batched read when the store has one
+   * (`Store.getArtifacts`), else each as {@link read} does, a bounded number at once.
+   * Artifacts missing or damaged fail it as they fail `read`: every damaged one has its
+   * task marked to run again, and the error is the first such artifact's, in order.
+   * @param taskOf the task that wrote `keys[index]`
+   * @throws StoreError (`WEFT_ARTIFACT_MISSING`, `WEFT_ARTIFACT_DAMAGED`), as `read`
+   */
+  async readMany(
+    layer: string,
+    keys: readonly string[],
+    taskOf: (index: number) => number,
+  ): Promise<unknown[]> {
+    const values = new Array<unknown>(keys.length);
+    if (this.store.getArtifacts === undefined) {
+      await inWindows(
+        keys.length,
+        async (i) => {
+          values[i] = await this.read(layer, taskOf(i), keys[i]!);
+        },
+        ioInFlight / chunksInFlight,
+      );
+      return values;
+    }
+    const found = await this.store.getArtifacts(this.runId, keys);
+    let failure: StoreError | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const bytes = found[i];
+      const read = bytes === undefined ? undefined : unframe(bytes);
+      if (read?.ok) {
+        values[i] = read.value;
+      } else if (failure === undefined || read !== undefined) {
+        const error = await this.#failure(layer, taskOf(i), keys[i]!, read);
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return values;
+  }
+
+  /**
+   * What reading a missing (`read` undefined) or damaged artifact throws; a damaged one has
+   * its task marked to run again first.
+   */
+  async #failure(
+    layer: string,
+    task: number,
+    key: string,
+    read: Extract<Unframed, { ok: false }> | undefined,
+  ): Promise<StoreError> {
     const where = artifactsLocation(this.store);
     const rerun =
       `Run the flow again with the same run id, flow.run({ runId: '${this.runId}' }) or ` +
       `weft run <file> --run-id ${this.runId}`;
     if (read === undefined) {
-      throw new StoreError(
+      return new StoreError(
         `Artifact '${key}' of run '${this.runId}' is missing from ${where}. ${rerun}: it finds ` +
           'the artifacts that are missing and recomputes the tasks that wrote them and the layers downstream.',
         { code: 'WEFT_ARTIFACT_MISSING' },
       );
     }
     const marked = await this.#markDamaged(layer, task, key, read.damage);
-    throw new StoreError(
+    return new StoreError(
       `Artifact '${key}' of run '${this.runId}' in ${where} is damaged (${read.damage}). ` +
         (marked === true
           ? `Task ${task} of layer ${layer}, which wrote it, is marked to run again: ${rerun}, ` +
@@ -245,29 +299,55 @@ export class FlowArtifacts {
     const label = `${layer}.${attribute}`;
     if (!info.foreach) {
       if (kind === 'value') return this.value(layer, attribute);
-      return new Accessor(
-        info.lengths.get(attribute)![0]!,
-        (i) => this.read(layer, 0, this.key(layer, 0, attribute, i)),
-        label,
-      );
+      return this.#elements(layer, attribute, 0, info.lengths.get(attribute)![0]!, label);
     }
     if (kind === 'value') {
+      const keyOf = (t: number) => this.key(layer, t, attribute);
       return new Accessor(
         info.tasks,
-        (t) => this.read(layer, t, this.key(layer, t, attribute)),
+        (t) => this.read(layer, t, keyOf(t)),
         label,
+        this.#readRange(layer, keyOf, (t) => t),
       );
     }
+    const shardOf = (t: number) =>
+      this.#elements(layer, attribute, t, info.lengths.get(attribute)![t]!, `${label}[${t}]`);
     return new Accessor(
       info.tasks,
-      async (t) =>
-        new Accessor(
-          info.lengths.get(attribute)![t]!,
-          (i) => this.read(layer, t, this.key(layer, t, attribute, i)),
-          `${label}[${t}]`,
-        ),
+      async (t) => shardOf(t),
       label,
+      async (from, to) => Array.from({ length: to - from }, (_, i) => shardOf(from + i)),
     );
+  }
+
+  /** The elements of the shard `attribute` that task `task` of `layer` wrote. */
+  #elements(
+    layer: string,
+    attribute: string,
+    task: number,
+    length: number,
+    label: string,
+  ): Accessor {
+    const keyOf = (i: number) => this.key(layer, task, attribute, i);
+    return new Accessor(
+      length,
+      (i) => this.read(layer, task, keyOf(i)),
+      label,
+      this.#readRange(layer, keyOf, () => task),
+    );
+  }
+
+  /** Reads runs of a layer's artifacts in batches: element i under `keyOf(i)`, by `taskOf(i)`. */
+  #readRange(
+    layer: string,
+    keyOf: (index: number) => string,
+    taskOf: (index: number) => number,
+  ): ReadRange<unknown> {
+    return (from, to) => {
+      const keys = new Array<string>(to - from);
+      for (let i = from; i < to; i++) keys[i - from] = keyOf(i);
+      return this.readMany(layer, keys, (i) => taskOf(from + i));
+    };
   }
 }
 

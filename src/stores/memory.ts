@@ -389,6 +389,19 @@ export class MemoryStore implements Store {
     return data && new Uint8Array(data);
   }
 
+  /** Copies of the bytes stored under the keys, in order, undefined where there are none. */
+  async getArtifacts(runId: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    this.assertOpen();
+    checkRunId(runId);
+    checkArray(keys, `The artifact keys read from run '${runId}'`);
+    for (const key of keys) checkId(key, 'Artifact key');
+    const artifacts = this.artifacts.get(runId);
+    return keys.map((key) => {
+      const data = artifacts?.get(key);
+      return data && new Uint8Array(data);
+    });
+  }
+
   /** The keys of the run's artifacts that start with `prefix`, in the order first stored. */
   async *artifactKeys(runId: string, prefix?: string): AsyncIterable<string> {
     this.assertOpen();

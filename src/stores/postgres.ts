@@ -48,6 +48,7 @@ import { type PostgresTarget, parsePostgresUrl } from './sql/postgres-url.ts';
 import { serverTooOld } from './sql/postgres-version.ts';
 import {
   findCompletedArraySql,
+  getArtifactsArraySql,
   insertEventsSql,
   type Queries,
   queriesFor,
@@ -673,6 +674,32 @@ export class PostgresStore implements Store {
     // Everything is in the database here: other machines could not read a local file.
     const row = rows[0] as ArtifactRow | undefined;
     return row && fromBuffer(row.data);
+  }
+
+  /**
+   * Copies of the bytes stored under the keys, in order, undefined where there are none:
+   * 1,000 keys a statement, which binds them as one array.
+   */
+  async getArtifacts(runId: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    checkRunId(runId);
+    checkArray(keys, `The artifact keys read from run '${runId}'`);
+    for (const key of keys) checkId(key, 'Artifact key');
+    const found = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
+    for (let start = 0; start < keys.length; start += keysPerLookup) {
+      const end = Math.min(keys.length, start + keysPerLookup);
+      const stored = new Array<string>(end - start);
+      for (let i = start; i < end; i++) stored[i - start] = this.#codec.key(keys[i]!);
+      const { rows } = await this.#pool.query(
+        `reading ${stored.length} artifacts of run '${runId}'`,
+        getArtifactsArraySql,
+        [runId, stored],
+        'weft:getArtifacts',
+      );
+      for (const row of rows as { at: number; data: Uint8Array }[]) {
+        found[start + row.at] = fromBuffer(row.data);
+      }
+    }
+    return found;
   }
 
   /**

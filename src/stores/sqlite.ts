@@ -44,6 +44,7 @@ import { sqliteDialect } from './sql/dialect.ts';
 import { keyFromStored, keyMarker } from './sql/key-codec.ts';
 import {
   findCompletedJsonSql,
+  getArtifactsJsonSql,
   type Queries,
   queriesFor,
   upsertArtifactsSql,
@@ -141,6 +142,8 @@ type Statements = { readonly [K in keyof Queries]: Statement };
 const maxRowsPerUpsert = 128;
 /** Keys per findCompleted statement, and task records per page of streamTasks. */
 const keysPerLookup = 500;
+/** Artifact files read at once by getArtifacts. */
+const filesInFlight = 16;
 const tasksPerPage = 1000;
 /** Artifact keys per page of artifactKeys. */
 const keysPerPage = 1000;
@@ -172,6 +175,7 @@ export class SqliteStore implements Store {
     (id: string, metaText: string, meta: Record<string, unknown>, lease: LeaseRequest) => RunRow
   >;
   readonly #findCompleted: Statement;
+  readonly #getArtifacts: Statement;
   /** The owner of runs opened without one. */
   readonly #defaultOwner = `sqlite:${randomUUID()}`;
   readonly #recordTasks: Database.Transaction<
@@ -329,6 +333,8 @@ export class SqliteStore implements Store {
       for (const text of texts) sql.insertEvent.run(runId, text);
     });
     this.#findCompleted = db.prepare(findCompletedJsonSql);
+    // Rows as arrays: no object is built for each key.
+    this.#getArtifacts = db.prepare(getArtifactsJsonSql).raw();
     this.#putArtifact = db.transaction((runId: string, artifact: readonly ArtifactValues[]) => {
       this.#requireRun(runId);
       writeArtifacts(runId, artifact);
@@ -620,6 +626,54 @@ export class SqliteStore implements Store {
     if (row === undefined) return this.#files?.legacy?.get(runId, key);
     if (row.blob === null) return fromBuffer(row.data);
     return this.#files?.blobs.get(row.blob, what);
+  }
+
+  /**
+   * Copies of the bytes stored under the keys, in order, each as {@link getArtifact} reads
+   * it: 500 keys a statement, then the files that rows name and, for keys without a row,
+   * those an earlier weft wrote, a few files at a time.
+   */
+  async getArtifacts(runId: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    checkRunId(runId);
+    checkArray(keys, `The artifact keys read from run '${runId}'`);
+    for (const key of keys) checkId(key, 'Artifact key');
+    const found = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
+    /** Keys read from files after the rows: their place, and the blob their row names. */
+    const fromFiles: [at: number, blob: string | null][] = [];
+    const files = this.#files;
+    for (let start = 0; start < keys.length; start += keysPerLookup) {
+      const end = Math.min(keys.length, start + keysPerLookup);
+      const stored = new Array<string>(end - start);
+      for (let i = start; i < end; i++) stored[i - start] = this.#codec.key(keys[i]!);
+      const rows = this.#use(`reading ${stored.length} artifacts of run '${runId}'`, () =>
+        this.#getArtifacts.all(JSON.stringify(stored), runId),
+      ) as [data: Uint8Array | null, blob: string | null][];
+      for (let i = 0; i < rows.length; i++) {
+        const [data, blob] = rows[i]!;
+        if (data === null) {
+          if (files?.legacy) fromFiles.push([start + i, null]);
+        } else if (blob === null) {
+          found[start + i] = fromBuffer(data);
+        } else if (files) {
+          fromFiles.push([start + i, blob]);
+        }
+      }
+    }
+    if (files !== undefined && fromFiles.length > 0) {
+      let next = 0;
+      const reader = async () => {
+        while (next < fromFiles.length) {
+          const [at, blob] = fromFiles[next++]!;
+          const key = keys[at]!;
+          found[at] =
+            blob === null
+              ? await files.legacy?.get(runId, key)
+              : await files.blobs.get(blob, `artifact '${key}' of run '${runId}'`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(filesInFlight, fromFiles.length) }, reader));
+    }
+    return found;
   }
 
   /**

@@ -220,6 +220,25 @@ export const findCompletedJsonSql =
   "LEFT JOIN tasks AS t ON t.run_id = ? AND t.key = j.value AND t.status = 'completed' " +
   'ORDER BY j.key';
 
+/**
+ * SQLite only: for each of the stored artifact keys (a JSON array, the first parameter), in
+ * their order, the artifact's bytes and the blob naming its file in the run (the second),
+ * both null for a key the run holds nothing under (`data` is never null in a row). One
+ * row per key, one primary-key search each, as {@link findCompletedJsonSql}.
+ */
+export const getArtifactsJsonSql =
+  'SELECT a.data, a.blob FROM json_each(?) AS j ' +
+  'LEFT JOIN artifacts AS a ON a.run_id = ? AND a.key = j.value ORDER BY j.key';
+
+/**
+ * PostgreSQL only: the bytes of those of the stored artifact keys ($2, an array) the run
+ * $1 holds, each with its place in the array from 0 (`at`): one primary-key search per
+ * key, as {@link findCompletedArraySql}.
+ */
+export const getArtifactsArraySql =
+  'SELECT (k.at - 1)::int AS at, a.data FROM unnest($2::text[]) WITH ORDINALITY AS k(key, at) ' +
+  'CROSS JOIN LATERAL (SELECT data FROM artifacts WHERE run_id = $1 AND key = k.key LIMIT 1) AS a';
+
 /** The insert of `rows` events in one statement (run id, data). */
 export function insertEventsSql(dialect: Dialect, rows: number): string {
   return multiRow(dialect, 'INSERT INTO events (run_id, data) VALUES', rows, 2, '');
