@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore, map, type TaskRecord, task, withRun } from 'weftjs';
+import { EventBus, MemoryStore, map, type TaskRecord, task, withRun } from 'weftjs';
 
 /** A memory store whose task-record writes wait until `release` is called. */
 class HeldStore extends MemoryStore {
@@ -88,5 +88,21 @@ describe('recording pipelined with tasks', () => {
       items.map((x) => x * 10),
     );
     assert.equal(started.length, 1990, 'the 10 completed items were not run again');
+  });
+});
+
+describe('timings and failures with recording pipelined', () => {
+  it('measures durations for a task:end listener alone, outside any run', async () => {
+    const bus = new EventBus();
+    const durations: number[] = [];
+    bus.on('task:end', (event) => durations.push(event.durationMs));
+    const sleepy = task('pipeline:sleepy', async (x: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return x;
+    });
+    await map([1, 2], sleepy, { events: bus });
+    assert.equal(durations.length, 2);
+    // Measured from the hand-over, not from the start of the process.
+    for (const ms of durations) assert.ok(ms >= 4 && ms < 1000, `durationMs ${ms}`);
   });
 });

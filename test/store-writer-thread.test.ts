@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { EventBus, map, RunBusyError, type TaskRecord, task, withRun } from 'weftjs';
+import Database from 'better-sqlite3';
+import { EventBus, map, RunBusyError, StoreError, type TaskRecord, task, withRun } from 'weftjs';
 import { PostgresStore } from '../src/stores/postgres.ts';
 import { SqliteStore } from '../src/stores/sqlite.ts';
 import { freshPostgresSchema } from './fixtures/services.ts';
@@ -170,6 +171,48 @@ describe('EventBus.listens', () => {
       assert.equal(built, 2);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a SQLite writer thread that fails', () => {
+  it('fails the writes under way with a StoreError, and the next write starts a new thread', async () => {
+    const file = join(folder, 'locked.db');
+    const store = await SqliteStore.open(file, { busyTimeoutMs: 50 });
+    const holder = new Database(file);
+    try {
+      await store.openRun('locked');
+      // Another connection holds the write lock while the writer thread opens.
+      holder.prepare('BEGIN IMMEDIATE').run();
+      const refused = await store.recordTasks('locked', [record('a', 1)]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof StoreError, `got ${String(refused)}`);
+      holder.prepare('COMMIT').run();
+      await store.recordTasks('locked', [record('b', 2)]);
+      assert.deepEqual([...(await store.findCompleted('locked', ['a', 'b'])).keys()], ['b']);
+    } finally {
+      holder.close();
+      await store.close();
+    }
+  });
+
+  it('refuses writes asked once close began, and closes the thread it had', async () => {
+    const store = await SqliteStore.open(join(folder, 'closing-race.db'));
+    await store.openRun('race');
+    await store.recordTasks('race', [record('first', 1)]);
+    const closing = store.close();
+    await assert.rejects(store.recordTasks('race', [record('late', 2)]), { code: 'WEFT_STORE' });
+    await closing;
+    const reopened = await SqliteStore.open(join(folder, 'closing-race.db'));
+    try {
+      assert.deepEqual(
+        [...(await reopened.findCompleted('race', ['first', 'late'])).keys()],
+        ['first'],
+      );
+    } finally {
+      await reopened.close();
     }
   });
 });

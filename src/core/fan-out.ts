@@ -350,7 +350,8 @@ export abstract class FanOut {
   #attempt(invocation: Invocation): void {
     const bus = this.bus;
     if (!bus.listens('task:start')) {
-      if (this.#run) invocation.handedAt = clock.now();
+      // Durations are measured from here for records and for end or failure events.
+      if (this.#run || bus.active) invocation.handedAt = clock.now();
     } else {
       const now = this.#now();
       invocation.handedAt = now;
@@ -462,20 +463,21 @@ export abstract class FanOut {
       const invocation = token as Invocation;
       const value = invocation.output;
       invocation.output = undefined;
+      const unstorable = failures.get(invocation.key);
+      if (unstorable !== undefined && !this.stopped) {
+        // Recorded as failed, so that weft show lists it and a resume runs it again. It
+        // stays counted until then, so that nothing starts before a fail-fast stop is known.
+        this.#failRecorded(this.#run!, invocation, unstorable, false, true);
+        return;
+      }
       this.#unrecorded--;
       this.#drain();
-      const unstorable = failures.get(invocation.key);
       if (this.stopped) {
         // Stopped while it was being written: recorded all the same, so counted.
         if (unstorable === undefined) this.#emitEnd(invocation, clock.now());
         return;
       }
-      if (unstorable === undefined) {
-        this.#succeed(invocation, value, false);
-        return;
-      }
-      // Recorded as failed, so that weft show lists it and a resume runs it again.
-      this.#failRecorded(this.#run!, invocation, unstorable, false);
+      this.#succeed(invocation, value, false);
     },
     failed: (_, storeError) => {
       this.#unrecorded--;
@@ -587,14 +589,31 @@ export abstract class FanOut {
    * @param holdsSlot the item still holds its executor slot: kept until the record is
    *   written, so that no task starts before a failure that stops the fan-out is known
    */
-  #failRecorded(run: Run, invocation: Invocation, error: unknown, holdsSlot: boolean): void {
+  #failRecorded(
+    run: Run,
+    invocation: Invocation,
+    error: unknown,
+    holdsSlot: boolean,
+    unrecorded = false,
+  ): void {
+    // An item counted among the unrecorded (its output could not be stored) stays so until
+    // its failure is written.
+    const release = () => {
+      if (!unrecorded) return;
+      this.#unrecorded--;
+      this.#drain();
+    };
     this.#record(run, invocation, 'failed', toWire(error), undefined, {
       written: () => {
         if (!this.stopped) this.#fail(invocation, error, holdsSlot);
         // Stopped while it was being written: recorded all the same, so counted.
         else this.#emitFail(invocation, error);
+        release();
       },
-      failed: (_, storeError) => this.stop(storeError),
+      failed: (_, storeError) => {
+        release();
+        this.stop(storeError);
+      },
     });
   }
 

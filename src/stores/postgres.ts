@@ -399,7 +399,7 @@ export class PostgresStore implements Store {
     const rows = this.#codec.tasks(runId, records);
     const artifacts = this.#codec.artifacts(runId, records);
     if (!this.#writerSpec) return this.#writeTasks(runId, rows, owner, artifacts);
-    this.#writer ??= new WriterThread(this.#writerSpec);
+    if (!this.#writer || this.#writer.broken) this.#writer = new WriterThread(this.#writerSpec);
     return this.#writer.write({
       op: 'recordTasks',
       args: [runId, rows, owner ?? null, artifacts],

@@ -192,6 +192,8 @@ export class SqliteStore implements Store {
   >;
   /** The last write waiting for artifact files to be written, which later writes follow. */
   #queued: Promise<void> | undefined;
+  /** Set by close: writes asked from then on are refused. */
+  #closing = false;
 
   /**
    * Opens the file, creating it and its folder when missing, and brings weft's schema up
@@ -426,6 +428,7 @@ export class SqliteStore implements Store {
     checkRunId(runId);
     checkArray(records, `Task records of run '${runId}'`);
     if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
+    if (this.#closing) throw this.#closedError();
     const rows = this.#codec.tasks(runId, records);
     const artifacts = this.#codec.artifacts(runId, records);
     await this.#afterFiles(runId, owner, artifacts, () =>
@@ -469,8 +472,8 @@ export class SqliteStore implements Store {
     );
     // Settles once the write is sent (the writer thread commits it after), not committed.
     const sent = (async () => {
-      await previous;
-      await written;
+      // Both awaited together: a failed file must not go unhandled while earlier writes wait.
+      await Promise.all([previous, written]);
       return { committed: write() };
     })();
     const turn = sent.then(
@@ -492,7 +495,7 @@ export class SqliteStore implements Store {
     if (!this.#writerSpec) return Promise.resolve(this.#writeHere(op, args));
     // Checks that the store is open.
     this.#use('writing', () => undefined);
-    this.#writer ??= new WriterThread(this.#writerSpec);
+    if (!this.#writer || this.#writer.broken) this.#writer = new WriterThread(this.#writerSpec);
     return this.#writer.write({ op, args });
   }
 
@@ -737,9 +740,11 @@ export class SqliteStore implements Store {
 
   /** Closes the file. Later calls reject with a StoreError; closing again does nothing. */
   async close(): Promise<void> {
-    const writer = this.#writer;
-    this.#writer = undefined;
-    await writer?.close();
+    // Writes asked before close are sent (some wait for their files) and answered; later
+    // ones are refused.
+    this.#closing = true;
+    await this.#queued;
+    await this.#writer?.close();
     const db = this.#db;
     this.#db = undefined;
     db?.close();
@@ -748,10 +753,7 @@ export class SqliteStore implements Store {
   /** Runs `fn` on the open database, turning what the driver throws into weft's errors. */
   #use<T>(doing: string, fn: () => T): T {
     if (!this.#db) {
-      throw new StoreError(
-        `The SQLite store ${this.location} is closed. Open it again with openStore, or close ` +
-          'it only after the runs that use it.',
-      );
+      throw this.#closedError();
     }
     try {
       return fn();
@@ -780,6 +782,13 @@ export class SqliteStore implements Store {
       | undefined;
     if (!holder) throw this.#noRun(id);
     if (holder.owner !== owner) throw notHeld(id, owner, holder.owner, holder.lease_expires_at);
+  }
+
+  #closedError(): StoreError {
+    return new StoreError(
+      `The SQLite store ${this.location} is closed. Open it again with openStore, or close ` +
+        'it only after the runs that use it.',
+    );
   }
 
   #noRun(id: string): StoreError {

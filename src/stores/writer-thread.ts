@@ -56,6 +56,7 @@ export class WriterThread {
   #drained: (() => void) | undefined;
   #next = 0;
   #failure: unknown;
+  #broken = false;
   #closing: Promise<void> | undefined;
 
   constructor(spec: WriterSpec) {
@@ -64,12 +65,25 @@ export class WriterThread {
     });
     this.#worker.unref();
     this.#worker.on('message', (reply: Reply) => this.#answer(reply));
-    this.#worker.on('error', (error) => this.#fail(error));
-    this.#worker.on('exit', (code) =>
+    this.#worker.on('error', (error) => {
+      this.#broken = true;
+      this.#fail(asStoreError(error));
+    });
+    this.#worker.on('exit', (code) => {
+      if (this.#closing === undefined) this.#broken = true;
       this.#fail(
         new StoreError(`The store's writer thread exited (code ${code}) with writes unanswered.`),
-      ),
-    );
+      );
+    });
+  }
+
+  /**
+   * True once the thread failed (its connection could not be opened, or it died) rather
+   * than being closed: the store then starts a new one for its next write, so that one
+   * failure (a lock held too long, a lost connection) fails only the writes under way.
+   */
+  get broken(): boolean {
+    return this.#broken;
   }
 
   /** Sends a write; settles when it is committed, or rejects with the store's error. */
@@ -119,6 +133,16 @@ export class WriterThread {
     this.#waiting.clear();
     this.#idle();
   }
+}
+
+/** What the thread threw when it failed (a StoreError in the thread, a plain Error here). */
+function asStoreError(error: Error): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: unknown }).code;
+  return new StoreError(error.message, {
+    code: typeof code === 'string' && code.startsWith('WEFT_') ? code : 'WEFT_STORE',
+    cause: error,
+  });
 }
 
 /** The store's error as its own class, so that callers recognise it as from the main thread. */
