@@ -15,9 +15,13 @@
  * (3) One element of a 100,000-element shard against all of them, through the accessor
  * `FlowResult.layer(...)` gives after the run, with the store's artifact reads counted:
  * `at(54321)`, all elements in windows of 1,000, one at a time, and `toArray()`; and the
- * same at 300,000 elements for the growth exponent of reading them all.
+ * same at 300,000 elements for the growth exponent of reading them all. Each read twice in
+ * the same run: element by element (the store's `getArtifacts` hidden, as a store without
+ * it is read) and batched (`getArtifacts`, a chunk of elements a call); and `toArray()` of
+ * the 100,000 on PostgreSQL (a schema of its own; WEFT_BENCH_POSTGRES, `off` to skip), both
+ * ways. `--reads` runs (3) alone.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,12 +38,15 @@ import {
 } from 'weftjs';
 import { Accessor, Flow, ForEach, Parameter } from 'weftjs/flow';
 import { best, format, printTable, timeRuns } from './lib.ts';
+import { openBenchPostgres } from './stores.ts';
 
 const SIZES = [10_000, 30_000];
 const SHARDS = [100_000, 300_000];
 const PICK = 54_321;
 const WINDOW = 1_000;
 const RUNS = 3;
+/** Only the shard reads, (3). */
+const READS_ONLY = process.argv.includes('--reads');
 const executor = asyncPool({ concurrency: 64 });
 
 /** Shard → ForEach Inc → Sum over `n` elements. */
@@ -95,12 +102,13 @@ const disks: string[][] = [];
 const reads: string[][] = [];
 const spreads: string[] = [];
 const readAll = new Map<number, number>();
+const readAllSingle = new Map<number, number>();
 let runs = 0;
 try {
   const sqlite = counting(await openStore(`sqlite:${join(dir, 'weft.db')}`));
   const memory = counting(new MemoryStore());
   const incBest = new Map<string, number>();
-  for (const n of SIZES) {
+  for (const n of READS_ONLY ? [] : SIZES) {
     const { flow, Inc, Sum } = forEachFlow(n);
     for (const [name, counted] of [
       ['weft flow, SQLite', sqlite],
@@ -174,7 +182,7 @@ try {
     );
   }
   const [small, large] = SIZES as [number, number];
-  for (const name of ['weft flow, SQLite', 'weft flow, memory store', 'raw']) {
+  for (const name of READS_ONLY ? [] : ['weft flow, SQLite', 'weft flow, memory store', 'raw']) {
     const growth = incBest.get(`${name}:${large}`)! / incBest.get(`${name}:${small}`)!;
     ratios.push(
       `growth exponent of the Inc layer, ${name === 'raw' ? 'raw map' : name.slice(11)}: ` +
@@ -183,7 +191,7 @@ try {
   }
 
   // (2) Disk of one 10,000-task run, over an empty store's.
-  disks.push(...(await diskOfOneRun(SIZES[0]!)));
+  if (!READS_ONLY) disks.push(...(await diskOfOneRun(SIZES[0]!)));
 
   // (3) One element of a shard against all of them, at two sizes.
   for (const n of SHARDS) {
@@ -199,13 +207,14 @@ try {
       throw new Error(`Items.items is not an accessor of ${n} elements`);
     }
     const label = `${count(n)}-element shard`;
-    reads.push([`${label}: written by the flow (one task)`, format(writeMs), '-']);
-    const one = await timedReads(sqlite.counts, async () => {
+    reads.push([`${label}: written by the flow (one task)`, format(writeMs), '-', '-', '-']);
+    const both = (what: string, fn: () => Promise<void>) =>
+      readBothWays(sqlite.counts, `${label}: ${what}`, fn);
+    await both(`one, accessor.at(${PICK})`, async () => {
       const item = (await accessor.at(PICK)) as { id: number };
       if (item.id !== PICK) throw new Error(`at(${PICK}) read element ${item.id}`);
     });
-    reads.push([`${label}: one, accessor.at(${PICK})`, msText(one.ms), count(one.reads)]);
-    const windows = await timedReads(sqlite.counts, async () => {
+    await both(`all, accessor.slice() ${count(WINDOW)} at a time`, async () => {
       let read = 0;
       for (let from = 0; from < n; from += WINDOW) {
         const values = (await accessor.slice(from, from + WINDOW)) as { id: number }[];
@@ -214,27 +223,42 @@ try {
       }
       if (read !== n) throw new Error(`slices read ${read} elements`);
     });
-    reads.push([
-      `${label}: all, accessor.slice() ${count(WINDOW)} at a time`,
-      msText(windows.ms),
-      count(windows.reads),
-    ]);
-    const sequential = await timedReads(sqlite.counts, async () => {
+    await both('all, for await', async () => {
       let read = 0;
       for await (const value of accessor) if ((value as { id: number }).id === read) read++;
       if (read !== n) throw new Error(`for await read ${read} elements in order`);
     });
-    reads.push([
-      `${label}: all, for await (one at a time)`,
-      msText(sequential.ms),
-      count(sequential.reads),
-    ]);
-    const all = await timedReads(sqlite.counts, async () => {
+    const all = await both('all, accessor.toArray()', async () => {
       const values = (await accessor.toArray()) as { id: number }[];
       if (values.length !== n || values[PICK]!.id !== PICK) throw new Error('toArray: wrong');
     });
-    reads.push([`${label}: all, accessor.toArray()`, msText(all.ms), count(all.reads)]);
-    readAll.set(n, all.ms);
+    readAll.set(n, all.batched.ms);
+    readAllSingle.set(n, all.single.ms);
+  }
+  // (3) on PostgreSQL: all of the smaller shard, in a schema of its own.
+  const postgres = await openBenchPostgres();
+  if (postgres) {
+    try {
+      const counted = counting(postgres.store);
+      const n = SHARDS[0]!;
+      const { flow, Items } = shardFlow(n);
+      const result = await flow.run({
+        store: counted.store,
+        runId: `bench-shard-pg-${process.pid}`,
+      });
+      const accessor = (await result.layer(Items)).items as Accessor;
+      await readBothWays(
+        counted.counts,
+        `PostgreSQL, ${count(n)}-element shard: all, accessor.toArray()`,
+        async () => {
+          const values = (await accessor.toArray()) as { id: number }[];
+          if (values.length !== n || values[PICK]!.id !== PICK) throw new Error('toArray: wrong');
+        },
+      );
+    } finally {
+      await postgres.store.close();
+      await postgres.drop();
+    }
   }
   await sqlite.store.close();
   await memory.store.close();
@@ -245,33 +269,49 @@ try {
   await rm(dir, { recursive: true, force: true, maxRetries: 20 });
 }
 
-console.log(`\nForEach of tiny tasks over a sharded input (Shard → Inc → Sum), best of ${RUNS}\n`);
+if (!READS_ONLY) {
+  console.log(
+    `\nForEach of tiny tasks over a sharded input (Shard → Inc → Sum), best of ${RUNS}\n`,
+  );
+  printTable(
+    [
+      'runner',
+      'flow.run ms',
+      'Inc layer ms',
+      'Inc tasks/s',
+      'µs per Inc task',
+      'artifacts',
+      'artifact bytes (keys, values)',
+    ],
+    rows,
+  );
+  for (const ratio of ratios) console.log(`  ${ratio}`);
+  for (const spread of spreads) console.log(`  ${spread}`);
+  console.log(
+    `\nDisk of one ${count(SIZES[0]!)}-task run on SQLite (a fresh folder; store closed after)\n`,
+  );
+  printTable(['what', 'bytes'], disks);
+}
+console.log(`\nReading a shard (SQLite, then PostgreSQL), best of ${RUNS}\n`);
 printTable(
-  [
-    'runner',
-    'flow.run ms',
-    'Inc layer ms',
-    'Inc tasks/s',
-    'µs per Inc task',
-    'artifacts',
-    'artifact bytes (keys, values)',
-  ],
-  rows,
+  ['read', 'element by element, ms', 'batched, ms', 'getArtifact calls', 'getArtifacts calls'],
+  reads,
 );
-for (const ratio of ratios) console.log(`  ${ratio}`);
-for (const spread of spreads) console.log(`  ${spread}`);
-console.log(
-  `\nDisk of one ${count(SIZES[0]!)}-task run on SQLite (a fresh folder; store closed after)\n`,
-);
-printTable(['what', 'bytes'], disks);
-console.log(`\nReading a shard on SQLite, best of ${RUNS}\n`);
-printTable(['read', 'ms', 'getArtifact calls'], reads);
 const [shardSmall, shardLarge] = SHARDS as [number, number];
-const readGrowth = readAll.get(shardLarge)! / readAll.get(shardSmall)!;
+for (const [how, times] of [
+  ['element by element', readAllSingle],
+  ['batched', readAll],
+] as const) {
+  const growth = times.get(shardLarge)! / times.get(shardSmall)!;
+  console.log(
+    `  growth exponent of toArray(), ${how}: ${(Math.log(growth) / Math.log(shardLarge / shardSmall)).toFixed(2)} ` +
+      `(${growth.toFixed(2)}× the time at ${shardLarge / shardSmall}× the elements)`,
+  );
+}
 console.log(
-  `  growth exponent of toArray(): ${(Math.log(readGrowth) / Math.log(shardLarge / shardSmall)).toFixed(2)} ` +
-    `(${readGrowth.toFixed(2)}× the time at ${shardLarge / shardSmall}× the elements)`,
+  `  toArray() of ${count(shardSmall)}: batched ${(readAllSingle.get(shardSmall)! / readAll.get(shardSmall)!).toFixed(2)}× as fast as element by element`,
 );
+console.log(`  load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 
 interface FlowRun {
   readonly ms: number;
@@ -283,7 +323,12 @@ interface FlowRun {
 }
 
 interface Counts {
+  /** getArtifact calls. */
   reads: number;
+  /** getArtifacts calls. */
+  batches: number;
+  /** Whether the store shows its getArtifacts (else it is read element by element). */
+  batched: boolean;
   writes: number;
   /** Keys and values. */
   bytes: number;
@@ -296,13 +341,20 @@ interface Counts {
  * (methods bound to the store itself, whose fields are private).
  */
 function counting(store: Store): { store: Store; counts: Counts } {
-  const counts: Counts = { reads: 0, writes: 0, bytes: 0, values: 0 };
+  const counts: Counts = { reads: 0, batches: 0, batched: true, writes: 0, bytes: 0, values: 0 };
   const proxy = new Proxy(store, {
     get(target, property) {
       if (property === 'getArtifact') {
         return (runId: string, key: string) => {
           counts.reads++;
           return target.getArtifact(runId, key);
+        };
+      }
+      if (property === 'getArtifacts') {
+        if (!counts.batched || target.getArtifacts === undefined) return undefined;
+        return (runId: string, keys: readonly string[]) => {
+          counts.batches++;
+          return target.getArtifacts!(runId, keys);
         };
       }
       if (property === 'recordTasks') {
@@ -382,14 +434,37 @@ function tablePages(file: string): { artifacts: number; tasks: number } {
   }
 }
 
+/**
+ * One read, element by element (the store's getArtifacts hidden) then batched: its row in
+ * the reads table, and both figures.
+ */
+async function readBothWays(counts: Counts, what: string, fn: () => Promise<void>) {
+  counts.batched = false;
+  const single = await timedReads(counts, fn);
+  counts.batched = true;
+  const batched = await timedReads(counts, fn);
+  reads.push([
+    what,
+    msText(single.ms),
+    `**${msText(batched.ms)}**`,
+    `${count(single.reads)} → ${count(batched.reads)}`,
+    count(batched.batches),
+  ]);
+  return { single, batched };
+}
+
 /** Best of `RUNS` after a warm-up, with the artifact reads of one call. */
 async function timedReads(
   counts: Counts,
   fn: () => Promise<void>,
-): Promise<{ ms: number; reads: number }> {
-  const before = counts.reads;
+): Promise<{ ms: number; reads: number; batches: number }> {
+  const { reads, batches } = counts;
   const times = await timeRuns(RUNS, fn);
-  return { ms: best(times), reads: (counts.reads - before) / (RUNS + 1) };
+  return {
+    ms: best(times),
+    reads: (counts.reads - reads) / (RUNS + 1),
+    batches: (counts.batches - batches) / (RUNS + 1),
+  };
 }
 
 /** Number of files under `folder`, and the disk blocks they take, in bytes. */
