@@ -70,7 +70,7 @@ import {
   checkRunId,
   notHeld,
 } from './validate.ts';
-import { type ThreadWrites, type WriterSpec, WriterThread } from './writer-thread.ts';
+import { type RecordWrite, StoreWriter, type ThreadWrites } from './writer-thread.ts';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -153,7 +153,7 @@ export class PostgresStore implements Store {
    * without one, writes under way at once may take different connections.
    */
   get writesInOrder(): boolean {
-    return this.#writerSpec !== undefined;
+    return this.#writer !== undefined;
   }
   /** The URL, with its password hidden. */
   readonly location: string;
@@ -179,14 +179,14 @@ export class PostgresStore implements Store {
     const pool = poolFor(target, options);
     const store = new PostgresStore(pool, target, options.serializer ?? defaultSerializer);
     if (options.writerThread !== false) {
-      store.#writerSpec = {
+      store.#writer = new StoreWriter({
         kind: 'postgres',
         options: {
           url,
           connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
           applicationName: options.applicationName ?? 'weft',
         },
-      };
+      });
     }
     try {
       await store.#migrate();
@@ -245,13 +245,11 @@ export class PostgresStore implements Store {
       maxConnections: 2,
       writerThread: false,
     });
-    return { write: (op, args) => store.#writeHere(op, args) };
+    return (write) => store.#writeTasks(write);
   }
 
-  /** Where the writer thread connects, or undefined when writes stay on this thread. */
-  #writerSpec: WriterSpec | undefined;
-  /** The writer thread, once started. */
-  #writer: WriterThread | undefined;
+  /** The writes on a writer thread, or undefined when writes stay on this thread. */
+  #writer: StoreWriter | undefined;
 
   /** @param readOnlyVersion the schema version of a store opened for reading only */
   private constructor(
@@ -398,24 +396,8 @@ export class PostgresStore implements Store {
     if (owner !== undefined) checkId(owner, `Owner of run '${runId}'`);
     const rows = this.#codec.tasks(runId, records);
     const artifacts = this.#codec.artifacts(runId, records);
-    if (!this.#writerSpec) return this.#writeTasks(runId, rows, owner, artifacts);
-    if (!this.#writer || this.#writer.broken) this.#writer = new WriterThread(this.#writerSpec);
-    return this.#writer.write({
-      op: 'recordTasks',
-      args: [runId, rows, owner ?? null, artifacts],
-    });
-  }
-
-  /** Runs a write on this thread's connections: the writer thread's, or the only ones. */
-  async #writeHere(op: string, args: readonly unknown[]): Promise<void> {
-    if (op !== 'recordTasks') throw new StoreError(`Unknown write '${op}'.`);
-    const [runId, rows, owner, artifacts] = args as [
-      string,
-      TaskValues[],
-      string | null,
-      ArtifactValues[],
-    ];
-    await this.#writeTasks(runId, rows, owner ?? undefined, artifacts);
+    const write: RecordWrite = { runId, rows, owner, artifacts };
+    return this.#writer ? this.#writer.write(write) : this.#writeTasks(write);
   }
 
   /**
@@ -424,20 +406,16 @@ export class PostgresStore implements Store {
    * place), as one-by-one upserts would. Done where the rows are written, off the thread
    * that runs the tasks when there is a writer thread.
    */
-  #uniqueRows(rows: TaskValues[]): TaskValues[] {
+  #uniqueRows(rows: readonly TaskValues[]): readonly TaskValues[] {
     const unique = new Map<string, TaskValues>();
     for (const row of rows) unique.set(row[0], row);
     return unique.size === rows.length ? rows : [...unique.values()];
   }
 
   /** Upserts encoded task records and their artifacts (see recordTasks). */
-  async #writeTasks(
-    runId: string,
-    rows: TaskValues[],
-    owner: string | undefined,
-    artifacts: readonly ArtifactValues[],
-  ): Promise<void> {
-    rows = this.#uniqueRows(rows);
+  async #writeTasks(write: RecordWrite): Promise<void> {
+    const { runId, owner, artifacts } = write;
+    const rows = this.#uniqueRows(write.rows);
     if (artifacts.length > 0) return this.#writeWithArtifacts(runId, rows, owner, artifacts);
     const doing = `recording tasks of run '${runId}'`;
     const read: ReadRows = async (text, values) =>
@@ -457,24 +435,35 @@ export class PostgresStore implements Store {
     } else {
       await this.#pool.transaction(
         doing,
-        async (client) => {
-          for (let start = 0; start < rows.length; start += tasksPerStatement) {
-            const chunk = rows.slice(start, start + tasksPerStatement);
-            const { rowCount } = await client.query({
-              ...upsertTasks,
-              values: [...taskArrays(runId, chunk), owner ?? null],
-            });
-            if (rowCount === 0) {
-              await this.#checkHolder(
-                async (text, values) => (await client.query(text, values)).rows,
-                runId,
-                owner,
-              );
-            }
-          }
-        },
+        (client) => this.#upsertTaskChunks(client, runId, rows, owner),
         { idempotent: true },
       );
+    }
+  }
+
+  /**
+   * Upserts task records in statements of at most `tasksPerStatement`, inside the caller's
+   * transaction; a statement that writes nothing means the run is gone or `owner` lost it.
+   */
+  async #upsertTaskChunks(
+    client: pg.PoolClient,
+    runId: string,
+    rows: readonly TaskValues[],
+    owner: string | undefined,
+  ): Promise<void> {
+    for (let start = 0; start < rows.length; start += tasksPerStatement) {
+      const chunk = rows.slice(start, start + tasksPerStatement);
+      const { rowCount } = await client.query({
+        ...upsertTasks,
+        values: [...taskArrays(runId, chunk), owner ?? null],
+      });
+      if (rowCount === 0) {
+        await this.#checkHolder(
+          async (text, values) => (await client.query(text, values)).rows,
+          runId,
+          owner,
+        );
+      }
     }
   }
 
@@ -486,7 +475,7 @@ export class PostgresStore implements Store {
    */
   async #writeWithArtifacts(
     runId: string,
-    rows: TaskValues[],
+    rows: readonly TaskValues[],
     owner: string | undefined,
     artifacts: readonly ArtifactValues[],
   ): Promise<void> {
@@ -511,20 +500,7 @@ export class PostgresStore implements Store {
     await this.#pool.transaction(
       doing,
       async (client) => {
-        for (let start = 0; start < rows.length; start += tasksPerStatement) {
-          const chunk = rows.slice(start, start + tasksPerStatement);
-          const { rowCount } = await client.query({
-            ...upsertTasks,
-            values: [...taskArrays(runId, chunk), owner ?? null],
-          });
-          if (rowCount === 0) {
-            await this.#checkHolder(
-              async (text, values) => (await client.query(text, values)).rows,
-              runId,
-              owner,
-            );
-          }
-        }
+        await this.#upsertTaskChunks(client, runId, rows, owner);
         for (const chunk of chunks) {
           await client.query({ ...upsertArtifacts, values: [runId, ...artifactArrays(chunk)] });
         }
@@ -765,10 +741,7 @@ export class PostgresStore implements Store {
 
   /** Closes the pool's connections. Later calls reject with a StoreError; closing again does nothing. */
   async close(): Promise<void> {
-    const writer = this.#writer;
-    this.#writer = undefined;
-    this.#writerSpec = undefined;
-    await writer?.close();
+    await this.#writer?.close();
     await this.#pool.close();
   }
 

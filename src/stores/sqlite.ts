@@ -68,7 +68,7 @@ import {
   type LeaseRequest,
   notHeld,
 } from './validate.ts';
-import { type ThreadWrites, type WriterSpec, WriterThread } from './writer-thread.ts';
+import { type RecordWrite, StoreWriter, type ThreadWrites } from './writer-thread.ts';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -134,8 +134,6 @@ interface ArtifactFiles {
 const defaultBlobThreshold = 64 * 1024;
 /** The bytes of an artifact whose row names a file. */
 const noBytes = Buffer.alloc(0);
-/** The writes the writer thread runs. */
-type WriteOp = 'recordTasks';
 type Statements = { readonly [K in keyof Queries]: Statement };
 
 /** Most task rows per upsert statement (1,280 parameters, far below SQLite's limit). */
@@ -181,7 +179,7 @@ export class SqliteStore implements Store {
   readonly #recordTasks: Database.Transaction<
     (
       runId: string,
-      rows: TaskValues[],
+      rows: readonly TaskValues[],
       owner: string | undefined,
       artifacts: readonly ArtifactValues[],
     ) => void
@@ -244,7 +242,7 @@ export class SqliteStore implements Store {
         writerThread: false,
       },
     );
-    return { write: (op, args) => store.#writeHere(op, args) };
+    return (write) => store.#recordHere(write);
   }
 
   static #over(db: Database.Database, file: string, options: SqliteStoreOptions): SqliteStore {
@@ -259,10 +257,8 @@ export class SqliteStore implements Store {
 
   readonly #files: ArtifactFiles | undefined;
 
-  /** The writer thread, once started; undefined while none is, or writes stay here. */
-  #writer: WriterThread | undefined;
-  /** Where the writer thread opens the file, or undefined when writes stay on this thread. */
-  readonly #writerSpec: WriterSpec | undefined;
+  /** The writes on a writer thread, or undefined when writes stay on this thread. */
+  readonly #writer: StoreWriter | undefined;
 
   private constructor(
     db: Database.Database,
@@ -273,10 +269,13 @@ export class SqliteStore implements Store {
   ) {
     this.#db = db;
     // A custom serializer encodes here all the same: the thread only runs the writes.
-    this.#writerSpec =
+    this.#writer =
       options.writerThread === false || file === ':memory:' || db.readonly
         ? undefined
-        : { kind: 'sqlite', options: { file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 } };
+        : new StoreWriter({
+            kind: 'sqlite',
+            options: { file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+          });
     this.#files = files;
     this.location = file;
     this.artifactsLocation = files?.threshold === Infinity ? undefined : files?.blobs.dir;
@@ -317,7 +316,7 @@ export class SqliteStore implements Store {
     this.#recordTasks = db.transaction(
       (
         runId: string,
-        rows: TaskValues[],
+        rows: readonly TaskValues[],
         owner: string | undefined,
         artifacts: readonly ArtifactValues[],
       ) => {
@@ -432,7 +431,7 @@ export class SqliteStore implements Store {
     const rows = this.#codec.tasks(runId, records);
     const artifacts = this.#codec.artifacts(runId, records);
     await this.#afterFiles(runId, owner, artifacts, () =>
-      this.#write('recordTasks', [runId, rows, owner ?? null, artifacts]),
+      this.#send({ runId, rows, owner, artifacts }),
     );
   }
 
@@ -487,29 +486,18 @@ export class SqliteStore implements Store {
     return sent.then(({ committed }) => committed);
   }
 
-  /**
-   * Runs a write on the writer thread when the store has one (started at the first
-   * write), else here.
-   */
-  #write(op: WriteOp, args: readonly unknown[]): Promise<void> {
-    if (!this.#writerSpec) return Promise.resolve(this.#writeHere(op, args));
+  /** Writes a group on the writer thread when the store has one, else here. */
+  #send(write: RecordWrite): Promise<void> {
+    if (!this.#writer) return Promise.resolve(this.#recordHere(write));
     // Checks that the store is open.
     this.#use('writing', () => undefined);
-    if (!this.#writer || this.#writer.broken) this.#writer = new WriterThread(this.#writerSpec);
-    return this.#writer.write({ op, args });
+    return this.#writer.write(write);
   }
 
-  /** Runs a write on this thread's connection: the writer thread's, or the only one. */
-  #writeHere(op: string, args: readonly unknown[]): void {
-    if (op !== 'recordTasks') throw new StoreError(`Unknown write '${op}'.`);
-    const [runId, rows, owner, artifacts] = args as [
-      string,
-      TaskValues[],
-      string | null,
-      ArtifactValues[],
-    ];
+  /** Writes a group on this thread's connection: the writer thread's, or the only one. */
+  #recordHere({ runId, rows, owner, artifacts }: RecordWrite): void {
     this.#use(`recording tasks of run '${runId}'`, () =>
-      this.#recordTasks.immediate(runId, rows, owner ?? undefined, artifacts),
+      this.#recordTasks.immediate(runId, rows, owner, artifacts),
     );
   }
 

@@ -5,20 +5,20 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunBusyError, toWire } from '../core/errors.ts';
-import type { ThreadWrites, WriterSpec } from './writer-thread.ts';
+import type { RecordWrite, ThreadWrites, WriterSpec } from './writer-thread.ts';
 
 const spec = (workerData as { spec: WriterSpec }).spec;
-const writes: ThreadWrites =
+const recordHere: ThreadWrites =
   spec.kind === 'sqlite'
     ? await (await import('./sqlite.ts')).SqliteStore.openWriter(spec.options)
     : await (await import('./postgres.ts')).PostgresStore.openWriter(spec.options);
 
 // Writes run one after another, in the order sent.
 let queue: Promise<void> = Promise.resolve();
-parentPort!.on('message', ({ id, op, args }: { id: number; op: string; args: unknown[] }) => {
+parentPort!.on('message', ({ id, write }: { id: number; write: RecordWrite }) => {
   queue = queue.then(async () => {
     try {
-      await writes.write(op, args);
+      await recordHere(write);
       parentPort!.postMessage({ id });
     } catch (error) {
       const busy =

@@ -20,6 +20,7 @@ import {
   StoreError,
   type WireError,
 } from '../core/errors.ts';
+import type { ArtifactValues, TaskValues } from './sql/codec.ts';
 
 /** What the writer thread opens: the store kind and its options, as plain data. */
 export interface WriterSpec {
@@ -27,16 +28,16 @@ export interface WriterSpec {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-/** A store opened in the writer thread: the writes it accepts, by operation name. */
-export interface ThreadWrites {
-  write(op: string, args: readonly unknown[]): Promise<void> | void;
+/** A group of task records and their artifacts, encoded by the store on the main thread. */
+export interface RecordWrite {
+  readonly runId: string;
+  readonly rows: readonly TaskValues[];
+  readonly owner: string | undefined;
+  readonly artifacts: readonly ArtifactValues[];
 }
 
-/** One write: the store's write operation and its (encoded, cloneable) arguments. */
-export interface WriterRequest {
-  readonly op: string;
-  readonly args: readonly unknown[];
-}
+/** A store opened in the writer thread: writes a group as the store does on its own thread. */
+export type ThreadWrites = (write: RecordWrite) => Promise<void> | void;
 
 interface Reply {
   readonly id: number;
@@ -49,7 +50,7 @@ const fromSource = import.meta.url.endsWith('.ts');
 const bootUrl = new URL('./writer-boot.js', import.meta.url);
 const entryUrl = new URL(fromSource ? './writer-entry.ts' : './writer-entry.js', import.meta.url);
 
-export class WriterThread {
+class WriterThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
   /** Resolves close's wait once no write is unanswered. */
@@ -87,14 +88,14 @@ export class WriterThread {
   }
 
   /** Sends a write; settles when it is committed, or rejects with the store's error. */
-  write(request: WriterRequest): Promise<void> {
+  write(write: RecordWrite): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const id = this.#next++;
     const done = new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
     });
     if (this.#waiting.size === 1) this.#worker.ref();
-    this.#worker.postMessage({ id, op: request.op, args: request.args });
+    this.#worker.postMessage({ id, write });
     return done;
   }
 
@@ -132,6 +133,33 @@ export class WriterThread {
     for (const waiter of this.#waiting.values()) waiter.reject(error);
     this.#waiting.clear();
     this.#idle();
+  }
+}
+
+/**
+ * A store's writes on a writer thread: the thread is started at the first write, and again
+ * at the write after one that failed, so that one failure (a lock held too long, a lost
+ * connection) fails only the writes under way. Once closed, writes are refused.
+ */
+export class StoreWriter {
+  readonly #spec: WriterSpec;
+  #thread: WriterThread | undefined;
+  #closed = false;
+
+  constructor(spec: WriterSpec) {
+    this.#spec = spec;
+  }
+
+  write(write: RecordWrite): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreError('The store is closed.'));
+    if (!this.#thread || this.#thread.broken) this.#thread = new WriterThread(this.#spec);
+    return this.#thread.write(write);
+  }
+
+  /** Waits for the writes under way, then stops the thread. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#thread?.close();
   }
 }
 
