@@ -26,9 +26,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { asyncPool, defaultSerializer, map, openStore, task, withRun } from 'weftjs';
 import { printTable } from './lib.ts';
+import { dropBenchSchema } from './stores.ts';
 
 let executed = 0;
 const noop = task('bench:noop', (i: number) => {
@@ -254,12 +254,7 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     if (pgUrl !== 'off') {
-      const client = new pg.Client(pgUrl);
-      await client.connect().then(
-        () => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
-        () => {},
-      );
-      await client.end().catch(() => {});
+      await dropBenchSchema(pgUrl, schema);
     }
   }
   console.log(

@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { printTable } from './lib.ts';
+import { dropBenchSchema } from './stores.ts';
 
 const N = Number(process.env.WEFT_BENCH_ITEMS ?? 100_000);
 const childScript = fileURLToPath(new URL('./resume-memory-child.mjs', import.meta.url));
@@ -101,12 +101,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
   if (pgUrl !== 'off') {
-    const client = new pg.Client(pgUrl);
-    await client.connect().then(
-      () => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
-      () => {},
-    );
-    await client.end().catch(() => {});
+    await dropBenchSchema(pgUrl, schema);
   }
 }
 

@@ -17,11 +17,15 @@ export async function openBenchPostgres(
     console.log(`PostgreSQL skipped: ${(error as Error).message}`);
     return undefined;
   }
-  const drop = async () => {
-    const client = new pg.Client(url);
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  };
-  return { store, drop };
+  return { store, drop: () => dropBenchSchema(url, schema) };
+}
+
+/** Drops a benchmark's schema and everything in it; a server that cannot be reached is left be. */
+export async function dropBenchSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect().then(
+    () => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`),
+    () => {},
+  );
+  await client.end().catch(() => {});
 }
