@@ -238,13 +238,15 @@ export class PostgresStore implements Store {
    * the database, running the writes the main thread's store sends.
    * @internal
    */
-  static async openWriter(options: Readonly<Record<string, unknown>>): Promise<ThreadWrites> {
-    const store = await PostgresStore.open(options.url as string, {
+  static openWriter(options: Readonly<Record<string, unknown>>): ThreadWrites {
+    // The main thread's store opened (and migrated) the schema: this one only connects.
+    const target = parsePostgresUrl(options.url as string);
+    const pool = poolFor(target, {
       connectionTimeoutMs: options.connectionTimeoutMs as number,
       applicationName: options.applicationName as string,
       maxConnections: 2,
-      writerThread: false,
     });
+    const store = new PostgresStore(pool, target, defaultSerializer);
     return (write) => store.#writeTasks(write);
   }
 

@@ -51,7 +51,7 @@ import {
   upsertTasksSql,
 } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
-import { openDatabase, openDatabaseForReading } from './sql/sqlite-open.ts';
+import { openDatabase, openDatabaseForReading, openSecondConnection } from './sql/sqlite-open.ts';
 import {
   checkArray,
   checkBytes,
@@ -230,9 +230,9 @@ export class SqliteStore implements Store {
    * the file, running the writes the main thread's store sends.
    * @internal
    */
-  static async openWriter(options: Readonly<Record<string, unknown>>): Promise<ThreadWrites> {
+  static openWriter(options: Readonly<Record<string, unknown>>): ThreadWrites {
     const file = options.file as string;
-    const db = await openDatabase(file, options.busyTimeoutMs as number);
+    const db = openSecondConnection(file, options.busyTimeoutMs as number);
     const store = new SqliteStore(
       db,
       file,

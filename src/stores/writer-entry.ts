@@ -10,8 +10,8 @@ import type { RecordWrite, ThreadWrites, WriterSpec } from './writer-thread.ts';
 const spec = (workerData as { spec: WriterSpec }).spec;
 const recordHere: ThreadWrites =
   spec.kind === 'sqlite'
-    ? await (await import('./sqlite.ts')).SqliteStore.openWriter(spec.options)
-    : await (await import('./postgres.ts')).PostgresStore.openWriter(spec.options);
+    ? (await import('./sqlite.ts')).SqliteStore.openWriter(spec.options)
+    : (await import('./postgres.ts')).PostgresStore.openWriter(spec.options);
 
 // Writes run one after another, in the order sent.
 let queue: Promise<void> = Promise.resolve();

@@ -51,6 +51,21 @@ export async function openDatabase(
 }
 
 /**
+ * A second connection to a file a store has just opened (and so checked, switched to WAL
+ * and migrated): the writer thread's, which needs only its own settings.
+ */
+export function openSecondConnection(file: string, busyTimeoutMs: number): Database.Database {
+  try {
+    const db = new Database(file, { timeout: busyTimeoutMs, fileMustExist: true });
+    // Per connection, as in openDatabase.
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (error) {
+    throw sqliteError(error, file, 'opening it');
+  }
+}
+
+/**
  * Opens an existing file for reading only: creates, migrates and changes nothing. Resolves
  * to undefined when the file holds no table yet (no weft store there). A file an older
  * weft wrote is read through a copy in memory, brought up to date there.
