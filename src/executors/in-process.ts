@@ -27,30 +27,29 @@ export interface AsyncPoolOptions {
 
 /**
  * Runs up to `concurrency` tasks at once on this thread's event loop, shared by every
- * fan-out that uses it. `inline` is the same pool with one slot.
+ * fan-out that uses it. {@link InlineExecutor} is the same pool with one slot.
  */
 export class AsyncPoolExecutor implements Executor {
-  readonly name: string;
+  readonly name: string = 'asyncPool';
   readonly remote = false;
   readonly reportsStart = true;
   readonly concurrency: number;
-  readonly maxConcurrency: number;
+  /** A fan-out may keep as many tasks in flight as it likes: the pool queues those beyond its slots. */
+  readonly maxConcurrency: number = Number.POSITIVE_INFINITY;
   #active = 0;
   /** Tasks waiting for a slot, oldest first (a map at concurrency Infinity queues every item). */
   readonly #waiting = new Fifo<Waiter>();
   #wakeScheduled = false;
   #closed = false;
 
-  constructor(options: AsyncPoolOptions = {}, name = 'asyncPool') {
+  constructor(options: AsyncPoolOptions = {}) {
     const { concurrency = 64 } = options;
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
       throw new ValidationError(
-        `${name}: concurrency must be a whole number ≥ 1, got ${concurrency}.`,
+        `asyncPool: concurrency must be a whole number ≥ 1, got ${concurrency}.`,
       );
     }
-    this.name = name;
     this.concurrency = concurrency;
-    this.maxConcurrency = name === 'inline' ? 1 : Number.POSITIVE_INFINITY;
   }
 
   check(): void {}
@@ -167,11 +166,25 @@ export class AsyncPoolExecutor implements Executor {
 }
 
 /**
+ * The async pool with one slot. It also keeps each fan-out to one task in flight, so a
+ * fan-out that asks for more still takes its items one after another instead of queueing
+ * them in the pool.
+ */
+export class InlineExecutor extends AsyncPoolExecutor {
+  override readonly name = 'inline';
+  override readonly maxConcurrency = 1;
+
+  constructor() {
+    super({ concurrency: 1 });
+  }
+}
+
+/**
  * Runs tasks one after another in this thread (BatchFlow's `for`), also across fan-outs
  * sharing it. Handy for debugging: stack traces are plain and breakpoints work.
  */
 export function inline(): Executor {
-  return new AsyncPoolExecutor({ concurrency: 1 }, 'inline');
+  return new InlineExecutor();
 }
 
 /**

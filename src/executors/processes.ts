@@ -34,6 +34,8 @@ const stderrDrainMs = 1000;
 /** Runs tasks in a pool of child processes. */
 export class ProcessesExecutor extends RemotePoolExecutor {
   readonly name = 'processes';
+  protected readonly placeNoun = 'processes';
+  protected readonly workerNoun = 'child process';
   #pool: Promise<Tinypool> | undefined;
   /** One sender per live child: the IPC channel of the batch it was last given. */
   readonly #senders = new Set<Sender>();

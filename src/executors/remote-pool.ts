@@ -116,12 +116,11 @@ function movedInputError(invocation: TaskInvocation): NotCloneableError {
   );
 }
 
-/** A started tinypool task for one batch. */
-export interface PoolRun {
-  readonly promise: Promise<unknown>;
-}
-
-/** What a concrete pool executor supplies: how to start tinypool tasks and send control messages. */
+/**
+ * What the `threads` and `processes` executors share. Each supplies, through the abstract
+ * members, how to start tinypool tasks, send control messages and explain a crash, and
+ * the words its messages use for where tasks run.
+ */
 export abstract class RemotePoolExecutor implements Executor {
   abstract readonly name: string;
   readonly remote = true;
@@ -163,6 +162,11 @@ export abstract class RemotePoolExecutor implements Executor {
     this.concurrency = options.concurrency ?? workers * 256;
   }
 
+  /** Where its tasks run, in the plural, as messages say it: `threads`, `processes`. */
+  protected abstract readonly placeNoun: string;
+  /** One of its workers, as messages name it: `worker thread`, `child process`. */
+  protected abstract readonly workerNoun: string;
+
   /** Starts one pool task carrying `request`. */
   protected abstract startBatch(
     request: BatchRequest,
@@ -191,7 +195,7 @@ export abstract class RemotePoolExecutor implements Executor {
     }
     if (task.local) {
       throw new PlainFunctionError(
-        `The ${this.name} executor runs tasks in other ${this.name === 'threads' ? 'threads' : 'processes'}, ` +
+        `The ${this.name} executor runs tasks in other ${this.placeNoun}, ` +
           `which cannot receive a plain function ('${task.name}'). Define it with task('name', fn) at the ` +
           'top level of a module, or use the asyncPool or inline executor.',
       );
@@ -440,7 +444,7 @@ export abstract class RemotePoolExecutor implements Executor {
           undefined,
           new NotCloneableError(
             `Task '${pending.invocation.task.name}' (${pending.invocation.key}) was given ${what}, which cannot be ` +
-              `sent to a ${this.name === 'threads' ? 'worker thread' : 'child process'}. Pass plain data ` +
+              `sent to a ${this.workerNoun}. Pass plain data ` +
               '(objects, arrays, numbers, strings, typed arrays, Map, Set, Date), or use the asyncPool executor.',
             { cause: error },
           ),

@@ -28,6 +28,8 @@ let nextPoolId = 1;
 /** Runs tasks on a pool of worker threads. */
 export class ThreadsExecutor extends RemotePoolExecutor {
   readonly name = 'threads';
+  protected readonly placeNoun = 'threads';
+  protected readonly workerNoun = 'worker thread';
   readonly #resourceLimits: ResourceLimits;
   /** The option that set the heap limit, as a crash names it. */
   readonly #memoryOption: string;
