@@ -61,7 +61,7 @@ export {
   task,
 } from './core/task.ts';
 export { isTransfer, type Transfer, transfer } from './core/transfer.ts';
-export { executorFromEnv, executorNames } from './executors/from-env.ts';
+export { executorFromEnv, executorNames } from './executors/default.ts';
 export { type AsyncPoolOptions, asyncPool, inline } from './executors/in-process.ts';
 export { type ProcessesOptions, processes } from './executors/processes.ts';
 export { type ThreadsOptions, threads } from './executors/threads.ts';
@@ -73,8 +73,3 @@ export {
   defaultSerializer,
   type SerializerOptions,
 } from './stores/serializer.ts';
-
-import { provideDefaultExecutorFactory } from './core/executor.ts';
-import { defaultExecutor } from './executors/from-env.ts';
-
-provideDefaultExecutorFactory(defaultExecutor);

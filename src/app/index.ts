@@ -3,7 +3,11 @@
  * conditional transitions, persisters, trackers, and parallel actions (MapStates,
  * MapActions, MapActionsAndStates, mapReduceAction) whose sub-applications run on any
  * weft executor.
+ *
+ * `executorFromEnv` makes the executor `WEFT_EXECUTOR` chooses, which is also the default
+ * executor: importing `weftjs/app` alone is enough to run parallel actions on it.
  */
+export { executorFromEnv } from '../executors/default.ts';
 export {
   Action,
   type ActionFn,
@@ -54,9 +58,3 @@ export {
   type TrackedApplication,
   type Tracker,
 } from './tracker.ts';
-
-import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { defaultExecutor } from '../executors/from-env.ts';
-
-// Importing weftjs/app alone is enough to run parallel actions on the default executor.
-provideDefaultExecutorFactory(defaultExecutor);

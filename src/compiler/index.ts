@@ -2,7 +2,11 @@
  * `weftjs/compiler`: LLMCompiler on weft — a dependency-aware task fetching unit over the
  * engine's dag with `$N` placeholders, an incremental parser for streamed plans, and the
  * plan → execute → join → replan loop.
+ *
+ * `executorFromEnv` makes the executor `WEFT_EXECUTOR` chooses, which is also the default
+ * executor: importing `weftjs/compiler` alone is enough to run tools on it.
  */
+export { executorFromEnv } from '../executors/default.ts';
 export { parseArgs } from './args.ts';
 export {
   type CompilerResult,
@@ -27,9 +31,3 @@ export {
   type ToolArgs,
   type ToolFn,
 } from './schedule.ts';
-
-import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { defaultExecutor } from '../executors/from-env.ts';
-
-// Importing weftjs/compiler alone is enough to run tools on the default executor.
-provideDefaultExecutorFactory(defaultExecutor);

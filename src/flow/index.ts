@@ -2,7 +2,11 @@
  * `weftjs/flow`: laminar flows on weft — layers in dependency order, sharded artifacts read
  * through lazy Accessors, ForEach grids over Parameters on any executor, per-task retry,
  * and resume of completed layers and ForEach tasks.
+ *
+ * `executorFromEnv` makes the executor `WEFT_EXECUTOR` chooses, which is also the default
+ * executor: importing `weftjs/flow` alone is enough to run ForEach tasks on it.
  */
+export { executorFromEnv } from '../executors/default.ts';
 export { Accessor, AccessorIndexError } from './accessor.ts';
 export type { LayerInfo } from './artifacts.ts';
 export { LayerFailedError } from './errors.ts';
@@ -16,9 +20,3 @@ export type {
   LayerView,
   RetryOptions,
 } from './layer.ts';
-
-import { provideDefaultExecutorFactory } from '../core/executor.ts';
-import { defaultExecutor } from '../executors/from-env.ts';
-
-// Importing weftjs/flow alone is enough to run ForEach tasks on the default executor.
-provideDefaultExecutorFactory(defaultExecutor);
