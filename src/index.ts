@@ -3,7 +3,6 @@
  * executors that run tasks in this thread, on worker threads and in child processes.
  */
 
-export type { JobContext } from './cli/context.ts';
 export { findUncloneable, type Uncloneable } from './core/cloneable.ts';
 export {
   type DagNode,
@@ -24,6 +23,7 @@ export {
   type TaskInvocation,
 } from './core/executor.ts';
 export type { FanOutOptions } from './core/fan-out.ts';
+export type { JobContext } from './core/job.ts';
 export { KeyScope, rootScope } from './core/keys.ts';
 export { type MapOptions, type MapResult, map, type OnError } from './core/map.ts';
 export { currentRun, Run, type WithRunOptions, withRun } from './core/run.ts';

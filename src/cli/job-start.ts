@@ -6,8 +6,8 @@ import type { Application } from '../app/application.ts';
 import type { LLMCompiler } from '../compiler/compiler.ts';
 import { ValidationError } from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
+import type { JobContext } from '../core/job.ts';
 import type { Flow } from '../flow/flow.ts';
-import type { JobContext } from './context.ts';
 
 /**
  * The call that runs `job`, the default export of `file`. A default export that is not

@@ -1,7 +1,7 @@
 /** What `weft run` hands to a module's default export. */
-import type { EventBus } from '../core/events.ts';
-import type { Executor } from '../core/executor.ts';
-import type { KeyScope } from '../core/keys.ts';
+import type { EventBus } from './events.ts';
+import type { Executor } from './executor.ts';
+import type { KeyScope } from './keys.ts';
 
 /** The argument of a job's default export when it runs under `weft run`. */
 export interface JobContext {
