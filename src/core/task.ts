@@ -3,10 +3,17 @@
  * module is found by name in worker threads, child processes and remote workers, which
  * import the module it was defined in.
  */
-import { pathToFileURL } from 'node:url';
+import { callSite, moduleUrl } from './call-site.ts';
 import { describeType } from './describe.ts';
 import { DuplicateTaskError, ValidationError } from './errors.ts';
 import type { KeyScope } from './keys.ts';
+import {
+  type DefinitionRef,
+  definitionNames,
+  definitionRef,
+  register,
+  registered,
+} from './registry.ts';
 
 /** What a task receives besides its input. */
 export interface TaskContext {
@@ -100,15 +107,11 @@ export interface Task<I = unknown, O = unknown> {
   readonly module: string | undefined;
   /** Where `task()` was called, for error messages. */
   readonly definedAt: string | undefined;
+  /** How workers find the task again, or undefined when it runs only in this thread. */
+  readonly ref: DefinitionRef | undefined;
   /** True for plain functions wrapped by weft: they can only run in this thread. */
   readonly local: boolean;
 }
-
-/** Shared across copies of this module, so a task registers once per thread. */
-const registryKey = Symbol.for('weft.taskRegistry');
-const globals = globalThis as typeof globalThis & { [registryKey]?: Map<string, Task> };
-const registry: Map<string, Task> = globals[registryKey] ?? new Map();
-globals[registryKey] = registry;
 
 /**
  * Defines a named task. Define tasks at the top level of a module so that worker
@@ -131,7 +134,7 @@ export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions 
   const module =
     options.module === undefined ? site?.module : moduleUrl(options.module, `task('${name}')`);
   const definedAt = site?.location;
-  const existing = registry.get(name);
+  const existing = registered('task', name);
   // The same definition evaluated again (a module loaded twice) replaces itself quietly.
   if (existing && existing.definedAt !== definedAt) {
     throw new DuplicateTaskError(
@@ -149,9 +152,10 @@ export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions 
     options: Object.freeze({ ...stored }),
     module,
     definedAt,
+    ref: definitionRef('task', name, module),
     local: false,
   });
-  registry.set(name, created as Task);
+  register('task', name, { value: created, module, definedAt });
   return created;
 }
 
@@ -172,6 +176,7 @@ export function localTask<I, O>(
     options: Object.freeze({ ...options }),
     module: undefined,
     definedAt: undefined,
+    ref: undefined,
     local: true,
   });
 }
@@ -183,12 +188,12 @@ export function isTask(value: unknown): value is Task {
 
 /** Looks a task up by name in this thread's registry. */
 export function findTask(name: string): Task | undefined {
-  return registry.get(name);
+  return registered<Task>('task', name)?.value;
 }
 
 /** Names of every task defined in this thread, for error messages. */
 export function taskNames(): string[] {
-  return [...registry.keys()];
+  return definitionNames('task');
 }
 
 const plainTasks = new WeakMap<Function, Task>();
@@ -210,6 +215,7 @@ export function toTask<I, O>(fnOrTask: Task<I, O> | TaskFn<I, O>): Task<I, O> {
       options: Object.freeze({}),
       module: undefined,
       definedAt: undefined,
+      ref: undefined,
       local: true,
     });
     plainTasks.set(fnOrTask, wrapped);
@@ -246,57 +252,4 @@ function validateTaskOptions(name: string, options: TaskOptions): void {
       throw new ValidationError(`${where}: backoff.${field} must be a number ≥ 0, got ${value}.`);
     }
   }
-}
-
-function moduleUrl(module: string | URL, where: string): string {
-  if (module instanceof URL) return module.href;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module;
-  if (module.startsWith('/') || /^[a-z]:[\\/]/i.test(module)) return pathToFileURL(module).href;
-  throw new ValidationError(
-    `${where}: module must be a URL or an absolute path (use import.meta.url), got '${module}'.`,
-  );
-}
-
-/** Where a definition was made: its module (when a file) and `file:line:column`. */
-export interface CallSite {
-  readonly module: string | undefined;
-  readonly location: string;
-}
-
-/**
- * Finds the module and line that called `fn`, from the (source-mapped) stack. Front ends
- * use it to name definitions that workers must find again by importing the same module.
- */
-export function callSite(fn: Function): CallSite | undefined {
-  return siteOfFrame(stackFrames(fn, 1)[0]);
-}
-
-/** The `count` stack frames above the call of `fn`, as V8 prints them. */
-export function stackFrames(fn: Function, count: number): string[] {
-  const holder: { stack?: string } = {};
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = count;
-  try {
-    Error.captureStackTrace(holder, fn);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  return holder.stack?.split('\n').slice(1) ?? [];
-}
-
-/** The module and `file:line:column` of one printed stack frame. */
-export function siteOfFrame(frame: string | undefined): CallSite | undefined {
-  if (frame === undefined) return undefined;
-  const match =
-    /\(?((?:file|data|https?):[^()\s]*?|\/[^()]*?|[A-Za-z]:\\[^()]*?):(\d+):(\d+)\)?\s*$/.exec(
-      frame.trim(),
-    );
-  if (!match) return undefined;
-  const file = match[1]!;
-  const location = `${file}:${match[2]}:${match[3]}`;
-  if (file.startsWith('file:')) return { module: file, location };
-  if (file.startsWith('/') || /^[A-Za-z]:\\/.test(file)) {
-    return { module: pathToFileURL(file).href, location };
-  }
-  return { module: undefined, location };
 }

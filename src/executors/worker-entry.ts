@@ -6,16 +6,11 @@
 import { BroadcastChannel, isMainThread, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { definitionsRefusal, enterWorker, importDefinitions } from '../core/definitions.ts';
-import {
-  fromWire,
-  isWeftError,
-  NotCloneableError,
-  toWire,
-  UnknownTaskError,
-} from '../core/errors.ts';
+import { fromWire, isWeftError, NotCloneableError, toWire } from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
 import { KeyScope } from '../core/keys.ts';
-import { findTask, type Progress, type Task, type TaskContext, taskNames } from '../core/task.ts';
+import { moduleLocation, resolveDefinition } from '../core/registry.ts';
+import { findTask, type Progress, type Task, type TaskContext } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
 import {
   type BatchRequest,
@@ -127,37 +122,24 @@ function linkFor(request: BatchRequest): Send {
   return (message) => process.send?.(message);
 }
 
-/** Imports a module for its definitions, once. */
+/**
+ * Imports a module for its definitions, once. `module` is a URL or a reference from the
+ * project root (a task sent from another machine).
+ */
 function importModule(module: string): Promise<unknown> {
   let loading = imported.get(module);
   if (!loading) {
-    loading = importDefinitions(module);
-    // Failures are reported per task, by importTask.
+    loading = Promise.resolve().then(() => importDefinitions(moduleLocation(module)));
+    // Failures are reported per task, by resolveDefinition.
     loading.catch(() => {});
     imported.set(module, loading);
   }
   return loading;
 }
 
-/** Imports the module that defines the task, then finds it by name. */
-async function importTask(call: WireCall): Promise<Task> {
-  try {
-    await importModule(call.module);
-  } catch (error) {
-    if (isWeftError(error, 'WEFT_TOP_LEVEL_WORK')) throw error;
-    throw new UnknownTaskError(
-      `Task '${call.name}': its module ${call.module} failed to load in the worker: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const task = findTask(call.name);
-  if (task) return task;
-  const known = taskNames();
-  throw new UnknownTaskError(
-    `No task named '${call.name}' in the worker after importing ${call.module}` +
-      (known.length > 0 ? ` (it defines: ${known.join(', ')})` : '') +
-      `. Define the task at the top level of that module (not inside a function), or pass { module } to task().`,
-  );
+/** The task of `call`, importing its module if this worker has not yet. */
+function importTask(call: WireCall): Promise<Task> {
+  return resolveDefinition<Task>({ kind: 'task', name: call.name, module: call.module });
 }
 
 function outcomeOf(call: WireCall, value: unknown, transfers: TransferListItem[]): WireOutcome {
@@ -217,7 +199,7 @@ export default async function runBatch(request: BatchRequest): Promise<unknown> 
     const fail = (error: unknown) => settle({ ok: false, error: toWire(error) });
     let from = -1;
     try {
-      const refusal = definitionsRefusal(call.module);
+      const refusal = definitionsRefusal(moduleLocation(call.module));
       if (refusal) throw refusal;
       let task = findTask(call.name);
       if (!task) {
