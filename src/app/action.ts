@@ -4,9 +4,10 @@
  * class actions extend {@link Action}. `bind` and `withName` derive new actions without
  * touching the original, so one definition can run under several names and parameters.
  */
+
+import { callSite, siteOfFrame, stackFrames } from '../core/call-site.ts';
 import { StateError, ValidationError } from '../core/errors.ts';
 import { State } from '../core/state.ts';
-import { callSite, siteOfFrame, stackFrames } from '../core/task.ts';
 import type { ApplicationContext } from './context.ts';
 import { changesOf } from './task-states.ts';
 

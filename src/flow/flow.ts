@@ -8,13 +8,14 @@
  * marks its task to run again on the next re-run.
  */
 import { randomUUID } from 'node:crypto';
+import { callSite } from '../core/call-site.ts';
 import { dag } from '../core/dag.ts';
 import { refuseTopLevelWork } from '../core/definitions.ts';
 import { isWeftError, TaskFailedError, ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
 import { currentRun, type Run, withRun } from '../core/run.ts';
 import type { Store } from '../core/store.ts';
-import { callSite, type TaskContext } from '../core/task.ts';
+import type { TaskContext } from '../core/task.ts';
 import { asyncPool } from '../executors/in-process.ts';
 import { openStore } from '../stores/open.ts';
 import { FlowArtifacts, type LayerInfo } from './artifacts.ts';
