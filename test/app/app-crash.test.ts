@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from 'weftjs';
-import { finished, jobStarter, killAtLines, lines } from './fixtures/child-jobs.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { finished, jobStarter, killAtLines, lines } from '../fixtures/child-jobs.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const job = ['--conditions=weft-source', '--import', 'tsx', 'test/fixtures/app-crash-job.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'weft-app-crash-'));
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { compileExpression, truthy } from '../src/app/expr/index.ts';
-import { ValidationError } from '../src/core/errors.ts';
+import { compileExpression, truthy } from '../../src/app/expr/index.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 
 type Values = Record<string, unknown>;
 

@@ -51,8 +51,8 @@ import {
   createFullSubgraph,
   simpleSingleFnSubgraph,
   writesUndeclared,
-} from './fixtures/app-burr.ts';
-import { deferred, Gate, whenAborted } from './fixtures/app-parallel-sync.ts';
+} from '../fixtures/app-burr.ts';
+import { deferred, Gate, whenAborted } from '../fixtures/app-parallel-sync.ts';
 
 // ---------------------------------------------------------------------------------------
 // Burr's Input / Result actions and the parent application around a parallel action.

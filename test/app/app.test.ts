@@ -42,7 +42,7 @@ import {
   StorePersister,
   when,
 } from 'weftjs/app';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-app-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { errorLine } from '../src/cli/error-line.ts';
-import { clipped, printable, shellWord } from '../src/cli/text.ts';
-import { root, type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { errorLine } from '../../src/cli/error-line.ts';
+import { clipped, printable, shellWord } from '../../src/cli/text.ts';
+import { root, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 // Anything that moves a terminal: C0 controls (a newline only ends a line), DEL, C1.
 const raw = /(?!\n)\p{Cc}/u;

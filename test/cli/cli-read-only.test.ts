@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
-import { root, type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
+import { root, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const noStore = { WEFT_STORE: undefined, WEFT_EXECUTOR: undefined };
 const job = join(root, 'test/fixtures/job-fails.ts');

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { root, startWeft, type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { root, startWeft, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-cli-hint-'));
 const storeFile = join(folder, 'runs.db');

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startWeft, type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { startWeft, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-ids-')), 'weft.db')}`;
 const inStore: WeftOptions = { env: { WEFT_STORE: store, WEFT_EXECUTOR: undefined } };

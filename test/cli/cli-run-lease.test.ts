@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { openStore, type Store } from '../src/index.ts';
-import type { Finished } from './fixtures/child-jobs.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
-import { Terminal } from './fixtures/terminal.ts';
-import { root, type Started, startWeft, type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { openStore, type Store } from '../../src/index.ts';
+import type { Finished } from '../fixtures/child-jobs.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
+import { Terminal } from '../fixtures/terminal.ts';
+import { root, type Started, startWeft, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-lease-'));
 const sqlite = `sqlite:${join(dir, 'weft.db')}`;

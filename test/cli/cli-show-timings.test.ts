@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { map, openStore, threads, withRun } from 'weftjs';
-import { busy } from './fixtures/timing-tasks.ts';
-import { type WeftOptions, weft } from './fixtures/weft-cli.ts';
+import { busy } from '../fixtures/timing-tasks.ts';
+import { type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-timings-')), 'weft.db')}`;
 const inStore: WeftOptions = { env: { WEFT_STORE: url } };

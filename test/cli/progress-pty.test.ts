@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Terminal } from './fixtures/terminal.ts';
+import { Terminal } from '../fixtures/terminal.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const weft = `${process.execPath} --conditions=weft-source --import tsx src/cli/main.ts`;
 
 describe('weft run on a terminal', () => {

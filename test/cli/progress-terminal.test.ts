@@ -10,10 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { asyncPool, EventBus, events, MemoryStore, map, task, threads } from 'weftjs';
 import { ApplicationBuilder, action, mapReduceAction } from 'weftjs/app';
 import { Flow, ForEach, Parameter } from 'weftjs/flow';
-import { showProgress } from '../src/cli/progress.ts';
-import { deferred, Gate } from './fixtures/app-parallel-sync.ts';
-import { flow as threadsFlow } from './fixtures/flow-threads.ts';
-import { fakeTty, Terminal } from './fixtures/terminal.ts';
+import { showProgress } from '../../src/cli/progress.ts';
+import { deferred, Gate } from '../fixtures/app-parallel-sync.ts';
+import { flow as threadsFlow } from '../fixtures/flow-threads.ts';
+import { fakeTty, Terminal } from '../fixtures/terminal.ts';
 
 const gates = [deferred(), deferred(), deferred()];
 const square = task('square', async (x: number) => {

@@ -15,7 +15,7 @@ import {
   scheduleTasks,
   type ToolFn,
 } from 'weftjs/compiler';
-import { cut, nextTurn, streamOf } from './fixtures/compiler-helpers.ts';
+import { cut, nextTurn, streamOf } from '../fixtures/compiler-helpers.ts';
 
 // ---------------------------------------------------------------------------------------
 // Generators

@@ -39,7 +39,7 @@ import {
   nextTurn,
   streamOf,
   trackedSource,
-} from './fixtures/compiler-helpers.ts';
+} from '../fixtures/compiler-helpers.ts';
 
 /** Deadlock tests fail after this long instead of hanging the run. */
 const guard = { timeout: 10_000 };

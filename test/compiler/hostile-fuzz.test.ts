@@ -20,7 +20,7 @@ import {
   resolve,
   scheduleTasks,
 } from 'weftjs/compiler';
-import { collect, cut, streamOf } from './fixtures/compiler-helpers.ts';
+import { collect, cut, streamOf } from '../fixtures/compiler-helpers.ts';
 
 const hostilePieces = [
   ...'"\'\\[]{}(),=:$ \t\n\r.-+0123456789eE_ax'.split(''),

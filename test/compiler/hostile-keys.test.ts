@@ -19,10 +19,10 @@ import {
   scheduleTasks,
   type ToolArgs,
 } from 'weftjs/compiler';
-import { compileExpression } from '../src/app/expr/index.ts';
-import { ValidationError } from '../src/core/errors.ts';
-import { State } from '../src/core/state.ts';
-import { collect } from './fixtures/compiler-helpers.ts';
+import { compileExpression } from '../../src/app/expr/index.ts';
+import { ValidationError } from '../../src/core/errors.ts';
+import { State } from '../../src/core/state.ts';
+import { collect } from '../fixtures/compiler-helpers.ts';
 
 const hostile = ['__proto__', 'constructor', 'prototype'] as const;
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parsePlan } from 'weftjs/compiler';
-import { LineSplitter } from '../src/compiler/lines.ts';
-import { collect, cut, streamOf } from './fixtures/compiler-helpers.ts';
+import { LineSplitter } from '../../src/compiler/lines.ts';
+import { collect, cut, streamOf } from '../fixtures/compiler-helpers.ts';
 
 /**
  * Splits text through a LineSplitter fed `chunks`; returns the lines and the work: the

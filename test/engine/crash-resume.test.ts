@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { killAtLines, lines } from './fixtures/child-jobs.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { killAtLines, lines } from '../fixtures/child-jobs.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = ['--conditions=weft-source', '--import', 'tsx', 'src/cli/main.ts'];
 const job = 'test/fixtures/job-many.ts';
 const exec = promisify(execFile);

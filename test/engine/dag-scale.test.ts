@@ -14,7 +14,7 @@ import {
   map,
   task,
 } from 'weftjs';
-import { isValidation } from './fixtures/map-dag-tasks.ts';
+import { isValidation } from '../fixtures/map-dag-tasks.ts';
 
 const CHAIN = 300_000;
 

@@ -31,7 +31,7 @@ import {
   square,
   sum,
   waitForAbort,
-} from './fixtures/map-dag-tasks.ts';
+} from '../fixtures/map-dag-tasks.ts';
 
 /** Position in `events` of the first event of `type` for node `id`. */
 function indexOf(events: readonly WeftEvent[], type: WeftEvent['type'], id: string): number {

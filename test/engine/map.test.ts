@@ -42,7 +42,7 @@ import {
   square,
   waitForAbort,
   waitsOnSignal,
-} from './fixtures/map-dag-tasks.ts';
+} from '../fixtures/map-dag-tasks.ts';
 
 /** Executors every basic behaviour is checked on; `undefined` means the default executor. */
 const executors: readonly (readonly [string, () => Executor | undefined])[] = [

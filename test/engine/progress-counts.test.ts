@@ -18,8 +18,8 @@ import {
   task,
   withRun,
 } from 'weftjs';
-import { ProgressModel } from '../src/cli/progress.ts';
-import { type Deferred, deferred, whenAborted } from './fixtures/app-parallel-sync.ts';
+import { ProgressModel } from '../../src/cli/progress.ts';
+import { type Deferred, deferred, whenAborted } from '../fixtures/app-parallel-sync.ts';
 
 /** A memory store whose task writes wait for `open`, and which says when one arrives. */
 class HeldStore extends MemoryStore {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Fifo } from '../src/core/queue.ts';
+import { Fifo } from '../../src/core/queue.ts';
 
 describe('Fifo', () => {
   it('gives items back in the order they were pushed', () => {

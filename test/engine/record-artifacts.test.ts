@@ -19,11 +19,11 @@ import {
   task,
   withRun,
 } from 'weftjs';
-import { withArtifacts } from '../src/core/staged.ts';
-import type { ArtifactWrite } from '../src/core/store.ts';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { withArtifacts } from '../../src/core/staged.ts';
+import type { ArtifactWrite } from '../../src/core/store.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-record-artifacts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

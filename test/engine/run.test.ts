@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dag, EventBus, isWeftError, map, task, withRun } from 'weftjs';
-import type { Store, TaskRecord } from '../src/core/store.ts';
-import { MemoryStore } from '../src/stores/memory.ts';
+import type { Store, TaskRecord } from '../../src/core/store.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
 
 const executed: number[] = [];
 let failFrom = Number.POSITIVE_INFINITY;

@@ -20,7 +20,7 @@ import {
   threads,
   withRun,
 } from 'weftjs';
-import { busy, busyTimed, pause } from './fixtures/timing-tasks.ts';
+import { busy, busyTimed, pause } from '../fixtures/timing-tasks.ts';
 
 const tasks = 6;
 const workMs = 30;

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTask, map, task, threads } from 'weftjs';
-import { first } from './fixtures/duplicate-a.ts';
-import { square } from './fixtures/tasks.ts';
+import { first } from '../fixtures/duplicate-a.ts';
+import { square } from '../fixtures/tasks.ts';
 
 describe('task()', () => {
   it('finds the module that defined it, from the call site', () => {
-    assert.equal(square.module, new URL('./fixtures/tasks.ts', import.meta.url).href);
+    assert.equal(square.module, new URL('../fixtures/tasks.ts', import.meta.url).href);
     assert.match(square.definedAt ?? '', /fixtures\/tasks\.ts:\d+:\d+$/);
     assert.equal(isTask(square), true);
     assert.equal(
@@ -28,7 +28,7 @@ describe('task()', () => {
   it('rejects two tasks with one name, naming both places', async () => {
     assert.equal(first.name, 'fixtures:duplicate');
     await assert.rejects(
-      import('./fixtures/duplicate-b.ts'),
+      import('../fixtures/duplicate-b.ts'),
       (error: Error & { code?: string }) => {
         assert.equal(error.code, 'WEFT_DUPLICATE_TASK');
         assert.match(error.message, /duplicate-a\.ts/);
@@ -77,7 +77,7 @@ describe('task()', () => {
     const executor = threads({ workers: 1 });
     // Defined inside a function: the module the worker imports does not define it.
     const hidden = task('task-test:hidden', (x: number) => x, {
-      module: new URL('./fixtures/tasks.ts', import.meta.url),
+      module: new URL('../fixtures/tasks.ts', import.meta.url),
     });
     try {
       const [outcome] = await map([1], hidden, { executor, onError: 'collect' });

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { map, processes, task, threads } from 'weftjs';
-import { importDefinitions } from '../src/core/definitions.ts';
-import { isWeftError, TaskFailedError, TopLevelWorkError } from '../src/core/errors.ts';
-import { outer, outerPool } from './fixtures/toplevel/nested.ts';
+import { importDefinitions } from '../../src/core/definitions.ts';
+import { isWeftError, TaskFailedError, TopLevelWorkError } from '../../src/core/errors.ts';
+import { outer, outerPool } from '../fixtures/toplevel/nested.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = 'test/fixtures/toplevel';
 const source = ['--conditions=weft-source', '--import', 'tsx'];
 const cli = [...source, 'src/cli/main.ts', 'run'];
@@ -144,7 +144,7 @@ for (const pool of ['threads', 'processes'] as const) {
 describe('importing a module for its definitions', () => {
   for (const work of ['map', 'dag', 'withRun', 'flow', 'app']) {
     it(`refuses ${work} at its top level, also when the module swallows the error, every time`, async () => {
-      const url = new URL(`fixtures/toplevel/starts-work.ts?work=${work}`, import.meta.url).href;
+      const url = new URL(`../fixtures/toplevel/starts-work.ts?work=${work}`, import.meta.url).href;
       for (let i = 0; i < 2; i++) {
         await assert.rejects(importDefinitions(url), (error: unknown) => {
           assert.ok(isWeftError(error, 'WEFT_TOP_LEVEL_WORK'), String(error));
@@ -159,7 +159,7 @@ describe('importing a module for its definitions', () => {
   }
 
   it('a plain import of the same module starts its work (only imports for definitions refuse it)', async () => {
-    const url = new URL('fixtures/toplevel/starts-work.ts?work=map&plain', import.meta.url).href;
+    const url = new URL('../fixtures/toplevel/starts-work.ts?work=map&plain', import.meta.url).href;
     const { outcome } = (await import(url)) as { outcome: { error?: unknown } };
     assert.equal(outcome.error, undefined);
   });

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventBus, isWeftError, map, task, withRun } from 'weftjs';
-import type { Store } from '../src/core/store.ts';
-import { MemoryStore } from '../src/stores/memory.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
+import type { Store } from '../../src/core/store.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-values-errors-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

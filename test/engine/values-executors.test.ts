@@ -15,7 +15,7 @@ import {
   movedBuffer,
   type SampleName,
   sample,
-} from './fixtures/values-tasks.ts';
+} from '../fixtures/values-tasks.ts';
 
 const keptNames = Object.keys(kept) as SampleName[];
 

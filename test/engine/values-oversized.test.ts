@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isWeftError, map, withRun } from 'weftjs';
-import type { Store, TaskRecord } from '../src/core/store.ts';
-import { MemoryStore } from '../src/stores/memory.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
-import { controlCharacters } from './fixtures/values-tasks.ts';
+import type { Store, TaskRecord } from '../../src/core/store.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { controlCharacters } from '../fixtures/values-tasks.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-oversized-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

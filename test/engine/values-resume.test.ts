@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventBus, type Executor, isWeftError, map, processes, threads, withRun } from 'weftjs';
-import type { Store } from '../src/core/store.ts';
-import { MemoryStore } from '../src/stores/memory.ts';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
-import { kept, makeSample, refused, type SampleName, sample } from './fixtures/values-tasks.ts';
+import type { Store } from '../../src/core/store.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
+import { kept, makeSample, refused, type SampleName, sample } from '../fixtures/values-tasks.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-values-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { isWeftError, type SerializationError } from 'weftjs';
-import { defaultSerializer } from '../src/stores/serializer.ts';
+import { defaultSerializer } from '../../src/stores/serializer.ts';
 
 const { encode, decode } = defaultSerializer;
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { processes, threads, ValidationError } from 'weftjs';
-import { executorFromEnv, parseWorkers } from '../src/executors/from-env.ts';
+import { executorFromEnv, parseWorkers } from '../../src/executors/from-env.ts';
 
 describe('worker counts', () => {
   it('read from text: whole numbers from 1, nothing else', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Executor, map, processes, threads } from 'weftjs';
-import { type Gate, inStep, quick } from './fixtures/pool-batch-size-tasks.ts';
+import { type Gate, inStep, quick } from '../fixtures/pool-batch-size-tasks.ts';
 
 const WORKERS = 2;
 const TINY = 10_000;

@@ -4,7 +4,7 @@ import { totalmem } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
 import { EventBus, isWeftError, map, processes, threads, transfer } from 'weftjs';
-import { hoardOrDouble } from '../src/testing/conformance-tasks.ts';
+import { hoardOrDouble } from '../../src/testing/conformance-tasks.ts';
 import {
   echo,
   exitOn5,
@@ -12,8 +12,8 @@ import {
   holdOrReport,
   nestedScopes,
   spinOrDouble,
-} from './fixtures/batch-tasks.ts';
-import { heapLimitMb } from './fixtures/memory-tasks.ts';
+} from '../fixtures/batch-tasks.ts';
+import { heapLimitMb } from '../fixtures/memory-tasks.ts';
 import {
   exhaustMemory,
   exitWorker,
@@ -22,7 +22,7 @@ import {
   sumAndReturn,
   throwLater,
   whereAmI,
-} from './fixtures/tasks.ts';
+} from '../fixtures/tasks.ts';
 
 describe('threads executor', () => {
   const executor = threads({ workers: 2 });

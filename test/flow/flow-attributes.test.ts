@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { asyncPool, KeyScope, MemoryStore, openStore, ValidationError } from 'weftjs';
 import { Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
-import type { LayerOutput } from '../src/flow/layer.ts';
-import { remoteLayerTask, type WireView } from '../src/flow/remote.ts';
+import type { LayerOutput } from '../../src/flow/layer.ts';
+import { remoteLayerTask, type WireView } from '../../src/flow/remote.ts';
 
 const executor = asyncPool({ concurrency: 4 });
 after(() => executor.close());

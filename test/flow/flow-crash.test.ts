@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { finished, jobStarter, killAtLines, lines } from './fixtures/child-jobs.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { finished, jobStarter, killAtLines, lines } from '../fixtures/child-jobs.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const job = ['--conditions=weft-source', '--import', 'tsx', 'test/fixtures/flow-crash-job.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'weft-flow-crash-'));
 

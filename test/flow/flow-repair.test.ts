@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { asyncPool, MemoryStore, openStore, type Store, StoreError, type TaskRecord } from 'weftjs';
 import { type Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
-import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
+import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
 
 const executor = asyncPool({ concurrency: 4 });
 after(() => executor.close());

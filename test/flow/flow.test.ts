@@ -31,11 +31,11 @@ import {
   type LayerView,
   Parameter,
 } from 'weftjs/flow';
-import { Grid } from '../src/flow/foreach.ts';
-import { chainedFlow, readerFlow } from './fixtures/flow-test-nested.ts';
-import { flow as remoteRetryFlow } from './fixtures/flow-test-remote.ts';
-import { flow as threadsFlow } from './fixtures/flow-threads.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { Grid } from '../../src/flow/foreach.ts';
+import { chainedFlow, readerFlow } from '../fixtures/flow-test-nested.ts';
+import { flow as remoteRetryFlow } from '../fixtures/flow-test-remote.ts';
+import { flow as threadsFlow } from '../fixtures/flow-threads.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
 // ---------------------------------------------------------------------------------------
 // Helpers

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { weftRun } from './fixtures/weft-cli.ts';
+import { weftRun } from '../fixtures/weft-cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 // Runs are recorded in a store of this test file's own, not in the project's .weft/.
 const storeFile = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-readme-')), 'weft.db')}`;

@@ -17,8 +17,8 @@ import {
   type TaskRecord,
   task,
   withRun,
-} from '../src/index.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+} from '../../src/index.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-fence-'));
 const postgres = freshPostgresSchema('fence');

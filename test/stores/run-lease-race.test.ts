@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../src/index.ts';
-import { type Finished, finished } from './fixtures/child-jobs.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { openStore } from '../../src/index.ts';
+import { type Finished, finished } from '../fixtures/child-jobs.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'weft-lease-race-'));
 const worker = ['--conditions=weft-source', '--import', 'tsx', 'test/fixtures/lease-worker.ts'];
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import * as devalue from 'devalue';
 import fc from 'fast-check';
 import { isWeftError, SerializationError, TaskFailedError, ValidationError } from 'weftjs';
-import { createSerializer, defaultSerializer } from '../src/stores/serializer.ts';
+import { createSerializer, defaultSerializer } from '../../src/stores/serializer.ts';
 
 const { encode, decode } = defaultSerializer;
 

@@ -15,12 +15,12 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describeStoreConformance } from 'weftjs/testing';
-import type { Store, TaskRecord } from '../src/core/store.ts';
-import { openStore } from '../src/stores/open.ts';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { latestVersion } from '../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
-import { freshPostgresSchema, queryPostgres, withSchema } from './fixtures/services.ts';
+import type { Store, TaskRecord } from '../../src/core/store.ts';
+import { openStore } from '../../src/stores/open.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { latestVersion } from '../../src/stores/sql/migrations.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { freshPostgresSchema, queryPostgres, withSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-sql-stores-'));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -223,7 +223,7 @@ describe('openStore', () => {
   it('defaults to .weft/weft.db under the working directory', caseOptions, async () => {
     const cwd = mkdtempSync(join(folder, 'cwd-'));
     const probe = `
-      import { openStore } from ${JSON.stringify(fileURLToPath(new URL('../src/stores/open.ts', import.meta.url)))};
+      import { openStore } from ${JSON.stringify(fileURLToPath(new URL('../../src/stores/open.ts', import.meta.url)))};
       const urls = [undefined, '', 'sqlite:', 'sqlite:relative/x.db', 'here.db'];
       const found = [];
       for (const url of urls) { const s = await openStore(url); found.push(s.location); await s.close(); }
@@ -346,7 +346,7 @@ async function twoWriters(url: string, open: () => Promise<Store>): Promise<void
 }
 
 function fixture(name: string): string {
-  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
 async function exitCode(child: ChildProcess): Promise<number | null> {

@@ -14,17 +14,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { isWeftError } from '../src/core/errors.ts';
-import { openStore } from '../src/stores/open.ts';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { latestVersion } from '../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
+import { isWeftError } from '../../src/core/errors.ts';
+import { openStore } from '../../src/stores/open.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { latestVersion } from '../../src/stores/sql/migrations.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
 import {
   freshPostgresSchema,
   postgresUrl,
   queryPostgres,
   withSchema,
-} from './fixtures/services.ts';
+} from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-store-errors-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 /** weft's schema needs PostgreSQL 11 or newer: an older server is refused before anything is migrated. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { leastServerVersion, serverTooOld } from '../src/stores/sql/postgres-version.ts';
-import { freshPostgresSchema, queryPostgres } from './fixtures/services.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { leastServerVersion, serverTooOld } from '../../src/stores/sql/postgres-version.ts';
+import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
 
 describe('PostgreSQL server version', () => {
   const schema = freshPostgresSchema('version');

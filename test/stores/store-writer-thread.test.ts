@@ -14,9 +14,9 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { EventBus, map, RunBusyError, StoreError, type TaskRecord, task, withRun } from 'weftjs';
-import { PostgresStore } from '../src/stores/postgres.ts';
-import { SqliteStore } from '../src/stores/sqlite.ts';
-import { freshPostgresSchema } from './fixtures/services.ts';
+import { PostgresStore } from '../../src/stores/postgres.ts';
+import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-writer-thread-'));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -101,7 +101,7 @@ for (const [kind, open] of Object.entries(stores)) {
 describe('a store nobody closed', () => {
   it('lets the process exit once its writes are done', async () => {
     const file = join(folder, 'unclosed.db');
-    const script = join(import.meta.dirname, 'fixtures', 'writer-unclosed.ts');
+    const script = join(import.meta.dirname, '..', 'fixtures', 'writer-unclosed.ts');
     const { stdout } = await run(
       process.execPath,
       ['--conditions=weft-source', '--import', 'tsx', script, file],

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeStoreConformance } from 'weftjs/testing';
-import { isWeftError } from '../src/core/errors.ts';
-import { MemoryStore } from '../src/stores/memory.ts';
-import { createSerializer } from '../src/stores/serializer.ts';
+import { isWeftError } from '../../src/core/errors.ts';
+import { MemoryStore } from '../../src/stores/memory.ts';
+import { createSerializer } from '../../src/stores/serializer.ts';
 
 describeStoreConformance('memory', () => new MemoryStore());
 
