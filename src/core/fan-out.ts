@@ -17,6 +17,7 @@ import type { Run } from './run.ts';
 import { WithArtifacts } from './staged.ts';
 import type { TaskRecord } from './store.ts';
 import type { Task } from './task.ts';
+import { taskEnded, taskFailed, taskResumed, taskRetrying, taskStarted } from './task-events.ts';
 
 export type { Invocation } from './invocation.ts';
 
@@ -355,7 +356,7 @@ export abstract class FanOut {
     } else {
       const now = this.#now();
       invocation.handedAt = now;
-      bus.emit({ type: 'task:start', ...invocation.eventFields(timeOrigin + now) });
+      bus.emit(taskStarted(this.scope.path, invocation, timeOrigin + now));
     }
     let result: unknown;
     invocation.handing = true;
@@ -519,15 +520,7 @@ export abstract class FanOut {
     this.running--;
     this.completed++;
     const bus = this.bus;
-    if (bus.listens('task:end')) {
-      bus.emit({
-        type: 'task:end',
-        ...invocation.eventFields(Date.now()),
-        durationMs: 0,
-        queuedMs: 0,
-        resumed: true,
-      });
-    }
+    if (bus.listens('task:end')) bus.emit(taskResumed(this.scope.path, invocation, Date.now()));
     this.succeeded(invocation, value);
   }
 
@@ -546,7 +539,7 @@ export abstract class FanOut {
 
   #emitEnd(invocation: Invocation, now: number): void {
     if (!this.bus.listens('task:end')) return;
-    this.bus.emit({ type: 'task:end', ...this.#finished(invocation, now) });
+    this.bus.emit(taskEnded(this.scope.path, invocation, now));
   }
 
   #attemptFailed(invocation: Invocation, failure: unknown): void {
@@ -562,12 +555,7 @@ export abstract class FanOut {
     const bus = this.bus;
     if (delayMs !== undefined) {
       if (bus.active) {
-        bus.emit({
-          type: 'task:retry',
-          ...invocation.eventFields(Date.now()),
-          error,
-          delayMs,
-        });
+        bus.emit(taskRetrying(this.scope.path, invocation, Date.now(), error, delayMs));
       }
       const timer = setTimeout(() => {
         this.#retryTimers.delete(timer);
@@ -628,16 +616,7 @@ export abstract class FanOut {
 
   #emitFail(invocation: Invocation, error: unknown): void {
     if (!this.bus.active) return;
-    this.bus.emit({ type: 'task:fail', ...this.#finished(invocation, clock.now()), error });
-  }
-
-  /** What the end and the failure of an attempt tell: when, and how long it ran and waited. */
-  #finished(invocation: Invocation, now: number) {
-    return {
-      ...invocation.eventFields(timeOrigin + now),
-      durationMs: invocation.durationUntil(now),
-      queuedMs: invocation.queuedMs,
-    };
+    this.bus.emit(taskFailed(this.scope.path, invocation, clock.now(), error));
   }
 }
 

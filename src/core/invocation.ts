@@ -10,6 +10,7 @@ import type { TaskInvocation } from './executor.ts';
 import { KeyScope } from './keys.ts';
 import type { Run } from './run.ts';
 import type { Progress, Task } from './task.ts';
+import { taskProgressed } from './task-events.ts';
 
 const clock = performance;
 const timeOrigin = performance.timeOrigin;
@@ -121,19 +122,7 @@ export class Invocation implements TaskInvocation {
   progress(value: Progress): void {
     const bus = this.#fanOut.bus;
     if (!bus.active) return;
-    bus.emit({ type: 'task:progress', ...this.eventFields(Date.now()), progress: value });
-  }
-
-  /** The fields every event about this attempt carries, at `time`. */
-  eventFields(time: number) {
-    return {
-      time,
-      scope: this.#fanOut.scope.path,
-      key: this.key,
-      task: this.task.name,
-      item: this.item,
-      attempt: this.attempt,
-    };
+    bus.emit(taskProgressed(this.#fanOut.scope.path, this, Date.now(), value));
   }
 
   /** The next attempt of the same task instance. */
