@@ -9,13 +9,14 @@
  *   <END_OF_PLAN>
  *
  * Chunks may split anywhere, mid-line or mid-token; each task is yielded as soon as its
- * line is complete, with the thought written before it. `join()` and `<END_OF_PLAN>` end
- * the plan. A line that starts like a task but cannot be read is skipped with a
+ * line is complete, with the thought written before it and the tasks its placeholders
+ * name. `join()` and `<END_OF_PLAN>` end the plan. A line that starts like a task but cannot be read is skipped with a
  * diagnostic, or thrown (`onMalformed: 'throw'`), with its line number.
  */
 import { parseArgs } from './args.ts';
 import { ArgsSyntaxError, PlanParseError } from './errors.ts';
 import { LineSplitter } from './lines.ts';
+import { referencedTasks } from './placeholders.ts';
 import type { CompilerTask } from './schedule.ts';
 
 /** A line that was skipped, and why. */
@@ -56,7 +57,16 @@ function excerpt(text: string): string {
 
 /**
  * Parses planner text from a stream of chunks (or one string) into tasks, yielding each
- * as soon as its line is complete.
+ * as soon as its line is complete. Every task carries its `dependencies`: the task numbers
+ * its `$N` / `${N}` placeholders name, ascending, as LLMCompiler's parser computes them
+ * (except that a reference to the task itself or a later one is kept, not dropped, so
+ * that scheduling reports it).
+ * @example
+ * for await (const task of parsePlan('1. search("SF")\n2. search("NYC")\n3. diff($1, $2)')) {
+ *   // { idx: 1, tool: 'search', args: ['SF'], dependencies: [] }
+ *   // { idx: 2, tool: 'search', args: ['NYC'], dependencies: [] }
+ *   // { idx: 3, tool: 'diff', args: ['$1', '$2'], dependencies: [1, 2] }
+ * }
  */
 export async function* parsePlan(
   text: AsyncIterable<string> | Iterable<string> | string,
@@ -113,8 +123,11 @@ export async function* parsePlan(
       if (!(error instanceof ArgsSyntaxError)) throw error;
       return malformed(`its arguments cannot be read: ${error.message}`);
     }
+    const dependencies = referencedTasks(args);
     const made: CompilerTask =
-      thought === undefined ? { idx, tool, args } : { idx, tool, args, thought };
+      thought === undefined
+        ? { idx, tool, args, dependencies }
+        : { idx, tool, args, dependencies, thought };
     thought = undefined;
     return made;
 

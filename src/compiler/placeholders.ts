@@ -27,6 +27,29 @@ export function references(value: unknown, idx?: number): Set<number> {
   return found;
 }
 
+/**
+ * The task numbers `value` refers to, ascending and without repeats: what scheduling adds
+ * to a task's declared dependencies. Unlike {@link references} it never throws: a malformed
+ * placeholder or a nesting too deep is left for scheduling to report with the task's number.
+ */
+export function referencedTasks(value: unknown): number[] {
+  const found = new Set<number>();
+  const visit = (item: unknown, depth: number): void => {
+    if (typeof item === 'string') {
+      for (const match of item.matchAll(placeholder)) {
+        const digits = match[1] ?? match[2];
+        if (digits !== undefined) found.add(Number(digits));
+      }
+      return;
+    }
+    // Scheduling refuses arguments nested this deep, so nothing below matters.
+    if (depth >= maxDepth || (!Array.isArray(item) && !isPlainObject(item))) return;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) visit(child, depth + 1);
+  };
+  visit(value, 0);
+  return [...found].sort((a, b) => a - b);
+}
+
 /** `value` with every placeholder resolved from `observations`. */
 export function resolve(
   value: unknown,

@@ -32,7 +32,11 @@ export interface CompilerTask {
   readonly tool: string;
   /** Its arguments, with `$N` / `${N}` placeholders anywhere. @default {} */
   readonly args?: ToolArgs;
-  /** Tasks it waits for, besides those its placeholders name. @default [] */
+  /**
+   * Tasks it waits for. Scheduling waits for the union of these and the tasks its
+   * placeholders name, so those need not be listed; `parsePlan` lists exactly them.
+   * @default []
+   */
   readonly dependencies?: readonly number[];
   /** The planner's thought before the task, if any. */
   readonly thought?: string;
