@@ -10,21 +10,32 @@
  *
  * Chunks may split anywhere, mid-line or mid-token; each task is yielded as soon as its
  * line is complete, with the thought written before it and the tasks its placeholders
- * name. `join()` and `<END_OF_PLAN>` end the plan. A line that starts like a task but cannot be read is skipped with a
- * diagnostic, or thrown (`onMalformed: 'throw'`), with its line number.
+ * name. `join()` and `<END_OF_PLAN>` end the plan. As in LLMCompiler, a task whose
+ * arguments are not literals (`5. search(Austin Powers)`) is kept, with the text between
+ * its parentheses as its one argument. Any other line that starts like a task but cannot
+ * be read is skipped. Either way a diagnostic names the line; `onMalformed: 'throw'`
+ * makes both a PlanParseError instead.
  */
 import { parseArgs } from './args.ts';
 import { ArgsSyntaxError, PlanParseError } from './errors.ts';
 import { LineSplitter } from './lines.ts';
 import { referencedTasks } from './placeholders.ts';
-import type { CompilerTask } from './schedule.ts';
+import type { CompilerTask, ToolArgs } from './schedule.ts';
 
-/** A line that was skipped, and why. */
+/** A plan line that was not read as written, and what became of it. */
 export interface PlanDiagnostic {
   /** 1-based line number. */
   readonly line: number;
+  /** The line, without the spaces around it. */
   readonly text: string;
   readonly message: string;
+  /**
+   * `'skipped'`: the line is not in the plan (no `tool(arguments)`, an unknown tool, a
+   * task number too large). `'raw-arguments'`: its task is in the plan, but its arguments
+   * are not literals, so the text between its parentheses, exactly as written, is its one
+   * positional argument — as LLMCompiler passes it.
+   */
+  readonly outcome: 'skipped' | 'raw-arguments';
 }
 
 /** Options of {@link parsePlan}. */
@@ -32,12 +43,14 @@ export interface ParsePlanOptions {
   /** Known tool names: a task calling another is malformed. @default any name */
   readonly tools?: Iterable<string>;
   /**
-   * `'skip'`: a malformed task line is reported to `onDiagnostic` and skipped.
-   * `'throw'`: it is a PlanParseError.
+   * `'skip'`: a task line that cannot be read is reported to `onDiagnostic` and skipped,
+   * except one whose only fault is arguments that are not literals: that task is kept with
+   * its argument text whole, as LLMCompiler keeps it, and reported too.
+   * `'throw'`: any of these lines is a PlanParseError.
    * @default 'skip'
    */
   readonly onMalformed?: 'skip' | 'throw';
-  /** Hears skipped lines. */
+  /** Hears the lines that were not read as written: skipped, or kept with raw arguments. */
   readonly onDiagnostic?: (diagnostic: PlanDiagnostic) => void;
   /** Called with the thought that ends the plan (after the last task), if any. */
   readonly onThought?: (thought: string) => void;
@@ -62,9 +75,9 @@ function excerpt(text: string): string {
  * (except that a reference to the task itself or a later one is kept, not dropped, so
  * that scheduling reports it).
  * @example
- * for await (const task of parsePlan('1. search("SF")\n2. search("NYC")\n3. diff($1, $2)')) {
+ * for await (const task of parsePlan('1. search("SF")\n2. search(NYC)\n3. diff($1, $2)')) {
  *   // { idx: 1, tool: 'search', args: ['SF'], dependencies: [] }
- *   // { idx: 2, tool: 'search', args: ['NYC'], dependencies: [] }
+ *   // { idx: 2, tool: 'search', args: ['NYC'], dependencies: [] }, with a diagnostic
  *   // { idx: 3, tool: 'diff', args: ['$1', '$2'], dependencies: [1, 2] }
  * }
  */
@@ -116,12 +129,21 @@ export async function* parsePlan(
     if (tools && !tools.has(tool)) {
       return malformed(`'${tool}' is not a tool; the tools are ${[...tools].join(', ')}`);
     }
-    let args: CompilerTask['args'];
+    const argText = parsed[2]!;
+    let args: ToolArgs;
     try {
-      args = parseArgs(parsed[2]!);
+      args = parseArgs(argText);
     } catch (error) {
       if (!(error instanceof ArgsSyntaxError)) throw error;
-      return malformed(`its arguments cannot be read: ${error.message}`);
+      if (options.onMalformed === 'throw') {
+        return malformed(`its arguments cannot be read: ${error.message}`);
+      }
+      // LLMCompiler hands such a line's argument text, untrimmed, to the tool as its one argument.
+      args = [argText];
+      report(
+        'raw-arguments',
+        `its arguments are not literals (${excerpt(error.message)}), so task ${idx} gets the text between its parentheses as its one argument`,
+      );
     }
     const dependencies = referencedTasks(args);
     const made: CompilerTask =
@@ -132,10 +154,24 @@ export async function* parsePlan(
     return made;
 
     function malformed(message: string): undefined {
-      const text = `Plan line ${lineNumber} (${excerpt(trimmed)}): ${message}.`;
-      if (options.onMalformed === 'throw') throw new PlanParseError(text, lineNumber, trimmed);
-      options.onDiagnostic?.({ line: lineNumber, text: trimmed, message: text });
+      if (options.onMalformed === 'throw') {
+        throw new PlanParseError(described(message), lineNumber, trimmed);
+      }
+      report('skipped', message);
       return undefined;
+    }
+
+    function report(outcome: PlanDiagnostic['outcome'], message: string): void {
+      options.onDiagnostic?.({
+        line: lineNumber,
+        text: trimmed,
+        message: described(message),
+        outcome,
+      });
+    }
+
+    function described(message: string): string {
+      return `Plan line ${lineNumber} (${excerpt(trimmed)}): ${message}.`;
     }
   };
 
