@@ -54,27 +54,54 @@ export interface LLMCompilerOptions {
   readonly planner: Planner;
   readonly tools: Readonly<Record<string, ToolFn | Task>>;
   readonly joiner: Joiner;
-  /** Replans allowed after the first plan. @default 2 */
+  /**
+   * Replans allowed after the first plan: at most `maxReplans + 1` plans, each followed by
+   * one call of the joiner. `0` runs one plan; a Replan from its joiner ends the loop (see
+   * `onReplanLimit`). LLMCompiler's own `max_replans` counts plans, so its
+   * `max_replans: 3` is `maxReplans: 2` here.
+   * @default 2
+   */
   readonly maxReplans?: number;
+  /**
+   * What a Replan from the joiner after the last allowed plan does.
+   * `'finish'`: the loop ends as LLMCompiler's does — the text of that Replan(...) (or the
+   * `replan` of the joiner's object) is the answer, and `replanLimitReached` is true.
+   * `'throw'`: a ReplanLimitError, carrying the observations.
+   * @default 'finish'
+   */
+  readonly onReplanLimit?: 'finish' | 'throw';
   /** Where tools run. @default the default executor */
   readonly executor?: Executor;
   /** Most tool calls in flight. @default the executor's */
   readonly concurrency?: number;
-  /** What to do with a plan line that cannot be read. @default 'skip' */
+  /**
+   * What to do with a plan line that cannot be read: see `ParsePlanOptions.onMalformed`
+   * (`'skip'` keeps a task whose arguments are not literals, with its raw argument text).
+   * @default 'skip'
+   */
   readonly onMalformed?: 'skip' | 'throw';
 }
 
 /** What {@link LLMCompiler.invoke} returns. */
 export interface CompilerResult {
+  /**
+   * The joiner's Finish(...), or, when `replanLimitReached`, the text of its last
+   * Replan(...).
+   */
   readonly answer: unknown;
   readonly observations: Map<number, unknown>;
-  /** Plans made: 1 when the first plan sufficed. */
+  /** Plans made, which is also the joiner's calls: 1 when the first plan sufficed. */
   readonly rounds: number;
-  /** Plan lines skipped as malformed, over all rounds. */
+  /**
+   * True when the joiner still asked to replan after the last plan `maxReplans` allows,
+   * and its replan text became the answer (`onReplanLimit: 'finish'`).
+   */
+  readonly replanLimitReached: boolean;
+  /** Plan lines not read as written (skipped, or kept with raw arguments), over all rounds. */
   readonly diagnostics: readonly PlanDiagnostic[];
 }
 
-/** The joiner asked to replan once more than `maxReplans` allows. */
+/** The joiner asked to replan once more than `maxReplans` allows, with `onReplanLimit: 'throw'`. */
 export class ReplanLimitError extends WeftError {
   override name = 'ReplanLimitError';
   readonly observations: ReadonlyMap<number, unknown>;
@@ -104,6 +131,12 @@ export class LLMCompiler {
     const max = options.maxReplans ?? 2;
     if (!Number.isInteger(max) || max < 0) {
       throw new ValidationError(`LLMCompiler: maxReplans must be a whole number ≥ 0, got ${max}.`);
+    }
+    const onLimit = options.onReplanLimit ?? 'finish';
+    if (onLimit !== 'finish' && onLimit !== 'throw') {
+      throw new ValidationError(
+        `LLMCompiler: onReplanLimit must be 'finish' or 'throw', got ${String(onLimit)}.`,
+      );
     }
     this.#options = options;
   }
@@ -145,7 +178,23 @@ export class LLMCompiler {
       for (const [idx, value] of done) observations.set(idx, value);
       const decision = parseDecision(await joiner({ question, observations, thoughts, round }));
       if ('finish' in decision) {
-        return { answer: decision.finish, observations, rounds: round, diagnostics };
+        return {
+          answer: decision.finish,
+          observations,
+          rounds: round,
+          replanLimitReached: false,
+          diagnostics,
+        };
+      }
+      if (round > maxReplans && this.#options.onReplanLimit !== 'throw') {
+        // LLMCompiler's last round ends the loop whatever the joiner says, its action's text the answer.
+        return {
+          answer: decision.replan,
+          observations,
+          rounds: round,
+          replanLimitReached: true,
+          diagnostics,
+        };
       }
       if (round > maxReplans) {
         throw new ReplanLimitError(
