@@ -5,8 +5,15 @@
  * touching the original, so one definition can run under several names and parameters.
  */
 
-import { callSite, siteOfFrame, stackFrames } from '../core/call-site.ts';
+import { type CallSite, callSite, siteOfFrame, stackFrames } from '../core/call-site.ts';
 import { StateError, ValidationError } from '../core/errors.ts';
+import {
+  type DefinitionRef,
+  definitionRef,
+  moduleReference,
+  register,
+  registered,
+} from '../core/registry.ts';
 import { State } from '../core/state.ts';
 import type { ApplicationContext } from './context.ts';
 import { changesOf } from './task-states.ts';
@@ -28,11 +35,17 @@ export type ActionResult = Readonly<Record<string, unknown>>;
 /** A new state, or a result and a new state. */
 export type StepOutput = AppState | readonly [ActionResult, AppState];
 
-/** How a worker finds an action again: a registered definition, plus what was derived from it. */
+/**
+ * How a worker finds an action again: a function action registered by its definition
+ * site, a class exported by its module, or one derived from either by `bind`/`withName`.
+ * Plain data with portable module references, so a worker on another machine with the
+ * same checkout can rebuild it.
+ */
 export type ActionRef =
-  | { readonly kind: 'site'; readonly module: string; readonly key: string }
+  | { readonly kind: 'site'; readonly definition: DefinitionRef }
   | {
       readonly kind: 'class';
+      /** The defining module, as {@link moduleReference} names it. */
       readonly module: string;
       readonly className: string;
       readonly fields: Readonly<Record<string, unknown>>;
@@ -93,6 +106,17 @@ export abstract class Action {
 
   /** True when the action runs asynchronously (Burr's `is_async`); weft awaits either form. */
   isAsync(): boolean {
+    return false;
+  }
+
+  /**
+   * True when the action orchestrates work of its own (a parallel action runs
+   * sub-applications and sends their actions to the executor): the application then runs
+   * it in its own thread, where persisters and trackers live, even when its other actions
+   * go to workers. An action that answers false is a leaf, and may be run on a worker.
+   * @default false
+   */
+  get orchestrates(): boolean {
     return false;
   }
 
@@ -159,7 +183,7 @@ export abstract class Action {
     }
     return {
       kind: 'class',
-      module: this.#createdIn,
+      module: moduleReference(this.#createdIn),
       className: this.constructor.name,
       fields: { ...(this as object) },
     };
@@ -198,13 +222,13 @@ export interface ActionSpec {
 class FunctionAction extends Action {
   readonly #spec: ActionSpec;
   readonly #fn: ActionFn;
-  readonly #site: { readonly module: string; readonly key: string } | undefined;
+  readonly #definition: DefinitionRef | undefined;
 
-  constructor(spec: ActionSpec, fn: ActionFn, site: { module: string; key: string } | undefined) {
+  constructor(spec: ActionSpec, fn: ActionFn, definition: DefinitionRef | undefined) {
     super();
     this.#spec = spec;
     this.#fn = fn;
-    this.#site = site;
+    this.#definition = definition;
   }
   get reads() {
     return this.#spec.reads;
@@ -229,10 +253,10 @@ class FunctionAction extends Action {
     return this.#fn(state, inputs, context) as Promise<StepOutput>;
   }
   override ref(): ActionRef | string {
-    if (this.#site === undefined) {
+    if (this.#definition === undefined) {
       return 'it was not defined once at the top level of a module file';
     }
-    return { kind: 'site', ...this.#site };
+    return { kind: 'site', definition: this.#definition };
   }
 }
 
@@ -277,6 +301,9 @@ class DerivedAction extends Action {
   override isAsync() {
     return this.#base.isAsync();
   }
+  override get orchestrates() {
+    return this.#base.orchestrates;
+  }
   override runAndUpdate(state: AppState, inputs: Inputs, context: ApplicationContext) {
     return this.#base.runAndUpdate(state, { ...inputs, ...this.#bound }, context);
   }
@@ -307,12 +334,6 @@ function isInternal(target: Function): boolean {
   return target === FunctionAction || target === DerivedAction;
 }
 
-/** Function actions by definition site, shared by copies of this module in one thread. */
-const registryKey = Symbol.for('weft.actionRegistry');
-const globals = globalThis as typeof globalThis & { [registryKey]?: Map<string, Action> };
-const registry: Map<string, Action> = globals[registryKey] ?? new Map();
-globals[registryKey] = registry;
-
 /**
  * Defines a function action. Define actions at the top level of a module so that worker
  * threads and processes, which import that module, can run them.
@@ -336,19 +357,32 @@ export function action(spec: ActionSpec, fn: ActionFn): Action {
     throw new ValidationError(`${where} needs a function (state, inputs, context) => State.`);
   }
   const site = callSite(action);
+  const name = site === undefined ? undefined : siteName(site);
   // Only the first action made at a place is findable: one made in a loop has no stable identity.
   const findable =
-    site?.module !== undefined && !registry.has(site.location)
-      ? { module: site.module, key: site.location }
+    name !== undefined && registered('action', name) === undefined
+      ? definitionRef('action', name, site?.module)
       : undefined;
   const made = new FunctionAction(Object.freeze({ ...spec }), fn, findable);
-  if (findable) registry.set(findable.key, made);
+  if (findable) {
+    register('action', findable.name, {
+      value: made,
+      module: site?.module,
+      definedAt: site?.location,
+    });
+  }
   return made;
 }
 
-/** The function action defined at `key` in this thread, once its module is imported. */
-export function findAction(key: string): Action | undefined {
-  return registry.get(key);
+/**
+ * A function action's name in the registry: its module as the project names it and the
+ * line and column of the `action()` call, the same in every thread and on every machine
+ * with the same checkout. Undefined when the action was not made in a module file.
+ */
+function siteName(site: CallSite): string | undefined {
+  const position = /:(\d+:\d+)$/.exec(site.location);
+  if (site.module === undefined || position === null) return undefined;
+  return `${moduleReference(site.module)}:${position[1]}`;
 }
 
 function checkKeys(keys: unknown, what: string): void {

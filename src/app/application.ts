@@ -12,7 +12,14 @@ import type { Executor } from '../core/executor.ts';
 import { KeyScope, rootScope } from '../core/keys.ts';
 import { currentRun } from '../core/run.ts';
 import { State, type StateRecord } from '../core/state.ts';
-import { type Action, type ActionResult, type AppState, type Inputs, runStep } from './action.ts';
+import {
+  type Action,
+  type ActionResult,
+  type AppState,
+  type Inputs,
+  runStep,
+  type StepResult,
+} from './action.ts';
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
@@ -272,7 +279,7 @@ export class Application {
     const { tracker, persister } = this.#setup;
     tracker?.onStepStart?.(this.tracked, { sequenceId, action: name, state: before, inputs });
     const started = performance.now();
-    let outcome: { result: ActionResult; state: AppState };
+    let outcome: StepResult;
     try {
       outcome = await this.#runAction(act, name, before, inputs, context);
     } catch (error) {
@@ -295,6 +302,8 @@ export class Application {
         durationMs,
       });
       this.#emitStep(sequenceId, name, durationMs, error);
+      // The action's own error, also from a worker: the step is named by the tracker's
+      // stepEnd, the app:step event, and a parallel action's ParallelTaskError.
       throw error;
     }
     this.#state = outcome.state;
@@ -322,22 +331,17 @@ export class Application {
     return { action: name, result: outcome.result, state: outcome.state };
   }
 
-  async #runAction(
+  #runAction(
     act: Action,
     name: string,
     state: AppState,
     inputs: Inputs,
     context: ApplicationContext,
-  ): Promise<{ result: ActionResult; state: AppState }> {
+  ): Promise<StepResult> {
     const leaf = this.#setup.leafExecutor;
-    // Parallel actions orchestrate here; plain actions of a sub-application may go to a worker.
-    if (leaf === undefined || isParallel(act)) return runStep(act, name, state, inputs, context);
-    const done = await remoteStep(leaf, act, name, state, inputs, context);
-    // The worker checked the writes; the rest of the state comes back as copies, so this
-    // thread keeps its own values and takes only the declared writes.
-    const written: StateRecord = {};
-    for (const key of act.writes) written[key] = done.state[key];
-    return { result: done.result, state: state.update(written) };
+    // Actions that orchestrate run here; plain actions of a sub-application may go to a worker.
+    if (leaf === undefined || act.orchestrates) return runStep(act, name, state, inputs, context);
+    return remoteStep(leaf, act, name, state, inputs, context);
   }
 
   /**
@@ -486,10 +490,6 @@ function busyError(appId: string): ValidationError {
   return new ValidationError(
     `Application '${appId}' is already running: await its run, step or iterate before starting another.`,
   );
-}
-
-function isParallel(act: Action): boolean {
-  return (act as { readonly parallel?: boolean }).parallel === true;
 }
 
 /** Reports a failed step that could not be saved as failed, without hiding the step's error. */

@@ -11,9 +11,9 @@ import type { Executor } from '../core/executor.ts';
 import { getDefaultExecutor } from '../core/executor.ts';
 import type { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
+import { splitExecutor } from '../core/split.ts';
 import { State } from '../core/state.ts';
 import type { TaskContext } from '../core/task.ts';
-import { asyncPool } from '../executors/in-process.ts';
 import { Action, type AppState, type Inputs } from './action.ts';
 import { ApplicationBuilder } from './application.ts';
 import type { ApplicationContext } from './context.ts';
@@ -211,8 +211,10 @@ export class SubGraphTask {
  * flight (default: the executor's concurrency).
  */
 export abstract class TaskBasedParallelAction extends Action {
-  /** Marks the action for the application loop: it orchestrates in this thread. */
-  readonly parallel = true;
+  /** True: its sub-application loops run in the application's thread, their actions anywhere. */
+  override get orchestrates(): boolean {
+    return true;
+  }
 
   /** The sub-applications to run. */
   abstract tasks(state: AppState, context: ApplicationContext, inputs: Inputs): Many<SubGraphTask>;
@@ -246,10 +248,14 @@ export abstract class TaskBasedParallelAction extends Action {
     const executor = made ? setting() : setting;
     const limit = wanted ?? executor.concurrency;
     // The sub-application loops run here. On workers only their actions travel; in a
-    // nested step, a pool of its own keeps them from waiting for slots their parents hold.
-    const ownLoops = executor.remote || context.parent !== undefined;
-    const loops = ownLoops ? asyncPool({ concurrency: poolSize(limit) }) : executor;
-    const leaf = executor.remote ? executor : undefined;
+    // nested step, loops of its own keep them from waiting for slots their parents hold.
+    const {
+      loops,
+      leaves: leaf,
+      close,
+    } = splitExecutor(executor, {
+      nested: context.parent !== undefined,
+    });
     const parent: ApplicationContext = made ? { ...context, parallelExecutor: executor } : context;
     const inFlight = new Set<Promise<AppState>>();
     // Input states of the tasks taken by the map, in order: outputs are rebuilt on them.
@@ -305,7 +311,7 @@ export abstract class TaskBasedParallelAction extends Action {
       }
       throw error;
     } finally {
-      if (loops !== executor) await loops.close();
+      await close();
       if (made) await executor.close();
     }
   }
@@ -323,11 +329,6 @@ function checkMaxConcurrency(name: string, value: number | undefined): void {
         `got ${String(value)}. Return undefined from maxConcurrency for the executor's concurrency.`,
     );
   }
-}
-
-/** The size of a pool for `limit` tasks in flight (a pool needs a whole number). */
-function poolSize(limit: number): number {
-  return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : Number.MAX_SAFE_INTEGER;
 }
 
 /** A sub-application failed: the parallel action fails with its name and position. */

@@ -1,14 +1,16 @@
 /**
- * Plain actions of sub-applications on worker threads and processes. The application
- * loop stays in this thread (persisters and trackers live here); each step's action goes
- * to the executor as a weft task that imports the action's module in the worker and
- * finds the action again by its {@link ActionRef}.
+ * Plain actions of sub-applications on worker threads, processes and remote workers. The
+ * application loop stays in this thread (persisters and trackers live here); each step's
+ * action goes to the executor as one remote call, whose task finds the action again in
+ * the worker by its {@link ActionRef}. This module only builds the call's input and folds
+ * its output back into the state.
  */
 import { importDefinitions } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import { events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
-import { map } from '../core/map.ts';
+import { moduleLocation, resolveDefinition } from '../core/registry.ts';
+import { callRemote } from '../core/remote-call.ts';
 import { State, type StateRecord } from '../core/state.ts';
 import { task } from '../core/task.ts';
 import {
@@ -17,9 +19,9 @@ import {
   type ActionResult,
   type AppState,
   derive,
-  findAction,
   type Inputs,
   runStep,
+  type StepResult,
 } from './action.ts';
 import type { ApplicationContext } from './context.ts';
 
@@ -65,7 +67,11 @@ export const runActionStep = task(
   },
 );
 
-/** Runs one step of `act` on `executor` (a worker pool), under the step's key scope. */
+/**
+ * Runs one step of `act` on `executor` (a worker pool), recorded under the step's key
+ * scope, and returns its result and the new state. A failure is the action's own error,
+ * as when it runs in this thread.
+ */
 export async function remoteStep(
   executor: Executor,
   act: Action,
@@ -73,7 +79,7 @@ export async function remoteStep(
   state: AppState,
   inputs: Inputs,
   context: ApplicationContext,
-): Promise<RemoteStepOutput> {
+): Promise<StepResult> {
   const ref = act.ref();
   if (typeof ref === 'string') {
     throw new ValidationError(
@@ -92,30 +98,29 @@ export async function remoteStep(
     partitionKey: context.partitionKey,
     sequenceId: context.sequenceId,
   };
-  const [output] = await map([input], runActionStep, {
+  const done = await callRemote(runActionStep, input, {
     executor,
     scope: context.scope,
     name: 'action',
     signal: context.signal,
   });
-  return output!;
+  // The worker checked the writes; the rest of the state comes back as copies, so this
+  // thread keeps its own values and takes only the declared writes.
+  const written: StateRecord = {};
+  for (const key of act.writes) written[key] = done.state[key];
+  return { result: done.result, state: state.update(written) };
 }
 
-/** Finds the action a ref names, importing its module. */
+/** Finds the action a ref names: in the registry, or among its module's exported classes. */
 export async function resolveRef(ref: ActionRef): Promise<Action> {
   switch (ref.kind) {
-    case 'site': {
-      await importDefinitions(ref.module);
-      const found = findAction(ref.key);
-      if (!found) {
-        throw new ValidationError(
-          `No action is defined at ${ref.key} after importing ${ref.module}: define actions at the top level of the module.`,
-        );
-      }
-      return found;
-    }
+    case 'site':
+      return resolveDefinition<Action>(ref.definition);
     case 'class': {
-      const module = (await importDefinitions(ref.module)) as Record<string, unknown>;
+      const module = (await importDefinitions(moduleLocation(ref.module))) as Record<
+        string,
+        unknown
+      >;
       const found = Object.values(module).find(
         (value): value is new () => Action =>
           typeof value === 'function' && value.name === ref.className,
