@@ -72,7 +72,7 @@ export class Flow {
     }
     this.name = name;
     this.options = options;
-    registerFlow(callSite(Flow)?.module, this);
+    registerFlow(this, callSite(Flow));
   }
 
   /** The layers, in the order they were added. */

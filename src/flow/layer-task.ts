@@ -3,17 +3,15 @@
  * layer's attributes), its function run here or on a worker, and what it wrote handed back
  * as artifacts to store with the task's record. The task's manifest is its output.
  */
-
-import { TaskFailedError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
-import { map } from '../core/map.ts';
+import { callRemote } from '../core/remote-call.ts';
 import { type WithArtifacts, withArtifacts } from '../core/staged.ts';
 import type { TaskContext } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
 import type { FlowArtifacts, LayerInfo, TaskManifest } from './artifacts.ts';
 import { Grid } from './foreach.ts';
-import { type Layer, type LayerView, makeSelf, strictView } from './layer.ts';
-import { flowModule, remoteLayerTask, type WireItem, type WireView } from './remote.ts';
+import { type Layer, type LayerOutput, type LayerView, makeSelf, strictView } from './layer.ts';
+import { flowRef, remoteLayerTask, type WireItem, type WireView } from './remote.ts';
 
 /**
  * Runs task `index` of a layer: returns its manifest with the artifacts it wrote, which
@@ -110,12 +108,13 @@ async function runHere(
   splits: number,
   ctx: TaskContext,
   views: readonly LayerView[],
-) {
+): Promise<LayerOutput> {
   const { self, output } = makeSelf(layer.name, index, splits, ctx.attempt, ctx.signal);
   await layer.fn(self, ...views);
   return output;
 }
 
+/** Runs the layer's function on `leaves`, with the views as a worker receives them. */
 async function runRemote(
   layer: Layer,
   index: number,
@@ -123,8 +122,8 @@ async function runRemote(
   ctx: TaskContext,
   views: readonly LayerView[],
   copies: WeakMap<Accessor, Promise<WireItem[]>>,
-  executor: Executor,
-) {
+  leaves: Executor,
+): Promise<LayerOutput> {
   const wire: WireView[] = await Promise.all(
     views.map(async (view) => {
       const values = new Map<string, unknown>();
@@ -136,26 +135,21 @@ async function runRemote(
       return { values, accessors };
     }),
   );
-  const [output] = await map(
-    [
-      {
-        flow: layer.flowName,
-        module: flowModule(layer.flowName),
-        layer: layer.name,
-        index,
-        splits,
-        attempt: ctx.attempt,
-        views: wire,
-      },
-    ],
-    remoteLayerTask,
-    // Hidden: the layer's own fan-out shows this task already.
-    { executor, record: false, signal: ctx.signal, display: false },
-  ).catch((error: unknown) => {
-    // The worker's own error, so that retry.errors and messages see it, not the wrapper.
-    throw error instanceof TaskFailedError ? error.cause : error;
+  const input = {
+    flow: flowRef(layer.flowName),
+    layer: layer.name,
+    index,
+    splits,
+    attempt: ctx.attempt,
+    views: wire,
+  };
+  // Hidden and unrecorded: the layer's own fan-out shows and records this task already.
+  return callRemote(remoteLayerTask, input, {
+    executor: leaves,
+    record: false,
+    display: false,
+    signal: ctx.signal,
   });
-  return output!;
 }
 
 /** An accessor's elements for a worker, nested accessors included; made once per accessor. */

@@ -1,11 +1,19 @@
 /**
- * ForEach tasks on worker threads and processes. The worker imports the module that
- * created the flow, finds the flow by name and the layer in it, and runs the layer's
+ * ForEach tasks on worker threads and processes. Flows are registered in the engine's
+ * registry of definitions (kind `flow`, by name and creating module); a worker resolves
+ * the flow from the reference sent along, finds the layer in it, and runs the layer's
  * function on the views sent along (accessors arrive as in-memory copies); what the
  * function sets comes back and is stored by the flow.
  */
-import { importDefinitions } from '../core/definitions.ts';
+import type { CallSite } from '../core/call-site.ts';
 import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
+import {
+  type DefinitionRef,
+  definitionRef,
+  register,
+  registered,
+  resolveDefinition,
+} from '../core/registry.ts';
 import { task } from '../core/task.ts';
 import { Accessor } from './accessor.ts';
 import type { Flow } from './flow.ts';
@@ -20,15 +28,10 @@ export interface WireView {
   readonly accessors: ReadonlyMap<string, readonly WireItem[]>;
 }
 
-function rebuild(items: readonly WireItem[], label: string): Accessor {
-  return Accessor.of(
-    items.map((item, i) => ('a' in item ? rebuild(item.a, `${label}[${i}]`) : item.v)),
-    label,
-  );
-}
-
-interface RemoteLayerInput {
-  readonly flow: string;
+/** One ForEach task as a worker receives it. */
+export interface RemoteLayerInput {
+  /** How the worker finds the flow: its name and the module that created it. */
+  readonly flow: DefinitionRef;
   readonly layer: string;
   readonly index: number;
   readonly splits: number;
@@ -36,40 +39,52 @@ interface RemoteLayerInput {
   readonly views: readonly WireView[];
 }
 
-/** Flows by name, and the module that created each, shared by copies of this module. */
-const registryKey = Symbol.for('weft.flowRegistry');
-const globals = globalThis as typeof globalThis & {
-  [registryKey]?: Map<string, { module: string | undefined; flow: Flow }>;
-};
-const registry = globals[registryKey] ?? new Map();
-globals[registryKey] = registry;
+function rebuild(items: readonly WireItem[], label: string): Accessor {
+  return Accessor.of(
+    items.map((item, i) => ('a' in item ? rebuild(item.a, `${label}[${i}]`) : item.v)),
+    label,
+  );
+}
 
-/** Remembers a flow so that workers can find it by name after importing `module`. */
-export function registerFlow(module: string | undefined, flow: Flow): void {
-  const known = registry.get(flow.name);
+/** Registers a flow so that workers find it by name after importing the module that created it. */
+export function registerFlow(flow: Flow, site: CallSite | undefined): void {
+  const module = site?.module;
+  const known = registered<Flow>('flow', flow.name);
   // The same module evaluated again replaces its flow; another module may not reuse the name.
-  if (known && known.flow !== flow && known.module !== module) {
+  if (known && known.value !== flow && known.module !== module) {
     throw new DuplicateTaskError(
       `Two flows are named '${flow.name}': one created in ${known.module ?? 'an unknown module'}, ` +
         `another in ${module ?? 'an unknown module'}. Workers and artifacts find flows by name: rename one.`,
     );
   }
-  registry.set(flow.name, { module, flow });
+  register('flow', flow.name, { value: flow, module, definedAt: site?.location });
+}
+
+/**
+ * How a worker finds the flow named `name`.
+ * @throws ValidationError when the module that created it is unknown (an `eval`, a REPL)
+ */
+export function flowRef(name: string): DefinitionRef {
+  const ref = definitionRef('flow', name, registered('flow', name)?.module);
+  if (ref === undefined) {
+    throw new ValidationError(
+      `Flow ${name} cannot run its ForEach tasks on workers: the module that created it is not ` +
+        'known. Create the flow at the top level of its module.',
+    );
+  }
+  return ref;
 }
 
 /** Runs one ForEach task in a worker. */
 export const remoteLayerTask = task(
   'weft:flow/runLayerTask',
-  async (input: RemoteLayerInput & { readonly module?: string }, ctx): Promise<LayerOutput> => {
-    let entry = registry.get(input.flow);
-    if (!entry && input.module) {
-      await importDefinitions(input.module);
-      entry = registry.get(input.flow);
-    }
-    const layer = entry?.flow.getLayer(input.layer);
+  async (input: RemoteLayerInput, ctx): Promise<LayerOutput> => {
+    const flow = await resolveDefinition<Flow>(input.flow);
+    const layer = flow.getLayer(input.layer);
     if (!layer) {
       throw new ValidationError(
-        `Flow ${input.flow} with a layer ${input.layer} is not defined in this worker: create the flow at the top level of its module.`,
+        `Flow ${input.flow.name} has no layer ${input.layer} in this worker, which imported ` +
+          `${input.flow.module}: add the flow's layers at the top level of its module.`,
       );
     }
     const views = input.views.map((view, index) => {
@@ -90,8 +105,3 @@ export const remoteLayerTask = task(
     return output;
   },
 );
-
-/** The module that created the flow named `name`, for workers to import. */
-export function flowModule(name: string): string | undefined {
-  return registry.get(name)?.module;
-}

@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { asyncPool, KeyScope, MemoryStore, openStore, ValidationError } from 'weftjs';
 import { Accessor, Flow, ForEach, LayerFailedError, Parameter } from 'weftjs/flow';
 import type { LayerOutput } from '../../src/flow/layer.ts';
-import { remoteLayerTask, type WireView } from '../../src/flow/remote.ts';
+import { flowRef, remoteLayerTask, type WireView } from '../../src/flow/remote.ts';
 
 const executor = asyncPool({ concurrency: 4 });
 after(() => executor.close());
@@ -121,7 +121,7 @@ describe('attribute names that objects inherit are plain attributes', () => {
     };
     // As a worker receives it: a copy.
     const input = structuredClone({
-      flow: flow.name,
+      flow: flowRef(flow.name),
       layer: 'Work',
       index: 0,
       splits: 1,
