@@ -1,17 +1,15 @@
 /**
  * Burr applications: a graph of actions run step by step over an immutable State.
- * `ApplicationBuilder` assembles one; `run`, `step` and `iterate` drive it. After every
- * step the state is saved by the persister (if any), the tracker hears about it, and an
- * `app:step` event goes to the run's event bus.
+ * `ApplicationBuilder` (builder.ts) assembles one; `run`, `step` and `iterate` drive it.
+ * After every step the state is saved by the persister (if any), the tracker hears about
+ * it, and an `app:step` event goes to the run's event bus.
  */
-import { randomUUID } from 'node:crypto';
 import { refuseTopLevelWork } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import { type EventBus, events as sharedEvents } from '../core/events.ts';
 import type { Executor } from '../core/executor.ts';
 import { KeyScope, rootScope } from '../core/keys.ts';
 import { currentRun } from '../core/run.ts';
-import { State, type StateRecord } from '../core/state.ts';
 import {
   type Action,
   type ActionResult,
@@ -20,8 +18,10 @@ import {
   runStep,
   type StepResult,
 } from './action.ts';
+import { type AppEventSource, emitAppEnd, emitAppStart, emitAppStep } from './app-events.ts';
+import type { InitializeOptions } from './builder.ts';
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
-import { addActions, buildGraph, type Graph, type TransitionSpec } from './graph.ts';
+import type { Graph } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
 import { remoteStep } from './remote.ts';
 import type { TrackedApplication, Tracker } from './tracker.ts';
@@ -48,28 +48,8 @@ export interface StepOutcome {
   readonly state: AppState;
 }
 
-/** Options of {@link ApplicationBuilder.initializeFrom}. */
-export interface InitializeOptions {
-  /**
-   * Continue after the saved step (true), or start again at `defaultEntrypoint` with the
-   * saved state (false). A step saved as failed runs again either way when resuming.
-   * @default true
-   */
-  readonly resumeAtNextAction?: boolean;
-  /** The state when nothing is saved. @default {} */
-  readonly defaultState?: StateRecord | AppState;
-  /** Where to start when nothing is saved. */
-  readonly defaultEntrypoint: string;
-  /** Load another application's state to start from (a fork). @default none: load this application's own */
-  readonly forkFromAppId?: string;
-  /** Partition of the application forked from (needs `forkFromAppId`). @default this application's partitionKey */
-  readonly forkFromPartitionKey?: string;
-  /** Step of the application forked from to load (needs `forkFromAppId`). @default its latest */
-  readonly forkFromSequenceId?: number;
-}
-
-/** How an application is assembled; made by {@link ApplicationBuilder}. */
-interface ApplicationSetup {
+/** How an application is assembled; made by `ApplicationBuilder`. */
+export interface ApplicationSetup {
   readonly graph: Graph;
   readonly state: AppState;
   readonly entrypoint: string;
@@ -231,7 +211,8 @@ export class Application {
     try {
       // Inside the try: a throwing hook must not leave the application marked as running.
       tracker?.onApplicationStart?.(this.tracked, this.#state);
-      this.#emitStart();
+      const source = this.#eventSource();
+      if (source) emitAppStart(source);
       let inputs = options.inputs ?? {};
       while (this.nextAction() !== undefined) {
         const outcome = await this.#step(inputs, options.signal);
@@ -252,7 +233,8 @@ export class Application {
     } finally {
       this.#busy = false;
       tracker?.onApplicationEnd?.(this.tracked, { state: this.#state, error, action: last.action });
-      this.#emitEnd(started, last.action, error);
+      const source = this.#eventSource();
+      if (source) emitAppEnd(source, performance.now() - started, last.action, error);
     }
   }
 
@@ -403,15 +385,6 @@ export class Application {
     return this.#appScope().run?.events ?? currentRun()?.events ?? sharedEvents;
   }
 
-  #haltList(names: readonly string[] | undefined, what: string): ReadonlySet<string> {
-    if (names === undefined) return new Set();
-    if (!Array.isArray(names)) {
-      throw new ValidationError(`${what} must be an array of action names, e.g. ['done'].`);
-    }
-    for (const name of names) this.graph.action(name, `${what}: action`);
-    return new Set(names);
-  }
-
   async #load(): Promise<void> {
     const init = this.#setup.initializer;
     if (!init) return;
@@ -439,50 +412,31 @@ export class Application {
     }
   }
 
-  #emitStart(): void {
+  #haltList(names: readonly string[] | undefined, what: string): ReadonlySet<string> {
+    if (names === undefined) return new Set();
+    if (!Array.isArray(names)) {
+      throw new ValidationError(`${what} must be an array of action names, e.g. ['done'].`);
+    }
+    for (const name of names) this.graph.action(name, `${what}: action`);
+    return new Set(names);
+  }
+
+  /** Who the application's events are about, or undefined when no one listens. */
+  #eventSource(): AppEventSource | undefined {
     const bus = this.#events();
-    if (!bus.active) return;
-    const parent = this.#setup.parent;
-    bus.emit({
-      type: 'app:start',
-      time: Date.now(),
+    if (!bus.active) return undefined;
+    return {
+      bus,
       scope: this.#appScope().path,
       appId: this.appId,
       partitionKey: this.partitionKey,
-      parentAppId: parent?.appId,
-      parentSequenceId: parent?.sequenceId,
-    });
+      parent: this.#setup.parent,
+    };
   }
 
   #emitStep(sequenceId: number, action: string, durationMs: number, error: unknown): void {
-    const bus = this.#events();
-    if (!bus.active) return;
-    bus.emit({
-      type: 'app:step',
-      time: Date.now(),
-      scope: this.#appScope().path,
-      appId: this.appId,
-      parentAppId: this.#setup.parent?.appId,
-      sequenceId,
-      action,
-      durationMs,
-      error,
-    });
-  }
-
-  #emitEnd(started: number, action: string | undefined, error: unknown): void {
-    const bus = this.#events();
-    if (!bus.active) return;
-    bus.emit({
-      type: 'app:end',
-      time: Date.now(),
-      scope: this.#appScope().path,
-      appId: this.appId,
-      parentAppId: this.#setup.parent?.appId,
-      action,
-      durationMs: performance.now() - started,
-      error,
-    });
+    const source = this.#eventSource();
+    if (source) emitAppStep(source, sequenceId, action, durationMs, error);
   }
 }
 
@@ -513,189 +467,5 @@ function checkInputs(act: Action, name: string, inputs: Inputs): void {
   }
 }
 
-/**
- * Assembles an {@link Application}.
- * @example
- * const app = new ApplicationBuilder()
- *   .withActions({ count, done })
- *   .withTransitions(['count', 'count', expr('count < 10')], ['count', 'done'])
- *   .withState({ count: 0 })
- *   .withEntrypoint('count')
- *   .build();
- * const { state } = await app.run({ haltAfter: ['done'] });
- */
-export class ApplicationBuilder {
-  readonly #actions = new Map<string, Action>();
-  readonly #transitions: TransitionSpec[] = [];
-  #graph: Graph | undefined;
-  #state: AppState | undefined;
-  #entrypoint: string | undefined;
-  #appId: string | undefined;
-  #partitionKey = '';
-  #persister: StateSaver | null = null;
-  #initializer: ApplicationSetup['initializer'] = null;
-  #tracker: Tracker | null = null;
-  #parallelExecutor: ParallelExecutorSetting | undefined;
-  #parent: ParentPointer | undefined;
-  #scope: KeyScope | undefined;
-  #leafExecutor: Executor | undefined;
-
-  /** Adds actions by name. */
-  withActions(...groups: (Readonly<Record<string, Action>> | Action)[]): this {
-    addActions(this.#actions, groups);
-    return this;
-  }
-
-  /** Adds transitions, taken in the order given when their condition holds. */
-  withTransitions(...transitions: TransitionSpec[]): this {
-    this.#transitions.push(...transitions);
-    return this;
-  }
-
-  /** Uses a graph built by GraphBuilder instead of withActions/withTransitions. */
-  withGraph(graph: Graph): this {
-    this.#graph = graph;
-    return this;
-  }
-
-  /** The initial state. */
-  withState(state: StateRecord | AppState): this {
-    if (this.#initializer) throw new ValidationError(bothError('withState'));
-    this.#state = state instanceof State ? state : State.of(state);
-    return this;
-  }
-
-  /** The first action. */
-  withEntrypoint(name: string): this {
-    if (this.#initializer) throw new ValidationError(bothError('withEntrypoint'));
-    this.#entrypoint = name;
-    return this;
-  }
-
-  /** Names the application (default: a random id) and its partition (default ''). */
-  withIdentifiers(ids: { readonly appId?: string; readonly partitionKey?: string }): this {
-    if (ids.appId !== undefined) {
-      if (typeof ids.appId !== 'string' || ids.appId === '') {
-        throw new ValidationError('withIdentifiers: appId must be a non-empty string.');
-      }
-      this.#appId = ids.appId;
-    }
-    if (ids.partitionKey !== undefined) {
-      if (typeof ids.partitionKey !== 'string') {
-        throw new ValidationError('withIdentifiers: partitionKey must be a string.');
-      }
-      this.#partitionKey = ids.partitionKey;
-    }
-    return this;
-  }
-
-  /** Saves the state after every step. */
-  withStatePersister(persister: StateSaver | null): this {
-    if (persister !== null && typeof persister?.save !== 'function') {
-      throw new ValidationError(
-        'withStatePersister needs an object with save(), e.g. a StorePersister.',
-      );
-    }
-    this.#persister = persister;
-    return this;
-  }
-
-  /** Starts from the last saved state of this application (or a fork), or from defaults. */
-  initializeFrom(loader: StateLoader, options: InitializeOptions): this {
-    if (typeof loader?.load !== 'function') {
-      throw new ValidationError(
-        'initializeFrom needs an object with load(), e.g. a StorePersister.',
-      );
-    }
-    if (this.#state !== undefined || this.#entrypoint !== undefined) {
-      throw new ValidationError(bothError('initializeFrom'));
-    }
-    if (typeof options?.defaultEntrypoint !== 'string') {
-      throw new ValidationError(
-        'initializeFrom needs { defaultEntrypoint: name of the first action }.',
-      );
-    }
-    if (
-      (options.forkFromPartitionKey !== undefined || options.forkFromSequenceId !== undefined) &&
-      options.forkFromAppId === undefined
-    ) {
-      throw new ValidationError(
-        'initializeFrom: forkFromPartitionKey and forkFromSequenceId need forkFromAppId.',
-      );
-    }
-    this.#initializer = { loader, options };
-    return this;
-  }
-
-  /** Hears every run and step. */
-  withTracker(tracker: Tracker | null): this {
-    this.#tracker = tracker;
-    return this;
-  }
-
-  /**
-   * What parallel actions run their tasks on: an executor, or a factory called once for
-   * each top-level parallel step (its sub-applications share what it made) and closed
-   * after it. @default the default executor
-   */
-  withParallelExecutor(executor: ParallelExecutorSetting): this {
-    if (typeof executor !== 'function' && typeof (executor as Executor)?.run !== 'function') {
-      throw new ValidationError(
-        'withParallelExecutor needs an executor or a function returning one, e.g. () => threads().',
-      );
-    }
-    this.#parallelExecutor = executor;
-    return this;
-  }
-
-  /** Marks the application as spawned by a parallel step of another. */
-  withSpawningParent(parent: ParentPointer): this {
-    this.#parent = parent;
-    return this;
-  }
-
-  /** @internal key scope and leaf executor of a sub-application */
-  withinParent(scope: KeyScope, leafExecutor: Executor | undefined): this {
-    this.#scope = scope;
-    this.#leafExecutor = leafExecutor;
-    return this;
-  }
-
-  /** Checks everything and builds the application. */
-  build(): Application {
-    const graph = this.#graph ?? buildGraph(this.#actions, this.#transitions);
-    if (this.#graph && (this.#actions.size > 0 || this.#transitions.length > 0)) {
-      throw new ValidationError('Use withGraph or withActions/withTransitions, not both.');
-    }
-    const entrypoint = this.#initializer?.options.defaultEntrypoint ?? this.#entrypoint;
-    if (entrypoint === undefined) {
-      throw new ValidationError('The application needs an entrypoint: call withEntrypoint(name).');
-    }
-    graph.action(entrypoint, 'Entrypoint');
-    const defaults = this.#initializer?.options.defaultState;
-    return new Application({
-      graph,
-      state:
-        this.#state ??
-        (defaults === undefined
-          ? State.of()
-          : defaults instanceof State
-            ? defaults
-            : State.of(defaults)),
-      entrypoint,
-      appId: this.#appId ?? randomUUID(),
-      partitionKey: this.#partitionKey,
-      persister: this.#persister,
-      initializer: this.#initializer,
-      tracker: this.#tracker,
-      parallelExecutor: this.#parallelExecutor,
-      parent: this.#parent,
-      scope: this.#scope,
-      leafExecutor: this.#leafExecutor,
-    });
-  }
-}
-
-function bothError(what: string): string {
-  return `${what}: initializeFrom sets the state and entrypoint (defaultState, defaultEntrypoint); do not also call withState or withEntrypoint.`;
-}
+// Until the package entry imports the builder from builder.ts, its old home re-exports it.
+export { ApplicationBuilder, type InitializeOptions } from './builder.ts';

@@ -15,7 +15,7 @@ import { splitExecutor } from '../core/split.ts';
 import { State } from '../core/state.ts';
 import type { TaskContext } from '../core/task.ts';
 import { Action, type AppState, type Inputs } from './action.ts';
-import { ApplicationBuilder } from './application.ts';
+import { ApplicationBuilder } from './builder.ts';
 import type { ApplicationContext } from './context.ts';
 import { type Graph, GraphBuilder } from './graph.ts';
 import type { StateLoader, StateSaver } from './persistence.ts';
