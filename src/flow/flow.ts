@@ -14,9 +14,9 @@ import { refuseTopLevelWork } from '../core/definitions.ts';
 import { isWeftError, TaskFailedError, ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
 import { currentRun, type Run, withRun } from '../core/run.ts';
+import { splitExecutor } from '../core/split.ts';
 import type { Store } from '../core/store.ts';
 import type { TaskContext } from '../core/task.ts';
-import { asyncPool } from '../executors/in-process.ts';
 import { openStore } from '../stores/open.ts';
 import { FlowArtifacts, type LayerInfo } from './artifacts.ts';
 import { ForEach } from './foreach.ts';
@@ -195,15 +195,22 @@ export class Flow {
     const artifacts = new FlowArtifacts(run.store, run.id, this.name, (record) =>
       recordOrThrow(run, record),
     );
+    const executor = options.executor ?? this.options.executor ?? getDefaultExecutor();
+    // Layers get loops of their own: on an in-process executor they would otherwise hold
+    // the slots their own tasks wait for.
+    const layerLoops = splitExecutor(executor, { nested: true });
+    // A layer's tasks (views, artifacts) stay here when the executor runs tasks elsewhere;
+    // the layer's function goes there.
+    const taskSplit = splitExecutor(executor);
     const context: FlowRunContext = {
       run,
       artifacts,
-      executor: options.executor ?? this.options.executor ?? getDefaultExecutor(),
-      concurrency: options.concurrency ?? this.options.concurrency,
+      loops: taskSplit.loops,
+      leaves: taskSplit.leaves,
+      concurrency: options.concurrency ?? this.options.concurrency ?? executor.concurrency,
       changed: new Set(),
     };
     const layers = this.layers;
-    const orchestrator = asyncPool({ concurrency: layers.length });
     try {
       const infos = (await dag(
         layers.map((layer) => ({
@@ -218,8 +225,9 @@ export class Flow {
           display: { label: this.name },
           scope: run.scope,
           signal: options.signal,
-          // Layers orchestrate here; their ForEach tasks go to the executor.
-          executor: orchestrator,
+          executor: layerLoops.loops,
+          // Every layer whose upstream layers are done starts at once.
+          concurrency: layers.length,
           // A layer is done when its tasks are: each layer goes over its tasks' records
           // (and lists their artifacts) again, where a record of the whole layer would
           // skip it with its artifacts unchecked.
@@ -232,7 +240,7 @@ export class Flow {
       if (error instanceof TaskFailedError && isWeftError(error.cause)) throw error.cause;
       throw error;
     } finally {
-      await orchestrator.close();
+      await Promise.all([layerLoops.close(), taskSplit.close()]);
     }
   }
 }

@@ -29,12 +29,14 @@ export interface LayerTasks {
 /**
  * Prepares a layer's tasks: reads where each ForEach parameter's elements come from and
  * sizes the grid (reading no element).
+ * @param leaves where the layer's function runs, from the executor's split; undefined
+ *   runs it here, in its task
  */
 export async function layerTasks(
   layer: Layer,
   done: ReadonlyMap<string, LayerInfo>,
   artifacts: FlowArtifacts,
-  executor: Executor,
+  leaves: Executor | undefined,
 ): Promise<LayerTasks> {
   const foreach = layer.options.foreach;
   const parameters = foreach?.parameters ?? [];
@@ -75,8 +77,8 @@ export async function layerTasks(
         buildView(up.name, done.get(up.name)!, artifacts, overrides.get(up.name)),
       ),
     );
-    const output = executor.remote
-      ? await runRemote(layer, index, count, ctx, views, copies, executor)
+    const output = leaves
+      ? await runRemote(layer, index, count, ctx, views, copies, leaves)
       : await runHere(layer, index, count, ctx, views);
     const { manifest, writes } = artifacts.stage(layer.name, index, output);
     return withArtifacts(manifest, writes);

@@ -14,7 +14,6 @@ import { map } from '../core/map.ts';
 import type { Run } from '../core/run.ts';
 import type { TaskRecord } from '../core/store.ts';
 import { localTask, type Task, type TaskContext } from '../core/task.ts';
-import { asyncPool } from '../executors/in-process.ts';
 import {
   type FlowArtifacts,
   type LayerInfo,
@@ -29,9 +28,12 @@ import { type LayerTaskFn, layerTasks } from './layer-task.ts';
 export interface FlowRunContext {
   readonly run: Run;
   readonly artifacts: FlowArtifacts;
-  readonly executor: Executor;
+  /** Runs the layers' tasks (their views and artifacts): the flow's executor, or loops here. */
+  readonly loops: Executor;
+  /** Runs the layers' functions when the flow's executor runs tasks elsewhere. */
+  readonly leaves: Executor | undefined;
   /** Most ForEach tasks in flight per layer, unless the layer says. */
-  readonly concurrency: number | undefined;
+  readonly concurrency: number;
   /** Layers some of whose tasks ran in this run: every task downstream of them runs. */
   readonly changed: Set<string>;
 }
@@ -43,12 +45,10 @@ export async function runLayer(
   flow: FlowRunContext,
   ctx: TaskContext,
 ): Promise<LayerInfo> {
-  const { artifacts, executor } = flow;
+  const { artifacts, loops } = flow;
   const foreach = layer.options.foreach !== undefined;
-  const tasks = await layerTasks(layer, done, artifacts, executor);
-  const limit = layer.options.concurrency ?? flow.concurrency ?? executor.concurrency;
-  // Remote executors run the layer's function; its task (views, artifacts) stays here.
-  const loops = executor.remote ? asyncPool({ concurrency: limit }) : executor;
+  const tasks = await layerTasks(layer, done, artifacts, flow.leaves);
+  const limit = layer.options.concurrency ?? flow.concurrency;
   // Manifests made in this run: any other came from the record of an earlier attempt.
   const fresh = new WeakSet<TaskManifest>();
   // The fan-out stores each task's artifacts with its record and hands on the manifest.
@@ -67,61 +67,56 @@ export async function runLayer(
   const failures = new Failures();
   const again: number[] = [];
   let ran = 0;
-  try {
-    // Tasks an earlier attempt completed, checked against one listing of the layer's
-    // artifact keys, started when the first of them comes back.
-    const skipped: TaskManifest[] = [];
-    let listing: Promise<ReadonlySet<string>> | undefined;
-    const outcomes = map(indices(tasks.count), task, {
-      executor: loops,
-      concurrency: limit,
-      scope: parent,
-      name: 'task',
-      // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
-      display: foreach ? { label: layer.name, total: tasks.count } : false,
-      signal: ctx.signal,
-      // Every task runs: a resume then re-runs only those that failed.
-      onError: 'collect',
-      // As they finish: one slow task must not hold back the tasks after it.
-      ordered: false,
+  // Tasks an earlier attempt completed, checked against one listing of the layer's
+  // artifact keys, started when the first of them comes back.
+  const skipped: TaskManifest[] = [];
+  let listing: Promise<ReadonlySet<string>> | undefined;
+  const outcomes = map(indices(tasks.count), task, {
+    executor: loops,
+    concurrency: limit,
+    scope: parent,
+    name: 'task',
+    // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
+    display: foreach ? { label: layer.name, total: tasks.count } : false,
+    signal: ctx.signal,
+    // Every task runs: a resume then re-runs only those that failed.
+    onError: 'collect',
+    // As they finish: one slow task must not hold back the tasks after it.
+    ordered: false,
+  });
+  for await (const outcome of outcomes) {
+    if (outcome instanceof Error) failures.add(outcome);
+    else if (fresh.has(outcome)) {
+      ran++;
+      info.add(outcome);
+    } else if (forced) again.push(outcome.i);
+    else {
+      if (!listing) {
+        listing = artifacts.listLayer(layer.name);
+        // Awaited below: until then a failed listing must not count as unhandled.
+        listing.catch(() => {});
+      }
+      skipped.push(outcome);
+    }
+  }
+  if (listing) {
+    // A listing that fails fails the layer: nothing is recomputed from a failed read.
+    const listed = await listing;
+    for (const manifest of skipped) {
+      if (artifacts.missing(layer.name, manifest, listed) === undefined) info.add(manifest);
+      else again.push(manifest.i);
+    }
+  }
+  if (again.length > 0) {
+    ran += await runAgain(layer, again, tasks.run, {
+      flow,
+      keys,
+      limit,
+      ctx,
+      info,
+      failures,
+      why: forced ? 'an upstream layer ran again' : 'its artifacts are missing',
     });
-    for await (const outcome of outcomes) {
-      if (outcome instanceof Error) failures.add(outcome);
-      else if (fresh.has(outcome)) {
-        ran++;
-        info.add(outcome);
-      } else if (forced) again.push(outcome.i);
-      else {
-        if (!listing) {
-          listing = artifacts.listLayer(layer.name);
-          // Awaited below: until then a failed listing must not count as unhandled.
-          listing.catch(() => {});
-        }
-        skipped.push(outcome);
-      }
-    }
-    if (listing) {
-      // A listing that fails fails the layer: nothing is recomputed from a failed read.
-      const listed = await listing;
-      for (const manifest of skipped) {
-        if (artifacts.missing(layer.name, manifest, listed) === undefined) info.add(manifest);
-        else again.push(manifest.i);
-      }
-    }
-    if (again.length > 0) {
-      ran += await runAgain(layer, again, tasks.run, {
-        flow,
-        keys,
-        loops,
-        limit,
-        ctx,
-        info,
-        failures,
-        why: forced ? 'an upstream layer ran again' : 'its artifacts are missing',
-      });
-    }
-  } finally {
-    if (loops !== executor) await loops.close();
   }
   if (ran > 0) flow.changed.add(layer.name);
   failures.throwIfAny(layer, tasks.count);
@@ -132,7 +127,6 @@ interface AgainContext {
   readonly flow: FlowRunContext;
   /** Scope of the keys the layer's tasks are recorded under. */
   readonly keys: KeyScope;
-  readonly loops: Executor;
   readonly limit: number;
   readonly ctx: TaskContext;
   readonly info: LayerInfoBuilder;
@@ -187,7 +181,7 @@ async function runAgain(
   });
   let completed = 0;
   const outcomes = map(indices, recorded, {
-    executor: again.loops,
+    executor: flow.loops,
     concurrency: again.limit,
     record: false,
     name: 'again',
