@@ -32,7 +32,10 @@ export interface RunOptions {
   readonly haltAfter?: readonly string[];
   /** Stop before any of these actions would run (after at least one step). @default [] */
   readonly haltBefore?: readonly string[];
-  /** Runtime inputs of the first step. @default {} */
+  /**
+   * Runtime inputs, given to every step (as Burr's `run` and `iterate` do); an action
+   * requiring one that is missing fails before it runs. @default {}
+   */
   readonly inputs?: Inputs;
   /** Stops the application between steps and aborts the running action. */
   readonly signal?: AbortSignal;
@@ -177,7 +180,7 @@ export class Application {
     return name === undefined ? undefined : this.graph.action(name);
   }
 
-  /** Runs one action; null when there is nothing left to run. */
+  /** Runs one action, given `inputs`; null when there is nothing left to run. */
   async step(options: Pick<RunOptions, 'inputs' | 'signal'> = {}): Promise<StepOutcome | null> {
     refuseTopLevelWork(`Application '${this.appId}'`);
     await this.ready();
@@ -213,10 +216,9 @@ export class Application {
       tracker?.onApplicationStart?.(this.tracked, this.#state);
       const source = this.#eventSource();
       if (source) emitAppStart(source);
-      let inputs = options.inputs ?? {};
+      const inputs = options.inputs ?? {};
       while (this.nextAction() !== undefined) {
         const outcome = await this.#step(inputs, options.signal);
-        inputs = {};
         last = outcome!;
         yield last;
         if (haltAfter.has(last.action!)) break;

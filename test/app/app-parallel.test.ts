@@ -769,7 +769,7 @@ describe('bounded concurrency', () => {
 });
 
 describe('runtime inputs', () => {
-  it('reach the first step of every sub-application', async () => {
+  it('reach every step of every sub-application', async () => {
     class WithInputs extends MapActions {
       get reads() {
         return ['input_number', 'number_to_add'];
@@ -781,7 +781,7 @@ describe('runtime inputs', () => {
         return ['additional_number'];
       }
       actions() {
-        return burrActions().slice(0, 2);
+        return burrActions();
       }
       reduce(state: AppState, states: Iterable<AppState>) {
         return appendOutputs(state, states);
@@ -791,13 +791,14 @@ describe('runtime inputs', () => {
       inputKey: 'input_number',
       state: { number_to_add: 10 },
     });
-    // The Input step takes its own input; the parallel step gets additional_number.
+    // The Input step takes its own input; the parallel step gets additional_number, and
+    // so does every step of its sub-graph (the third adds it).
     await app.step({ inputs: { input_number: 100 } });
     const { state } = await app.run({
       haltAfter: ['final_action'],
       inputs: { additional_number: 5 },
     });
-    assert.deepEqual(state.get('output_numbers_in_state'), [1115, 2115]);
+    assert.deepEqual(state.get('output_numbers_in_state'), [1115, 2115, 3115]);
   });
 });
 

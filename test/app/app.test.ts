@@ -685,7 +685,7 @@ describe('run, step and iterate', () => {
     assert.deepEqual(app.state.get('trail'), ['a', 'b']);
   });
 
-  it('inputs reach only the first step', async () => {
+  it('inputs reach every step of run, as in Burr', async () => {
     const got: Inputs[] = [];
     const take = (name: string) =>
       action({ reads: [], writes: [], optionalInputs: ['x'], name }, (state, inputs) => {
@@ -698,7 +698,7 @@ describe('run, step and iterate', () => {
       .withEntrypoint('one')
       .build();
     await app.run({ inputs: { x: 42 } });
-    assert.deepEqual(got, [{ x: 42 }, {}]);
+    assert.deepEqual(got, [{ x: 42 }, { x: 42 }]);
   });
 
   it('a missing required input is an error naming it, before the action runs', async () => {
@@ -1117,7 +1117,7 @@ describe('trackers', () => {
     assert.deepEqual(end.state.toObject(), { trail: ['a'] });
     assert.ok(end.durationMs >= 0);
     assert.equal(detail<StepStart>(tracker, 3).sequenceId, 1);
-    assert.deepEqual(detail<StepStart>(tracker, 3).inputs, {});
+    assert.deepEqual(detail<StepStart>(tracker, 3).inputs, { x: 1 });
     const finish = detail<ApplicationEnd>(tracker, 5);
     assert.equal(finish.action, 'b');
     assert.equal(finish.error, undefined);
