@@ -6,24 +6,21 @@
  * completed ForEach tasks, once their artifacts are found there (those whose artifacts are
  * gone run again, with what is downstream of them). An artifact found damaged when read
  * marks its task to run again on the next re-run.
+ *
+ * This module defines flows and their layers; running one is run-flow.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { callSite } from '../core/call-site.ts';
-import { dag } from '../core/dag.ts';
-import { refuseTopLevelWork } from '../core/definitions.ts';
-import { isWeftError, TaskFailedError, ValidationError } from '../core/errors.ts';
-import { type Executor, getDefaultExecutor } from '../core/executor.ts';
-import { currentRun, type Run, withRun } from '../core/run.ts';
-import { splitExecutor } from '../core/split.ts';
+import { ValidationError } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
 import type { Store } from '../core/store.ts';
-import type { TaskContext } from '../core/task.ts';
-import { openStore } from '../stores/open.ts';
-import { FlowArtifacts, type LayerInfo } from './artifacts.ts';
+import type { FlowResult } from './flow-result.ts';
 import { ForEach } from './foreach.ts';
-import type { Layer, LayerFn, LayerOptions, LayerView } from './layer.ts';
-import { buildView } from './layer-task.ts';
+import type { Layer, LayerFn, LayerOptions } from './layer.ts';
 import { registerFlow } from './remote.ts';
-import { type FlowRunContext, recordOrThrow, runLayer } from './run-layer.ts';
+import { runFlow } from './run-flow.ts';
+
+// The package entry exports FlowResult beside Flow, from this module.
+export { FlowResult } from './flow-result.ts';
 
 /** Options of a {@link Flow}. */
 export interface FlowOptions {
@@ -152,148 +149,8 @@ export class Flow {
    * @throws ValidationError for a flow without layers, or a bad grid
    * @example const result = await flow.run({ runId: 'nightly' }); await result.close();
    */
-  async run(options: FlowRunOptions = {}): Promise<FlowResult> {
-    if (this.#layers.size === 0) {
-      throw new ValidationError(`Flow ${this.name} has no layers: add some with flow.layer(...).`);
-    }
-    const current = currentRun();
-    // Inside a run, a flow given only a run id keeps to that run's store.
-    const storeOption = options.store ?? this.options.store ?? current?.store;
-    refuseTopLevelWork(`flow.run() of ${this.name}`);
-    if (
-      current &&
-      options.runId === undefined &&
-      (storeOption === current.store || storeOption === undefined)
-    ) {
-      const { infos, artifacts } = await this.#execute(current, options);
-      return new FlowResult(this.name, current.store, current.id, infos, false, artifacts);
-    }
-    const store =
-      storeOption === undefined || typeof storeOption === 'string'
-        ? await openStore(storeOption)
-        : storeOption;
-    const opened = store !== storeOption;
-    const runId = options.runId ?? `${this.name}-${randomUUID().slice(0, 8)}`;
-    try {
-      const { infos, artifacts } = await withRun(
-        { store, runId, meta: { flow: this.name } },
-        (run) => this.#execute(run, options),
-      );
-      return new FlowResult(this.name, store, runId, infos, opened, artifacts);
-    } catch (error) {
-      if (opened) await store.close();
-      throw error;
-    }
-  }
-
-  async #execute(
-    run: Run,
-    options: FlowRunOptions,
-  ): Promise<{ infos: Map<string, LayerInfo>; artifacts: FlowArtifacts }> {
-    // A task whose artifact reads as damaged is marked through the run's recorder, which
-    // keeps its records in order, during the run and after it.
-    const artifacts = new FlowArtifacts(run.store, run.id, this.name, (record) =>
-      recordOrThrow(run, record),
-    );
-    const executor = options.executor ?? this.options.executor ?? getDefaultExecutor();
-    // Layers get loops of their own: on an in-process executor they would otherwise hold
-    // the slots their own tasks wait for.
-    const layerLoops = splitExecutor(executor, { nested: true });
-    // A layer's tasks (views, artifacts) stay here when the executor runs tasks elsewhere;
-    // the layer's function goes there.
-    const taskSplit = splitExecutor(executor);
-    const context: FlowRunContext = {
-      run,
-      artifacts,
-      loops: taskSplit.loops,
-      leaves: taskSplit.leaves,
-      concurrency: options.concurrency ?? this.options.concurrency ?? executor.concurrency,
-      changed: new Set(),
-    };
-    const layers = this.layers;
-    try {
-      const infos = (await dag(
-        layers.map((layer) => ({
-          id: layer.name,
-          dependencies: layer.upstream.map((up) => up.name),
-          input: (done: ReadonlyMap<string, unknown>) => done,
-          task: (done: ReadonlyMap<string, unknown>, ctx: TaskContext) =>
-            runLayer(layer, done as ReadonlyMap<string, LayerInfo>, context, ctx),
-        })),
-        {
-          name: `flow:${this.name}`,
-          display: { label: this.name },
-          scope: run.scope,
-          signal: options.signal,
-          executor: layerLoops.loops,
-          // Every layer whose upstream layers are done starts at once.
-          concurrency: layers.length,
-          // A layer is done when its tasks are: each layer goes over its tasks' records
-          // (and lists their artifacts) again, where a record of the whole layer would
-          // skip it with its artifacts unchecked.
-          record: false,
-        },
-      )) as Map<string, LayerInfo>;
-      return { infos, artifacts };
-    } catch (error) {
-      // The layer's own error says what failed; the dag's wrapper adds nothing.
-      if (error instanceof TaskFailedError && isWeftError(error.cause)) throw error.cause;
-      throw error;
-    } finally {
-      await Promise.all([layerLoops.close(), taskSplit.close()]);
-    }
-  }
-}
-
-/** What a flow run produced: read any layer's attributes afterwards. */
-export class FlowResult {
-  /** The flow's name. */
-  readonly flow: string;
-  /** The run that holds the artifacts: give it to `flow.run({ runId })` to resume. */
-  readonly runId: string;
-  /** Where the artifacts are. */
-  readonly store: Store;
-  readonly #infos: Map<string, LayerInfo>;
-  readonly #artifacts: FlowArtifacts;
-  readonly #ownsStore: boolean;
-
-  /**
-   * @param artifacts the run's artifacts, which know how to mark a task whose artifact
-   *   reads as damaged; without them such a read says how to have it recomputed
-   */
-  constructor(
-    flow: string,
-    store: Store,
-    runId: string,
-    infos: Map<string, LayerInfo>,
-    ownsStore: boolean,
-    artifacts: FlowArtifacts = new FlowArtifacts(store, runId, flow),
-  ) {
-    this.flow = flow;
-    this.store = store;
-    this.runId = runId;
-    this.#infos = infos;
-    this.#artifacts = artifacts;
-    this.#ownsStore = ownsStore;
-  }
-
-  /** What a layer wrote: kinds and lengths of its attributes. */
-  info(layer: Layer | string): LayerInfo {
-    const name = typeof layer === 'string' ? layer : layer.name;
-    const info = this.#infos.get(name);
-    if (!info) throw new ValidationError(`Flow ${this.flow} has no layer '${name}'.`);
-    return info;
-  }
-
-  /** A layer's attributes as a downstream layer would see them (values, or Accessors). */
-  async layer(layer: Layer | string): Promise<LayerView> {
-    const name = typeof layer === 'string' ? layer : layer.name;
-    return buildView(name, this.info(name), this.#artifacts, undefined);
-  }
-
-  /** Closes the store when the flow opened it itself. */
-  async close(): Promise<void> {
-    if (this.#ownsStore) await this.store.close();
+  run(options: FlowRunOptions = {}): Promise<FlowResult> {
+    return runFlow(this, options);
   }
 }
 
