@@ -202,8 +202,7 @@ export class Application {
    */
   async *iterate(options: RunOptions = {}): AsyncGenerator<StepOutcome, StepOutcome, undefined> {
     refuseTopLevelWork(`Application '${this.appId}'`);
-    const haltAfter = this.#haltList(options.haltAfter, 'haltAfter');
-    const haltBefore = this.#haltList(options.haltBefore, 'haltBefore');
+    const { haltAfter, haltBefore } = haltSets(this.appId, this.graph, options);
     await this.ready();
     if (this.#busy) throw busyError(this.appId);
     this.#busy = true;
@@ -414,15 +413,6 @@ export class Application {
     }
   }
 
-  #haltList(names: readonly string[] | undefined, what: string): ReadonlySet<string> {
-    if (names === undefined) return new Set();
-    if (!Array.isArray(names)) {
-      throw new ValidationError(`${what} must be an array of action names, e.g. ['done'].`);
-    }
-    for (const name of names) this.graph.action(name, `${what}: action`);
-    return new Set(names);
-  }
-
   /** Who the application's events are about, or undefined when no one listens. */
   #eventSource(): AppEventSource | undefined {
     const bus = this.#events();
@@ -446,6 +436,40 @@ function busyError(appId: string): ValidationError {
   return new ValidationError(
     `Application '${appId}' is already running: await its run, step or iterate before starting another.`,
   );
+}
+
+/**
+ * The halt lists of a run, checked together: one error names every unknown action and the
+ * list it came from, so that a run is not refused once per typo.
+ */
+function haltSets(
+  appId: string,
+  graph: Graph,
+  options: RunOptions,
+): { readonly haltAfter: ReadonlySet<string>; readonly haltBefore: ReadonlySet<string> } {
+  const unknown: string[] = [];
+  const check = (names: readonly string[] | undefined, what: string): ReadonlySet<string> => {
+    if (names === undefined) return new Set();
+    if (!Array.isArray(names)) {
+      throw new ValidationError(`${what} must be an array of action names, e.g. ['done'].`);
+    }
+    const missing = names.filter((name) => !graph.actions.has(name));
+    if (missing.length > 0) unknown.push(`${what} names ${quote(missing)}`);
+    return new Set(names);
+  };
+  const haltAfter = check(options.haltAfter, 'haltAfter');
+  const haltBefore = check(options.haltBefore, 'haltBefore');
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `Application '${appId}' cannot halt at actions it does not have: ${unknown.join('; ')}. ` +
+        `Its actions are ${quote([...graph.actions.keys()])}: fix the names, or add the actions.`,
+    );
+  }
+  return { haltAfter, haltBefore };
+}
+
+function quote(names: readonly string[]): string {
+  return names.length === 0 ? 'none' : names.map((name) => `'${name}'`).join(', ');
 }
 
 /** Reports a failed step that could not be saved as failed, without hiding the step's error. */

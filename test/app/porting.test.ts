@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { threads } from 'weftjs';
+import { threads, ValidationError } from 'weftjs';
 import {
   type Action,
   ApplicationBuilder,
@@ -135,4 +135,32 @@ describe('runtime inputs of run and iterate', () => {
       assert.deepEqual(state.get('outputs'), [3115, 3215]);
     });
   }
+});
+
+describe('unknown halt names', () => {
+  it('are reported together in one error, each with the list it came from', async () => {
+    const app = countersApp();
+    const error = await app
+      .run({ haltAfter: ['result', 'reslut', 'done'], haltBefore: ['counter3'] })
+      .then(
+        () => assert.fail('the run should have been refused'),
+        (failure: unknown) => failure,
+      );
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.match(error.message, /haltAfter names 'reslut', 'done'/);
+    assert.match(error.message, /haltBefore names 'counter3'/);
+    assert.match(error.message, /'counter1', 'counter2', 'result'/);
+    assert.equal(app.sequenceId, undefined, 'nothing ran');
+  });
+
+  it('are refused by iterate before any step', async () => {
+    const app = countersApp();
+    const steps = app.iterate({ haltAfter: ['nope'], haltBefore: ['nada'], inputs: {} });
+    await assert.rejects(steps.next(), (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /haltAfter names 'nope'; haltBefore names 'nada'/);
+      return true;
+    });
+    assert.equal(app.sequenceId, undefined);
+  });
 });
