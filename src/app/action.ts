@@ -81,7 +81,10 @@ export abstract class Action {
 
   /** State keys the action reads. */
   abstract get reads(): readonly string[];
-  /** State keys the action writes: every one must be in its new state, and no other may change. */
+  /**
+   * State keys the action writes: every one must be in its new state, and no other may be
+   * added or changed. Deleting a key (`state.wipe`) needs no declaration, as in Burr.
+   */
   abstract get writes(): readonly string[];
 
   /** Runtime inputs it requires (a missing one is an error naming it). */
@@ -208,7 +211,7 @@ export type ActionFn = (
 export interface ActionSpec {
   /** State keys the action reads. */
   readonly reads: readonly string[];
-  /** State keys the action writes. */
+  /** State keys the action adds or changes (it may delete others undeclared). */
   readonly writes: readonly string[];
   /** Runtime inputs it requires. @default [] */
   readonly inputs?: readonly string[];
@@ -401,7 +404,7 @@ export interface StepResult {
 
 /**
  * Runs one action on `state` and checks what it wrote: a declared write missing from
- * the new state, or a key changed that is not declared, is an error naming both.
+ * the new state, or a key added or changed that is not declared, is an error naming both.
  */
 export async function runStep(
   act: Action,
@@ -453,8 +456,9 @@ function checkWrites(
     );
   }
   const declared = new Set(writes);
-  const { changed: written, deleted } = changesOf(before, after);
-  const changed = [...Object.keys(written), ...deleted].filter((key) => !declared.has(key));
+  // Deleting a key needs no declaration, as in Burr, whose own actions delete keys with
+  // empty writes: only keys added or given a new value must be declared.
+  const changed = Object.keys(changesOf(before, after).changed).filter((key) => !declared.has(key));
   if (changed.length > 0) {
     throw new StateError(
       `Action '${name}' wrote ${quote(changed)}, which it does not declare: its writes are ` +

@@ -40,6 +40,7 @@ interface RemoteStepInput {
 /** What a worker sends back. */
 interface RemoteStepOutput {
   readonly result: ActionResult;
+  /** The keys sent, as the action left them: written, kept, or gone when it deleted them. */
   readonly state: StateRecord;
 }
 
@@ -70,7 +71,8 @@ export const runActionStep = task(
 /**
  * Runs one step of `act` on `executor` (a worker pool), recorded under the step's key
  * scope, and returns its result and the new state. A failure is the action's own error,
- * as when it runs in this thread.
+ * as when it runs in this thread. The worker sees only the keys the action reads and
+ * writes, so those are the keys it can delete.
  */
 export async function remoteStep(
   executor: Executor,
@@ -89,10 +91,11 @@ export async function remoteStep(
   }
   // Only what the action reads and writes travels: the worker checks the writes on that
   // subset (a key it adds undeclared is still a change), and the caller keeps the rest.
+  const sent = state.subset(...act.reads, ...act.writes, { ignoreMissing: true }).toObject();
   const input: RemoteStepInput = {
     ref,
     name,
-    state: state.subset(...act.reads, ...act.writes, { ignoreMissing: true }).toObject(),
+    state: sent,
     inputs,
     appId: context.appId,
     partitionKey: context.partitionKey,
@@ -104,11 +107,16 @@ export async function remoteStep(
     name: 'action',
     signal: context.signal,
   });
-  // The worker checked the writes; the rest of the state comes back as copies, so this
-  // thread keeps its own values and takes only the declared writes.
+  // The worker checked the writes; what it sends back are copies, so this thread keeps its
+  // own values, takes only the declared writes, and drops the keys the action deleted.
   const written: StateRecord = {};
   for (const key of act.writes) written[key] = done.state[key];
-  return { result: done.result, state: state.update(written) };
+  const deleted = Object.keys(sent).filter((key) => !Object.hasOwn(done.state, key));
+  const updated = state.update(written);
+  return {
+    result: done.result,
+    state: deleted.length === 0 ? updated : updated.wipe({ delete: deleted }),
+  };
 }
 
 /** Finds the action a ref names: in the registry, or among its module's exported classes. */

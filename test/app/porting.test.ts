@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { threads, ValidationError } from 'weftjs';
+import { isWeftError, threads, ValidationError } from 'weftjs';
 import {
-  type Action,
+  Action,
+  type ActionResult,
   ApplicationBuilder,
   type AppState,
   action,
@@ -18,6 +19,7 @@ import {
   type RunnableGraph,
 } from 'weftjs/app';
 import { createFullSubgraph } from '../fixtures/app-burr.ts';
+import { useScratchOnce } from './support/porting-actions.ts';
 
 /** Burr's `base_counter_action_with_inputs`: count + 1 + additional_increment. */
 const counterWithInputs = action(
@@ -163,4 +165,102 @@ describe('unknown halt names', () => {
     });
     assert.equal(app.sequenceId, undefined);
   });
+});
+
+/** Burr's `test__run_reducer_deletes_state`: reads count, writes nothing, deletes count. */
+class DeletesCount extends Action {
+  get reads() {
+    return ['count'];
+  }
+  get writes() {
+    return [];
+  }
+  override run() {
+    return {};
+  }
+  override update(_result: ActionResult, state: AppState) {
+    return state.wipe({ delete: ['count'] });
+  }
+}
+
+/** Runs `act` once on `state` as the only step of an application. */
+function runOnce(act: Action, state: Record<string, unknown>) {
+  return new ApplicationBuilder()
+    .withActions({ only: act })
+    .withState(state)
+    .withEntrypoint('only')
+    .build()
+    .run();
+}
+
+describe('deleting keys', () => {
+  it('needs no declaration in writes, as Burr deletes keys from actions with writes=[]', async () => {
+    const { state } = await runOnce(new DeletesCount(), { count: 0, kept: 'yes' });
+    assert.deepEqual(state.toObject(), { kept: 'yes' });
+  });
+
+  it('works for a function action too, also for keys it does not read', async () => {
+    const tidy = action({ reads: ['count'], writes: ['count'] }, (state) =>
+      state.update({ count: state.get('count') + 1 }).wipe({ delete: ['draft', 'notes'] }),
+    );
+    const { state } = await runOnce(tidy, { count: 0, draft: 'x', notes: [1], kept: 'yes' });
+    assert.deepEqual(state.toObject(), { count: 1, kept: 'yes' });
+  });
+
+  for (const [what, fn] of [
+    ['adding', (s: AppState) => s.wipe({ delete: ['count'] }).update({ extra: true })],
+    ['changing', (s: AppState) => s.wipe({ delete: ['count'] }).update({ kept: 'no' })],
+  ] as const) {
+    it(`beside ${what} an undeclared key is still an error naming that key`, async () => {
+      const sloppy = action({ reads: ['count'], writes: [] }, fn);
+      await assert.rejects(runOnce(sloppy, { count: 0, kept: 'yes' }), (error: unknown) => {
+        assert.ok(isWeftError(error, 'WEFT_STATE'), String(error));
+        assert.match((error as Error).message, what === 'adding' ? /'extra'/ : /'kept'/);
+        assert.doesNotMatch((error as Error).message, /'count'/);
+        return true;
+      });
+    });
+  }
+
+  /** Maps `useScratchOnce` over three numbers, each with some scratch to use once. */
+  class ScratchOverNumbers extends MapStates {
+    get reads() {
+      return ['numbers'];
+    }
+    get writes() {
+      return ['finals'];
+    }
+    action() {
+      return useScratchOnce.withName('use_scratch_once');
+    }
+    *states(state: AppState) {
+      for (const n of state.get('numbers')) yield state.update({ input_number: n, scratch: 1 });
+    }
+    reduce(state: AppState, states: Iterable<AppState>) {
+      return state.update({
+        finals: [...states].map((sub) => ({
+          output_number: sub.get('output_number'),
+          scratch: sub.has('scratch'),
+        })),
+      });
+    }
+  }
+
+  for (const [label, executor] of [
+    ['in this thread', undefined],
+    ['on worker threads', () => threads({ workers: 2 })],
+  ] as const satisfies readonly (readonly [string, ParallelExecutorSetting | undefined])[]) {
+    it(`in a sub-application step ${label} comes back as a deletion`, async () => {
+      const builder = new ApplicationBuilder()
+        .withActions({ fan: new ScratchOverNumbers() })
+        .withState({ numbers: [100, 200] })
+        .withEntrypoint('fan');
+      if (executor !== undefined) builder.withParallelExecutor(executor);
+      const { state } = await builder.build().run({ haltAfter: ['fan'] });
+      assert.deepEqual(state.get('finals'), [
+        { output_number: 101, scratch: false },
+        { output_number: 201, scratch: false },
+      ]);
+    });
+  }
 });
