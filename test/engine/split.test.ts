@@ -42,16 +42,19 @@ describe('splitExecutor', () => {
     let running = 0;
     let most = 0;
     const gates: (() => void)[] = [];
-    const outputs = map(
-      [1, 2, 3, 4, 5, 6, 7],
-      async (x: number) => {
-        running++;
-        most = Math.max(most, running);
-        await new Promise<void>((resolve) => gates.push(resolve));
-        running--;
-        return x;
-      },
-      { executor: split.loops, concurrency: 5 },
+    // Awaited from here on: a map starts when it is awaited or iterated.
+    const outputs = Promise.resolve(
+      map(
+        [1, 2, 3, 4, 5, 6, 7],
+        async (x: number) => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise<void>((resolve) => gates.push(resolve));
+          running--;
+          return x;
+        },
+        { executor: split.loops, concurrency: 5 },
+      ),
     );
     // Release the waiting tasks as they arrive, until all seven have run.
     let released = 0;
