@@ -68,8 +68,8 @@ export function flowRef(name: string): DefinitionRef {
   const ref = definitionRef('flow', name, registered('flow', name)?.module);
   if (ref === undefined) {
     throw new ValidationError(
-      `Flow ${name} cannot run its ForEach tasks on workers: the module that created it is not ` +
-        'known. Create the flow at the top level of its module.',
+      `Flow ${name} cannot run its layers on workers: the module that created it is not known ` +
+        '(an eval, a REPL). Create the flow at the top level of its module.',
     );
   }
   return ref;
