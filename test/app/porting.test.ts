@@ -19,7 +19,7 @@ import {
   type RunnableGraph,
 } from 'weftjs/app';
 import { createFullSubgraph } from '../fixtures/app-burr.ts';
-import { useScratchOnce } from './support/porting-actions.ts';
+import { useScratchOnce } from './support/worker-actions.ts';
 
 /** Burr's `base_counter_action_with_inputs`: count + 1 + additional_increment. */
 const counterWithInputs = action(

@@ -1,6 +1,6 @@
 /**
- * Actions of the porting tests that run on worker threads: workers import this module to
- * find them, so they are defined at its top level.
+ * Actions that tests run on worker threads: workers import this module to find them, so
+ * they are defined at its top level.
  */
 import { action } from 'weftjs/app';
 
@@ -11,4 +11,14 @@ export const useScratchOnce = action(
     state
       .update({ output_number: state.get('input_number') + state.get('scratch') })
       .wipe({ delete: ['scratch'] }),
+);
+
+/** Copies `input_number` to `output_number`, but fails with a RangeError of its own on 3. */
+export const failsOnThree = action(
+  { reads: ['input_number'], writes: ['output_number'] },
+  (state) => {
+    const n: number = state.get('input_number');
+    if (n === 3) throw new RangeError(`number ${n} is out of range`);
+    return state.update({ output_number: n });
+  },
 );

@@ -1,0 +1,153 @@
+/**
+ * Parallel actions on worker threads and child processes: the application loops stay in
+ * this thread, each step's action is found again in the worker, only the keys it reads
+ * and writes travel, and a parallel executor factory makes one executor per step.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { asyncPool, isWeftError, processes, threads, ValidationError } from 'weftjs';
+import { type Action, type ApplicationContext, type AppState, action, MapStates } from 'weftjs/app';
+import { simpleSingleFnSubgraph, writesUndeclared } from '../fixtures/app-burr.ts';
+import {
+  ActionsOverNumbers,
+  causes,
+  inputs3,
+  numberStates,
+  OneActionOverNumbers,
+  outputs9,
+  outputsOf,
+  parentApp,
+} from './support/parallel.ts';
+
+describe('parallel executors', () => {
+  it('runs the sub-applications on worker threads (a factory per step)', async () => {
+    const app = parentApp(new ActionsOverNumbers(), {
+      executor: () => threads({ workers: 2 }),
+    });
+    assert.deepEqual(await outputsOf(app, inputs3), outputs9);
+  });
+
+  it('runs on worker threads when the sub-states hold only primitives', async () => {
+    // Isolates the failure above: the same actions, without the parent's array in the sub-states.
+    class PrimitiveStates extends ActionsOverNumbers {
+      override *states(state: AppState) {
+        for (const sub of numberStates(state))
+          yield sub.wipe({ keep: ['input_number', 'number_to_add'] });
+      }
+    }
+    const app = parentApp(new PrimitiveStates(), { executor: () => threads({ workers: 2 }) });
+    assert.deepEqual(await outputsOf(app, inputs3), outputs9);
+  });
+
+  const pool = processes({ workers: 2 });
+  after(() => pool.close());
+
+  it('runs the sub-applications on child processes', async () => {
+    const app = parentApp(new ActionsOverNumbers(), { executor: pool });
+    assert.deepEqual(await outputsOf(app, inputs3), outputs9);
+  });
+
+  it('refuses, naming the fix, an action a worker cannot find', async () => {
+    const made: Action[] = [];
+    for (const add of [1, 2]) {
+      made.push(
+        action({ reads: ['input_number'], writes: ['output_number'] }, (state) =>
+          state.update({ output_number: state.get('input_number') + add }),
+        ),
+      );
+    }
+    // Only the first action made at a place is findable: the second is not.
+    const parallel = new OneActionOverNumbers(made[1]!.withName('made_in_a_loop'));
+    const error = await parentApp(parallel, { executor: () => threads({ workers: 2 }) })
+      .run({ haltAfter: ['final_action'], inputs: inputs3 })
+      .then(
+        () => assert.fail('the parent should have failed'),
+        (failure: unknown) => failure,
+      );
+    const invalid = causes(error).find((e) => e instanceof ValidationError);
+    assert.ok(invalid, `no ValidationError in ${String(error)}`);
+    assert.equal((invalid as ValidationError).code, 'WEFT_VALIDATION');
+    assert.match((invalid as ValidationError).message, /top level/);
+    assert.match((error as Error).message, /top level/);
+  });
+});
+
+describe('sub-application steps on workers', () => {
+  it('send only the keys the action reads and writes', async () => {
+    // A function cannot be copied to a worker: it must stay behind, unread.
+    const parallel = new OneActionOverNumbers(
+      simpleSingleFnSubgraph.bind({ identifying_number: 0 }).withName('simple_single_fn'),
+    );
+    const app = parentApp(parallel, {
+      executor: () => threads({ workers: 2 }),
+      state: { callback: () => 'stays here' },
+    });
+    const { state } = await app.run({ haltAfter: ['final_action'], inputs: inputs3 });
+    assert.deepEqual(state.get('output_numbers_in_state'), [111, 211, 311]);
+    assert.equal(state.get('callback')(), 'stays here');
+  });
+
+  it('still refuse an undeclared write, checked on the subset', async () => {
+    const parallel = new OneActionOverNumbers(writesUndeclared.withName('writes_undeclared'));
+    const error = await parentApp(parallel, { executor: () => threads({ workers: 2 }) })
+      .run({ haltAfter: ['final_action'], inputs: inputs3 })
+      .then(
+        () => assert.fail('the parent should have failed'),
+        (failure: unknown) => failure,
+      );
+    const stateError = causes(error).find((e) => isWeftError(e, 'WEFT_STATE'));
+    assert.ok(stateError, `no StateError in ${String(error)}`);
+    assert.match((stateError as Error).message, /'writes_undeclared' wrote 'sneaky'/);
+  });
+});
+
+describe('a parallel executor factory', () => {
+  it('is called once per top-level step; nested steps share what it made, and only the maker closes it', async () => {
+    let made = 0;
+    let closed = 0;
+    const factory = () => {
+      made++;
+      const pool = asyncPool({ concurrency: 2 });
+      const close = pool.close.bind(pool);
+      pool.close = async () => {
+        closed++;
+        await close();
+      };
+      return pool;
+    };
+    const seen = new Set<unknown>();
+    const addOne = action({ reads: ['n'], writes: ['n'] }, (state) =>
+      state.update({ n: state.get('n') + 1 }),
+    );
+    class Inner extends MapStates {
+      override get name() {
+        return 'inner';
+      }
+      get reads() {
+        return ['input_number'];
+      }
+      get writes() {
+        return ['output_number'];
+      }
+      action() {
+        return addOne.withName('add_one');
+      }
+      *states(state: AppState, context: ApplicationContext) {
+        seen.add(context.parallelExecutor);
+        for (const n of [1, 2]) yield state.update({ n: state.get('input_number') + n });
+      }
+      reduce(state: AppState, states: Iterable<AppState>) {
+        let total = 0;
+        for (const sub of states) total += sub.get('n');
+        return state.update({ output_number: total });
+      }
+    }
+    const outer = new OneActionOverNumbers(new Inner());
+    const app = parentApp(outer, { executor: factory });
+    assert.deepEqual(await outputsOf(app, inputs3), [205, 405, 605]);
+    assert.equal(made, 1);
+    assert.equal(closed, 1);
+    assert.equal(seen.size, 1, 'every nested step got the executor the top step made');
+    assert.equal(typeof [...seen][0], 'object');
+  });
+});
