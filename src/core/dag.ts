@@ -4,8 +4,11 @@
  * as an array, validated before anything runs (duplicate ids, unknown dependencies,
  * cycles), or as an async iterable, so that nodes can arrive while earlier ones run (a
  * plan streamed from a model). A failed node fails its dependents with an error naming
- * the root cause.
+ * the root cause. This file is the loop (what is waiting, ready, running, done);
+ * `dag-plan.ts` checks and indexes the graph.
  */
+
+import { type DagId, DagPlan } from './dag-plan.ts';
 import { refuseTopLevelWork } from './definitions.ts';
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
 import { getDefaultExecutor, isThenable } from './executor.ts';
@@ -23,13 +26,30 @@ import { type Completed, lookahead, lookupBatch } from './resume.ts';
 import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
 
-/** Results of the nodes finished so far, by id. */
-export type DagResults = ReadonlyMap<string, unknown>;
+export type { DagId } from './dag-plan.ts';
 
-/** One node of a dag. */
-export interface DagNode<I = never, O = unknown> {
-  /** Unique id; dependencies refer to it. */
-  readonly id: string;
+/**
+ * Results of the nodes finished so far, by id as given: a node with id `1` is
+ * `results.get(1)`, one with id `'1'` is `results.get('1')`.
+ * @typeParam Id the type of the ids: `string`, `number`, or both ({@link DagId})
+ */
+export type DagResults<Id extends DagId = string> = ReadonlyMap<Id, unknown>;
+
+/**
+ * One node of a dag.
+ * @typeParam Id the type of its id and its dependencies' ids: `string` (the default),
+ *   `number`, or both ({@link DagId})
+ */
+export interface DagNode<I = never, O = unknown, Id extends DagId = string> {
+  /**
+   * Unique id; dependencies refer to it, and results are keyed by it. A non-empty string
+   * or a finite number; `1` and `'1'` are different ids, as Map keys are. In a recorded
+   * run a node's key ends with its id (`nightly/dag/fetch`); a numeric id's segment is
+   * marked with `~` (`nightly/dag/~1`), which no string id's segment can be (a `~` in a
+   * string id is escaped), so `1` and `'1'` keep their records apart too.
+   * @example { id: 1, task: search, input: 'Austin Powers' }
+   */
+  readonly id: Id;
   /** What the node runs: a task, or a plain function on in-process executors. */
   readonly task: Task<I, O> | TaskFn<I, O>;
   /**
@@ -38,10 +58,15 @@ export interface DagNode<I = never, O = unknown> {
    * the input itself, return it from such a function.
    */
   // `{}` rather than `unknown`, which would swallow the function member and its typing of `done`.
-  readonly input?: ((done: DagResults) => unknown) | {} | null;
-  /** Ids of the nodes that must finish first. @default [] */
-  readonly dependencies?: readonly string[];
+  readonly input?: ((done: DagResults<Id>) => unknown) | {} | null;
+  /** Ids of the nodes that must finish first, as given in their `id`. @default [] */
+  readonly dependencies?: readonly Id[];
 }
+
+/** The nodes {@link dag} takes: given whole, or streamed as they are planned. */
+export type DagNodes<Id extends DagId = string> =
+  | Iterable<DagNode<never, unknown, Id>>
+  | AsyncIterable<DagNode<never, unknown, Id>>;
 
 /** Options of {@link dag}. */
 export interface DagOptions extends FanOutOptions {
@@ -57,26 +82,36 @@ export interface DagOptions extends FanOutOptions {
   readonly name?: string;
 }
 
-/** A node that finished, as streamed by iterating a {@link DagResult}. */
-export type DagOutcome =
-  | { readonly id: string; readonly ok: true; readonly value: unknown }
-  | { readonly id: string; readonly ok: false; readonly error: Error };
+/**
+ * A node that finished, as streamed by iterating a {@link DagResult}.
+ * @typeParam Id the type of the ids; by default any id, so that a list of outcomes can
+ *   hold those of any dag
+ */
+export type DagOutcome<Id extends DagId = DagId> =
+  | { readonly id: Id; readonly ok: true; readonly value: unknown }
+  | { readonly id: Id; readonly ok: false; readonly error: Error };
 
-/** The result of {@link dag}: await it for a Map of every node's result, or iterate it for outcomes as they happen. */
-export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncIterable<DagOutcome> {
+/**
+ * The result of {@link dag}: await it for a Map of every node's result by id, or iterate
+ * it for outcomes as they happen.
+ */
+export interface DagResult<Id extends DagId = string>
+  extends PromiseLike<Map<Id, unknown>>,
+    AsyncIterable<DagOutcome<Id>> {
   readonly [Symbol.toStringTag]: string;
-  then<A = Map<string, unknown>, B = never>(
-    onFulfilled?: ((value: Map<string, unknown>) => A | PromiseLike<A>) | null,
+  then<A = Map<Id, unknown>, B = never>(
+    onFulfilled?: ((value: Map<Id, unknown>) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B>;
   catch<R = never>(
     onRejected: (reason: unknown) => R | PromiseLike<R>,
-  ): Promise<Map<string, unknown> | R>;
-  finally(onFinally: () => void): Promise<Map<string, unknown>>;
+  ): Promise<Map<Id, unknown> | R>;
+  finally(onFinally: () => void): Promise<Map<Id, unknown>>;
 }
 
 /**
- * Runs a dependency graph of tasks.
+ * Runs a dependency graph of tasks. Ids are strings, numbers, or both; the results are
+ * keyed by them as given.
  *
  * @example
  * const results = await dag([
@@ -84,14 +119,21 @@ export interface DagResult extends PromiseLike<Map<string, unknown>>, AsyncItera
  *   { id: 'b', task: fetchPage, input: urlB },
  *   { id: 'c', task: summarize, dependencies: ['a', 'b'], input: (done) => [done.get('a'), done.get('b')] },
  * ], { concurrency: 8 });
+ * @example
+ * // Numbered nodes: results.get(2) is the second search's result.
+ * const results = await dag([
+ *   { id: 1, task: search, input: 'Austin Powers' },
+ *   { id: 2, task: search, input: 'Mike Myers' },
+ *   { id: 3, task: compare, dependencies: [1, 2], input: (done) => [done.get(1), done.get(2)] },
+ * ]);
  */
-export function dag(
-  nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
-  options: DagOptions = {},
-): DagResult {
+export function dag(nodes: DagNodes<string>, options?: DagOptions): DagResult<string>;
+export function dag(nodes: DagNodes<number>, options?: DagOptions): DagResult<number>;
+export function dag(nodes: DagNodes<DagId>, options?: DagOptions): DagResult<DagId>;
+export function dag(nodes: DagNodes<DagId>, options: DagOptions = {}): DagResult<DagId> {
   refuseTopLevelWork('dag()');
   let runner: DagRunner | undefined;
-  let all: Promise<Map<string, unknown>> | undefined;
+  let all: Promise<Map<DagId, unknown>> | undefined;
   // The run of the caller, read now: the work starts later, when the result is consumed.
   const run = recordingRun(options, currentRun());
   const start = (streaming: boolean) => {
@@ -104,7 +146,7 @@ export function dag(
     return runner;
   };
   const collect = () => {
-    all ??= new Promise<Map<string, unknown>>((resolve, reject) => {
+    all ??= new Promise<Map<DagId, unknown>>((resolve, reject) => {
       try {
         start(false).collect(resolve, reject);
       } catch (error) {
@@ -125,15 +167,18 @@ export function dag(
   };
 }
 
+/** A node as the runner sees it: any ids. */
+type Node = DagNode<never, unknown, DagId>;
+
 interface NodeState {
-  readonly node: DagNode;
+  readonly node: Node;
   readonly task: Task;
   /** Dependencies not finished yet. */
   waiting: number;
   readonly dependents: NodeState[];
   status: 'waiting' | 'ready' | 'running' | 'done' | 'failed';
   /** For a failed node: the id of the node whose own failure caused it. */
-  rootCause?: string;
+  rootCause?: DagId;
   error?: unknown;
   /** Resuming: the lookup of its key, started before it was ready. */
   lookup?: Promise<Completed> | undefined;
@@ -144,15 +189,13 @@ class DagRunner extends FanOut {
   readonly #streaming: boolean;
   readonly #label: string;
   readonly #display: DagOptions['display'];
-  readonly #nodes = new Map<string, NodeState>();
-  /** Dependents waiting for ids that have not arrived yet (streamed input). */
-  readonly #unknown = new Map<string, NodeState[]>();
-  /** True once a node came before one of its dependencies: only then can there be a cycle. */
-  #listedBeforeDependency = false;
+  readonly #nodes = new DagPlan<NodeState>();
+  /** Where the keys of numeric ids begin: see {@link keyOf}. */
+  readonly #numericKeyPrefix: string;
   /** Nodes whose dependencies are done, oldest first; one that failed meanwhile is skipped. */
   readonly #ready = new Fifo<NodeState>();
-  readonly #results = new Map<string, unknown>();
-  readonly #source: AsyncIterator<DagNode> | undefined;
+  readonly #results = new Map<DagId, unknown>();
+  readonly #source: AsyncIterator<Node> | undefined;
   #sourceDone = true;
   #setupError: unknown;
   #settled = 0;
@@ -164,15 +207,15 @@ class DagRunner extends FanOut {
   #lookedUpAhead = 0;
   #scheduling = false;
   #finished = false;
-  #resolve: ((value: Map<string, unknown>) => void) | undefined;
+  #resolve: ((value: Map<DagId, unknown>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  readonly #outlet = new Outlet<DagOutcome>(
+  readonly #outlet = new Outlet<DagOutcome<DagId>>(
     () => {},
     () => this.stop(new DOMException('The dag consumer stopped reading.', 'AbortError')),
   );
 
   constructor(
-    nodes: Iterable<DagNode> | AsyncIterable<DagNode>,
+    nodes: DagNodes<DagId>,
     options: DagOptions,
     streaming: boolean,
     run: Run | undefined,
@@ -180,6 +223,7 @@ class DagRunner extends FanOut {
     const executor = options.executor ?? getDefaultExecutor();
     const parent = parentScope(options, run);
     super(executor, parent.child(options.name ?? 'dag'), options, run);
+    this.#numericKeyPrefix = this.scope.path === '' ? '~' : `${this.scope.path}/~`;
     this.#collectErrors = options.onError === 'collect';
     this.#streaming = streaming;
     this.#label = options.name ?? 'dag';
@@ -189,15 +233,15 @@ class DagRunner extends FanOut {
       checkFanOutOptions('dag', options);
       if (
         nodes != null &&
-        typeof (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator] === 'function'
+        typeof (nodes as AsyncIterable<Node>)[Symbol.asyncIterator] === 'function'
       ) {
-        this.#source = (nodes as AsyncIterable<DagNode>)[Symbol.asyncIterator]();
+        this.#source = (nodes as AsyncIterable<Node>)[Symbol.asyncIterator]();
         this.#sourceDone = false;
       } else if (
         nodes != null &&
-        typeof (nodes as Iterable<DagNode>)[Symbol.iterator] === 'function'
+        typeof (nodes as Iterable<Node>)[Symbol.iterator] === 'function'
       ) {
-        this.#addAll([...(nodes as Iterable<DagNode>)]);
+        this.#addAll([...(nodes as Iterable<Node>)]);
       } else {
         throw new ValidationError(
           `dag: nodes must be an array, an iterable or an async iterable, got ${typeof nodes}.`,
@@ -208,17 +252,22 @@ class DagRunner extends FanOut {
     }
   }
 
-  keyOf(item: number | string): string {
-    return this.scope.key(item);
+  /**
+   * A node's key: its scope's path, then its id. A numeric id's segment is the number
+   * after `~`, which a string id's segment never begins with (the scope escapes `~` in
+   * it), so that ids `1` and `'1'` are recorded apart; string ids keep the keys they had.
+   */
+  keyOf(id: DagId): string {
+    return typeof id === 'number' ? this.#numericKeyPrefix + String(id) : this.scope.key(id);
   }
 
-  collect(resolve: (value: Map<string, unknown>) => void, reject: (reason: unknown) => void): void {
+  collect(resolve: (value: Map<DagId, unknown>) => void, reject: (reason: unknown) => void): void {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#begin();
   }
 
-  iterator(): AsyncIterator<DagOutcome> {
+  iterator(): AsyncIterator<DagOutcome<DagId>> {
     // A bad graph fails at once, as a loop over it starts.
     if (this.#setupError !== undefined) {
       this.#finish(this.#setupError);
@@ -255,8 +304,7 @@ class DagRunner extends FanOut {
         if (this.stopped) return;
         if (next.done) break;
         const node = next.value;
-        checkNode(node, this.#nodes.size);
-        if (this.#nodes.has(node.id)) throw duplicateId(node.id);
+        this.#nodes.check(node, this.#nodes.size);
         this.#add(node);
         this.#lookAhead();
         this.#schedule();
@@ -266,43 +314,26 @@ class DagRunner extends FanOut {
       return;
     }
     this.#sourceDone = true;
-    if (this.#unknown.size > 0) {
-      const [missing, waiting] = this.#unknown.entries().next().value as [string, NodeState[]];
-      this.stop(unknownDependency(waiting[0]!.node.id, missing));
+    const missing = this.#nodes.missingDependency();
+    if (missing) {
+      this.stop(missing);
       return;
     }
     this.#checkStuck();
     this.#maybeFinish();
   }
 
-  /**
-   * Adds a whole graph, checked before anything runs: each node and duplicate ids as they
-   * are added, then unknown dependencies, then cycles. Nodes that all come after their
-   * dependencies cannot form a cycle, so the search runs only when a node came before one.
-   */
-  #addAll(list: readonly DagNode[]): void {
+  /** Adds a whole graph, checked before anything runs (see {@link DagPlan.checkComplete}). */
+  #addAll(list: readonly Node[]): void {
     for (let position = 0; position < list.length; position++) {
       const node = list[position]!;
-      checkNode(node, position);
-      if (this.#nodes.has(node.id)) throw duplicateId(node.id);
+      this.#nodes.check(node, position);
       this.#add(node);
     }
-    if (this.#unknown.size > 0) {
-      for (const node of list) {
-        for (const dep of node.dependencies ?? []) {
-          if (!this.#nodes.has(dep)) throw unknownDependency(node.id, dep);
-        }
-      }
-    }
-    if (!this.#listedBeforeDependency) return;
-    const cycle = findCycle(list);
-    if (cycle)
-      throw new ValidationError(
-        `dag: the nodes form a cycle ${cycle.join(' → ')}. Break the cycle.`,
-      );
+    this.#nodes.checkComplete(list);
   }
 
-  #add(node: DagNode): NodeState {
+  #add(node: Node): NodeState {
     const state: NodeState = {
       node,
       task: toTask(node.task),
@@ -311,20 +342,15 @@ class DagRunner extends FanOut {
       status: 'waiting',
     };
     this.executor.check(state.task);
-    this.#nodes.set(node.id, state);
+    // Nodes that arrived earlier and were waiting for this id.
+    const earlier = this.#nodes.add(state);
     if (this.resuming) this.#ahead.push(state);
     const dependencies = node.dependencies;
     if (dependencies) {
       for (const depId of dependencies) {
         const dep = this.#nodes.get(depId);
         if (!dep) {
-          this.#listedBeforeDependency = true;
-          const list = this.#unknown.get(depId);
-          if (!list) this.#unknown.set(depId, [state]);
-          // A repeated id: this node is the last one added to the list already.
-          else if (list[list.length - 1] === state) continue;
-          else list.push(state);
-          state.waiting++;
+          if (this.#nodes.awaitArrival(depId, state)) state.waiting++;
         } else if (dep.status === 'failed') {
           if (state.status === 'waiting') this.#failDependent(state, dep);
         } else if (dep.status !== 'done') {
@@ -335,10 +361,7 @@ class DagRunner extends FanOut {
         }
       }
     }
-    // Nodes that arrived earlier and were waiting for this id.
-    const earlier = this.#unknown.size === 0 ? undefined : this.#unknown.get(node.id);
     if (earlier) {
-      this.#unknown.delete(node.id);
       for (const dependent of earlier) state.dependents.push(dependent);
       if (state.status === 'failed') this.#failDependents(state);
     }
@@ -406,7 +429,7 @@ class DagRunner extends FanOut {
     }
     let computed: unknown;
     try {
-      computed = (input as (done: DagResults) => unknown)(this.#results);
+      computed = (input as (done: DagResults<DagId>) => unknown)(this.#results);
     } catch (error) {
       this.failed++;
       this.#nodeFailed(state, error, 1);
@@ -434,7 +457,7 @@ class DagRunner extends FanOut {
   }
 
   protected succeeded(invocation: Invocation, value: unknown): void {
-    const state = this.#nodes.get(invocation.item as string)!;
+    const state = this.#nodes.get(invocation.item)!;
     state.status = 'done';
     this.#results.set(state.node.id, value);
     this.#settled++;
@@ -450,7 +473,7 @@ class DagRunner extends FanOut {
   }
 
   protected failedFinally(invocation: Invocation, error: unknown): void {
-    this.#nodeFailed(this.#nodes.get(invocation.item as string)!, error, invocation.attempt);
+    this.#nodeFailed(this.#nodes.get(invocation.item)!, error, invocation.attempt);
   }
 
   #nodeFailed(state: NodeState, error: unknown, attempts: number): void {
@@ -498,10 +521,11 @@ class DagRunner extends FanOut {
     // A ready node failed here stays in #ready, which skips it: no search of the queue.
     const rootCause = dependency.rootCause ?? dependency.node.id;
     const root = this.#nodes.get(rootCause);
+    // The error names nodes by strings; a numeric id is given as its digits.
     const error = new DependencyFailedError(
-      state.node.id,
-      dependency.node.id,
-      rootCause,
+      String(state.node.id),
+      String(dependency.node.id),
+      String(rootCause),
       root?.error,
     );
     state.status = 'failed';
@@ -525,14 +549,7 @@ class DagRunner extends FanOut {
     if (!this.#sourceDone || this.running > 0 || this.#preparing > 0 || this.#ready.length > 0)
       return;
     const stuck = [...this.#nodes.values()].filter((s) => s.status === 'waiting');
-    if (stuck.length === 0) return;
-    const cycle = findCycle(stuck.map((s) => s.node));
-    this.stop(
-      new ValidationError(
-        `dag: nodes ${stuck.map((s) => `'${s.node.id}'`).join(', ')} can never start: ` +
-          `${cycle ? `cycle ${cycle.join(' → ')}` : 'their dependencies wait on each other'}. Break the cycle.`,
-      ),
-    );
+    if (stuck.length > 0) this.stop(this.#nodes.stuck(stuck));
   }
 
   #maybeFinish(): void {
@@ -545,7 +562,7 @@ class DagRunner extends FanOut {
     this.#finish(undefined);
   }
 
-  #emitOutcome(outcome: DagOutcome): void {
+  #emitOutcome(outcome: DagOutcome<DagId>): void {
     if (this.#streaming) this.#outlet.push(outcome);
   }
 
@@ -558,81 +575,4 @@ class DagRunner extends FanOut {
     else if (error !== undefined) this.#reject?.(error);
     else this.#resolve?.(this.#results);
   }
-}
-
-function checkNode(node: DagNode, position: number): void {
-  if (node === null || typeof node !== 'object') {
-    throw new ValidationError(
-      `dag: node #${position} is not an object; give { id, task, input?, dependencies? }.`,
-    );
-  }
-  if (typeof node.id !== 'string' || node.id.length === 0) {
-    throw new ValidationError(`dag: node #${position} needs a non-empty string id.`);
-  }
-  if (node.dependencies !== undefined && !Array.isArray(node.dependencies)) {
-    throw new ValidationError(
-      `dag: node '${node.id}' has dependencies that are not an array of ids.`,
-    );
-  }
-  if (node.dependencies?.includes(node.id)) {
-    throw new ValidationError(
-      `dag: node '${node.id}' depends on itself. Remove it from its dependencies.`,
-    );
-  }
-}
-
-function duplicateId(id: string): ValidationError {
-  return new ValidationError(`dag: two nodes have the id '${id}'. Give every node a unique id.`);
-}
-
-function unknownDependency(id: string, dependency: string): ValidationError {
-  return new ValidationError(
-    `dag: node '${id}' depends on '${dependency}', which is not a node. ` +
-      'Add that node or remove the dependency.',
-  );
-}
-
-/**
- * A cycle among `nodes` as a list of ids (first repeated last), or undefined; dependencies
- * on ids not among `nodes` are ignored. Depth-first, in node then dependency order, with
- * its own stack (a chain of any length cannot overflow the call stack) in typed arrays:
- * linear in nodes and dependencies.
- */
-function findCycle(nodes: readonly DagNode[]): string[] | undefined {
-  const n = nodes.length;
-  const at = new Map<string, number>();
-  for (let i = 0; i < n; i++) at.set(nodes[i]!.id, i);
-  const color = new Uint8Array(n); // 0: not seen, 1: on the current path, 2: finished
-  const path = new Int32Array(n); // positions of the nodes on the current path
-  const next = new Int32Array(n); // for each node on the path, its next dependency to follow
-  for (let start = 0; start < n; start++) {
-    if (color[start] !== 0) continue;
-    let depth = 0;
-    path[0] = start;
-    next[0] = 0;
-    color[start] = 1;
-    while (depth >= 0) {
-      const i = path[depth]!;
-      const deps = nodes[i]!.dependencies;
-      if (deps === undefined || next[depth]! >= deps.length) {
-        color[i] = 2;
-        depth--;
-        continue;
-      }
-      const j = at.get(deps[next[depth]!++]!);
-      if (j === undefined || color[j] === 2) continue;
-      if (color[j] === 1) {
-        let from = depth;
-        while (path[from] !== j) from--;
-        const cycle: string[] = [];
-        for (let k = from; k <= depth; k++) cycle.push(nodes[path[k]!]!.id);
-        cycle.push(nodes[j]!.id);
-        return cycle;
-      }
-      color[j] = 1;
-      path[++depth] = j;
-      next[depth] = 0;
-    }
-  }
-  return undefined;
 }
