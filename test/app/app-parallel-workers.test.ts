@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { asyncPool, isWeftError, processes, threads, ValidationError } from 'weftjs';
-import { type Action, type ApplicationContext, type AppState, action, MapStates } from 'weftjs/app';
+import {
+  type Action,
+  type ApplicationContext,
+  type AppState,
+  action,
+  MapStates,
+  type ParallelExecutorSetting,
+  ParallelTaskError,
+} from 'weftjs/app';
 import { simpleSingleFnSubgraph, writesUndeclared } from '../fixtures/app-burr.ts';
 import {
   ActionsOverNumbers,
@@ -18,6 +26,7 @@ import {
   outputsOf,
   parentApp,
 } from './support/parallel.ts';
+import { failsOnThree } from './support/worker-actions.ts';
 
 describe('parallel executors', () => {
   it('runs the sub-applications on worker threads (a factory per step)', async () => {
@@ -149,5 +158,32 @@ describe('a parallel executor factory', () => {
     assert.equal(closed, 1);
     assert.equal(seen.size, 1, 'every nested step got the executor the top step made');
     assert.equal(typeof [...seen][0], 'object');
+  });
+});
+
+describe('a failing action of a sub-application', () => {
+  /** The error the parent fails with when `failsOnThree` fails in a task on `executor`. */
+  async function failure(executor?: ParallelExecutorSetting): Promise<ParallelTaskError> {
+    const parallel = new OneActionOverNumbers(failsOnThree.withName('fails_on_three'));
+    const error = await outputsOf(parentApp(parallel, { executor }), {
+      input_numbers_in_state: [3],
+    }).then(
+      () => assert.fail('the parent should have failed'),
+      (failure: unknown) => failure,
+    );
+    assert.ok(error instanceof ParallelTaskError, `got ${String(error)}`);
+    return error;
+  }
+
+  it('is its own error on worker threads, as in this thread: no wrapper to unwrap', async () => {
+    const here = await failure();
+    const there = await failure(() => threads({ workers: 2 }));
+    for (const error of [here, there]) {
+      assert.match(error.message, /\(fails_on_three\) failed: number 3 is out of range$/);
+      const cause = error.cause as Error;
+      assert.ok(!isWeftError(cause, 'WEFT_TASK_FAILED'), `the cause is wrapped: ${String(cause)}`);
+      assert.equal(cause.name, 'RangeError');
+      assert.equal(cause.message, 'number 3 is out of range');
+    }
   });
 });
