@@ -12,14 +12,13 @@ import { type DagId, DagPlan } from './dag-plan.ts';
 import { refuseTopLevelWork } from './definitions.ts';
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
 import { getDefaultExecutor, isThenable } from './executor.ts';
+import { FanOut, type Invocation } from './fan-out.ts';
 import {
   checkFanOutOptions,
-  FanOut,
   type FanOutOptions,
-  type Invocation,
   parentScope,
   recordingRun,
-} from './fan-out.ts';
+} from './fan-out-options.ts';
 import { Outlet } from './outlet.ts';
 import { Fifo } from './queue.ts';
 import { type Completed, lookahead, lookupBatch } from './resume.ts';

@@ -8,14 +8,13 @@
 import { refuseTopLevelWork } from './definitions.ts';
 import { TaskFailedError, ValidationError } from './errors.ts';
 import { getDefaultExecutor } from './executor.ts';
+import { FanOut, type Invocation } from './fan-out.ts';
 import {
   checkFanOutOptions,
-  FanOut,
   type FanOutOptions,
-  type Invocation,
   parentScope,
   recordingRun,
-} from './fan-out.ts';
+} from './fan-out-options.ts';
 import { Outlet } from './outlet.ts';
 import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
