@@ -71,8 +71,8 @@ let defaultExecutor: Executor | undefined;
 
 /**
  * Sets how the default executor is made. The engine itself knows no executor
- * implementation: the package entry point provides one chosen from `WEFT_EXECUTOR`, and
- * `weft run` sets the one of `--executor`.
+ * implementation: every entry point of the package loads `executors/default.ts`, which
+ * provides one chosen from `WEFT_EXECUTOR`, and `weft run` sets the one of `--executor`.
  */
 export function setDefaultExecutorFactory(factory: () => Executor): void {
   defaultFactory = factory;
@@ -89,7 +89,7 @@ export function getDefaultExecutor(): Executor {
   if (defaultExecutor) return defaultExecutor;
   if (!defaultFactory) {
     throw new ValidationError(
-      "No default executor: import from 'weftjs' (its entry point provides one), or pass { executor }.",
+      "No default executor: import 'weftjs' or one of its subpaths (each provides one), or pass { executor }.",
     );
   }
   defaultExecutor = defaultFactory();
