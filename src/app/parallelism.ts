@@ -249,13 +249,8 @@ export abstract class TaskBasedParallelAction extends Action {
     const limit = wanted ?? executor.concurrency;
     // The sub-application loops run here. On workers only their actions travel; in a
     // nested step, loops of its own keep them from waiting for slots their parents hold.
-    const {
-      loops,
-      leaves: leaf,
-      close,
-    } = splitExecutor(executor, {
-      nested: context.parent !== undefined,
-    });
+    const nested = context.parent !== undefined;
+    const { loops, leaves, close } = splitExecutor(executor, { nested });
     const parent: ApplicationContext = made ? { ...context, parallelExecutor: executor } : context;
     const inFlight = new Set<Promise<AppState>>();
     // Input states of the tasks taken by the map, in order: outputs are rebuilt on them.
@@ -265,7 +260,7 @@ export abstract class TaskBasedParallelAction extends Action {
       const runTask = async (subTask: SubGraphTask, ctx: TaskContext): Promise<TaskChanges> => {
         const running = subTask.run(parent, {
           scope: ctx.scope,
-          leafExecutor: leaf,
+          leafExecutor: leaves,
           signal: ctx.signal,
         });
         inFlight.add(running);

@@ -82,6 +82,14 @@ describe('parallel executors', () => {
 });
 
 describe('sub-application steps on workers', () => {
+  it('leave parallel actions here: the orchestrates hook, kept by bind and withName', () => {
+    const parallel = new OneActionOverNumbers(writesUndeclared.withName('writes_undeclared'));
+    assert.equal(parallel.orchestrates, true);
+    assert.equal(parallel.withName('renamed').bind({ extra: 1 }).orchestrates, true);
+    assert.equal(writesUndeclared.orchestrates, false);
+    assert.equal(writesUndeclared.withName('renamed').orchestrates, false);
+  });
+
   it('send only the keys the action reads and writes', async () => {
     // A function cannot be copied to a worker: it must stay behind, unread.
     const parallel = new OneActionOverNumbers(
