@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { asyncPool, isWeftError, processes, threads, ValidationError } from 'weftjs';
+import { asyncPool, isWeftError, processes, State, threads, ValidationError } from 'weftjs';
 import {
   type Action,
   type ApplicationContext,
@@ -15,7 +15,12 @@ import {
   type ParallelExecutorSetting,
   ParallelTaskError,
 } from 'weftjs/app';
-import { simpleSingleFnSubgraph, writesUndeclared } from '../fixtures/app-burr.ts';
+import { resolveRef } from '../../src/app/remote.ts';
+import {
+  ClassBasedAction,
+  simpleSingleFnSubgraph,
+  writesUndeclared,
+} from '../fixtures/app-burr.ts';
 import {
   ActionsOverNumbers,
   causes,
@@ -26,7 +31,7 @@ import {
   outputsOf,
   parentApp,
 } from './support/parallel.ts';
-import { failsOnThree } from './support/worker-actions.ts';
+import { failsOnThree, useScratchOnce } from './support/worker-actions.ts';
 
 describe('parallel executors', () => {
   it('runs the sub-applications on worker threads (a factory per step)', async () => {
@@ -193,5 +198,33 @@ describe('a failing action of a sub-application', () => {
       assert.equal(cause.name, 'RangeError');
       assert.equal(cause.message, 'number 3 is out of range');
     }
+  });
+});
+
+describe('how a worker finds an action again', () => {
+  it('a function action: by its module from the project root and its line:column there', async () => {
+    const ref = useScratchOnce.ref();
+    assert.ok(typeof ref === 'object' && ref.kind === 'site', String(ref));
+    const module = './test/app/support/worker-actions.ts';
+    assert.deepEqual(Object.keys(ref.definition).sort(), ['kind', 'module', 'name']);
+    assert.equal(ref.definition.kind, 'action');
+    assert.equal(ref.definition.module, module);
+    assert.match(ref.definition.name, /^\.\/test\/app\/support\/worker-actions\.ts:\d+:\d+$/);
+    assert.equal(await resolveRef(ref), useScratchOnce);
+  });
+
+  it('an action class: by its module from the project root and its exported name', async () => {
+    const ref = new ClassBasedAction(5).withName('renamed').ref();
+    assert.ok(typeof ref === 'object' && ref.kind === 'derived', String(ref));
+    assert.ok(ref.base.kind === 'class');
+    assert.equal(ref.base.module, './test/fixtures/app-burr.ts');
+    assert.equal(ref.base.className, 'ClassBasedAction');
+    const rebuilt = await resolveRef(ref);
+    assert.equal(rebuilt.name, 'renamed');
+    // The number it was made with travels with it: 1 + 2 + 1 (additional) + 5.
+    const state = State.of({ input_number: 1, number_to_add: 2 });
+    const output = await rebuilt.runAndUpdate(state, {}, undefined as never);
+    assert.ok(Array.isArray(output));
+    assert.deepEqual(output[0], { output_number: 9 });
   });
 });
