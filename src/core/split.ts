@@ -25,9 +25,10 @@ export interface ExecutorSplit {
 /** Options of {@link splitExecutor}. */
 export interface SplitOptions {
   /**
-   * True when the loops are nested in a task of another loop on the same executor (a
-   * sub-application's parallel step): they then get loops of their own, so that they
-   * never wait for slots their parents hold.
+   * True when the loops must have slots of their own, apart from the executor's: loops
+   * nested in a task of another loop on the same executor (a sub-application's parallel
+   * step), or loops whose own tasks run on that executor (a flow's layers, whose ForEach
+   * tasks must never wait for slots the layers hold).
    * @default false
    */
   readonly nested?: boolean;

@@ -19,9 +19,6 @@ import type { Layer, LayerFn, LayerOptions } from './layer.ts';
 import { registerFlow } from './remote.ts';
 import { runFlow } from './run-flow.ts';
 
-// The package entry exports FlowResult beside Flow, from this module.
-export { FlowResult } from './flow-result.ts';
-
 /** Options of a {@link Flow}. */
 export interface FlowOptions {
   /** Where runs and artifacts are kept: a store or its URL. @default the run's store inside `weft run`, else `.weft/weft.db` */

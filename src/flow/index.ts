@@ -10,7 +10,8 @@ export { executorFromEnv } from '../executors/default.ts';
 export { Accessor, AccessorIndexError } from './accessor.ts';
 export type { LayerInfo } from './artifacts.ts';
 export { LayerFailedError } from './errors.ts';
-export { Flow, type FlowOptions, FlowResult, type FlowRunOptions } from './flow.ts';
+export { Flow, type FlowOptions, type FlowRunOptions } from './flow.ts';
+export { FlowResult } from './flow-result.ts';
 export { ForEach, type ForEachOptions, Parameter, type ParameterOptions } from './foreach.ts';
 export type {
   Layer,
