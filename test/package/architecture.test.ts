@@ -42,10 +42,18 @@ const rooms: Record<
     packages: ['devalue', 'better-sqlite3', 'pg', 'tsx/esm/api'],
   },
   testing: { rooms: ['core', 'executors', 'stores', 'testing'], packages: [] },
-  app: { rooms: ['core', 'executors', 'app'], packages: [] },
-  flow: { rooms: ['core', 'executors', 'stores', 'flow'], packages: [] },
-  compiler: { rooms: ['core', 'executors', 'compiler'], packages: [] },
+  // Front ends reach executors only through the engine's seam (core/split.ts,
+  // core/remote-call.ts, core/registry.ts); their index files may re-export the one module
+  // that installs the default executor (see entryFiles).
+  app: { rooms: ['core', 'app'], packages: [] },
+  // stores: a flow opens the default store (stores/open.ts) and frames its artifacts with
+  // the default serializer when given no store.
+  flow: { rooms: ['core', 'stores', 'flow'], packages: [] },
+  compiler: { rooms: ['core', 'compiler'], packages: [] },
 };
+
+/** What a front end's index may import besides its own room: the default executor's installer. */
+const installer = join(src, 'executors', 'default.ts');
 
 /** The room (first folder under src) a relative import of `file` lands in. */
 function roomOf(file: string, specifier: string): string | undefined {
@@ -55,6 +63,8 @@ function roomOf(file: string, specifier: string): string | undefined {
 
 function allowed(room: string, file: string, specifier: string): boolean {
   if (specifier.startsWith('node:')) return true;
+  if (file.endsWith(`${sep}index.ts`) && resolve(dirname(file), specifier) === installer)
+    return true;
   const rule = rooms[room]!;
   if (specifier.startsWith('.')) return rule.rooms.includes(roomOf(file, specifier) ?? '');
   return rule.packages.includes(specifier);
@@ -86,6 +96,70 @@ describe('architecture', () => {
         /^import [^t][^;]*from 'tinypool'/m,
         `${relative(src, file)} imports tinypool eagerly`,
       );
+    }
+  });
+
+  it('index files only re-export', () => {
+    const indexes = sourceFiles(src).filter((file) => file.endsWith(`${sep}index.ts`));
+    assert.ok(indexes.length >= 5);
+    for (const file of indexes) {
+      // Comments out, then every statement left must be an `export … from '…'`.
+      const code = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      for (const statement of code.split(';').map((part) => part.trim())) {
+        if (statement === '') continue;
+        assert.match(
+          statement,
+          /^export (?:type )?(?:\*|\{[^}]*\})(?: as \w+)? from '[^']+'$/,
+          `${relative(src, file)} has a statement that is not a re-export: ${statement.slice(0, 80)}`,
+        );
+      }
+    }
+  });
+
+  it('one module installs the default executor', () => {
+    const installers = sourceFiles(src).filter((file) =>
+      /provideDefaultExecutorFactory\(/.test(
+        readFileSync(file, 'utf8').replace(/export function provideDefaultExecutorFactory\(/, ''),
+      ),
+    );
+    assert.deepEqual(
+      installers.map((file) => relative(src, file)),
+      [join('executors', 'default.ts')],
+    );
+  });
+
+  it('one registry of definitions: no other module keeps one on globalThis', () => {
+    for (const file of sourceFiles(src)) {
+      if (file === join(src, 'core', 'registry.ts')) continue;
+      const text = readFileSync(file, 'utf8');
+      assert.doesNotMatch(
+        text,
+        /globalThis as typeof globalThis\s*&/,
+        `${relative(src, file)} keeps state on globalThis: register definitions in core/registry.ts`,
+      );
+      for (const [, name] of text.matchAll(/Symbol\.for\('([^']+)'\)/g)) {
+        // Brands and Node's inspect hook are names, not registries.
+        assert.ok(
+          ['weft.task', 'weft.transfer', 'nodejs.util.inspect.custom'].includes(name!),
+          `${relative(src, file)} uses Symbol.for('${name}')`,
+        );
+      }
+    }
+  });
+
+  it('front ends do not choose where leaves run: they split the executor once (core/split.ts)', () => {
+    for (const room of ['app', 'flow', 'compiler']) {
+      for (const file of sourceFiles(join(src, room))) {
+        const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+        assert.doesNotMatch(code, /\.remote\b/, `${relative(src, file)} reads executor.remote`);
+        assert.doesNotMatch(
+          code,
+          /\basyncPool\(/,
+          `${relative(src, file)} builds a pool of its own`,
+        );
+      }
     }
   });
 
