@@ -12,8 +12,10 @@ import {
   type AppState,
   action,
   MapStates,
+  MemoryTracker,
   type ParallelExecutorSetting,
   ParallelTaskError,
+  type StepEnd,
 } from 'weftjs/app';
 import { resolveRef } from '../../src/app/remote.ts';
 import {
@@ -175,28 +177,41 @@ describe('a parallel executor factory', () => {
 });
 
 describe('a failing action of a sub-application', () => {
-  /** The error the parent fails with when `failsOnThree` fails in a task on `executor`. */
-  async function failure(executor?: ParallelExecutorSetting): Promise<ParallelTaskError> {
+  /**
+   * The error the parent fails with when `failsOnThree` fails in a task on `executor`,
+   * and the failed step the sub-application's tracker heard.
+   */
+  async function failure(executor?: ParallelExecutorSetting) {
+    const tracker = new MemoryTracker();
     const parallel = new OneActionOverNumbers(failsOnThree.withName('fails_on_three'));
-    const error = await outputsOf(parentApp(parallel, { executor }), {
+    const error = await outputsOf(parentApp(parallel, { executor, tracker }), {
       input_numbers_in_state: [3],
     }).then(
       () => assert.fail('the parent should have failed'),
       (failure: unknown) => failure,
     );
     assert.ok(error instanceof ParallelTaskError, `got ${String(error)}`);
-    return error;
+    const failed = tracker.calls
+      .filter((call) => call.hook === 'stepEnd' && call.appId === error.applicationId)
+      .map((call) => call.detail as StepEnd);
+    return { error, failed };
   }
 
   it('is its own error on worker threads, as in this thread: no wrapper to unwrap', async () => {
-    const here = await failure();
-    const there = await failure(() => threads({ workers: 2 }));
-    for (const error of [here, there]) {
+    for (const { error, failed } of [
+      await failure(),
+      await failure(() => threads({ workers: 2 })),
+    ]) {
       assert.match(error.message, /\(fails_on_three\) failed: number 3 is out of range$/);
       const cause = error.cause as Error;
       assert.ok(!isWeftError(cause, 'WEFT_TASK_FAILED'), `the cause is wrapped: ${String(cause)}`);
       assert.equal(cause.name, 'RangeError');
       assert.equal(cause.message, 'number 3 is out of range');
+      // The sub-application's own step hears it under the step's name.
+      assert.deepEqual(
+        failed.map((end) => [end.action, (end.error as Error).message]),
+        [['fails_on_three', 'number 3 is out of range']],
+      );
     }
   });
 });
