@@ -492,6 +492,3 @@ function checkInputs(act: Action, name: string, inputs: Inputs): void {
     );
   }
 }
-
-// Until the package entry imports the builder from builder.ts, its old home re-exports it.
-export { ApplicationBuilder, type InitializeOptions } from './builder.ts';

@@ -18,13 +18,8 @@ export {
   type Inputs,
   type StepOutput,
 } from './action.ts';
-export {
-  Application,
-  ApplicationBuilder,
-  type InitializeOptions,
-  type RunOptions,
-  type StepOutcome,
-} from './application.ts';
+export { Application, type RunOptions, type StepOutcome } from './application.ts';
+export { ApplicationBuilder, type InitializeOptions } from './builder.ts';
 export { Condition, defaultTransition, expr, when } from './conditions.ts';
 export type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 export { Graph, GraphBuilder, type Transition, type TransitionSpec } from './graph.ts';
