@@ -96,6 +96,25 @@ export function getDefaultExecutor(): Executor {
   return defaultExecutor;
 }
 
+/**
+ * `runBatch` for executors that gain nothing from sending invocations together: runs each
+ * with `run` and settles every outcome in order.
+ */
+export function runEach(
+  executor: Pick<Executor, 'run'>,
+  invocations: readonly TaskInvocation[],
+): Promise<Settled[]> {
+  return Promise.all(
+    invocations.map(async (invocation): Promise<Settled> => {
+      try {
+        return { ok: true, value: await executor.run(invocation) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
+}
+
 /** True for promises and other thenables. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -6,7 +6,7 @@
  * choice once, by what the executor is, for every front end.
  */
 import { ExecutorClosedError } from './errors.ts';
-import type { Executor, Settled, TaskInvocation } from './executor.ts';
+import { type Executor, runEach, type Settled, type TaskInvocation } from './executor.ts';
 import { unwrapTransfer } from './transfer.ts';
 
 /** An executor split into where the loops run and where the leaves run. */
@@ -76,15 +76,7 @@ class LoopExecutor implements Executor {
   }
 
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
-    return Promise.all(
-      invocations.map(async (invocation): Promise<Settled> => {
-        try {
-          return { ok: true, value: await this.run(invocation) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
+    return runEach(this, invocations);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,13 @@
  * run tiny tasks without allocating a promise per task.
  */
 import { ExecutorClosedError, ValidationError } from '../core/errors.ts';
-import { type Executor, isThenable, type Settled, type TaskInvocation } from '../core/executor.ts';
+import {
+  type Executor,
+  isThenable,
+  runEach,
+  type Settled,
+  type TaskInvocation,
+} from '../core/executor.ts';
 import { Fifo } from '../core/queue.ts';
 import { unwrapTransfer } from '../core/transfer.ts';
 
@@ -67,15 +73,7 @@ export class AsyncPoolExecutor implements Executor {
   }
 
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
-    return Promise.all(
-      invocations.map(async (invocation): Promise<Settled> => {
-        try {
-          return { ok: true, value: await this.run(invocation) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
+    return runEach(this, invocations);
   }
 
   async close(): Promise<void> {
