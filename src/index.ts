@@ -5,7 +5,9 @@
 
 export { findUncloneable, type Uncloneable } from './core/cloneable.ts';
 export {
+  type DagId,
   type DagNode,
+  type DagNodes,
   type DagOptions,
   type DagOutcome,
   type DagResult,
@@ -22,7 +24,7 @@ export {
   setDefaultExecutorFactory,
   type TaskInvocation,
 } from './core/executor.ts';
-export type { FanOutOptions } from './core/fan-out.ts';
+export type { FanOutDisplay, FanOutOptions } from './core/fan-out-options.ts';
 export type { JobContext } from './core/job.ts';
 export { KeyScope, rootScope } from './core/keys.ts';
 export { type MapOptions, type MapResult, map, type OnError } from './core/map.ts';

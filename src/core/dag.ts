@@ -520,11 +520,10 @@ class DagRunner extends FanOut {
     // A ready node failed here stays in #ready, which skips it: no search of the queue.
     const rootCause = dependency.rootCause ?? dependency.node.id;
     const root = this.#nodes.get(rootCause);
-    // The error names nodes by strings; a numeric id is given as its digits.
     const error = new DependencyFailedError(
-      String(state.node.id),
-      String(dependency.node.id),
-      String(rootCause),
+      state.node.id,
+      dependency.node.id,
+      rootCause,
       root?.error,
     );
     state.status = 'failed';

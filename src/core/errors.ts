@@ -129,17 +129,24 @@ export class TaskFailedError extends WeftError {
 /** A DAG node did not run because a node it depends on failed. */
 export class DependencyFailedError extends WeftError {
   override name = 'DependencyFailedError';
-  /** Id of the node that did not run. */
-  readonly node: string;
+  /** Id of the node that did not run, as given (a string or a number). */
+  readonly node: string | number;
   /** Id of the node whose own failure is the root cause. */
-  readonly rootCause: string;
+  readonly rootCause: string | number;
 
-  constructor(node: string, dependency: string, rootCause: string, cause: unknown) {
-    const via = dependency === rootCause ? '' : ` (via '${dependency}')`;
+  constructor(
+    node: string | number,
+    dependency: string | number,
+    rootCause: string | number,
+    cause: unknown,
+  ) {
+    // Numbers print plainly, strings quoted: node 2 and node '2' are two nodes.
+    const name = (id: string | number) => (typeof id === 'number' ? String(id) : `'${id}'`);
+    const via = dependency === rootCause ? '' : ` (via ${name(dependency)})`;
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       'WEFT_DEPENDENCY_FAILED',
-      `Node '${node}' did not run: its dependency '${rootCause}' failed${via}: ${reason}`,
+      `Node ${name(node)} did not run: its dependency ${name(rootCause)} failed${via}: ${reason}`,
       { cause },
     );
     this.node = node;

@@ -21,7 +21,6 @@ import type { Task } from './task.ts';
 import { taskEnded, taskFailed, taskResumed, taskRetrying, taskStarted } from './task-events.ts';
 
 // Types a fan-out is built from, for the modules that import them with the runner.
-export type { FanOutDisplay, FanOutOptions } from './fan-out-options.ts';
 export type { Invocation } from './invocation.ts';
 
 const clock = performance;

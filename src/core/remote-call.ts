@@ -7,7 +7,7 @@
  */
 import { TaskFailedError } from './errors.ts';
 import type { Executor } from './executor.ts';
-import type { FanOutOptions } from './fan-out.ts';
+import type { FanOutOptions } from './fan-out-options.ts';
 import { map } from './map.ts';
 import type { Task } from './task.ts';
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
+  type DagId,
   type DagNode,
   type DagOutcome,
   DependencyFailedError,
@@ -20,9 +21,6 @@ import {
   withRun,
 } from 'weftjs';
 import { isValidation, records } from '../fixtures/map-dag-tasks.ts';
-
-/** Any node id: a string or a number. */
-type DagId = DagNode['id'] | number;
 
 const echo = task('dagIds.echo', (x: unknown) => x);
 const add = task('dagIds.add', ([a, b]: [number, number]) => a + b);
@@ -136,8 +134,8 @@ describe('dag: numeric ids', () => {
     assert.equal((results.get(1) as Error).message, 'broken on purpose');
     const dependent = results.get(2);
     assert.ok(dependent instanceof DependencyFailedError);
-    assert.equal(String(dependent.node), '2');
-    assert.equal(String(dependent.rootCause), '1');
+    assert.equal(dependent.node, 2);
+    assert.equal(dependent.rootCause, 1);
     assert.equal(results.get(3), 'independent');
   });
 });
