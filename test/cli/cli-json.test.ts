@@ -7,8 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { map, task, withRun } from '../../src/index.ts';
-import { openStore } from '../../src/stores/open.ts';
+import { map, openStore, task, withRun } from 'weftjs';
 import { type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'weft-cli-json-')), 'weft.db')}`;

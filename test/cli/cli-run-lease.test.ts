@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { openStore, type Store } from '../../src/index.ts';
+import { openStore, type Store } from 'weftjs';
 import type { Finished } from '../fixtures/child-jobs.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 import { Terminal } from '../fixtures/terminal.ts';

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { MemoryStore } from 'weftjs';
 import { printRun, type ShowOptions } from '../../src/cli/show.ts';
 import { duration, table, when } from '../../src/cli/table.ts';
 import type { Store, StreamTasksOptions, TaskRecord } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
 
 /** A run of 3,000 tasks in three fan-outs, 30 failed, durations with many ties. */
 async function recordedRun(): Promise<MemoryStore> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inline } from 'weftjs';
+import { inline, State, ValidationError } from 'weftjs';
 import {
   type CompilerTask,
   LLMCompiler,
@@ -20,8 +20,6 @@ import {
   type ToolArgs,
 } from 'weftjs/compiler';
 import { compileExpression } from '../../src/app/expr/index.ts';
-import { ValidationError } from '../../src/core/errors.ts';
-import { State } from '../../src/core/state.ts';
 import { collect } from '../fixtures/compiler-helpers.ts';
 
 const hostile = ['__proto__', 'constructor', 'prototype'] as const;

@@ -19,10 +19,10 @@ import {
   task,
   withRun,
 } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { withArtifacts } from '../../src/core/staged.ts';
 import type { ArtifactWrite } from '../../src/core/store.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-record-artifacts-'));

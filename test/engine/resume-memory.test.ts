@@ -5,10 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dag, map, task, withRun } from 'weftjs';
+import { dag, MemoryStore, map, type Store, task, withRun } from 'weftjs';
 import { lookahead, lookupBatch } from '../../src/core/resume.ts';
-import type { Store } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
 
 /** What a store was asked by a resume: whole reads, lookups and their sizes, outputs held. */
 interface Reads {

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { map, task, withRun } from 'weftjs';
+import { MemoryStore, map, task, withRun } from 'weftjs';
 import { batchesPerTurn, lookahead, lookupBatch } from '../../src/core/resume.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
 
 const count = 3 * batchesPerTurn * lookupBatch;
 let executed = 0;

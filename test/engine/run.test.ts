@@ -1,9 +1,17 @@
 /** Runs: every task recorded under its key, and a run resumed by id skips what completed. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dag, EventBus, isWeftError, map, task, withRun } from 'weftjs';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
+import {
+  dag,
+  EventBus,
+  isWeftError,
+  MemoryStore,
+  map,
+  type Store,
+  type TaskRecord,
+  task,
+  withRun,
+} from 'weftjs';
 
 const executed: number[] = [];
 let failFrom = Number.POSITIVE_INFINITY;

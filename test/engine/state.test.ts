@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { State, type StateRecord } from '../../src/core/state.ts';
+import { State, type StateRecord } from 'weftjs';
 
 /** Compile-time check that two types are mutually assignable; a mismatch fails `tsc`. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

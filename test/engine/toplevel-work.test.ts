@@ -9,9 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { map, processes, task, threads } from 'weftjs';
+import {
+  isWeftError,
+  map,
+  processes,
+  TaskFailedError,
+  TopLevelWorkError,
+  task,
+  threads,
+} from 'weftjs';
 import { importDefinitions } from '../../src/core/definitions.ts';
-import { isWeftError, TaskFailedError, TopLevelWorkError } from '../../src/core/errors.ts';
 import { outer, outerPool } from '../fixtures/toplevel/nested.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -10,10 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EventBus, isWeftError, map, task, withRun } from 'weftjs';
-import type { Store } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { EventBus, isWeftError, MemoryStore, map, type Store, task, withRun } from 'weftjs';
+import { SqliteStore } from 'weftjs/sqlite';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-values-errors-'));
 after(() => rmSync(folder, { recursive: true, force: true }));

@@ -10,10 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isWeftError, map, withRun } from 'weftjs';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { isWeftError, MemoryStore, map, type Store, type TaskRecord, withRun } from 'weftjs';
+import { SqliteStore } from 'weftjs/sqlite';
 import { controlCharacters } from '../fixtures/values-tasks.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-oversized-'));

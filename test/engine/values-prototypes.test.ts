@@ -9,10 +9,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isWeftError } from 'weftjs';
-import { State } from '../../src/core/state.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { defaultSerializer } from '../../src/stores/serializer.ts';
+import { defaultSerializer, isWeftError, MemoryStore, State } from 'weftjs';
 
 const { encode, decode } = defaultSerializer;
 

@@ -10,11 +10,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EventBus, type Executor, isWeftError, map, processes, threads, withRun } from 'weftjs';
-import type { Store } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import {
+  EventBus,
+  type Executor,
+  isWeftError,
+  MemoryStore,
+  map,
+  processes,
+  type Store,
+  threads,
+  withRun,
+} from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 import { kept, makeSample, refused, type SampleName, sample } from '../fixtures/values-tasks.ts';
 

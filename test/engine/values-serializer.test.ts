@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
-import { isWeftError, type SerializationError } from 'weftjs';
-import { defaultSerializer } from '../../src/stores/serializer.ts';
+import { defaultSerializer, isWeftError, type SerializationError } from 'weftjs';
 
 const { encode, decode } = defaultSerializer;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromWire, toWire, type WireError } from '../../src/core/errors.ts';
+import { fromWire, toWire, type WireError } from 'weftjs';
 
 describe('fromWire: an error read from disk or another process', () => {
   it('keeps __proto__ in props as an own field, never as the prototype', () => {

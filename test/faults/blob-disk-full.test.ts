@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { asyncPool, isWeftError } from 'weftjs';
 import { Flow, ForEach, Parameter } from 'weftjs/flow';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { SqliteStore } from 'weftjs/sqlite';
 import { fullDisk } from './full-disk.ts';
 import { scratch } from './harness.ts';
 

@@ -12,8 +12,8 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { asyncPool } from 'weftjs';
 import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { SqliteStore } from 'weftjs/sqlite';
 import { FsArtifacts } from '../../src/stores/fs-artifacts.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-legacy-artifacts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

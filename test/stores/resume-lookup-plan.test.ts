@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { TaskRecord } from '../../src/core/store.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
+import type { TaskRecord } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { findCompletedArraySql, findCompletedJsonSql } from '../../src/stores/sql/queries.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import { freshPostgresSchema, postgresUrl } from '../fixtures/services.ts';
 
 const runId = 'lookup-plan';

@@ -9,15 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  isWeftError,
-  map,
-  openStore,
-  type Store,
-  type TaskRecord,
-  task,
-  withRun,
-} from '../../src/index.ts';
+import { isWeftError, map, openStore, type Store, type TaskRecord, task, withRun } from 'weftjs';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-fence-'));

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isWeftError, map, type Store, task, withRun } from '../../src/index.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
+import { isWeftError, MemoryStore, map, type Store, task, withRun } from 'weftjs';
 
 /** `store`, with some of its methods replaced. */
 function replacing(store: Store, methods: Partial<Store>): Store {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/index.ts';
+import { openStore } from 'weftjs';
 import { type Finished, finished } from '../fixtures/child-jobs.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 

@@ -12,8 +12,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isWeftError, map, openStore, type Store, task, withRun } from 'weftjs';
 import { machineIdentity } from '../../src/core/lease.ts';
-import { isWeftError, map, openStore, type Store, task, withRun } from '../../src/index.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-lease-'));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { isWeftError, map, openStore, type Store, task, withRun } from '../../src/index.ts';
+import { isWeftError, map, openStore, type Store, task, withRun } from 'weftjs';
 
 const double = task('store-methods:double', (x: number) => x * 2);
 

@@ -1,7 +1,7 @@
 /** createSerializer: custom types, alone and beside the JSON fast path. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSerializer } from '../../src/stores/serializer.ts';
+import { createSerializer } from 'weftjs';
 import { decode, decodeRefusal, encode, isDevalueText, Point } from './serializer-support.ts';
 
 describe('createSerializer', () => {

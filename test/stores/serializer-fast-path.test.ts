@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as devalue from 'devalue';
-import { createSerializer } from '../../src/stores/serializer.ts';
+import { createSerializer } from 'weftjs';
 import { decode, encode, isDevalueText, roundTrip, sparse } from './serializer-support.ts';
 
 /** `n` arrays nested in one another around `leaf`. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createSerializer } from '../../src/stores/serializer.ts';
+import { createSerializer } from 'weftjs';
 import { decode, encode, isDevalueText } from './serializer-support.ts';
 
 /**

@@ -1,7 +1,6 @@
 /** Helpers shared by the serializer test files of this folder (serializer*.test.ts). */
 import assert from 'node:assert/strict';
-import { isWeftError, SerializationError } from 'weftjs';
-import { defaultSerializer } from '../../src/stores/serializer.ts';
+import { defaultSerializer, isWeftError, SerializationError } from 'weftjs';
 
 export const { encode, decode } = defaultSerializer;
 

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Store } from '../../src/core/store.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
+import type { Store } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { type Dialect, postgresDialect, sqliteDialect } from '../../src/stores/sql/dialect.ts';
 import { createMetaTable, latestVersion, migrations } from '../../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-sql-migrations-'));

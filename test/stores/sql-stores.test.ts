@@ -14,12 +14,11 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { openStore, type Store, type TaskRecord } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { describeStoreConformance } from 'weftjs/testing';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
-import { openStore } from '../../src/stores/open.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
 import { latestVersion } from '../../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import { freshPostgresSchema, queryPostgres, withSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-sql-stores-'));

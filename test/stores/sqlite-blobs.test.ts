@@ -14,9 +14,9 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { asyncPool, isWeftError, type TaskRecord } from 'weftjs';
 import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { SqliteStore } from 'weftjs/sqlite';
 import { sqliteDialect } from '../../src/stores/sql/dialect.ts';
 import { createMetaTable, migrations } from '../../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-blobs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,11 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { isWeftError } from '../../src/core/errors.ts';
-import { openStore } from '../../src/stores/open.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
+import { isWeftError, openStore } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { latestVersion } from '../../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import {
   freshPostgresSchema,
   postgresUrl,

@@ -11,14 +11,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
+import type { Store, TaskRecord } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { fileName } from '../../src/stores/fs-artifact-names.ts';
 import { FsArtifacts } from '../../src/stores/fs-artifacts.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
 import { postgresDialect } from '../../src/stores/sql/dialect.ts';
 import { escapeKey, keyFromStored, storedKey } from '../../src/stores/sql/key-codec.ts';
 import { createMetaTable, migrations } from '../../src/stores/sql/migrations.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
 import { oddKeys } from '../../src/testing/store-conformance-keys.ts';
 import { freshPostgresSchema, queryPostgres, withSchema } from '../fixtures/services.ts';
 

@@ -11,7 +11,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { map, task, withRun } from 'weftjs';
-import { PostgresStore } from '../../src/stores/postgres.ts';
+import { PostgresStore } from 'weftjs/postgres';
 import { freshPostgresSchema, postgresUrl, queryPostgres } from '../fixtures/services.ts';
 
 const schema = freshPostgresSchema('retry');

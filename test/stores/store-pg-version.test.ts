@@ -1,7 +1,7 @@
 /** weft's schema needs PostgreSQL 11 or newer: an older server is refused before anything is migrated. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { PostgresStore } from '../../src/stores/postgres.ts';
+import { PostgresStore } from 'weftjs/postgres';
 import { leastServerVersion, serverTooOld } from '../../src/stores/sql/postgres-version.ts';
 import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
 

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
+import type { Store, TaskRecord } from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
 import { openExistingStore } from '../../src/stores/open.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
 import { postgresDialect } from '../../src/stores/sql/dialect.ts';
 import { createMetaTable, latestVersion, migrations } from '../../src/stores/sql/migrations.ts';
 import { freshPostgresSchema, queryPostgres, withSchema } from '../fixtures/services.ts';

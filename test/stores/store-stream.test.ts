@@ -8,12 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Serializer } from '../../src/core/serializer.ts';
-import type { Store, TaskRecord } from '../../src/core/store.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { PostgresStore } from '../../src/stores/postgres.ts';
-import { defaultSerializer } from '../../src/stores/serializer.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import {
+  defaultSerializer,
+  MemoryStore,
+  type Serializer,
+  type Store,
+  type TaskRecord,
+} from 'weftjs';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-store-stream-'));

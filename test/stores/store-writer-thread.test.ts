@@ -14,8 +14,8 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { EventBus, map, RunBusyError, StoreError, type TaskRecord, task, withRun } from 'weftjs';
-import { PostgresStore } from '../../src/stores/postgres.ts';
-import { SqliteStore } from '../../src/stores/sqlite.ts';
+import { PostgresStore } from 'weftjs/postgres';
+import { SqliteStore } from 'weftjs/sqlite';
 import { freshPostgresSchema } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-writer-thread-'));

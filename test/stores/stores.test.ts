@@ -4,10 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createSerializer, isWeftError, MemoryStore } from 'weftjs';
 import { describeStoreConformance } from 'weftjs/testing';
-import { isWeftError } from '../../src/core/errors.ts';
-import { MemoryStore } from '../../src/stores/memory.ts';
-import { createSerializer } from '../../src/stores/serializer.ts';
 
 describeStoreConformance('memory', () => new MemoryStore());
 
