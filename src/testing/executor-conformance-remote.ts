@@ -1,13 +1,12 @@
 /**
  * Executor conformance, for executors that run tasks outside this thread: plain closures
- * refused, values that cannot be copied, unknown tasks, workers that die or run out of
- * memory.
+ * refused, values that cannot be copied, unknown tasks, and workers that die.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Executor } from '../core/executor.ts';
+import { describe, it } from 'node:test';
 import { map } from '../core/map.ts';
 import * as tasks from './conformance-tasks.ts';
+import { describeWorkerCrash } from './executor-conformance-crash.ts';
 import {
   type ConformanceSuite,
   caseOptions,
@@ -17,14 +16,9 @@ import {
   rejectionOf,
 } from './executor-conformance-support.ts';
 
-/**
- * Declares the cases of remote executors.
- * @param makeMemoryCapped see `ExecutorConformanceOptions.makeMemoryCapped`
- */
-export function describeRemote(
-  { executor }: ConformanceSuite,
-  makeMemoryCapped?: (megabytes: number) => Executor,
-): void {
+/** Declares the cases of remote executors. */
+export function describeRemote(suite: ConformanceSuite): void {
+  const { executor } = suite;
   describe('remote executors', () => {
     it(
       'a plain closure is refused with WEFT_PLAIN_FUNCTION and nothing runs',
@@ -105,78 +99,6 @@ export function describeRemote(
       }
     });
 
-    it('a worker that dies fails only its task with WEFT_WORKER_CRASHED', caseOptions, async () => {
-      const items: tasks.CrashItem[] = range(0, 6).map((value) =>
-        value === 2 ? { value, exitCode: 7 } : { value },
-      );
-      const outputs = await map(items, tasks.exitWorker, {
-        executor: executor(),
-        onError: 'collect',
-        concurrency: 3,
-      });
-      assert.equal(outputs.length, items.length);
-      outputs.forEach((output, i) => {
-        if (i !== 2) assert.equal(output, i, `item ${i}`);
-      });
-      const crash = outputs[2];
-      assert.ok(crash instanceof Error, 'item 2 is an Error');
-      assert.equal(codeOf(crash), 'WEFT_WORKER_CRASHED');
-      assert.match(crash.message, /'conformance:exitWorker'/);
-
-      // The executor replaced the worker and goes on.
-      assert.deepEqual(
-        await map(range(1, 8), tasks.double, { executor: executor() }),
-        range(1, 8).map((x) => x * 2),
-      );
-    });
+    describeWorkerCrash(suite);
   });
-
-  if (makeMemoryCapped) {
-    describe('memory', () => {
-      /**
-       * Longer than the other cases: workers that die are replaced, and a new child
-       * process takes seconds to start on a busy machine.
-       */
-      const memoryCaseOptions = { timeout: 30_000 } as const;
-      /** The cap: small, so that the leak reaches it in a fraction of a second. */
-      const capMb = 64;
-      let capped: Executor | undefined;
-      before(() => {
-        capped = makeMemoryCapped(capMb);
-      });
-      after(() => capped?.close());
-
-      it(
-        'a task that leaks past the memory cap fails alone with WEFT_WORKER_CRASHED, saying its worker ran out of memory',
-        memoryCaseOptions,
-        async () => {
-          assert.ok(capped, 'the capped executor is made in before()');
-          // Far more than the cap, yet little enough for a worker without a cap to survive.
-          const leak = { kind: 'leak', megabytes: 8 * capMb } as const;
-          const items = [1, 2, leak, 3, 4];
-          const outputs = await map(items, tasks.hoardOrDouble, {
-            executor: capped,
-            onError: 'collect',
-            concurrency: 2,
-          });
-          assert.equal(outputs.length, items.length);
-          const crash = outputs[2];
-          assert.ok(crash instanceof Error, `the leaking item is an Error, not ${String(crash)}`);
-          assert.equal(codeOf(crash), 'WEFT_WORKER_CRASHED');
-          assert.match(crash.message, /'conformance:hoardOrDouble'/);
-          assert.match(crash.message, /out of memory/);
-          assert.deepEqual(
-            outputs.filter((_, i) => i !== 2),
-            [2, 4, 6, 8],
-          );
-
-          // The executor replaced the worker and goes on.
-          assert.deepEqual(
-            await map(range(1, 8), tasks.double, { executor: capped }),
-            range(1, 8).map((x) => x * 2),
-          );
-        },
-      );
-    });
-  }
 }

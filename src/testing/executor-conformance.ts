@@ -11,10 +11,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { Executor } from '../core/executor.ts';
-import { describeClose, describeControl } from './executor-conformance-control.ts';
+import { describeAborts } from './executor-conformance-abort.ts';
+import { describeClose } from './executor-conformance-close.ts';
+import { describeConcurrency } from './executor-conformance-concurrency.ts';
+import { describeContext } from './executor-conformance-context.ts';
+import { describeMemory } from './executor-conformance-crash.ts';
 import { describeRemote } from './executor-conformance-remote.ts';
 import { describeResults } from './executor-conformance-results.ts';
 import { type ConformanceSuite, settleWithin } from './executor-conformance-support.ts';
+import { describeValues } from './executor-conformance-values.ts';
 
 /** Options of {@link describeExecutorConformance}. */
 export interface ExecutorConformanceOptions {
@@ -99,8 +104,14 @@ export function describeExecutorConformance(
     });
 
     describeResults(suite);
-    describeControl(suite);
-    if (remote) describeRemote(suite, options.makeMemoryCapped);
+    describeValues(suite);
+    describeContext(suite);
+    describeAborts(suite);
+    describeConcurrency(suite);
+    if (remote) {
+      describeRemote(suite);
+      if (options.makeMemoryCapped) describeMemory(options.makeMemoryCapped);
+    }
     describeClose(suite);
   });
 }

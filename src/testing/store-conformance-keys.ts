@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isWeftError, toWire } from '../core/errors.ts';
 import type { Store, TaskRecord } from '../core/store.ts';
-import { listedKeys } from './store-conformance-artifacts.ts';
 import {
   type CaseOptions,
   checkpoint,
   completedRecord,
   failedRecord,
   freshId,
+  listedKeys,
   rejectionOf,
 } from './store-conformance-support.ts';
 

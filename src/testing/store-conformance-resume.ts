@@ -14,6 +14,7 @@ import {
   completedRecord,
   failedRecord,
   freshId,
+  freshRunOpener,
   rejectionOf,
 } from './store-conformance-support.ts';
 
@@ -22,11 +23,7 @@ const many = 2_500;
 
 /** Declares the resume read cases on the suite's store. */
 export function describeResumeReadCases(store: () => Store, caseOptions: CaseOptions): void {
-  const openFreshRun = async (label: string): Promise<string> => {
-    const id = freshId(label);
-    await store().openRun(id);
-    return id;
-  };
+  const openFreshRun = freshRunOpener(store);
 
   describe('resume reads', () => {
     it(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TaskFailedError, toWire } from '../core/errors.ts';
 import type { WeftEvent } from '../core/events.ts';
-import type { Checkpoint, TaskRecord } from '../core/store.ts';
+import type { ArtifactWrite, Checkpoint, Store, TaskRecord } from '../core/store.ts';
 
 /** Options every case is declared with. */
 export interface CaseOptions {
@@ -16,6 +16,15 @@ export interface CaseOptions {
 /** A fresh id, so that cases sharing a database never meet. */
 export function freshId(label: string): string {
   return `conformance-${label}-${randomUUID()}`;
+}
+
+/** Opens runs with fresh ids on the suite's store, so that cases sharing a database never meet. */
+export function freshRunOpener(store: () => Store): (label: string) => Promise<string> {
+  return async (label) => {
+    const id = freshId(label);
+    await store().openRun(id);
+    return id;
+  };
 }
 
 export function completedRecord(key: string, output: unknown): TaskRecord {
@@ -237,4 +246,16 @@ export async function rejectionOf(promise: Promise<unknown>, what = 'the call'):
     return error;
   }
   assert.fail(`${what} resolved, but it was expected to reject`);
+}
+
+/** A completed record of `key` that hands `artifacts` to the store with it. */
+export function withArtifacts(key: string, artifacts: readonly ArtifactWrite[]): TaskRecord {
+  return { ...completedRecord(key, `output of ${key}`), artifacts };
+}
+
+/** Every key `artifactKeys` yields, sorted by code unit. */
+export async function listedKeys(store: Store, runId: string, prefix?: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of store.artifactKeys(runId, prefix)) keys.push(key);
+  return keys.sort();
 }
