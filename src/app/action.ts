@@ -437,11 +437,12 @@ export function checkOutput(
         'or [result, state].',
     );
   }
-  checkWrites(act.writes, name, before, after);
+  checkWrites(act.reads, act.writes, name, before, after);
   return { result, state: after };
 }
 
 function checkWrites(
+  reads: readonly string[],
   writes: readonly string[],
   name: string,
   before: AppState,
@@ -456,9 +457,15 @@ function checkWrites(
     );
   }
   const declared = new Set(writes);
-  // Deleting a key needs no declaration, as in Burr, whose own actions delete keys with
-  // empty writes: only keys added or given a new value must be declared.
-  const changed = Object.keys(changesOf(before, after).changed).filter((key) => !declared.has(key));
+  const read = new Set(reads);
+  // Deleting a key it reads needs no declaration, as in Burr, whose own actions delete
+  // keys with empty writes (a Burr action sees only what it reads, so that is all it can
+  // delete; a worker is sent only what an action reads and writes, likewise). Keys added
+  // or given a new value, and keys deleted that it neither reads nor writes, must be declared.
+  const { changed: written, deleted } = changesOf(before, after);
+  const changed = [...Object.keys(written), ...deleted.filter((key) => !read.has(key))].filter(
+    (key) => !declared.has(key),
+  );
   if (changed.length > 0) {
     throw new StateError(
       `Action '${name}' wrote ${quote(changed)}, which it does not declare: its writes are ` +

@@ -216,6 +216,11 @@ export abstract class TaskBasedParallelAction extends Action {
     return true;
   }
 
+  /** @deprecated Read {@link Action.orchestrates}, which every action answers. Always true here. */
+  get parallel(): true {
+    return true;
+  }
+
   /** The sub-applications to run. */
   abstract tasks(state: AppState, context: ApplicationContext, inputs: Inputs): Many<SubGraphTask>;
 

@@ -115,7 +115,9 @@ export async function resolveDefinition<T = unknown>(ref: DefinitionRef): Promis
   try {
     await importDefinitions(moduleLocation(ref.module));
   } catch (error) {
-    if (isWeftError(error, 'WEFT_TOP_LEVEL_WORK')) throw error;
+    // A module that fails to load fails tasks with a task error (WEFT_UNKNOWN_TASK, which
+    // executors report per task); the front ends' definitions fail with the import's own.
+    if (isWeftError(error, 'WEFT_TOP_LEVEL_WORK') || ref.kind !== 'task') throw error;
     throw missing(
       ref.kind,
       `${label}: its module ${ref.module} failed to load: ${(error as Error).message}`,
@@ -128,7 +130,9 @@ export async function resolveDefinition<T = unknown>(ref: DefinitionRef): Promis
   throw missing(
     ref.kind,
     `No ${noun} named '${ref.name}' after importing ${ref.module}` +
-      (names.length > 0 && names.length <= 20 ? ` (it defines: ${names.join(', ')})` : '') +
+      (names.length === 0
+        ? ''
+        : ` (it defines: ${names.slice(0, 20).join(', ')}${names.length > 20 ? `, and ${names.length - 20} more` : ''})`) +
       `. ${fix}`,
   );
 }
@@ -144,21 +148,33 @@ function missing(kind: DefinitionKind, message: string, cause?: unknown): Error 
 let root: string | null | undefined;
 
 /**
- * The project's root: the nearest folder with a package.json at or above the working
- * directory, or undefined outside any package.
+ * The project's root: `WEFT_PROJECT_ROOT` when set, else the nearest folder with a
+ * package.json at or above the working directory (undefined outside any package), found
+ * once per thread. weft's worker threads and child processes are given the root of the
+ * thread that starts them (see {@link projectEnv}), so that both name modules alike even
+ * if the working directory changed in between.
  */
 export function projectRoot(): string | undefined {
   if (root === undefined) {
-    root = null;
-    for (let dir = process.cwd(); ; dir = dirname(dir)) {
-      if (existsSync(join(dir, 'package.json'))) {
-        root = dir;
-        break;
-      }
-      if (dirname(dir) === dir) break;
-    }
+    const given = process.env.WEFT_PROJECT_ROOT;
+    root = given === undefined || given === '' ? findRoot(process.cwd()) : given;
   }
   return root ?? undefined;
+}
+
+/** The environment for a worker this thread starts: its own, with the project's root. */
+export function projectEnv(): Record<string, string> {
+  const env = { ...process.env } as Record<string, string>;
+  const base = projectRoot();
+  if (base !== undefined) env.WEFT_PROJECT_ROOT = base;
+  return env;
+}
+
+function findRoot(from: string): string | null {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 const references = new Map<string, string>();

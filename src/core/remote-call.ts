@@ -38,6 +38,9 @@ export async function callRemote<I, O>(
     const [output] = await map([input], leaf, options);
     return output as O;
   } catch (error) {
+    // An abort's reason is handed on as it is, even when it is a TaskFailedError (a fan-out
+    // failing fast aborts its other tasks with the failure of one of them).
+    if (options.signal?.aborted === true && error === options.signal.reason) throw error;
     throw error instanceof TaskFailedError ? error.cause : error;
   }
 }

@@ -6,7 +6,13 @@
  * choice once, by what the executor is, for every front end.
  */
 import { ExecutorClosedError } from './errors.ts';
-import { type Executor, runEach, type Settled, type TaskInvocation } from './executor.ts';
+import {
+  type Executor,
+  isThenable,
+  runEach,
+  type Settled,
+  type TaskInvocation,
+} from './executor.ts';
 import { unwrapTransfer } from './transfer.ts';
 
 /** An executor split into where the loops run and where the leaves run. */
@@ -72,7 +78,11 @@ class LoopExecutor implements Executor {
   run(invocation: TaskInvocation): unknown {
     if (this.#closed) throw new ExecutorClosedError(this.name);
     invocation.started();
-    return invocation.task.fn(unwrapTransfer(invocation.input), invocation);
+    // As the in-process pool does: a transfer() marks a move between threads, a no-op here.
+    const output = invocation.task.fn(unwrapTransfer(invocation.input), invocation);
+    return isThenable(output)
+      ? Promise.resolve(output).then(unwrapTransfer)
+      : unwrapTransfer(output);
   }
 
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {

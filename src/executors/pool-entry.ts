@@ -3,6 +3,7 @@
  * told by environment where the worker code is and whether to install the TypeScript
  * loader first (Node 20 does not carry `--import` loaders into worker threads).
  */
+import { projectEnv } from '../core/registry.ts';
 import { workersUseTypeScript } from './worker-args.ts';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -36,7 +37,8 @@ export function workerLaunch(): {
   const typescript = parentRunsTypeScript(process.execArgv);
   const execArgv = withoutTsxImports(process.execArgv);
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+    // With the project's root of this thread: workers name modules from the same root.
+    ...projectEnv(),
     WEFT_WORKER_ENTRY: workerEntryUrl.href,
     WEFT_WORKER_TYPESCRIPT: typescript ? '1' : '0',
   };

@@ -199,12 +199,24 @@ describe('deleting keys', () => {
     assert.deepEqual(state.toObject(), { kept: 'yes' });
   });
 
-  it('works for a function action too, also for keys it does not read', async () => {
-    const tidy = action({ reads: ['count'], writes: ['count'] }, (state) =>
+  it('works for a function action too, for the keys it reads', async () => {
+    const tidy = action({ reads: ['count', 'draft', 'notes'], writes: ['count'] }, (state) =>
       state.update({ count: state.get('count') + 1 }).wipe({ delete: ['draft', 'notes'] }),
     );
     const { state } = await runOnce(tidy, { count: 0, draft: 'x', notes: [1], kept: 'yes' });
     assert.deepEqual(state.toObject(), { count: 1, kept: 'yes' });
+  });
+
+  it('of keys it neither reads nor writes is an error, as a Burr action sees only what it reads', async () => {
+    // A worker is sent only what an action reads and writes: the same rule holds there.
+    const tidy = action({ reads: ['count'], writes: ['count'] }, (state) =>
+      state.update({ count: 1 }).wipe({ delete: ['draft'] }),
+    );
+    await assert.rejects(runOnce(tidy, { count: 0, draft: 'x' }), (error: unknown) => {
+      assert.ok(isWeftError(error, 'WEFT_STATE'), String(error));
+      assert.match((error as Error).message, /wrote 'draft', which it does not declare/);
+      return true;
+    });
   });
 
   for (const [what, fn] of [

@@ -16,6 +16,7 @@ import {
   definitionRef,
   moduleLocation,
   moduleReference,
+  projectEnv,
   projectRoot,
   register,
   registered,
@@ -118,22 +119,30 @@ describe('resolveDefinition', () => {
       const found = await resolveDefinition({ kind: 'task', name: 'elsewhere:double', module: './lib/tasks.mjs' });
       console.log(JSON.stringify({ value: await found.fn(21), module: found.module }));
     `;
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--conditions=weft-source',
-        '--import',
-        import.meta.resolve('tsx'),
-        '--input-type=module',
-        '-e',
-        script,
-        new URL('../../src/core/registry.ts', import.meta.url).href,
-      ],
-      { cwd: join(project, 'deep', 'er') },
-    );
+    const args = [
+      '--conditions=weft-source',
+      '--import',
+      import.meta.resolve('tsx'),
+      '--input-type=module',
+      '-e',
+      script,
+      new URL('../../src/core/registry.ts', import.meta.url).href,
+    ];
+    const { stdout } = await run(process.execPath, args, { cwd: join(project, 'deep', 'er') });
     const answer = JSON.parse(stdout) as { value: number; module: string };
     assert.equal(answer.value, 42);
     assert.equal(fileURLToPath(answer.module), join(project, 'lib', 'tasks.mjs'));
+    // Started elsewhere, a worker is told the root (as weft's pools tell theirs).
+    const told = await run(process.execPath, args, {
+      cwd: tmpdir(),
+      env: { ...process.env, WEFT_PROJECT_ROOT: project },
+    });
+    assert.equal((JSON.parse(told.stdout) as { value: number }).value, 42);
+  });
+
+  it("gives the workers it starts this thread's root", () => {
+    assert.equal(projectEnv().WEFT_PROJECT_ROOT, projectRoot());
+    assert.equal(projectEnv().PATH, process.env.PATH);
   });
 });
 

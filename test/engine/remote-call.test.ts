@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { asyncPool, MemoryStore, task, threads, withRun } from 'weftjs';
+import { asyncPool, MemoryStore, TaskFailedError, task, threads, withRun } from 'weftjs';
 import { callRemote } from '../../src/core/remote-call.ts';
 import { refuse, triple, waitForAbort } from '../fixtures/remote-call-tasks.ts';
 
@@ -33,6 +33,19 @@ describe('callRemote', () => {
   it("rejects with the signal's reason when aborted", async () => {
     const controller = new AbortController();
     const reason = new Error('stop now');
+    const call = callRemote(waitForAbort, null, { executor: pool, signal: controller.signal });
+    setImmediate(() => controller.abort(reason));
+    await assert.rejects(call, (error) => error === reason);
+  });
+
+  it('hands on an abort reason that is itself a TaskFailedError (a sibling failing fast)', async () => {
+    const controller = new AbortController();
+    const reason = new TaskFailedError(
+      'sibling',
+      'map:sibling/0',
+      1,
+      new Error("the sibling's own"),
+    );
     const call = callRemote(waitForAbort, null, { executor: pool, signal: controller.signal });
     setImmediate(() => controller.abort(reason));
     await assert.rejects(call, (error) => error === reason);
