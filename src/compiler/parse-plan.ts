@@ -19,7 +19,7 @@
 import { parseArgs } from './args.ts';
 import { ArgsSyntaxError, PlanParseError } from './errors.ts';
 import { LineSplitter } from './lines.ts';
-import { referencedTasks } from './placeholders.ts';
+import { hasMalformedPlaceholder, referencedTasks } from './placeholders.ts';
 import type { CompilerTask, ToolArgs } from './schedule.ts';
 
 /** A plan line that was not read as written, and what became of it. */
@@ -135,7 +135,9 @@ export async function* parsePlan(
       args = parseArgs(argText);
     } catch (error) {
       if (!(error instanceof ArgsSyntaxError)) throw error;
-      if (options.onMalformed === 'throw') {
+      // Skipped as before when the text would fail the plan's scheduling (a `${name}`
+      // that is no placeholder): one unreadable line must not fail the whole plan.
+      if (options.onMalformed === 'throw' || hasMalformedPlaceholder(argText)) {
         return malformed(`its arguments cannot be read: ${error.message}`);
       }
       // LLMCompiler hands such a line's argument text, untrimmed, to the tool as its one argument.

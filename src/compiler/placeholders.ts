@@ -50,6 +50,14 @@ export function referencedTasks(value: unknown): number[] {
   return [...found].sort((a, b) => a - b);
 }
 
+/** True when `text` holds a `${` that is not `${digits}`, which scheduling refuses. */
+export function hasMalformedPlaceholder(text: string): boolean {
+  for (const match of text.matchAll(placeholder)) {
+    if (match[1] === undefined && match[2] === undefined) return true;
+  }
+  return false;
+}
+
 /** `value` with every placeholder resolved from `observations`. */
 export function resolve(
   value: unknown,

@@ -12,7 +12,6 @@ import {
   type CompilerTask,
   LLMCompiler,
   type PlanDiagnostic,
-  PlanError,
   PlanParseError,
   parsePlan,
   scheduleTasks,
@@ -171,18 +170,21 @@ describe('porting: plan lines whose arguments are not literals', () => {
     assert.equal(observations.get(3), 'FILMS LIKE ROSETTA OR IN COLD BLOOD');
   });
 
-  it('leaves a malformed placeholder in raw text to scheduling, which names the task', async () => {
-    const { tasks } = await parsed('1. search(films like ${x})');
-    assert.deepEqual(tasks, [
-      { idx: 1, tool: 'search', args: ['films like ${x}'], dependencies: [] },
-    ]);
-    await assert.rejects(
-      scheduleTasks(tasks, { tools: { search: () => 1 }, executor: inline() }),
-      (error: unknown) =>
-        error instanceof PlanError &&
-        error.idx === 1 &&
-        /malformed placeholder/.test(error.message),
+  it('skips a line whose raw text holds a malformed placeholder, as before, so the plan still runs', async () => {
+    const { tasks, diagnostics } = await parsed(
+      '1. search("Austin Powers")\n2. search(price in ${currency})\n3. join()',
     );
+    assert.deepEqual(tasks, [
+      { idx: 1, tool: 'search', args: ['Austin Powers'], dependencies: [] },
+    ]);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0]!.outcome, 'skipped');
+    assert.equal(diagnostics[0]!.line, 2);
+    const observations = await scheduleTasks(tasks, {
+      tools: { search: () => 'found' },
+      executor: inline(),
+    });
+    assert.deepEqual([...observations], [[1, 'found']]);
   });
 
   it('runs the movie plan in LLMCompiler, reporting the raw lines in the result', async () => {
