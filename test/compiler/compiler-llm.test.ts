@@ -205,6 +205,7 @@ describe('compiler: LLMCompiler', () => {
         tools: { add },
         joiner: () => 'Action: Replan(try again)',
         maxReplans,
+        onReplanLimit: 'throw',
       });
       await assert.rejects(compiler.invoke('q'), (error: unknown) => {
         assert.ok(error instanceof ReplanLimitError);

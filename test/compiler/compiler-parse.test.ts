@@ -50,8 +50,8 @@ describe('compiler: edge cases found by the property tests', () => {
       assert.deepEqual(
         tasks,
         [
-          { idx: 1, tool: 'a', args: [`x${char}y`] },
-          { idx: 2, tool: 'b', args: [1] },
+          { idx: 1, tool: 'a', args: [`x${char}y`], dependencies: [] },
+          { idx: 2, tool: 'b', args: [1], dependencies: [] },
         ],
         `U+${char.charCodeAt(0).toString(16).padStart(4, '0')} inside a string`,
       );
@@ -60,7 +60,9 @@ describe('compiler: edge cases found by the property tests', () => {
 
   it('does not end the plan at an <END_OF_PLAN> inside a quoted argument', async () => {
     const tasks = await collect(parsePlan('1. search("what does <END_OF_PLAN> mean?")\n2. join()'));
-    assert.deepEqual(tasks, [{ idx: 1, tool: 'search', args: ['what does <END_OF_PLAN> mean?'] }]);
+    assert.deepEqual(tasks, [
+      { idx: 1, tool: 'search', args: ['what does <END_OF_PLAN> mean?'], dependencies: [] },
+    ]);
   });
 
   it('reads the outer Finish(...) even when the answer mentions Replan(...)', () => {
@@ -86,10 +88,17 @@ const planTasks: CompilerTask[] = [
     idx: 1,
     tool: 'search',
     args: ['weather (SF)', { top: 3 }],
+    dependencies: [],
     thought: 'I need two searches first.',
   },
-  { idx: 2, tool: 'search', args: { query: "NYC's weather, today" } },
-  { idx: 3, tool: 'compare', args: ['$1', '${2}', { w: [1, -25] }], thought: 'then compare them' },
+  { idx: 2, tool: 'search', args: { query: "NYC's weather, today" }, dependencies: [] },
+  {
+    idx: 3,
+    tool: 'compare',
+    args: ['$1', '${2}', { w: [1, -25] }],
+    dependencies: [1, 2],
+    thought: 'then compare them',
+  },
 ];
 
 describe('compiler: parsePlan', () => {
@@ -118,13 +127,13 @@ describe('compiler: parsePlan', () => {
     feed.push('1. a(1)\n2. b(');
     assert.deepEqual(await iterator.next(), {
       done: false,
-      value: { idx: 1, tool: 'a', args: [1] },
+      value: { idx: 1, tool: 'a', args: [1], dependencies: [] },
     });
     feed.push('$1)');
     feed.push('\n');
     assert.deepEqual(await iterator.next(), {
       done: false,
-      value: { idx: 2, tool: 'b', args: ['$1'] },
+      value: { idx: 2, tool: 'b', args: ['$1'], dependencies: [1] },
     });
     feed.end();
     assert.deepEqual(await iterator.next(), { done: true, value: undefined });
@@ -138,8 +147,8 @@ describe('compiler: parsePlan', () => {
       }),
     );
     assert.deepEqual(tasks, [
-      { idx: 1, tool: 'a', args: [], thought: 'first' },
-      { idx: 2, tool: 'b', args: [] },
+      { idx: 1, tool: 'a', args: [], dependencies: [], thought: 'first' },
+      { idx: 2, tool: 'b', args: [], dependencies: [] },
     ]);
     assert.deepEqual(thoughts, ['last']);
   });
@@ -156,37 +165,43 @@ describe('compiler: parsePlan', () => {
         '5. d(4)\n',
       ]);
       const tasks = await collect(parsePlan(source));
-      assert.deepEqual(tasks, [{ idx: 1, tool: 'a', args: [1] }]);
+      assert.deepEqual(tasks, [{ idx: 1, tool: 'a', args: [1], dependencies: [] }]);
       assert.equal(state.returned, true, 'return() was called on the source');
       assert.equal(state.read, 1, 'nothing more was read');
     });
   }
 
-  const argCases: readonly (readonly [string, unknown])[] = [
-    ['', []],
-    ['1, "two", 3.5', [1, 'two', 3.5]],
-    ['a=1, b="x"', { a: 1, b: 'x' }],
-    ['1, "x", k=True, l=None', [1, 'x', { k: true, l: null }]],
-    ['"line\\nnext \\"q\\" back\\\\slash \\u00e9"', ['line\nnext "q" back\\slash é']],
-    ['"f(x) = (a))(", y="(("', ['f(x) = (a))(', { y: '((' }]],
-    ["'single \\'q\\' \"dq\"'", ['single \'q\' "dq"']],
-    ['-3, 2.5, -0.5, 1e3, 2.5E-2, -1e+2, .5, 0', [-3, 2.5, -0.5, 1000, 0.025, -100, 0.5, 0]],
-    ['True, False, None, true, false, null', [true, false, null, true, false, null]],
-    ['[1, [2, "x"], [], [None]]', [[1, [2, 'x'], [], [null]]]],
+  // Text between the parentheses, what parseArgs reads from it, and the task numbers it refers to.
+  const argCases: readonly (readonly [string, unknown, readonly number[]])[] = [
+    ['', [], []],
+    ['1, "two", 3.5', [1, 'two', 3.5], []],
+    ['a=1, b="x"', { a: 1, b: 'x' }, []],
+    ['1, "x", k=True, l=None', [1, 'x', { k: true, l: null }], []],
+    ['"line\\nnext \\"q\\" back\\\\slash \\u00e9"', ['line\nnext "q" back\\slash é'], []],
+    ['"f(x) = (a))(", y="(("', ['f(x) = (a))(', { y: '((' }], []],
+    ["'single \\'q\\' \"dq\"'", ['single \'q\' "dq"'], []],
+    ['-3, 2.5, -0.5, 1e3, 2.5E-2, -1e+2, .5, 0', [-3, 2.5, -0.5, 1000, 0.025, -100, 0.5, 0], []],
+    ['True, False, None, true, false, null', [true, false, null, true, false, null], []],
+    ['[1, [2, "x"], [], [None]]', [[1, [2, 'x'], [], [null]]], []],
     [
       '{"a": {"b": [1, {"c": null}]}, \'d\': \'e\', f: {g: True}}',
       [{ a: { b: [1, { c: null }] }, d: 'e', f: { g: true } }],
+      [],
     ],
-    ['$1, ${2}, x=$3, y=[${4}]', ['$1', '${2}', { x: '$3', y: ['${4}'] }]],
-    ['1, 2,', [1, 2]],
-    ['  q = "spaced" ,  n =  -7  ', { q: 'spaced', n: -7 }],
+    ['$1, ${2}, x=$3, y=[${4}]', ['$1', '${2}', { x: '$3', y: ['${4}'] }], [1, 2, 3, 4]],
+    ['1, 2,', [1, 2], []],
+    ['  q = "spaced" ,  n =  -7  ', { q: 'spaced', n: -7 }, []],
   ];
 
   it('reads arguments: positional, named, mixed, strings, numbers, constants, lists, objects, placeholders', async () => {
-    for (const [text, expected] of argCases) {
+    for (const [text, expected, dependencies] of argCases) {
       assert.deepEqual(parseArgs(text), expected, `parseArgs(${text})`);
       const [task] = await collect(parsePlan(`7. tool(${text})\n`));
-      assert.deepEqual(task, { idx: 7, tool: 'tool', args: expected }, `plan line tool(${text})`);
+      assert.deepEqual(
+        task,
+        { idx: 7, tool: 'tool', args: expected, dependencies },
+        `plan line tool(${text})`,
+      );
     }
   });
 
@@ -226,7 +241,7 @@ describe('compiler: parsePlan', () => {
         return true;
       },
     );
-    assert.deepEqual(seen, [{ idx: 1, tool: 'a', args: [1], thought: 'go' }]);
+    assert.deepEqual(seen, [{ idx: 1, tool: 'a', args: [1], thought: 'go', dependencies: [] }]);
     await assert.rejects(
       collect(parsePlan('1. a(1)\r\n2. b(\r\n', { onMalformed: 'throw' })),
       (error: unknown) => error instanceof PlanParseError && error.line === 2,
@@ -240,9 +255,9 @@ describe('compiler: parsePlan', () => {
       parsePlan(text, { onMalformed: 'skip', onDiagnostic: (d) => diagnostics.push(d) }),
     );
     assert.deepEqual(tasks, [
-      { idx: 1, tool: 'a', args: [1] },
-      { idx: 3, tool: 'c', args: ['$1'] },
-      { idx: 5, tool: 'e', args: ['ok'] },
+      { idx: 1, tool: 'a', args: [1], dependencies: [] },
+      { idx: 3, tool: 'c', args: ['$1'], dependencies: [1] },
+      { idx: 5, tool: 'e', args: ['ok'], dependencies: [] },
     ]);
     assert.deepEqual(
       diagnostics.map((d) => [d.line, d.text]),
@@ -263,7 +278,7 @@ describe('compiler: parsePlan', () => {
         onDiagnostic: (d) => diagnostics.push(d),
       }),
     );
-    assert.deepEqual(tasks, [{ idx: 1, tool: 'search', args: ['x'] }]);
+    assert.deepEqual(tasks, [{ idx: 1, tool: 'search', args: ['x'], dependencies: [] }]);
     assert.equal(diagnostics.length, 1);
     assert.equal(diagnostics[0]!.line, 2);
     assert.match(diagnostics[0]!.message, /serach/);

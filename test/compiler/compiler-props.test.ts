@@ -41,7 +41,7 @@ const planAlphabet = fc.constantFrom(...pieces, '<END_OF_PLAN>', '\u2028', '\u20
 
 /**
  * Characters of generated argument strings. The end marker, U+2028 and U+2029 inside a
- * quoted argument are known to break a plan line: examples in compiler.test.ts cover them.
+ * quoted argument are known to break a plan line: examples in compiler-parse.test.ts cover them.
  */
 const argAlphabet = fc.constantFrom(...pieces);
 
@@ -142,6 +142,29 @@ const plannedTask: fc.Arbitrary<PlannedTask> = fc
   // See argAlphabet: the end marker inside an argument is covered by an example.
   .filter((task) => !JSON.stringify([task.positional, task.named]).includes('<END_OF_PLAN>'));
 
+/**
+ * The task numbers a parsed task must declare: every `$N` and `${N}` in the strings of
+ * `value` (keys are names, not read), ascending and once each. A `${` that is not
+ * `${digits}` is consumed by the third alternative and adds nothing.
+ */
+function taskNumbersIn(value: unknown): number[] {
+  const found = new Set<number>();
+  const visit = (item: unknown): void => {
+    if (typeof item === 'string') {
+      for (const match of item.matchAll(/\$\{(\d+)\}|\$(\d+)|\$\{[^}]*\}?/g)) {
+        const digits = match[1] ?? match[2];
+        if (digits !== undefined) found.add(Number(digits));
+      }
+    } else if (Array.isArray(item)) {
+      item.forEach(visit);
+    } else if (item !== null && typeof item === 'object') {
+      Object.values(item).forEach(visit);
+    }
+  };
+  visit(value);
+  return [...found].sort((a, b) => a - b);
+}
+
 /** A plan's text and the tasks it must parse to. */
 interface GeneratedPlan {
   readonly text: string;
@@ -176,7 +199,7 @@ const generatedPlan: fc.Arbitrary<GeneratedPlan> = fc
           : task.positional.length === 0
             ? named
             : [...task.positional, named];
-      const made: CompilerTask = { idx, tool: task.tool, args };
+      const made: CompilerTask = { idx, tool: task.tool, args, dependencies: taskNumbersIn(args) };
       expected.push(task.thought === undefined ? made : { ...made, thought: task.thought.trim() });
     });
     if (finalThought !== undefined) lines.push(`Thought: ${finalThought}`);
