@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { inline, isWeftError } from 'weftjs';
 import {
   type CompilerTask,
+  type PlanDiagnostic,
   PlanError,
   parseArgs,
   parsePlan,
@@ -162,29 +163,48 @@ describe('hostile text: parsePlan', () => {
 
   it('reads large pathological lines in bounded work, with short messages', async () => {
     const size = 200_000;
-    const lines = [
-      `1. f("${'\\"'.repeat(size / 2)}`, // an escaped quote after another, never closed
-      `1. f(${'('.repeat(size)}`,
-      `1. f(${'$'.repeat(size)})`,
-      `1. f(${['$', '{'].join('').repeat(size / 2)})`,
-      `1. f(x=${'1'.repeat(size)}.${'1'.repeat(size)}e+)`,
-      `1. f(${'a='.repeat(size / 2)})`,
-      `1. f(${' '.repeat(size)}`,
-      `${'1'.repeat(size)}. f()`,
-      `1. ${'a'.repeat(size)}`,
-      `1. f(${')'.repeat(size)} x`,
-      `1. f(${'\\'.repeat(size)})`,
-      `Thought: ${'\r'.repeat(size)}`,
+    const dollars = '$'.repeat(size);
+    const number = `${'1'.repeat(size)}.${'1'.repeat(size)}e+`;
+    const assignments = 'a='.repeat(size / 2);
+    const backslashes = '\\'.repeat(size);
+    // Each line, and the text it keeps as its task's one argument when its arguments are
+    // not literals; undefined when it gives no task (no call, or a `${` that is no placeholder).
+    const lines: readonly (readonly [string, string | undefined])[] = [
+      [`1. f("${'\\"'.repeat(size / 2)}`, undefined], // an escaped quote after another, never closed
+      [`1. f(${'('.repeat(size)}`, undefined],
+      [`1. f(${dollars})`, dollars],
+      [`1. f(${['$', '{'].join('').repeat(size / 2)})`, undefined],
+      [`1. f(x=${number})`, `x=${number}`],
+      [`1. f(${assignments})`, assignments],
+      [`1. f(${' '.repeat(size)}`, undefined],
+      [`${'1'.repeat(size)}. f()`, undefined],
+      [`1. ${'a'.repeat(size)}`, undefined],
+      [`1. f(${')'.repeat(size)} x`, undefined],
+      [`1. f(${backslashes})`, backslashes],
+      [`Thought: ${'\r'.repeat(size)}`, undefined],
     ];
-    for (const line of lines) {
-      const diagnostics: string[] = [];
+    for (const [line, kept] of lines) {
+      const label = line.slice(0, 40);
+      const diagnostics: PlanDiagnostic[] = [];
       const tasks = await collect(
         parsePlan(streamOf(cut(line, [1000, 5000, 100_000])), {
-          onDiagnostic: (d) => diagnostics.push(d.message),
+          onDiagnostic: (d) => diagnostics.push(d),
         }),
       );
-      assert.equal(tasks.length, 0, line.slice(0, 40));
-      for (const message of diagnostics) assert.ok(message.length < 1000, message.slice(0, 300));
+      if (kept === undefined) {
+        assert.equal(tasks.length, 0, label);
+        for (const d of diagnostics) assert.equal(d.outcome, 'skipped', label);
+      } else {
+        assert.deepEqual(tasks, [{ idx: 1, tool: 'f', args: [kept], dependencies: [] }], label);
+        assert.deepEqual(
+          diagnostics.map((d) => d.outcome),
+          ['raw-arguments'],
+          label,
+        );
+      }
+      for (const { message } of diagnostics) {
+        assert.ok(message.length < 1000, message.slice(0, 300));
+      }
     }
   });
 });
