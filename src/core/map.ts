@@ -153,6 +153,9 @@ class MapCall<I, O> implements MapResult<O> {
 /** Tasks started in one synchronous burst before yielding to the event loop. */
 const burstLimit = 4096;
 
+/** Largest output array allocated up front; V8 keeps arrays made this large in fast mode. */
+const presizedOutputsLimit = 1 << 24;
+
 class MapRunner<I, O> extends FanOut {
   readonly #task: Task<I, O>;
   readonly #collectErrors: boolean;
@@ -260,6 +263,11 @@ class MapRunner<I, O> extends FanOut {
   collect(resolve: (value: O[]) => void, reject: (reason: unknown) => void): void {
     this.#resolve = resolve;
     this.#reject = reject;
+    // Sized once when the input tells its size: an array grown by appends is copied into
+    // ever larger stores, and for tiny tasks writing the outputs costs more than running them.
+    if (this.#total !== undefined && this.#total <= presizedOutputsLimit) {
+      this.#results = new Array(this.#total);
+    }
     this.#begin();
   }
 
@@ -396,7 +404,7 @@ class MapRunner<I, O> extends FanOut {
 
   #deliver(index: number, value: unknown): void {
     if (!this.#streaming) {
-      // Appending keeps the array packed; most outputs arrive in order.
+      // Appending keeps an array grown from empty packed; most outputs arrive in order.
       if (index === this.#results.length) this.#results.push(value);
       else this.#results[index] = value;
       return;
@@ -431,7 +439,11 @@ class MapRunner<I, O> extends FanOut {
       this.#outlet.close(error);
     } else {
       if (error !== undefined) this.#reject?.(error);
-      else this.#resolve?.(this.#results as O[]);
+      else {
+        // An input array that shrank while it was read gave fewer items than its size said.
+        if (this.#results.length > this.#nextIndex) this.#results.length = this.#nextIndex;
+        this.#resolve?.(this.#results as O[]);
+      }
       this.#results = [];
     }
   }
