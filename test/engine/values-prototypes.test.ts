@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { defaultSerializer, isWeftError, MemoryStore, State } from 'weftjs';
+import { hasInvalidDate } from '../fixtures/invalid-date.ts';
 
 const { encode, decode } = defaultSerializer;
 
@@ -176,13 +177,16 @@ describe('decoding keys named like prototypes', () => {
       '__defineGetter__',
       'a',
     );
-    const values = fc.anything({
-      key,
-      withMap: true,
-      withSet: true,
-      withNullPrototype: true,
-      withDate: true,
-    });
+    const values = fc
+      .anything({
+        key,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withDate: true,
+      })
+      // Invalid Dates round-trip, but deepStrictEqual cannot say so (NaN is not NaN).
+      .filter((value) => !hasInvalidDate(value));
     fc.assert(
       fc.property(values, (value) => {
         const back = decode(encode(value));

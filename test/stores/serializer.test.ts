@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isWeftError, TaskFailedError, ValidationError } from 'weftjs';
+import { hasInvalidDate } from '../fixtures/invalid-date.ts';
 import { decode, encode, roundTrip, sparse } from './serializer-support.ts';
 
 describe('serializer round trips', () => {
@@ -142,18 +143,6 @@ describe('serializer round trips', () => {
     );
   });
 });
-
-function hasInvalidDate(value: unknown): boolean {
-  if (value instanceof Date) return Number.isNaN(value.getTime());
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
-  const children =
-    value instanceof Map
-      ? [...value].flat()
-      : value instanceof Set
-        ? [...value]
-        : Object.values(value);
-  return children.some(hasInvalidDate);
-}
 
 describe('serializer errors round trip', () => {
   it('revives an Error as an Error, with name, message, stack, code and own props', () => {
