@@ -4,6 +4,7 @@
  * as artifacts to store with the task's record. The task's manifest is its output.
  */
 import type { Executor } from '../core/executor.ts';
+import type { DefinitionRef } from '../core/registry.ts';
 import { callRemote } from '../core/remote-call.ts';
 import { type WithArtifacts, withArtifacts } from '../core/staged.ts';
 import type { TaskContext } from '../core/task.ts';
@@ -56,6 +57,13 @@ export async function layerTasks(
   const count = foreach ? grid.size : 1;
   // Remote tasks get upstream accessors as copies, made once per accessor.
   const copies = new WeakMap<Accessor, Promise<WireItem[]>>();
+  // How workers find the flow: looked up once for the layer's tasks, not once per task
+  // (each task still fails alike when the flow's module is not known).
+  let ref: DefinitionRef | undefined;
+  const flowOfLayer = () => {
+    ref ??= flowRef(layer.flowName);
+    return ref;
+  };
 
   const run = async (index: number, ctx: TaskContext): Promise<WithArtifacts<TaskManifest>> => {
     const positions = grid.positions(index);
@@ -78,7 +86,7 @@ export async function layerTasks(
       ),
     );
     const output = leaves
-      ? await runRemote(layer, index, count, ctx, views, copies, leaves)
+      ? await runRemote(layer, flowOfLayer(), index, count, ctx, views, copies, leaves)
       : await runHere(layer, index, count, ctx, views);
     const { manifest, writes } = artifacts.stage(layer.name, index, output);
     return withArtifacts(manifest, writes);
@@ -119,6 +127,7 @@ async function runHere(
 /** Runs the layer's function on `leaves`, with the views as a worker receives them. */
 async function runRemote(
   layer: Layer,
+  flow: DefinitionRef,
   index: number,
   splits: number,
   ctx: TaskContext,
@@ -138,7 +147,7 @@ async function runRemote(
     }),
   );
   const input = {
-    flow: flowRef(layer.flowName),
+    flow,
     layer: layer.name,
     index,
     splits,
