@@ -5,6 +5,7 @@
  * runs a task or knows what finished; everything is linear in nodes and dependencies, so
  * a graph of hundreds of thousands of nodes is planned in one pass.
  */
+import { nodeName } from './describe.ts';
 import { ValidationError } from './errors.ts';
 
 /**
@@ -17,14 +18,6 @@ export type DagId = string | number;
 export interface PlannedNode {
   readonly id: DagId;
   readonly dependencies?: readonly DagId[] | undefined;
-}
-
-/**
- * A node's id as messages name it: a string in quotes, a number plainly, so that `'1'`
- * and `1` are told apart.
- */
-export function nodeName(id: DagId): string {
-  return typeof id === 'number' ? String(id) : `'${id}'`;
 }
 
 /**

@@ -16,3 +16,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
+
+/**
+ * A dag node's id as messages name it: a string in quotes, a number plainly, so that `'1'`
+ * and `1` are told apart.
+ */
+export function nodeName(id: string | number): string {
+  return typeof id === 'number' ? String(id) : `'${id}'`;
+}

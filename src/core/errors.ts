@@ -6,6 +6,7 @@
  * them by `code` (see {@link isWeftError}), and use {@link toWire} / {@link fromWire}
  * to carry any error across a boundary.
  */
+import { nodeName } from './describe.ts';
 
 /** Options shared by every weft error constructor. */
 export interface WeftErrorOptions {
@@ -140,13 +141,11 @@ export class DependencyFailedError extends WeftError {
     rootCause: string | number,
     cause: unknown,
   ) {
-    // Numbers print plainly, strings quoted: node 2 and node '2' are two nodes.
-    const name = (id: string | number) => (typeof id === 'number' ? String(id) : `'${id}'`);
-    const via = dependency === rootCause ? '' : ` (via ${name(dependency)})`;
+    const via = dependency === rootCause ? '' : ` (via ${nodeName(dependency)})`;
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       'WEFT_DEPENDENCY_FAILED',
-      `Node ${name(node)} did not run: its dependency ${name(rootCause)} failed${via}: ${reason}`,
+      `Node ${nodeName(node)} did not run: its dependency ${nodeName(rootCause)} failed${via}: ${reason}`,
       { cause },
     );
     this.node = node;
