@@ -96,6 +96,40 @@ export function getDefaultExecutor(): Executor {
   return defaultExecutor;
 }
 
+/** The kinds of executor a front end may ask the engine for by what they do, not by a module. */
+export type ExecutorKind = 'inline' | 'asyncPool' | 'threads' | 'processes';
+
+/** What a front end asks of an executor of a kind: its size. */
+export interface ExecutorKindOptions {
+  /** Worker threads or processes of a pool, or tasks at once of an async pool. */
+  readonly workers?: number;
+}
+
+let kindFactory: ((kind: ExecutorKind, options: ExecutorKindOptions) => Executor) | undefined;
+
+/**
+ * Sets how executors are made by kind. As with the default executor, the engine knows no
+ * implementation: `executors/default.ts`, which every entry point loads, provides them.
+ */
+export function provideExecutorKinds(
+  factory: (kind: ExecutorKind, options: ExecutorKindOptions) => Executor,
+): void {
+  if (!kindFactory) kindFactory = factory;
+}
+
+/**
+ * A new executor of `kind`, for a front end whose own vocabulary chooses where work runs
+ * (BatchFlow's targets `threads`, `mpc`, `async`, `for`). The caller owns and closes it.
+ */
+export function makeExecutor(kind: ExecutorKind, options: ExecutorKindOptions = {}): Executor {
+  if (!kindFactory) {
+    throw new ValidationError(
+      `No ${kind} executor: import 'weftjs' or one of its subpaths (each provides them), or pass { executor }.`,
+    );
+  }
+  return kindFactory(kind, options);
+}
+
 /**
  * `runBatch` for executors that gain nothing from sending invocations together: runs each
  * with `run` and settles every outcome in order.

@@ -50,6 +50,9 @@ const rooms: Record<
   // the default serializer when given no store.
   flow: { rooms: ['core', 'stores', 'flow'], packages: [] },
   compiler: { rooms: ['core', 'compiler'], packages: [] },
+  // batch chooses where items run by BatchFlow's targets, making executors by kind
+  // through the engine (core/executor.ts makeExecutor), never importing one.
+  batch: { rooms: ['core', 'batch'], packages: [] },
 };
 
 /** What a front end's index may import besides its own room: the default executor's installer. */
