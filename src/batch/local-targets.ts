@@ -1,0 +1,69 @@
+/**
+ * The targets that run items in this thread: `for` (one after another) and `async`
+ * (concurrently on the event loop, at most `nWorkers` at once). Either way each item is a
+ * task of a map: keyed `<scope>/<method>/<i>`, recorded in a run and skipped on resume,
+ * shown as a progress bar of its own.
+ */
+import { TaskFailedError } from '../core/errors.ts';
+import { type Executor, makeExecutor } from '../core/executor.ts';
+import { map } from '../core/map.ts';
+import { localTask } from '../core/task.ts';
+import type { ItemRun } from './item-run.ts';
+
+/** One slot per task at most: `map`'s concurrency is what caps a call. */
+let sharedPool: Executor | undefined;
+
+/** The async pool the `async` target runs on: one for every call, never the cap itself. */
+function asyncPool(): Executor {
+  sharedPool ??= makeExecutor('asyncPool', { workers: Number.MAX_SAFE_INTEGER });
+  return sharedPool;
+}
+
+/**
+ * Runs the items one after another in this thread. Returns every result in init order,
+ * an Error in place of each failure; with `debug`, the first failure is thrown as it is
+ * and later items never run.
+ */
+export function runFor(run: ItemRun, debug: boolean): Promise<unknown[]> {
+  // An inline executor of its own: one shared by calls would hold its single slot for an
+  // item whose method makes a nested `for` call, which would then wait for ever.
+  return runItems(run, run.executor ?? makeExecutor('inline'), 1, debug);
+}
+
+/** Runs the items concurrently in this thread, at most `run.concurrency` at once. */
+export function runAsync(run: ItemRun): Promise<unknown[]> {
+  return runItems(run, run.executor ?? asyncPool(), run.concurrency, false);
+}
+
+async function runItems(
+  run: ItemRun,
+  executor: Executor,
+  concurrency: number,
+  failFast: boolean,
+): Promise<unknown[]> {
+  const { batch, spec, items } = run;
+  const method = spec.method;
+  const item = localTask(run.label, (index: number) => method.apply(batch, items[index]!));
+  const results = map(
+    items.map((_, index) => index),
+    item,
+    {
+      executor,
+      concurrency,
+      name: run.name,
+      display: { label: run.label, total: items.length },
+      onError: failFast ? 'throw' : 'collect',
+      ...(run.signal === undefined ? {} : { signal: run.signal }),
+      ...(run.scope === undefined ? {} : { scope: run.scope }),
+    },
+  );
+  try {
+    return await results;
+  } catch (error) {
+    // Failing fast, the item's own error is what the caller debugs, not the engine's wrapper.
+    if (failFast && error instanceof TaskFailedError && error.task === run.label) {
+      throw error.cause;
+    }
+    throw error;
+  }
+}
