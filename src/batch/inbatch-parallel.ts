@@ -174,6 +174,8 @@ async function runParallel(
   const post = options.post === undefined ? undefined : postOf(batch, options.post, label);
   const init = resolveInit(batch, options.init, label);
   const sets = await init(call, options.extra);
+  // An init may take long (it may read files): a signal aborted meanwhile starts no item.
+  signal?.throwIfAborted();
   const run: ItemRun = {
     batch,
     wrapper,

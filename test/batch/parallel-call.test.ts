@@ -194,6 +194,39 @@ describe('forms', () => {
   });
 });
 
+describe('nested calls', () => {
+  class Rows extends Batch {
+    @inbatchParallel({ init: 'items', target: 'for', post: 'keep' })
+    sums(row: number[], target: string) {
+      // Each item runs a parallel call of its own, on the same in-thread target.
+      return calls(new Cells(row)).doubled({ target, nWorkers: 1 });
+    }
+    keep(results: unknown[]) {
+      return results;
+    }
+  }
+  class Cells extends Batch {
+    @inbatchParallel({ init: 'items', target: 'for', post: 'total' })
+    doubled(x: number) {
+      return 2 * x;
+    }
+    total(results: number[]) {
+      return results.reduce((a, b) => a + b, 0);
+    }
+  }
+
+  it('an item may make a parallel call of its own, on for and async', async () => {
+    const rows = calls(
+      new Rows([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
+    assert.deepEqual(await rows.sums('for'), [6, 14]);
+    assert.deepEqual(await rows.sums('async'), [6, 14]);
+  });
+});
+
 /** Set by the test that reads it: a worker thread importing this module would see undefined. */
 let marker: string | undefined;
 
