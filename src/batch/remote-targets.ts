@@ -1,0 +1,189 @@
+/**
+ * The off-thread targets of parallel methods. `threads`: the method itself runs once per
+ * item on worker threads, with `this` the batch rebuilt there from its exported class and
+ * its state (shared memory shared, the rest copied once per worker and call). `mpc`: the
+ * method runs once here and returns what runs once per item in child processes, a task or
+ * an exported function. Every item is a task of one `map`, recorded under
+ * `<scope>/<name>/<i>`, so a resumed run skips finished items.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { findUncloneable } from '../core/cloneable.ts';
+import { describeType } from '../core/describe.ts';
+import { ValidationError } from '../core/errors.ts';
+import { type Executor, getDefaultExecutor, makeExecutor } from '../core/executor.ts';
+import { map } from '../core/map.ts';
+import type { DefinitionRef } from '../core/registry.ts';
+import { isTask, type Task, task } from '../core/task.ts';
+import { type Batch, batchState, rebuildBatch } from './batch.ts';
+import { type PackedState, packState, unpackState } from './batch-transport.ts';
+import {
+  batchClassRef,
+  type FunctionRef,
+  functionRef,
+  type MethodRef,
+  methodRef,
+  resolveBatchClass,
+  resolveFunction,
+  resolveParallelMethod,
+} from './find-export.ts';
+import type { ItemRun } from './item-run.ts';
+
+/**
+ * One parallel call on threads, as every item of it carries it: the same small object,
+ * whose state is in shared memory, so that items travel without copying the batch.
+ */
+export interface MethodCall extends PackedState {
+  /** Unique per call: a worker reads the state once per call. */
+  readonly id: string;
+  readonly batch: DefinitionRef;
+  readonly method: MethodRef;
+}
+
+/** One item on threads: its call and its arguments. */
+export interface MethodItem {
+  readonly call: MethodCall;
+  readonly args: readonly unknown[];
+}
+
+/** One item in a child process: the exported function and its arguments. */
+export interface FunctionItem {
+  readonly fn: FunctionRef;
+  readonly args: readonly unknown[];
+}
+
+/** Runs `run`'s items on worker threads: the method itself, on the batch rebuilt there. */
+export async function runOnThreads(run: ItemRun): Promise<unknown[]> {
+  // Everything a worker needs is found here, before any item runs.
+  const batch = await batchClassRef(run, 'threads');
+  const method = await methodRef(run, 'threads');
+  const call: MethodCall = { id: nextCallId(), batch, method, ...packBatch(run) };
+  const items = run.items.map((args): MethodItem => ({ call, args }));
+  return runItems(run, 'threads', runMethodTask, items);
+}
+
+/**
+ * Runs `run`'s method once here; what it returns runs once per item in child processes:
+ * a task (given the item's argument list) or an exported function (called with them).
+ */
+export async function runOnProcesses(run: ItemRun): Promise<unknown[]> {
+  const returned: unknown = await run.spec.method.apply(run.batch, run.callArgs);
+  if (isTask(returned)) return runItems(run, 'processes', returned, run.items);
+  if (typeof returned === 'function') {
+    const fn = await functionRef(returned, run);
+    const items = run.items.map((args): FunctionItem => ({ fn, args }));
+    return runItems(run, 'processes', callFunctionTask, items);
+  }
+  throw new ValidationError(
+    `${run.label} (target mpc) returned ${describeType(returned)}: a method of target mpc returns ` +
+      "what runs once per item in child processes, a task('name', fn) defined at the top level of a " +
+      'module or a function its module exports.',
+  );
+}
+
+function runItems<I>(
+  run: ItemRun,
+  kind: PoolKind,
+  itemTask: Task<I, unknown>,
+  items: readonly I[],
+): Promise<unknown[]> {
+  return Promise.resolve(
+    map(items, itemTask, {
+      executor: executorFor(run, kind),
+      onError: 'collect',
+      concurrency: run.concurrency,
+      signal: run.signal,
+      scope: run.scope,
+      name: run.name,
+      display: { label: run.label, total: run.items.length },
+    }),
+  );
+}
+
+type PoolKind = 'threads' | 'processes';
+
+/** One pool of each kind per thread, made on first use and left open for later calls. */
+const pools = new Map<PoolKind, Executor>();
+
+/** The call's executor, else the default one when it is of this kind, else the shared pool. */
+function executorFor(run: ItemRun, kind: PoolKind): Executor {
+  if (run.executor) return run.executor;
+  const configured = getDefaultExecutor();
+  if (configured.name === kind) return configured;
+  let pool = pools.get(kind);
+  if (!pool) {
+    pool = makeExecutor(kind, { workers: availableParallelism() });
+    pools.set(kind, pool);
+  }
+  return pool;
+}
+
+const callPrefix = randomUUID();
+let callCount = 0;
+
+function nextCallId(): string {
+  return `${callPrefix}:${++callCount}`;
+}
+
+function packBatch(run: ItemRun): PackedState {
+  const state = batchState(run.batch);
+  try {
+    return packState(state);
+  } catch (error) {
+    const bad = findUncloneable(state, 'this');
+    const what = bad
+      ? `${bad.type} at ${bad.path}`
+      : `a value that cannot be copied (${(error as Error).message})`;
+    throw new ValidationError(
+      `${run.label} runs on threads: the batch holds ${what}, which cannot be copied to worker ` +
+        "threads. Keep it out of the batch's fields, or use target 'async' or 'for'.",
+      { cause: error },
+    );
+  }
+}
+
+// In workers.
+
+/** Calls read in this worker, most recent last: a call's items reuse its batch. */
+const calls = new Map<string, Promise<PreparedCall>>();
+const callsKept = 4;
+
+interface PreparedCall {
+  readonly batch: Batch;
+  readonly method: (this: Batch, ...args: unknown[]) => unknown;
+}
+
+function prepared(call: MethodCall): Promise<PreparedCall> {
+  let found = calls.get(call.id);
+  if (found) {
+    calls.delete(call.id);
+  } else {
+    found = (async () => {
+      const Class = await resolveBatchClass(call.batch);
+      const method = await resolveParallelMethod(Class, call.method);
+      const state = unpackState(call) as Record<string, unknown>;
+      return { batch: rebuildBatch(Class, state), method };
+    })();
+    if (calls.size >= callsKept) calls.delete(calls.keys().next().value!);
+  }
+  calls.set(call.id, found);
+  return found;
+}
+
+/** Runs one item of a call on `threads`: the method, with the call's batch as `this`. */
+export const runMethodTask = task(
+  'weft:batch/runMethod',
+  async (item: MethodItem): Promise<unknown> => {
+    const { batch, method } = await prepared(item.call);
+    return method.apply(batch, item.args as unknown[]);
+  },
+);
+
+/** Runs one item of a call on `mpc`: the exported function, with the item's arguments. */
+export const callFunctionTask = task(
+  'weft:batch/callFunction',
+  async (item: FunctionItem): Promise<unknown> => {
+    const fn = (await resolveFunction(item.fn)) as (...args: unknown[]) => unknown;
+    return fn(...item.args);
+  },
+);
