@@ -5,7 +5,7 @@
  */
 import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import { Batch, type BatchClass } from './batch.ts';
+import { Batch, type BatchClass, type BatchOptions } from './batch.ts';
 import { Pipeline } from './pipeline.ts';
 
 /**
@@ -18,6 +18,15 @@ export type DatasetSource =
   | ArrayLike<unknown>
   | Readonly<Record<string, ArrayLike<unknown>>>
   | number;
+
+/**
+ * A class of batches a dataset makes: `Batch` or a subclass, whatever data its
+ * constructor declares (a dataset gives it its slice of the data and their ids).
+ */
+export type DatasetBatchClass<B extends Batch> = (new (
+  data: never,
+  options: BatchOptions,
+) => B) & { readonly prototype: B; readonly components?: readonly string[] };
 
 type TypedArray = ArrayLike<number | bigint> & {
   subarray(start: number, end: number): TypedArray;
@@ -45,14 +54,14 @@ export class Dataset<B extends Batch = Batch> {
 
   constructor(
     source: DatasetSource,
-    BatchClass: BatchClass<B> = Batch as unknown as BatchClass<B>,
+    BatchClass: DatasetBatchClass<B> = Batch as unknown as DatasetBatchClass<B>,
   ) {
     if (typeof BatchClass !== 'function' || typeof BatchClass.prototype !== 'object') {
       throw new ValidationError(
         `Dataset: the batch class must be a class that extends Batch, got ${describeType(BatchClass)}.`,
       );
     }
-    this.BatchClass = BatchClass;
+    this.BatchClass = BatchClass as unknown as BatchClass<B>;
     const components = BatchClass.components ?? [];
     if (typeof source === 'number') {
       if (!(Number.isSafeInteger(source) && source >= 0)) {
@@ -71,7 +80,7 @@ export class Dataset<B extends Batch = Batch> {
       this.length = source.length;
       this.source = source;
     } else if (typeof source === 'object' && source !== null) {
-      this.length = componentsLength(source, BatchClass);
+      this.length = componentsLength(source, this.BatchClass);
       this.source = source;
     } else {
       throw new ValidationError(
