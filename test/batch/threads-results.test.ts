@@ -5,10 +5,11 @@
  * is a ValidationError naming what to export, before any item runs.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { isWeftError, threads } from 'weftjs';
+import { asyncPool, isWeftError, setDefaultExecutorFactory, threads } from 'weftjs';
 import { Batch } from 'weftjs/batch';
+import { defaultExecutor } from '../../src/executors/from-env.ts';
 import { calls } from './support/conventions.ts';
 import {
   callUnexported,
@@ -121,5 +122,25 @@ describe('target threads: what workers cannot find', () => {
       );
       return true;
     });
+  });
+});
+
+describe('target threads and the default executor', () => {
+  afterEach(() => setDefaultExecutorFactory(defaultExecutor));
+
+  it('runs the items on the default executor when it is a threads pool (weft run --executor threads)', async () => {
+    const recording = new Recording(executor);
+    setDefaultExecutorFactory(() => recording);
+    const results = await calls(new Probe([1, 2])).where(2);
+    assert.equal(results.length, 2);
+    assert.equal(recording.seen.length, 2);
+  });
+
+  it('runs them on its own pool when the default executor is of another kind', async () => {
+    const recording = new Recording(asyncPool());
+    setDefaultExecutorFactory(() => recording);
+    const results = await calls(new Probe([1, 2])).where(2);
+    assert.equal(results.length, 2);
+    assert.equal(recording.seen.length, 0);
   });
 });
