@@ -1,0 +1,51 @@
+/**
+ * Runs the exit script (remote-exit-script.ts) in a node process of its own, as a user
+ * would run a script, and reports how it ended, or that it had not ended in time.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('./remote-exit-script.ts', import.meta.url));
+
+/** How the script ended: its exit code (null when stopped after `timeoutMs`) and its output. */
+export interface Ended {
+  readonly code: number | null;
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the script for `target` and waits at most `timeoutMs` for its process to end. */
+export function runExitScript(target: 'threads' | 'mpc', timeoutMs: number): Promise<Ended> {
+  const env = { ...process.env };
+  delete env.WEFT_EXECUTOR;
+  delete env.WEFT_WORKERS;
+  const child = spawn(
+    process.execPath,
+    ['--conditions=weft-source', '--import', 'tsx', script, target],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, timedOut, stdout, stderr });
+    });
+  });
+}
