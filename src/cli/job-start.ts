@@ -1,8 +1,9 @@
 /**
  * What `weft run` does with each kind of default export: a function of the run context,
- * an application, a flow, an LLMCompiler, or a promise the module started.
+ * an application, a flow, a pipeline, an LLMCompiler, or a promise the module started.
  */
 import type { Application } from '../app/application.ts';
+import type { Pipeline } from '../batch/pipeline.ts';
 import type { LLMCompiler } from '../compiler/compiler.ts';
 import { ValidationError } from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
@@ -19,6 +20,16 @@ export function jobStarter(
   file: string,
   context: JobContext,
 ): () => Promise<unknown> {
+  // First: a pipeline chains any name, so it has an `invoke` and a `layer` of sorts.
+  if (isPipeline(job)) {
+    if (job.runOptions?.batchSize === undefined) {
+      throw new ValidationError(
+        `${file} exports a pipeline with no batch size: configure it with .run({ batchSize, lazy: true }), e.g. export default dataset.pipeline().someAction().run({ batchSize: 32, lazy: true }).`,
+      );
+    }
+    // It runs with the options it holds; what it did is the result.
+    return () => job.run({ signal: context.signal });
+  }
   if (isApplication(job)) {
     // An application runs to the end of its graph; its final state is the result.
     return async () => (await job.run({ signal: context.signal })).state;
@@ -47,7 +58,7 @@ export function jobStarter(
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weftjs/app), a flow (weftjs/flow) or an LLMCompiler (weftjs/compiler).`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weftjs/app), a flow (weftjs/flow), a pipeline configured with .run({ batchSize, lazy: true }) (weftjs/batch) or an LLMCompiler (weftjs/compiler).`,
   );
 }
 
@@ -77,5 +88,17 @@ function isFlow(job: unknown): job is Pick<Flow, 'run'> {
     typeof (job as Flow).run === 'function' &&
     typeof (job as Flow).layer === 'function' &&
     'layers' in job
+  );
+}
+
+/** A pipeline of `weftjs/batch`, also one loaded from another copy of weft. */
+function isPipeline(job: unknown): job is Pick<Pipeline, 'run' | 'runOptions'> {
+  return (
+    typeof job === 'object' &&
+    job !== null &&
+    typeof (job as Pipeline).run === 'function' &&
+    typeof (job as Pipeline).gen === 'function' &&
+    'steps' in job &&
+    'dataset' in job
   );
 }
