@@ -84,3 +84,13 @@ export class Thenable extends Batch {
     throw new Error('then was called');
   }
 }
+
+/** Batches of shared numbers, doubled in place on worker threads. */
+export class SharedNumbers extends Batch<Float64Array> {
+  @action
+  @inbatchParallel({ init: 'indices', target: 'threads' })
+  doubled(id: number): void {
+    // Ids are the dataset's: a batch's own positions are found from them.
+    this.data[this.position(id)]! *= 2;
+  }
+}
