@@ -195,8 +195,8 @@ async function readExports(module: string): Promise<Namespace | 'evaluating'> {
   if (module === weftBatchUrl) return weftBatch as unknown as Namespace;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<'evaluating'>((resolve) => {
+    // Kept referenced: a script awaiting its own module has nothing else keeping it alive.
     timer = setTimeout(resolve, evaluationWaitMs, 'evaluating');
-    timer.unref();
   });
   try {
     return (await Promise.race([loadModule(module), late])) as Namespace | 'evaluating';
