@@ -1,11 +1,10 @@
 /**
- * Runs the exit script (remote-exit-script.ts) in a node process of its own, as a user
- * would run a script, and reports how it ended, or that it had not ended in time.
+ * Runs a script of this folder (remote-exit-script.ts, remote-self-script.ts) in a node
+ * process of its own, as a user would run it, and reports how it ended, or that it had
+ * not ended in time.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-
-const script = fileURLToPath(new URL('./remote-exit-script.ts', import.meta.url));
 
 /** How the script ended: its exit code (null when stopped after `timeoutMs`) and its output. */
 export interface Ended {
@@ -15,14 +14,19 @@ export interface Ended {
   readonly stderr: string;
 }
 
-/** Runs the script for `target` and waits at most `timeoutMs` for its process to end. */
-export function runExitScript(target: 'threads' | 'mpc', timeoutMs: number): Promise<Ended> {
+/** Runs the script `name` with `args` and waits at most `timeoutMs` for its process to end. */
+export function runScript(
+  name: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<Ended> {
+  const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
   const env = { ...process.env };
   delete env.WEFT_EXECUTOR;
   delete env.WEFT_WORKERS;
   const child = spawn(
     process.execPath,
-    ['--conditions=weft-source', '--import', 'tsx', script, target],
+    ['--conditions=weft-source', '--import', 'tsx', script, ...args],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
