@@ -45,7 +45,8 @@ export interface GenOptions {
    */
   readonly dropLast?: boolean;
   /**
-   * Batches processed at once (BatchFlow's `prefetch`); they are yielded in order all the same.
+   * Batches processed at once, also while the loop works on an earlier one (BatchFlow's
+   * `prefetch`); as many finished ones may wait to be read. They are yielded in order.
    * @default 1
    */
   readonly prefetch?: number;
@@ -173,7 +174,9 @@ class PipelineCore<B extends Batch = Batch> {
         `.${name}(${args.map((arg) => inspect(arg, { depth: 1, breakLength: Number.POSITIVE_INFINITY })).join(', ')})`,
     );
     const held =
-      Object.keys(this.runOptions).length > 0 ? ` .run(${inspect(this.runOptions)}, lazy)` : '';
+      Object.keys(this.runOptions).length > 0
+        ? `.run(${inspect({ ...this.runOptions, lazy: true }, { breakLength: Number.POSITIVE_INFINITY })})`
+        : '';
     return `Pipeline<${this.dataset.BatchClass.name}>(${this.dataset.length} items)${calls.join('')}${held}`;
   }
 }

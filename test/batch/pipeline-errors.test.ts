@@ -67,6 +67,10 @@ describe('Pipeline: refusals', () => {
       'Pipeline<Numbers>(10 items).plusOne().times(3, { nWorkers: 2 })',
     );
     assert.match(inspect({ pipeline }, { depth: 0 }), /pipeline: /);
+    assert.equal(
+      inspect(pipeline.run({ batchSize: 4, lazy: true })),
+      'Pipeline<Numbers>(10 items).plusOne().times(3, { nWorkers: 2 }).run({ batchSize: 4, lazy: true })',
+    );
     assert.doesNotThrow(() => JSON.stringify(pipeline.steps));
     assert.equal(typeof JSON.stringify(pipeline), 'string');
     assert.equal(String(pipeline), '[object Object]');
