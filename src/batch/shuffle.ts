@@ -8,8 +8,8 @@
 export type Random = () => number;
 
 /**
- * A random number generator seeded with `seed` (any number; its 32 low bits of each half
- * are used). mulberry32: small, fast, and good enough to shuffle data.
+ * A random number generator seeded with `seed`, a whole number (both 32-bit halves of it
+ * count). mulberry32: small, fast, and good enough to shuffle data.
  */
 export function seededRandom(seed: number): Random {
   let state = mix32(Math.trunc(seed) >>> 0, Math.trunc(seed / 2 ** 32) >>> 0);
@@ -20,7 +20,7 @@ export function seededRandom(seed: number): Random {
     x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
     return (x ^ (x >>> 14)) >>> 0;
   };
-  // 53 bits from two draws, so that picks among more than 2^32 ids stay uniform.
+  // 53 bits from two draws: picks among many ids then stay as good as uniform.
   return () => ((next32() >>> 5) * 2 ** 26 + (next32() >>> 6)) / 2 ** 53;
 }
 

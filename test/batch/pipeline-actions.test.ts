@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore, ValidationError, withRun } from 'weftjs';
-import { type Batch, Dataset, Pipeline } from 'weftjs/batch';
+import { type Batch, Dataset, type GenOptions, Pipeline } from 'weftjs/batch';
 import { Labels, Numbers } from './support/pipeline-batches.ts';
 
 const numbers = (length: number) =>
@@ -13,8 +13,8 @@ const numbers = (length: number) =>
 
 /** Every batch of `pipeline.gen(options)`: its ids and data. */
 async function batchesOf(
-  pipeline: Pipeline<Numbers>,
-  options: Parameters<Pipeline['gen']>[0],
+  pipeline: { gen(options: GenOptions): AsyncIterable<Batch> },
+  options: GenOptions,
 ): Promise<{ ids: unknown[]; data: unknown }[]> {
   const seen: { ids: unknown[]; data: unknown }[] = [];
   for await (const batch of pipeline.gen(options)) {
@@ -128,6 +128,20 @@ describe('Pipeline: shuffle', () => {
     }
     assert.notDeepEqual(epochs[0], epochs[1], 'each epoch its own order');
     assert.notDeepEqual(epochs[0], numbers(12).indices);
+  });
+
+  it('draws the same order everywhere and in every version: a resumed run relies on it', async () => {
+    const ids = (
+      await batchesOf(new Dataset(12).pipeline(), {
+        batchSize: 12,
+        shuffle: 7,
+        nEpochs: 2,
+      })
+    ).map(({ ids }) => ids);
+    assert.deepEqual(ids, [
+      [11, 0, 9, 1, 2, 10, 6, 7, 8, 5, 4, 3],
+      [4, 1, 2, 10, 3, 0, 9, 8, 7, 6, 5, 11],
+    ]);
   });
 
   it('takes the seed of shuffle: true from the run id inside a run', async () => {
