@@ -17,7 +17,7 @@ import {
 import type { Batch, BatchClass } from './batch.ts';
 import * as weftBatch from './batch.ts';
 import type { ItemRun } from './item-run.ts';
-import { parallelSpecOf } from './parallel-spec.ts';
+import { type ParallelSpec, parallelSpecOf } from './parallel-spec.ts';
 
 /**
  * How a worker finds a parallel method: a member of the batch's class (the property
@@ -64,10 +64,8 @@ export async function batchClassRef(run: ItemRun, target: string): Promise<Defin
   const Class = run.batch.constructor as BatchClass;
   const known = classRefs.get(Class);
   if (known) return known;
-  const modules = [...new Set([run.spec.module, weftBatchUrl])].filter(
-    (module): module is string => module !== undefined,
-  );
-  for (const url of modules) {
+  const modules = classModules(Class, run);
+  for (const url of [...modules, weftBatchUrl]) {
     const name = await exportedAs(url, Class, Class.name);
     if (name === undefined) continue;
     const ref: DefinitionRef = { kind: 'batch', name, module: moduleReference(url) };
@@ -75,14 +73,60 @@ export async function batchClassRef(run: ItemRun, target: string): Promise<Defin
     classRefs.set(Class, ref);
     return ref;
   }
-  const where =
-    run.spec.module === undefined
-      ? 'a module (where it is defined is not known: an eval or a REPL)'
-      : `its module (${moduleReference(run.spec.module)})`;
+  const className = Class.name || '(anonymous)';
+  const fix = `or use target 'async' or 'for'.`;
+  if (modules.length === 0) {
+    throw new ValidationError(
+      `${run.label} runs on ${target}: define the class ${className} in a module and export it ` +
+        `(where it is defined is not known: an eval or a REPL); ${fix}`,
+    );
+  }
+  if (memberRef(Class, run) === undefined) {
+    throw new ValidationError(
+      `${run.label} runs on ${target}: export the class ${className} from the module that defines ` +
+        `${run.spec.name} (${moduleReference(modules[0]!)}) so that ${workersOf(target)} can build the batch; ${fix}`,
+    );
+  }
+  if (modules.length === 1 && ownsMethodOf(Class, modules[0]!)) {
+    throw new ValidationError(
+      `${run.label} runs on ${target}: export the class ${className} from its module ` +
+        `(${moduleReference(modules[0]!)}) so that ${workersOf(target)} can build the batch; ${fix}`,
+    );
+  }
   throw new ValidationError(
-    `${run.label} runs on ${target}: export the class ${Class.name || '(anonymous)'} from ${where} ` +
-      `so that ${workersOf(target)} can build the batch; or use target 'async' or 'for'.`,
+    `${run.label} runs on ${target}: ${workersOf(target)} look for the class ${className} in the ` +
+      `modules that define its parallel methods (${modules.map(moduleReference).join(', ')}), and ` +
+      `none exports it: export it from its module and define a parallel method there; ${fix}`,
   );
+}
+
+/**
+ * Where `Class` may be exported: the module of the method called, then those of the
+ * other parallel methods along its prototype chain, its own first (a subclass defined
+ * apart from the method it calls is found in the module of one of its own).
+ */
+function classModules(Class: BatchClass, run: ItemRun): string[] {
+  const modules = new Set<string | undefined>([run.spec.module]);
+  for (let proto: object | null = Class.prototype; proto !== null && proto !== Object.prototype; ) {
+    for (const spec of ownSpecs(proto)) modules.add(spec.module);
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return [...modules].filter((module): module is string => module !== undefined);
+}
+
+/** True when `Class` itself (not a base class) has a parallel method defined in `module`. */
+function ownsMethodOf(Class: BatchClass, module: string): boolean {
+  return ownSpecs(Class.prototype).some((spec) => spec.module === module);
+}
+
+function ownSpecs(proto: object): ParallelSpec[] {
+  const specs: ParallelSpec[] = [];
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    const own = Object.getOwnPropertyDescriptor(proto, key);
+    const spec = own && 'value' in own ? parallelSpecOf(own.value) : undefined;
+    if (spec) specs.push(spec);
+  }
+  return specs;
 }
 
 /**
