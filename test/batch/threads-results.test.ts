@@ -19,6 +19,7 @@ import {
   tripled,
 } from './support/remote-batches.ts';
 import { Recording } from './support/remote-executors.ts';
+import { Bare, Derived } from './support/remote-subclass.ts';
 
 const executor = threads({ workers: 2 });
 after(() => executor.close());
@@ -58,6 +59,17 @@ describe('target threads', () => {
       { value: 6, mainThread: false, length: 3 },
       { value: 9, mainThread: false, length: 3 },
     ]);
+  });
+
+  it('runs a method a subclass inherits from another module, finding the subclass in its own', async () => {
+    const batch = new Derived([1, 2, 3]);
+    const results = await calls(batch).where(2, { executor });
+    assert.deepEqual(
+      results.map((result: { value: number }) => result.value),
+      [2, 4, 6],
+    );
+    const other = new Derived([1, 2]);
+    assert.equal(await calls(other).negate({ executor }), other);
   });
 
   it('without an executor, runs on a shared pool of worker threads', async () => {
@@ -109,6 +121,31 @@ describe('target threads: what workers cannot find', () => {
       },
     );
     assert.equal(recording.seen.length, 0);
+  });
+
+  it('a class of the function form that is not exported: a ValidationError naming the module', async () => {
+    await assert.rejects(tripled.call(hiddenBatch([1]), { executor }), (error: Error) => {
+      assert.ok(isWeftError(error, 'WEFT_VALIDATION'), String(error));
+      assert.equal(
+        error.message,
+        'Hidden.tripled runs on threads: export the class Hidden from the module that defines tripled ' +
+          "(./test/batch/support/remote-batches.ts) so that worker threads can build the batch; or use target 'async' or 'for'.",
+      );
+      return true;
+    });
+  });
+
+  it('a subclass with no parallel method of its own in its module: a ValidationError naming where workers look', async () => {
+    await assert.rejects(calls(new Bare([1])).where(2, { executor }), (error: Error) => {
+      assert.ok(isWeftError(error, 'WEFT_VALIDATION'), String(error));
+      assert.equal(
+        error.message,
+        'Bare.where runs on threads: worker threads look for the class Bare in the modules that define ' +
+          'its parallel methods (./test/batch/support/remote-batches.ts), and none exports it: export it ' +
+          "from its module and define a parallel method there; or use target 'async' or 'for'.",
+      );
+      return true;
+    });
   });
 
   it('a batch holding a function: a ValidationError naming where it is', async () => {
