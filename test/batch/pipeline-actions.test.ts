@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore, ValidationError, withRun } from 'weftjs';
 import { type Batch, Dataset, type GenOptions, Pipeline } from 'weftjs/batch';
-import { Labels, Numbers } from './support/pipeline-batches.ts';
+import { Labels, Loaded, Numbers } from './support/pipeline-batches.ts';
 
 const numbers = (length: number) =>
   new Dataset(
@@ -85,6 +85,14 @@ describe('Pipeline: actions', () => {
       ],
     );
     assert.deepEqual(log.sort(), [0, 1, 2, 3, 4]);
+  });
+
+  it('loads the items of a dataset of ids with a run_once action', async () => {
+    const seen = await batchesOf(new Dataset(5, Loaded).pipeline().load(10), { batchSize: 3 });
+    assert.deepEqual(seen, [
+      { ids: [0, 1, 2], data: [0, 10, 20] },
+      { ids: [3, 4], data: [30, 40] },
+    ]);
   });
 
   it('is immutable: each chained call makes a new pipeline, so one can branch', async () => {

@@ -94,3 +94,13 @@ export class SharedNumbers extends Batch<Float64Array> {
     this.data[this.position(id)]! *= 2;
   }
 }
+
+/** Batches of a dataset of ids only, whose items an action loads (BatchFlow's run_once). */
+export class Loaded extends Batch<number[]> {
+  @action
+  @inbatchParallel({ init: 'run_once' })
+  async load(scale: number): Promise<void> {
+    await Promise.resolve();
+    this.data = this.indices.map((id) => (id as number) * scale);
+  }
+}
