@@ -182,19 +182,14 @@ async function exportRef(run: ItemRun, target: string): Promise<MethodRef> {
 
 /**
  * How child processes find `fn`, a function a method of target `mpc` returned: exported
- * from the module of the parallel method, or from the module of the batch's class.
+ * from the module of the parallel method, or from one defining another parallel method
+ * of the batch's class (its own module, usually).
  * @throws ValidationError naming the method, the function and the fix
  */
 export async function functionRef(fn: AnyFunction, run: ItemRun): Promise<FunctionRef> {
   const known = functionRefs.get(fn);
   if (known) return known;
-  const classModule = classRefs.get(run.batch.constructor)?.module;
-  const modules = [
-    ...new Set([
-      run.spec.module,
-      classModule === undefined ? undefined : moduleLocation(classModule),
-    ]),
-  ].filter((module): module is string => module !== undefined);
+  const modules = classModules(run.batch.constructor as BatchClass, run);
   for (const url of modules) {
     const name = await exportedAs(url, fn, fn.name);
     if (name === undefined) continue;
