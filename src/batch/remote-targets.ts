@@ -102,7 +102,10 @@ function runItems<I>(
 
 type PoolKind = 'threads' | 'processes';
 
-/** One pool of each kind per thread, made on first use and left open for later calls. */
+/**
+ * One pool of each kind per thread, made on first use and left open for later calls; its
+ * idle workers do not keep the process alive, so a script that used it still ends.
+ */
 const pools = new Map<PoolKind, Executor>();
 
 /** The call's executor, else the default one when it is of this kind, else the shared pool. */
