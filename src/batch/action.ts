@@ -5,7 +5,9 @@
  */
 import { parallelSpecOf } from './parallel-spec.ts';
 
-const actions = new WeakSet<object>();
+// A brand on the method, not a set of this module's: another copy of weft (its sources
+// and its build in one thread) must recognise actions marked through this one.
+const actionKey = Symbol.for('weft.action');
 
 /**
  * Marks a method as an action, callable in a pipeline (`dataset.pipeline().someAction()`).
@@ -20,13 +22,15 @@ export function action<This, Args extends unknown[], Return>(
   method: (this: This, ...args: Args) => Return,
   _context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
 ): (this: This, ...args: Args) => Return {
-  actions.add(method);
+  Object.defineProperty(method, actionKey, { value: true, enumerable: false });
   return method;
 }
 
 /** True for methods marked with {@link action}, and for parallel methods (which are actions too). */
 export function isAction(method: unknown): boolean {
   return (
-    typeof method === 'function' && (actions.has(method) || parallelSpecOf(method) !== undefined)
+    typeof method === 'function' &&
+    ((method as { [actionKey]?: boolean })[actionKey] === true ||
+      parallelSpecOf(method) !== undefined)
   );
 }

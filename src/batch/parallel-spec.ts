@@ -73,7 +73,6 @@ export interface ParallelOptions {
 export interface ParallelSpec {
   readonly options: ParallelOptions;
   /** The method run once per item (the decorated one). */
-  // biome-ignore lint/complexity/noBannedTypes: any function: it is called with apply
   readonly method: Function;
   /** The method's name (the decorated member's, or the function's). */
   readonly name: string;
@@ -81,14 +80,21 @@ export interface ParallelSpec {
   readonly module: string | undefined;
 }
 
-const specs = new WeakMap<object, ParallelSpec>();
+/**
+ * The spec rides on the wrapper under a shared symbol, not in a map of this module: a
+ * worker may load weft twice (its sources and its build), and the copy running an item
+ * must find the spec that the copy which decorated the class gave.
+ */
+const specKey = Symbol.for('weft.parallel');
 
 /** Marks `wrapper` as the installed form of the parallel method `spec`. */
 export function setParallelSpec(wrapper: object, spec: ParallelSpec): void {
-  specs.set(wrapper, spec);
+  Object.defineProperty(wrapper, specKey, { value: spec, enumerable: false });
 }
 
 /** The spec of a parallel method's wrapper, or undefined for any other value. */
 export function parallelSpecOf(wrapper: unknown): ParallelSpec | undefined {
-  return typeof wrapper === 'function' ? specs.get(wrapper) : undefined;
+  return typeof wrapper === 'function'
+    ? ((wrapper as { [specKey]?: ParallelSpec })[specKey] ?? undefined)
+    : undefined;
 }

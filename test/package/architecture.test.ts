@@ -145,7 +145,13 @@ describe('architecture', () => {
       for (const [, name] of text.matchAll(/Symbol\.for\('([^']+)'\)/g)) {
         // Brands and Node's inspect hook are names, not registries.
         assert.ok(
-          ['weft.task', 'weft.transfer', 'nodejs.util.inspect.custom'].includes(name!),
+          [
+            'weft.task',
+            'weft.transfer',
+            'weft.parallel',
+            'weft.action',
+            'nodejs.util.inspect.custom',
+          ].includes(name!),
           `${relative(src, file)} uses Symbol.for('${name}')`,
         );
       }
