@@ -17,6 +17,7 @@ import type { DefinitionRef } from '../core/registry.ts';
 import { isTask, type Task, task } from '../core/task.ts';
 import { type Batch, batchState, rebuildBatch } from './batch.ts';
 import { type PackedState, packState, unpackState } from './batch-transport.ts';
+import { askForCall, offerCall } from './call-channel.ts';
 import {
   batchClassRef,
   type FunctionRef,
@@ -33,11 +34,17 @@ import type { ItemRun } from './item-run.ts';
  * One parallel call on threads, as every item of it carries it: the same small object,
  * whose state is in shared memory, so that items travel without copying the batch.
  */
-export interface MethodCall extends PackedState {
+export interface MethodCall {
   /** Unique per call: a worker reads the state once per call. */
   readonly id: string;
   readonly batch: DefinitionRef;
   readonly method: MethodRef;
+  /**
+   * The batch's state, with every item, for executors whose workers may not be threads
+   * of this process; absent on weft's own thread pools, whose workers ask for it once
+   * (see call-channel.ts).
+   */
+  readonly packed?: PackedState;
 }
 
 /** One item on threads: its call and its arguments. */
@@ -57,9 +64,24 @@ export async function runOnThreads(run: ItemRun): Promise<unknown[]> {
   // Everything a worker needs is found here, before any item runs.
   const batch = await batchClassRef(run, 'threads');
   const method = await methodRef(run, 'threads');
-  const call: MethodCall = { id: nextCallId(), batch, method, ...packBatch(run) };
-  const items = run.items.map((args): MethodItem => ({ call, args }));
-  return runItems(run, 'threads', runMethodTask, items);
+  const id = nextCallId();
+  const packed = packBatch(run);
+  const executor = executorFor(run, 'threads');
+  // The call's own executor may run its workers anywhere: its items carry the batch.
+  if (run.executor) {
+    const call: MethodCall = { id, batch, method, packed };
+    return runItems(run, executor, runMethodTask, items(run, call));
+  }
+  const offer = offerCall(id, packed);
+  try {
+    return await runItems(run, executor, runMethodTask, items(run, { id, batch, method }));
+  } finally {
+    offer.withdraw();
+  }
+}
+
+function items(run: ItemRun, call: MethodCall): MethodItem[] {
+  return run.items.map((args): MethodItem => ({ call, args }));
 }
 
 /**
@@ -68,11 +90,12 @@ export async function runOnThreads(run: ItemRun): Promise<unknown[]> {
  */
 export async function runOnProcesses(run: ItemRun): Promise<unknown[]> {
   const returned: unknown = await run.spec.method.apply(run.batch, run.callArgs);
-  if (isTask(returned)) return runItems(run, 'processes', returned, run.items);
+  const executor = executorFor(run, 'processes');
+  if (isTask(returned)) return runItems(run, executor, returned, run.items);
   if (typeof returned === 'function') {
     const fn = await functionRef(returned, run);
     const items = run.items.map((args): FunctionItem => ({ fn, args }));
-    return runItems(run, 'processes', callFunctionTask, items);
+    return runItems(run, executor, callFunctionTask, items);
   }
   throw new ValidationError(
     `${run.label} (target mpc) returned ${describeType(returned)}: a method of target mpc returns ` +
@@ -83,21 +106,34 @@ export async function runOnProcesses(run: ItemRun): Promise<unknown[]> {
 
 function runItems<I>(
   run: ItemRun,
-  kind: PoolKind,
+  executor: Executor,
   itemTask: Task<I, unknown>,
   items: readonly I[],
 ): Promise<unknown[]> {
   return Promise.resolve(
     map(items, itemTask, {
-      executor: executorFor(run, kind),
+      executor,
       onError: 'collect',
-      concurrency: run.concurrency,
+      concurrency: inFlight(run.concurrency, executor),
       signal: run.signal,
       scope: run.scope,
       name: run.name,
       display: { label: run.label, total: run.items.length },
     }),
   );
+}
+
+/**
+ * How many items to keep in flight for a cap of `nWorkers` running at once. A pool of no
+ * more workers than that never runs more, so it is given enough queued to keep each
+ * worker busy (a worker waiting for its next item after each one would spend most of a
+ * tiny item's time on the round trip); a smaller pool gets exactly the cap.
+ */
+function inFlight(nWorkers: number, executor: Executor): number {
+  const { workers } = executor;
+  return workers !== undefined && workers <= nWorkers
+    ? Math.max(nWorkers, executor.concurrency)
+    : nWorkers;
 }
 
 type PoolKind = 'threads' | 'processes';
@@ -164,7 +200,10 @@ function prepared(call: MethodCall): Promise<PreparedCall> {
     found = (async () => {
       const Class = await resolveBatchClass(call.batch);
       const method = await resolveParallelMethod(Class, call.method);
-      const state = unpackState(call) as Record<string, unknown>;
+      const state = unpackState(call.packed ?? (await askForCall(call.id))) as Record<
+        string,
+        unknown
+      >;
       return { batch: rebuildBatch(Class, state), method };
     })();
     if (calls.size >= callsKept) calls.delete(calls.keys().next().value!);

@@ -45,6 +45,13 @@ export interface Executor {
   /** The most tasks a fan-out may keep in flight on this executor (1 for `inline`). */
   readonly maxConcurrency: number;
   /**
+   * For an executor that runs tasks on a fixed number of workers (a pool of threads or
+   * processes): how many. At most that many tasks run at once, however many a fan-out
+   * keeps in flight, so a fan-out capped at that many or more may queue more without
+   * breaking its cap.
+   */
+  readonly workers?: number;
+  /**
    * True when `run` calls `invocation.started()` as each task begins. Otherwise a
    * timeout counts from the hand-over to the executor.
    */
