@@ -22,6 +22,8 @@ const scenarios = [
   'compiler-parse.ts',
   'flow-foreach.ts',
   'flow-rerun.ts',
+  'batch-transform.ts',
+  'batch-tiny.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {

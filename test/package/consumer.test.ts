@@ -206,6 +206,21 @@ for (const [kind, project] of [
       }
     }
 
+    it('npx weft run batch.ts runs parallel methods of an exported batch class on threads and in processes', async () => {
+      copyFileSync(join(fixtures, 'consumer', 'batch-job.ts'), join(project, 'batch.ts'));
+      const { code, stdout, stderr } = await sh(
+        'npx',
+        ['--no', '--', 'weft', 'run', 'batch.ts', '--no-progress', '--store', 'memory:'],
+        project,
+      );
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(JSON.parse(stdout), {
+        inWorkers: [true, true, true],
+        doubled: [2, 4, 6],
+        tripled: [6, 12, 18],
+      });
+    });
+
     it("runs the README's first snippet as written: npx weft run squares.ts", async () => {
       copyFileSync(join(root, 'examples/squares.ts'), join(project, 'squares.ts'));
       const { code, stdout, stderr } = await sh(

@@ -106,6 +106,42 @@ describe('examples', () => {
     assert.match(out, /1 => 18, 2 => 11, 3 => 7, 4 => 14, 5 => 11, 6 => 3/);
   });
 
+  it('batch-seed runs every example of the BatchFlow page, on every target', async () => {
+    const out = await example('batch-seed');
+    const lines = [
+      'someAction (threads): [ 3, 6, 9, 12 ]',
+      'positional (init lists): [ 111, 112, 113, 114 ]',
+      "named (init objects, async): [ '0:6', '1:6', '2:6', '3:6' ]",
+      'both (args(positional, named)): [ 0, 10, 20, 30 ]',
+      "'0 (clearData false)'",
+      'in place, no post: [ 2, 4, 6, 8 ]',
+      'in place on threads (shared memory): [ -0.066, -0.001, -0, -0 ]',
+      "async method: [ 'fetched 0', 'fetched 1', 'fetched 2', 'fetched 3' ]",
+      "run_once: [ 'data.bin as raw' ]",
+      'mpc, a function per item in child processes: [ 5, 10, 15, 20 ]',
+      'mpc, a task per item: [ 6, 7, 8, 9 ]',
+      'errors in place for post: failed: 0, item 1 is broken, 2, 3',
+      "components (init 'images'): [ 6, 15 ]",
+    ];
+    for (const line of lines) assert.ok(out.includes(line), `missing: ${line}\n${out}`);
+  });
+
+  it('batch-pipeline runs its lazily configured pipeline in batches of 4', async () => {
+    const out = await example('batch-pipeline');
+    assert.equal(
+      out,
+      'batch 0,1,2,3: [ 0.33, 3.67, 7, 10.33 ]\n' +
+        'batch 4,5,6,7: [ 13.67, 17, 20.33, 23.67 ]\n' +
+        'batch 8,9: [ 27, 30.33 ]\n' +
+        '{ batches: 3, items: 10 }\n',
+    );
+  });
+
+  it('batch-images transforms images alike with for and with threads', async () => {
+    const out = await example('batch-images');
+    assert.match(out, /^for: \d+ ms\nthreads: \d+ ms \([\d.]+× for\)\nsame images: true\n$/);
+  });
+
   it('state shows immutable updates', async () => {
     const out = await example('state');
     assert.match(out, /start: \{ count: 0, items: \[\] \}/);

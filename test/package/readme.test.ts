@@ -168,6 +168,16 @@ const promised: Record<string, Promised> = {
       assert.deepEqual(lines.slice(2), ['Process 1 of 2, try 2', '[ 10, 20 ]', '20', '2']);
     },
   },
+  'examples/batch-pipeline.ts': {
+    check: (out) =>
+      assert.equal(
+        out,
+        'batch 0,1,2,3: [ 0.33, 3.67, 7, 10.33 ]\n' +
+          'batch 4,5,6,7: [ 13.67, 17, 20.33, 23.67 ]\n' +
+          'batch 8,9: [ 27, 30.33 ]\n' +
+          '{ batches: 3, items: 10 }\n',
+      ),
+  },
   'examples/compiler-seed.ts': {
     check: (out) => assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/),
   },
