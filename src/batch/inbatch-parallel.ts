@@ -10,6 +10,8 @@
 import { availableParallelism } from 'node:os';
 import { callSite } from '../core/call-site.ts';
 import { ValidationError } from '../core/errors.ts';
+import { parentScope } from '../core/fan-out-options.ts';
+import { currentRun } from '../core/run.ts';
 import { type Batch, batchContext, isBatch } from './batch.ts';
 import {
   type CallParts,
@@ -103,7 +105,10 @@ export function inbatchParallel(
     }
     const name =
       typeof context.name === 'symbol' ? (context.name.description ?? 'symbol') : context.name;
-    return parallelMethod({ options: checked, method, name, module });
+    // Workers look for the class where it is defined, which is where the decorator is
+    // applied: the options may come from a module of shared decorators.
+    const applied = callSite(decorator)?.module;
+    return parallelMethod({ options: checked, method, name, module: applied ?? module });
   };
   return decorator;
 }
@@ -170,6 +175,10 @@ async function runParallel(
   const context = batchContext(batch);
   const signal = call.options.signal ?? context.signal;
   signal?.throwIfAborted();
+  // The call's keys are taken now, in the order calls are made, not when its init and
+  // lookups have been awaited: two batches' calls made together must get the same keys
+  // on a resume whichever init finishes first.
+  const keyScope = parentScope({ scope: context.scope }, currentRun()).child(spec.name);
   // Checked before any item runs: a misnamed post must not waste the work.
   const post = options.post === undefined ? undefined : postOf(batch, options.post, label);
   const init = resolveInit(batch, options.init, label);
@@ -188,6 +197,8 @@ async function runParallel(
     signal,
     scope: context.scope,
     name: spec.name,
+    keyScope,
+    record: post !== undefined,
     executor: call.options.executor,
   };
   const results = await runOn(target, run, debug);

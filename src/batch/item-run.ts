@@ -27,6 +27,17 @@ export interface ItemRun {
   readonly scope: KeyScope | undefined;
   /** The fan-out's name, the key segment of the call: the method's name. */
   readonly name: string;
+  /**
+   * The call's own key scope (`<scope>/<name>`, `~2` for a second call), taken when the
+   * call was made, before its init ran: pass it to `map` as `keyScope`.
+   */
+  readonly keyScope: KeyScope;
+  /**
+   * Whether the items are recorded in the run and skipped on resume: only when the call
+   * has a `post`, which builds its value from the results. Without one, an item's effect
+   * is what it wrote into the batch in place, which a resume could not give back.
+   */
+  readonly record: boolean;
   /** An executor the call was given (`{ executor }`), instead of the target's own. */
   readonly executor: Executor | undefined;
 }

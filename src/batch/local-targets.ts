@@ -1,8 +1,8 @@
 /**
  * The targets that run items in this thread: `for` (one after another) and `async`
  * (concurrently on the event loop, at most `nWorkers` at once). Either way each item is a
- * task of a map: keyed `<scope>/<method>/<i>`, recorded in a run and skipped on resume,
- * shown as a progress bar of its own.
+ * task of a map: keyed `<scope>/<method>/<i>`, recorded in a run and skipped on resume
+ * when the call has a post (see ItemRun.record), shown as a progress bar of its own.
  */
 import { TaskFailedError } from '../core/errors.ts';
 import { type Executor, makeExecutor } from '../core/executor.ts';
@@ -51,6 +51,8 @@ async function runItems(
       executor,
       concurrency,
       name: run.name,
+      keyScope: run.keyScope,
+      record: run.record,
       display: { label: run.label, total: items.length },
       onError: failFast ? 'throw' : 'collect',
       ...(run.signal === undefined ? {} : { signal: run.signal }),

@@ -118,6 +118,8 @@ function runItems<I>(
       signal: run.signal,
       scope: run.scope,
       name: run.name,
+      keyScope: run.keyScope,
+      record: run.record,
       display: { label: run.label, total: run.items.length },
     }),
   );

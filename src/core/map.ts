@@ -15,6 +15,7 @@ import {
   parentScope,
   recordingRun,
 } from './fan-out-options.ts';
+import type { KeyScope } from './keys.ts';
 import { Outlet } from './outlet.ts';
 import { currentRun, type Run } from './run.ts';
 import { type Task, type TaskFn, toTask } from './task.ts';
@@ -48,6 +49,14 @@ export interface MapOptions<I = unknown> extends FanOutOptions {
    * @default the item's position
    */
   readonly itemKey?: (item: I, index: number) => string | number;
+  /**
+   * The fan-out's own scope, made beforehand with `parent.child(name)`: its keys are
+   * `<keyScope>/<item>`. For callers that start a fan-out after an await (an init that
+   * reads files) and must take its place among sibling fan-outs when they are called, so
+   * that keys never depend on which of them finished awaiting first.
+   * @default `<scope>.child(name)`, made when the fan-out starts
+   */
+  readonly keyScope?: KeyScope;
 }
 
 /** The result of {@link map}: await it for every output, or iterate it for a stream. */
@@ -197,7 +206,12 @@ class MapRunner<I, O> extends FanOut {
     const executor = options.executor ?? getDefaultExecutor();
     const wrapped = toTask(task);
     const parent = parentScope(options, run);
-    super(executor, parent.child(options.name ?? `map:${wrapped.name}`), options, run);
+    super(
+      executor,
+      options.keyScope ?? parent.child(options.name ?? `map:${wrapped.name}`),
+      options,
+      run,
+    );
     this.#task = wrapped;
     this.#collectErrors = options.onError === 'collect';
     this.#ordered = options.ordered ?? true;

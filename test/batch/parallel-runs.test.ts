@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { events, type FanOutStartEvent, MemoryStore, openStore, type Store, withRun } from 'weftjs';
 import { Batch, inbatchParallel, ParallelActionFailed } from 'weftjs/batch';
 import { setBatchContext } from '../../src/batch/batch.ts';
+import { deferred } from '../fixtures/map-dag-tasks.ts';
 import { calls } from './support/conventions.ts';
 
 /** Items executed (not resumed), in the order they ran. */
@@ -59,10 +60,8 @@ describe('keys', () => {
       await batch.looped(2);
       await batch.concurrent(3, { nWorkers: 2 });
     });
+    // concurrent has no post: its items are not recorded (see 'in-place writes' below).
     assert.deepEqual(await keysOf(store, 'keys'), [
-      'keys/concurrent/0',
-      'keys/concurrent/1',
-      'keys/concurrent/2',
       'keys/looped/0',
       'keys/looped/1',
       'keys/looped/2',
@@ -80,9 +79,12 @@ describe('keys', () => {
   it("descend from the scope of the batch's context, and the function form's from its function's name", async () => {
     fresh();
     const store = new MemoryStore();
-    const halve = inbatchParallel({ init: 'items', target: 'for' }, function halve(x: number) {
-      return x / 2;
-    });
+    const halve = inbatchParallel(
+      { init: 'items', target: 'for', post: (results: unknown[]) => results },
+      function halve(x: number) {
+        return x / 2;
+      },
+    );
     await withRun({ store, runId: 'scoped' }, async (run) => {
       const batch = calls(new Keyed([0, 0]));
       setBatchContext(batch, { scope: run.scope.child('step:3') });
@@ -144,24 +146,26 @@ async function resumes(open: () => Promise<Store>, runId: string): Promise<void>
   assert.deepEqual(executed.slice(4).sort(), [0, 1, 2, 3]);
   await store.close();
 
-  // Resumed: only the failed items run again, and both calls complete.
+  // Resumed: looped (with a post) runs only its failed item again; concurrent (no post,
+  // so not recorded) runs every item again; both calls complete.
   fresh();
   store = await open();
   const looped = await attempt(store, runId);
-  assert.deepEqual(executed, [1, 1]);
+  assert.deepEqual(executed[0], 1);
+  assert.deepEqual(executed.slice(1).sort(), [0, 1, 2, 3]);
   assert.deepEqual(
     looped,
     [0, 1, 2, 3].map((item) => ({ item, value: item * 10 })),
   );
   await store.close();
 
-  // Completed: nothing runs, the outputs come from the store.
+  // Completed: looped's outputs come from the store; concurrent runs again.
   fresh();
   store = await open();
   assert.deepEqual(await attempt(store, runId), looped);
-  assert.deepEqual(executed, []);
+  assert.deepEqual(executed.sort(), [0, 1, 2, 3]);
   const records = await store.listTasks(runId);
-  assert.equal(records.length, 8);
+  assert.equal(records.length, 4);
   assert.ok(records.every((record) => record.status === 'completed'));
   await store.close();
 }
@@ -188,5 +192,76 @@ describe('resume', () => {
       const file = join(dir, 'runs.db');
       await resumes(() => openStore(`sqlite:${file}`), 'sqlite-resume');
     });
+  });
+});
+
+/** Doubles its items in place, without a post; item 1 fails while `failing` says so. */
+class InPlace extends Batch<number[]> {
+  @inbatchParallel({ init: 'indices', target: 'for' })
+  double(i: number) {
+    executed.push(i);
+    if (failing.has(i)) throw new Error(`item ${i} broke`);
+    this.data[i]! *= 2;
+  }
+}
+
+describe('in-place writes', () => {
+  it('a call without post is not recorded, so a resumed run writes every item again', async () => {
+    const store = new MemoryStore();
+    const attemptInPlace = () =>
+      withRun({ store, runId: 'in-place' }, async () => {
+        const batch = calls(new InPlace([1, 2, 3, 4]));
+        await batch.double();
+        return batch.data;
+      });
+    fresh([1]);
+    await assert.rejects(attemptInPlace(), ParallelActionFailed);
+    fresh();
+    // Had finished items been skipped, their doubling would be missing: [1, 4, 3, 4].
+    assert.deepEqual(await attemptInPlace(), [2, 4, 6, 8]);
+    assert.deepEqual(executed, [0, 1, 2, 3]);
+    assert.deepEqual(await store.listTasks('in-place'), []);
+  });
+});
+
+/** Items whose init waits for the test to open its batch's gate. */
+class Gated extends Batch<number[]> {
+  declare gate: Promise<void>;
+
+  async slowInit() {
+    await this.gate;
+    return this.indices;
+  }
+
+  @inbatchParallel({ init: 'slowInit', target: 'for', post: (results: unknown[]) => results })
+  times10(i: number) {
+    if (failing.has(this.data[i]!)) throw new Error(`item ${this.data[i]} broke`);
+    return this.data[i]! * 10;
+  }
+}
+
+describe('keys of calls made together', () => {
+  it('follow the order of the calls, not of their inits, so a resume hands each batch its own outputs', async () => {
+    const store = new MemoryStore();
+    const attemptBoth = (first: 'a' | 'b') =>
+      withRun({ store, runId: 'together' }, async () => {
+        const gates = { a: deferred(), b: deferred() };
+        const a = Object.assign(new Gated([1, 2]), { gate: gates.a.promise });
+        const b = Object.assign(new Gated([3, 4]), { gate: gates.b.promise });
+        const calls2 = [calls(a).times10(), calls(b).times10()];
+        gates[first].resolve();
+        await Promise.resolve();
+        gates[first === 'a' ? 'b' : 'a'].resolve();
+        return Promise.all(calls2);
+      });
+    fresh([2]); // a's second item fails in the first attempt, whose b init finishes first
+    const [brokenA, firstB] = await attemptBoth('b');
+    assert.ok(brokenA[1] instanceof Error);
+    fresh();
+    assert.deepEqual(await attemptBoth('a'), [
+      [10, 20],
+      [30, 40],
+    ]);
+    assert.deepEqual(firstB, [30, 40]);
   });
 });

@@ -13,12 +13,19 @@ const gate = process.env.WEFT_PIPELINE_GATE;
 
 export class Logged extends Batch {
   @action
-  @inbatchParallel({ init: 'indices', target: 'async' })
+  // With a post the results are what the call keeps, so its items are recorded and a
+  // resumed run skips the finished ones.
+  @inbatchParallel({ init: 'indices', target: 'async', post: 'keep' })
   async logged(id: number): Promise<number> {
     if (log) appendFileSync(log, `${id} ${process.pid}\n`);
     // The longest timer there is: it keeps the process alive until the kill.
     if (gate !== undefined && id >= Number(gate)) await wait(2 ** 31 - 1);
     return id;
+  }
+
+  keep(ids: number[]) {
+    this.data = ids;
+    return this;
   }
 }
 
