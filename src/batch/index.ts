@@ -14,10 +14,14 @@ export {
   type BatchOptions,
   type ItemId,
 } from './batch.ts';
-export { Args, args } from './call-args.ts';
+export { Args, args, type CallOptions, type Named } from './call-args.ts';
 export { Dataset, type DatasetBatchClass, type DatasetSource } from './dataset.ts';
 export { anyActionFailed, ParallelActionFailed, ParallelItemError } from './errors.ts';
-export { inbatchParallel, type ParallelMethod } from './inbatch-parallel.ts';
+export {
+  inbatchParallel,
+  type ParallelDecorator,
+  type ParallelMethod,
+} from './inbatch-parallel.ts';
 export type {
   InbatchParallelOptions,
   InitOption,

@@ -40,7 +40,10 @@ export interface InbatchParallelOptions {
   readonly init: InitOption;
   /**
    * Called with the results in init order (an Error in place of each failed call); its
-   * return value is the call's value.
+   * return value is the call's value. A call with a post records its items in the run
+   * it belongs to, and a resumed run hands post the finished items' stored results
+   * without running them again; a call without one keeps only what its items wrote into
+   * the batch, so its items are not recorded and all run again on a resume.
    * @default none: a failure raises `ParallelActionFailed`, else the batch is returned
    */
   readonly post?: PostOption;
