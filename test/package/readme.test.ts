@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { batchPipelineOutput } from '../fixtures/example-outputs.ts';
 import { weftRun } from '../fixtures/weft-cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -169,14 +170,7 @@ const promised: Record<string, Promised> = {
     },
   },
   'examples/batch-pipeline.ts': {
-    check: (out) =>
-      assert.equal(
-        out,
-        'batch 0,1,2,3: [ 0.33, 3.67, 7, 10.33 ]\n' +
-          'batch 4,5,6,7: [ 13.67, 17, 20.33, 23.67 ]\n' +
-          'batch 8,9: [ 27, 30.33 ]\n' +
-          '{ batches: 3, items: 10 }\n',
-      ),
+    check: (out) => assert.equal(out, batchPipelineOutput),
   },
   'examples/compiler-seed.ts': {
     check: (out) => assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/),
