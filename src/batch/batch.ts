@@ -46,17 +46,35 @@ const contexts = new WeakMap<Batch, BatchContext>();
  * A batch of items. Give it an array or a typed array (`new MyBatch(data)`), or, when the
  * class declares `static components = ['images', 'labels']`, an object with one array per
  * component (`new MyBatch({ images, labels })`); each component is then a property of the
- * batch (declare it in TypeScript: `declare images: Float32Array[]`). Everything else a
- * batch holds is its own enumerable properties: they travel to worker threads with it.
+ * batch. Everything else a batch holds is its own enumerable properties: they travel to
+ * worker threads with it.
+ *
+ * Component names must be non-empty strings, each once, and no member of the batch
+ * (`data`, `index`, `indices`, `length`, `get`, `position`, `component`, `components`,
+ * `constructor`, nor a method of the class).
+ *
+ * In TypeScript, type components and a narrower `data` with `declare`, never as class
+ * fields: `declare images: Float32Array[]`, `declare data: number[]`. A field
+ * (`images!: Float32Array[]`, `override data!: number[]`) is defined again once the
+ * constructor has run and fails with "TypeError: Cannot redefine property: images".
+ *
+ * Item ids are not positions: a dataset's batches carry the dataset's ids. Turn an id
+ * into a position with `this.position(id)` (init `'indices'` hands each item its id).
  *
  * @example
  * class Squares extends Batch {
  *   @action
  *   @inbatchParallel({ init: 'indices', post: 'store' })
- *   square(i: number) { return this.data[i] ** 2; }
+ *   square(id: number) { return this.data[this.position(id)] ** 2; }
  *   store(results: number[]) { this.data = Float64Array.from(results); return this; }
  * }
  * await new Squares([1, 2, 3]).square();  // data [1, 4, 9]
+ * @example
+ * class Labelled extends Batch {
+ *   static override components = ['images', 'labels'];
+ *   declare images: Float32Array[];
+ *   declare labels: string[];
+ * }
  */
 // biome-ignore lint/suspicious/noExplicitAny: a batch's data is whatever its subclass holds, indexed freely as in BatchFlow
 export class Batch<D = any> {
@@ -71,13 +89,16 @@ export class Batch<D = any> {
   /** The ids of the items, or undefined when they are their positions. */
   declare readonly index: readonly ItemId[] | undefined;
 
+  /**
+   * @throws ValidationError when the class's component names are wrong, the index
+   *   repeats an id or has not one id per item, or the components are not an object of them
+   */
   constructor(data?: D | Record<string, unknown>, options: BatchOptions = {}) {
     const components = componentsOf(this);
-    Object.defineProperty(this, 'index', {
-      value: options.index === undefined ? undefined : Object.freeze([...options.index]),
-      enumerable: true,
-      writable: false,
-    });
+    const index = options.index === undefined ? undefined : Object.freeze([...options.index]);
+    // Checks the ids are distinct, and keeps their positions for `position`.
+    if (index !== undefined) positionsOf(index, this.constructor.name);
+    Object.defineProperty(this, 'index', { value: index, enumerable: true, writable: false });
     if (components.length === 0) {
       Object.defineProperty(this, 'data', { value: data, enumerable: true, writable: true });
     } else {
@@ -96,7 +117,10 @@ export class Batch<D = any> {
         }
       }
       for (const name of components) {
-        Object.defineProperty(this, name, { value: given[name], enumerable: true, writable: true });
+        // Own values only: a component named '__proto__' or 'toString' missing from
+        // `given` must not pick up Object.prototype's.
+        const value = Object.hasOwn(given, name) ? given[name] : undefined;
+        Object.defineProperty(this, name, { value, enumerable: true, writable: true });
       }
     }
     if (this.index !== undefined && dataLength(this) !== undefined) {
@@ -125,13 +149,17 @@ export class Batch<D = any> {
     return componentsOf(this);
   }
 
-  /** The position of the item with id `id`. @throws ValidationError when there is none */
+  /**
+   * The position of the item with id `id` (in constant time: a map of the index is made
+   * once per batch).
+   * @throws ValidationError when there is none
+   */
   position(id: ItemId): number {
     if (this.index === undefined) {
       if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < this.length) return id;
     } else {
-      const position = this.index.indexOf(id);
-      if (position >= 0) return position;
+      const position = positionsOf(this.index, this.constructor.name).get(id);
+      if (position !== undefined) return position;
     }
     throw new ValidationError(
       `${this.constructor.name} has no item with id ${JSON.stringify(id)} (it has ${this.length}).`,
@@ -143,13 +171,7 @@ export class Batch<D = any> {
    * element of each component (only `component` when given).
    */
   get(id: ItemId, component?: string): unknown {
-    const position = this.position(id);
-    if (component !== undefined) return elementAt(this.component(component), position);
-    const names = componentsOf(this);
-    if (names.length === 0) return elementAt(this.data as unknown, position);
-    return Object.fromEntries(
-      names.map((name) => [name, elementAt(this.component(name), position)]),
-    );
+    return itemAt(this, this.position(id), component);
   }
 
   /** The component named `name`. @throws ValidationError when the class has no such component */
@@ -162,17 +184,45 @@ export class Batch<D = any> {
             : `: its components are ${componentsOf(this).join(', ')}.`),
       );
     }
-    return (this as unknown as Record<string, unknown>)[name];
+    return Object.getOwnPropertyDescriptor(this, name)?.value;
   }
+}
+
+/**
+ * The item at `position` of `batch` (not its id): its element of the data, or of
+ * `component` when given, or an object of its element of each component.
+ */
+export function itemAt(batch: Batch, position: number, component?: string): unknown {
+  if (component !== undefined) return elementAt(batch.component(component), position);
+  const names = componentsOf(batch);
+  if (names.length === 0) return elementAt(batch.data as unknown, position);
+  // Object.fromEntries defines its keys (never assigns them): '__proto__' is an own key.
+  return Object.fromEntries(
+    names.map((name) => [name, elementAt(batch.component(name), position)]),
+  );
 }
 
 /** A batch with components reads and writes them all as `data`. */
 function defineComponentData(batch: Batch, components: readonly string[]): void {
-  const own = batch as unknown as Record<string, unknown>;
   Object.defineProperty(batch, 'data', {
-    get: () => Object.fromEntries(components.map((name) => [name, own[name]])),
+    // Defined keys, not assigned ones, on both sides: a component may be named '__proto__'.
+    get: () =>
+      Object.fromEntries(
+        components.map((name) => [name, Object.getOwnPropertyDescriptor(batch, name)?.value]),
+      ),
     set: (value: Record<string, unknown>) => {
-      for (const name of components) own[name] = value[name];
+      if (typeof value !== 'object' || value === null) {
+        throw new ValidationError(
+          `${batch.constructor.name}.data must be set to an object of its components (${components.join(', ')}), got ${describe(value)}.`,
+        );
+      }
+      for (const name of components) {
+        Object.defineProperty(batch, name, {
+          value: Object.hasOwn(value, name) ? value[name] : undefined,
+          enumerable: true,
+          writable: true,
+        });
+      }
     },
     enumerable: false,
     configurable: true,
@@ -197,14 +247,16 @@ export function rebuildBatch<B extends Batch>(
 ): B {
   const batch = Object.create(Class.prototype) as B;
   for (const [name, value] of Object.entries(state)) {
+    const index = name === 'index' && Array.isArray(value);
     Object.defineProperty(batch, name, {
-      value,
+      // Frozen as the constructor's: the positions kept for it must stay right.
+      value: index ? Object.freeze(value) : value,
       enumerable: true,
       writable: name !== 'index',
       configurable: true,
     });
   }
-  const components = Class.components ?? [];
+  const components = componentNames(Class);
   if (components.length > 0) defineComponentData(batch, components);
   return batch;
 }
@@ -218,7 +270,93 @@ function dataLength(batch: Batch): number | undefined {
 }
 
 function componentsOf(batch: Batch): readonly string[] {
-  return (batch.constructor as BatchClass).components ?? [];
+  return componentNames(batch.constructor as BatchClass);
+}
+
+/** The component lists already checked, by class (a list replaced later is checked again). */
+const checkedComponents = new WeakMap<object, readonly string[]>();
+
+/**
+ * The component names `Class` declares (none when it declares none), checked.
+ * @throws ValidationError naming the class, the name and the fix when a name is not a
+ *   non-empty string, repeats, or is a member of the batch
+ */
+export function componentNames(Class: BatchClass): readonly string[] {
+  const components: unknown = Class.components;
+  if (components === undefined || components === null) return [];
+  if (checkedComponents.get(Class) === components) return components as readonly string[];
+  const where = `${Class.name}.components`;
+  if (!Array.isArray(components)) {
+    throw new ValidationError(
+      `${where} must be an array of names, e.g. static components = ['images', 'labels']; got ${describe(components)}.`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const name of components) {
+    if (typeof name !== 'string' || name === '') {
+      throw new ValidationError(
+        `${where}: a component name must be a non-empty string, got ${describe(name)}; name each component, e.g. 'images'.`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new ValidationError(
+        `${where} names ${JSON.stringify(name)} twice; list each component once.`,
+      );
+    }
+    seen.add(name);
+    if (isMember(Class, name)) {
+      throw new ValidationError(
+        `${where}: ${JSON.stringify(name)} is a member of ${Class.name} (a component would hide it); rename the component, e.g. '${name}Data'.`,
+      );
+    }
+  }
+  checkedComponents.set(Class, components);
+  return components as readonly string[];
+}
+
+/** Whether `name` is `data`, `index`, or a member of `Class`'s prototypes down to Batch's. */
+function isMember(Class: BatchClass, name: string): boolean {
+  if (name === 'data' || name === 'index') return true;
+  for (
+    let proto: object | null = Class.prototype;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (Object.hasOwn(proto, name)) return true;
+  }
+  return false;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : (value.constructor?.name ?? 'an object');
+}
+
+/** The position of each id of an index, by index (kept beside it: batches have no private fields). */
+const positionsByIndex = new WeakMap<readonly ItemId[], ReadonlyMap<ItemId, number>>();
+
+/**
+ * The positions of the ids of `index`, made at the first call for an index.
+ * @throws ValidationError naming the id when an id repeats
+ */
+function positionsOf(index: readonly ItemId[], className: string): ReadonlyMap<ItemId, number> {
+  let positions = positionsByIndex.get(index);
+  if (positions === undefined) {
+    const made = new Map<ItemId, number>();
+    for (let position = 0; position < index.length; position++) {
+      const id = index[position]!;
+      if (made.has(id)) {
+        throw new ValidationError(
+          `${className}: the index holds id ${JSON.stringify(id)} twice (at ${made.get(id)} and ${position}); give each item its own id.`,
+        );
+      }
+      made.set(id, position);
+    }
+    positions = made;
+    positionsByIndex.set(index, positions);
+  }
+  return positions;
 }
 
 function elementAt(data: unknown, position: number): unknown {

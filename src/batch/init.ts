@@ -5,7 +5,7 @@
  * {@link itemArgs}.
  */
 import { ValidationError } from '../core/errors.ts';
-import type { Batch } from './batch.ts';
+import { type Batch, itemAt } from './batch.ts';
 import { type CallParts, type ItemArgs, itemArgs, type Named, shown } from './call-args.ts';
 import type { InitOption } from './parallel-spec.ts';
 
@@ -27,13 +27,16 @@ export function resolveInit(batch: Batch, option: InitOption, where: string): In
   switch (option) {
     case 'indices':
       return () => batch.indices.map((id) => one(id));
+    // By position, not by id: looking each id up again would be work per item for nothing.
     case 'items':
-      return () => batch.indices.map((id) => one(batch.get(id)));
+      return () =>
+        Array.from({ length: batch.length }, (_, position) => one(itemAt(batch, position)));
     case 'run_once':
       return () => [{ positional: [], named: {} }];
   }
   if (batch.components.includes(option)) {
-    return () => batch.indices.map((id) => one(batch.get(id, option)));
+    return () =>
+      Array.from({ length: batch.length }, (_, position) => one(itemAt(batch, position, option)));
   }
   const found = (batch as unknown as Record<string, unknown>)[option];
   if (typeof found === 'function') {
