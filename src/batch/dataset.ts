@@ -5,7 +5,7 @@
  */
 import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import { Batch, type BatchClass, type BatchOptions } from './batch.ts';
+import { Batch, type BatchClass, type BatchOptions, componentNames } from './batch.ts';
 import { Pipeline } from './pipeline.ts';
 
 /**
@@ -35,7 +35,13 @@ type TypedArray = ArrayLike<number | bigint> & {
 };
 
 /**
- * A dataset: items, cut into batches of `BatchClass`.
+ * A dataset: items, cut into batches of `BatchClass`. A batch holds a copy of its items
+ * (of the array, or of each component), so what an action does to a batch in place never
+ * reaches the dataset nor another batch — except for typed arrays in a SharedArrayBuffer
+ * (see `shared`): shared memory is shared on purpose, so a batch of consecutive ids is a
+ * view of it and writes to the batch are writes to the dataset, seen by every later batch
+ * and epoch. The copy is shallow: items that are objects (an array of images) are the
+ * dataset's own.
  *
  * @example
  * const dataset = new Dataset(new Float64Array(1000), MyBatch);
@@ -62,7 +68,7 @@ export class Dataset<B extends Batch = Batch> {
       );
     }
     this.BatchClass = BatchClass as unknown as BatchClass<B>;
-    const components = BatchClass.components ?? [];
+    const components = componentNames(this.BatchClass);
     if (typeof source === 'number') {
       if (!(Number.isSafeInteger(source) && source >= 0)) {
         throw new ValidationError(
@@ -95,11 +101,11 @@ export class Dataset<B extends Batch = Batch> {
   }
 
   /**
-   * A batch of the items with ids `ids`, in that order, whose index is `ids`. Typed arrays
-   * are cut with `subarray` when the ids follow each other, so data in a SharedArrayBuffer
-   * stays shared with the batch; otherwise items are copied (into shared memory when the
-   * data was shared).
-   * @throws ValidationError when an id is not one of the dataset's
+   * A batch of the items with ids `ids`, in that order, whose index is `ids`. Its items
+   * are a copy of the dataset's, except in shared memory: a typed array in a
+   * SharedArrayBuffer is cut with `subarray` when the ids follow each other (the batch
+   * writes into the dataset), else copied into new shared memory (threads still share it).
+   * @throws ValidationError when an id is not one of the dataset's, or repeats
    */
   createBatch(ids: ArrayLike<number>): B {
     const list = Array.from(ids);
@@ -114,9 +120,11 @@ export class Dataset<B extends Batch = Batch> {
     const options = { index: list };
     if (source === undefined) return new this.BatchClass(undefined, options);
     if (isItems(source)) return new this.BatchClass(pick(source, list), options);
-    const picked: Record<string, unknown> = {};
-    for (const [name, component] of Object.entries(source)) picked[name] = pick(component, list);
-    return new this.BatchClass(picked, options);
+    // Defined, not assigned: a component may be named '__proto__'.
+    const picked = Object.fromEntries(
+      Object.entries(source).map(([name, component]) => [name, pick(component, list)]),
+    );
+    return new this.BatchClass(picked as never, options);
   }
 
   /**
@@ -128,31 +136,46 @@ export class Dataset<B extends Batch = Batch> {
   }
 }
 
-/** The items of `data` at `ids`: a view when the ids follow each other in a typed array. */
+/**
+ * The items of `data` at `ids`: a copy, or a view when the ids follow each other in a
+ * typed array in shared memory.
+ */
 function pick(data: ArrayLike<unknown>, ids: readonly number[]): unknown {
-  if (isTypedArray(data)) {
-    const first = ids[0] ?? 0;
-    if (ids.every((id, position) => id === first + position)) {
-      return data.subarray(first, first + ids.length);
-    }
-    const Typed = data.constructor;
-    const bytes = (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    // A copy of shared data is shared too, so that thread targets still write in place.
-    const copy =
-      typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer
-        ? new Typed(new SharedArrayBuffer(ids.length * bytes))
-        : new Typed(ids.length);
-    const writable = copy as unknown as { [position: number]: unknown };
-    for (let position = 0; position < ids.length; position++)
-      writable[position] = data[ids[position]!];
-    return copy;
-  }
-  return ids.map((id) => data[id]);
+  if (!isTypedArray(data)) return ids.map((id) => data[id]);
+  const isShared =
+    typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
+  const first = ids[0] ?? 0;
+  const consecutive = ids.every((id, position) => id === first + position);
+  if (consecutive && isShared) return data.subarray(first, first + ids.length);
+  // %TypedArray%.prototype.slice copies (Buffer's own slice is a view) and keeps the type.
+  if (consecutive) return typedSlice.call(data, first, first + ids.length);
+  // A copy of shared data is shared too, so that thread targets still write in place.
+  const copy = emptyLike(data, ids.length, isShared);
+  const writable = copy as unknown as { [position: number]: unknown };
+  for (let position = 0; position < ids.length; position++)
+    writable[position] = data[ids[position]!];
+  return copy;
+}
+
+const typedSlice = Object.getPrototypeOf(Uint8Array.prototype).slice as (
+  this: TypedArray,
+  start: number,
+  end: number,
+) => TypedArray;
+
+/** A typed array of `data`'s type (a Buffer stays a Buffer) of `length` zeros. */
+function emptyLike(data: TypedArray, length: number, isShared: boolean): TypedArray {
+  const bytes = (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  const memory = isShared ? new SharedArrayBuffer(length * bytes) : new ArrayBuffer(length * bytes);
+  // `new Buffer(…)` is deprecated: Buffer.from of memory makes a Buffer over it.
+  return Buffer.isBuffer(data)
+    ? (Buffer.from(memory) as unknown as TypedArray)
+    : new data.constructor(memory);
 }
 
 /** The length of a dataset of components, checked against the batch class. */
 function componentsLength(source: object, BatchClass: BatchClass): number {
-  const components = BatchClass.components ?? [];
+  const components = componentNames(BatchClass);
   const names = Object.keys(source);
   if (components.length === 0) {
     throw new ValidationError(

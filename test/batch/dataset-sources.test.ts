@@ -1,8 +1,15 @@
-/** Datasets: their sources, the batches they cut, and the sources they refuse. */
+/** Datasets: their sources, the batches they cut (copies, unless shared), and the sources they refuse. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from 'weftjs';
-import { Batch, Dataset } from 'weftjs/batch';
+import { action, Batch, Dataset } from 'weftjs/batch';
+
+class Doubled extends Batch<Float64Array> {
+  @action
+  double(): void {
+    for (let position = 0; position < this.length; position++) this.data[position]! *= 2;
+  }
+}
 
 class Labelled extends Batch {
   static override components = ['images', 'labels'];
@@ -30,16 +37,53 @@ describe('Dataset', () => {
     assert.equal(new Dataset(['x'], Words).pipeline().dataset.BatchClass, Words);
   });
 
-  it('cuts a typed array into views of its memory when the ids follow each other, copies otherwise', () => {
+  it('copies the items of a typed array that is not in shared memory, consecutive or not', () => {
     const data = Float64Array.from([0, 10, 20, 30, 40]);
     const dataset = new Dataset(data);
-    const view = dataset.createBatch([1, 2, 3]).data as Float64Array;
-    assert.deepEqual([...view], [10, 20, 30]);
-    assert.equal(view.buffer, data.buffer);
-    const copy = dataset.createBatch([4, 0]).data as Float64Array;
-    assert.ok(copy instanceof Float64Array);
-    assert.deepEqual([...copy], [40, 0]);
-    assert.notEqual(copy.buffer, data.buffer);
+    const consecutive = dataset.createBatch([1, 2, 3]).data as Float64Array;
+    assert.ok(consecutive instanceof Float64Array);
+    assert.deepEqual([...consecutive], [10, 20, 30]);
+    assert.notEqual(consecutive.buffer, data.buffer);
+    consecutive[0] = -1;
+    assert.equal(data[1], 10, 'a write to the batch is not a write to the dataset');
+    assert.deepEqual([...(dataset.createBatch([1, 2]).data as Float64Array)], [10, 20]);
+    const picked = dataset.createBatch([4, 0]).data as Float64Array;
+    assert.ok(picked instanceof Float64Array);
+    assert.deepEqual([...picked], [40, 0]);
+    assert.notEqual(picked.buffer, data.buffer);
+  });
+
+  it('copies a Buffer into a Buffer (whose own slice would be a view)', () => {
+    const data = Buffer.from([1, 2, 3, 4]);
+    const dataset = new Dataset(data);
+    for (const ids of [
+      [1, 2],
+      [3, 0],
+    ]) {
+      const batch = dataset.createBatch(ids).data as Buffer;
+      assert.ok(Buffer.isBuffer(batch));
+      assert.deepEqual(
+        [...batch],
+        ids.map((id) => data[id]),
+      );
+      batch.fill(0);
+    }
+    assert.deepEqual([...data], [1, 2, 3, 4]);
+  });
+
+  it('gives every epoch the dataset as it was: an action in place changes its batch only', async () => {
+    const epochs: number[][] = [];
+    const pipeline = new Dataset(Float64Array.from([1, 2, 3, 4]), Doubled).pipeline().double();
+    for await (const batch of pipeline.gen({ batchSize: 4, nEpochs: 2, prefetch: 2 })) {
+      epochs.push(batch.data as unknown as number[]);
+    }
+    assert.deepEqual(
+      epochs.map((data) => [...data]),
+      [
+        [2, 4, 6, 8],
+        [2, 4, 6, 8],
+      ],
+    );
   });
 
   it('keeps data in a SharedArrayBuffer shared with its batches', () => {
@@ -62,7 +106,7 @@ describe('Dataset', () => {
     const batch = dataset.createBatch([1, 2]);
     assert.ok(batch instanceof Labelled);
     assert.deepEqual([...batch.images], [1.5, 2.5]);
-    assert.equal(batch.images.buffer, images.buffer);
+    assert.notEqual(batch.images.buffer, images.buffer, 'a copy, as for any data not shared');
     assert.deepEqual(batch.labels, ['b', 'c']);
     assert.deepEqual(batch.get(2), { images: 2.5, labels: 'c' });
   });
