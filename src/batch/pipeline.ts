@@ -10,12 +10,13 @@ import { inspect } from 'node:util';
 import { isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 import { makeExecutor } from '../core/executor.ts';
+import { parentScope } from '../core/fan-out-options.ts';
 import type { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
 import { currentRun } from '../core/run.ts';
 import { localTask, type TaskContext } from '../core/task.ts';
 import { isAction } from './action.ts';
-import { type Batch, type BatchClass, isBatch, setBatchContext } from './batch.ts';
+import { type Batch, type BatchClass, batchContext, isBatch, setBatchContext } from './batch.ts';
 import type { Dataset } from './dataset.ts';
 import { type BatchCut, batchesOf, batchesPerEpoch, seedOfText } from './shuffle.ts';
 
@@ -35,7 +36,9 @@ export interface GenOptions {
   /**
    * Shuffle the items, in a new order each epoch: `true`, or a whole number to seed the
    * order (the same seed, the same batches). `true` inside a run takes the seed from the
-   * run id, so that a resumed run makes the same batches; outside a run it is random.
+   * run id and the pipeline's key (`<name>`, `<name>~2` for a second one), so that a
+   * resumed run makes the same batches and two pipelines of a run shuffle apart; outside
+   * a run it is random.
    * @default false
    */
   readonly shuffle?: boolean | number;
@@ -50,7 +53,11 @@ export interface GenOptions {
    * @default 1
    */
   readonly prefetch?: number;
-  /** Stops the pipeline: no new batch starts, running actions are aborted, and it rejects with `signal.reason`. */
+  /**
+   * Stops the pipeline: no new batch starts, running actions are aborted, and it rejects
+   * with `signal.reason`. The batches `gen` yields keep it (and only it) for their later
+   * parallel calls: leaving the loop stops the pipeline, not a batch already yielded.
+   */
   readonly signal?: AbortSignal;
   /**
    * The scope the batches' keys descend from.
@@ -226,8 +233,11 @@ const chaining: ProxyHandler<PipelineCore> = {
   },
 };
 
-/** Options checked and completed, with the batches they cut. */
-interface Plan extends BatchCut {
+/** Options checked and completed, with the batches they cut (but the seed: see {@link cutOf}). */
+interface Plan extends Omit<BatchCut, 'seed'> {
+  readonly shuffle: boolean | number;
+  /** The id of the run the pipeline was made in, if any. */
+  readonly runId: string | undefined;
   readonly prefetch: number;
   readonly signal: AbortSignal | undefined;
   readonly scope: KeyScope | undefined;
@@ -242,8 +252,17 @@ async function* generate<B extends Batch>(
 ): AsyncGenerator<B, void, undefined> {
   // Batches are not serializable: this map records nothing. The parallel calls inside
   // still do, under the batch's key (its scope carries it).
-  for await (const batch of processBatches(pipeline, plan, false, (batch) => batch))
-    yield batch as B;
+  const yielded = (batch: Batch) => {
+    // The batch task's signal is aborted when the pipeline stops, which leaving the loop
+    // does: a batch handed out keeps its keys but answers only to the gen's own signal.
+    const { scope } = batchContext(batch);
+    setBatchContext(batch, {
+      ...(scope ? { scope } : {}),
+      ...(plan.signal ? { signal: plan.signal } : {}),
+    });
+    return batch;
+  };
+  for await (const batch of processBatches(pipeline, plan, false, yielded)) yield batch as B;
 }
 
 async function runAll(pipeline: PipelineCore, plan: Plan): Promise<PipelineSummary> {
@@ -280,12 +299,17 @@ async function* processBatches(
       }
     },
   );
+  // The pipeline's key scope, taken as map would take it (a map that records nothing has
+  // no run), for the shuffle's seed.
+  const run = record ? currentRun() : undefined;
+  const keyScope = parentScope({ scope: plan.scope }, run).child(plan.name);
   const executor = makeExecutor('asyncPool', { workers: plan.prefetch });
   try {
-    const outputs = map(batchesOf(pipeline.dataset.length, plan), work, {
+    const outputs = map(batchesOf(pipeline.dataset.length, cutOf(plan, keyScope.path)), work, {
       executor,
       concurrency: plan.prefetch,
       name: plan.name,
+      keyScope,
       ...(plan.scope ? { scope: plan.scope } : {}),
       signal,
       record,
@@ -418,7 +442,8 @@ function planOf(pipeline: PipelineCore, given: PipelineRunOptions, verb: 'gen' |
     batchSize,
     nEpochs,
     dropLast,
-    seed: seedOf(shuffle, run?.id),
+    shuffle,
+    runId: run?.id,
     prefetch,
     signal: options.signal,
     scope: options.scope ?? run?.scope,
@@ -428,17 +453,21 @@ function planOf(pipeline: PipelineCore, given: PipelineRunOptions, verb: 'gen' |
 }
 
 /**
- * The shuffle's seed: none, the one given, or for `true` the run id's inside a run. A
- * resumed run (same id) must cut the same batches: batch `n`'s parallel items are
- * recorded under `pipeline/<n>/…` by their position in the batch, so batch `n` holding
- * other items than before would hand them the stored outputs of others, and a finished
- * batch skipped whole would leave its new items unprocessed. Outside a run nothing is
- * resumed, so any order will do.
+ * How the plan cuts batches; for `shuffle: true` inside a run, seeded from the run id and
+ * `key`, the pipeline's key path. A resumed run (same id, same keys) must cut the same
+ * batches: batch `n`'s parallel items are recorded under `pipeline/<n>/…` by their
+ * position in the batch, so batch `n` holding other items than before would hand them
+ * the stored outputs of others, and a finished batch skipped whole would leave its new
+ * items unprocessed. The key sets apart the pipelines of one run, which the run id alone
+ * gave one order. Outside a run nothing is resumed, so any order will do.
  */
-function seedOf(shuffle: boolean | number, runId: string | undefined): number | undefined {
-  if (shuffle === false) return undefined;
-  if (shuffle !== true) return shuffle;
-  return runId === undefined ? randomInt(2 ** 32) : seedOfText(runId);
+function cutOf(plan: Plan, key: string): BatchCut {
+  const { shuffle, runId } = plan;
+  let seed: number | undefined;
+  if (shuffle === true)
+    seed = runId === undefined ? randomInt(2 ** 32) : seedOfText(`${runId}/${key}`);
+  else if (shuffle !== false) seed = shuffle;
+  return { batchSize: plan.batchSize, nEpochs: plan.nEpochs, dropLast: plan.dropLast, seed };
 }
 
 function isDataset(value: unknown): value is Dataset<Batch> {

@@ -165,6 +165,22 @@ describe('Pipeline: shuffle', () => {
       numbers(12).indices,
     );
   });
+
+  it('gives each pipeline of a run its own order, the same again when the run resumes', async () => {
+    const store = new MemoryStore();
+    const orders = (runId: string) =>
+      withRun({ store, runId }, async () => [
+        await order(true, 1),
+        await order(true, 1),
+        (
+          await batchesOf(numbers(12).pipeline(), { batchSize: 5, shuffle: true, name: 'other' })
+        ).map(({ ids }) => ids),
+      ]);
+    const [first, second, named] = await orders('pipelines');
+    assert.notDeepEqual(second, first, 'pipeline and pipeline~2');
+    assert.notDeepEqual(named, first, 'pipelines of other names');
+    assert.deepEqual(await orders('pipelines'), [first, second, named]);
+  });
 });
 
 describe('Pipeline: lazy run', () => {

@@ -1,10 +1,12 @@
 /**
  * Pipelines processing batches at once (`prefetch`), in order all the same; stopped by a
- * signal, by a failing action, or by leaving the loop.
+ * signal, by a failing action, or by leaving the loop (which leaves the batches already
+ * yielded usable).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Batch, Dataset } from 'weftjs/batch';
+import { MemoryStore, withRun } from 'weftjs';
+import { type Batch, Dataset, parallel } from 'weftjs/batch';
 import { Numbers } from './support/pipeline-batches.ts';
 
 const numbers = (length: number) =>
@@ -141,5 +143,33 @@ describe('Pipeline: stopping', () => {
     await new Promise((resolve) => setImmediate(resolve));
     // The batch read, and at most one being made and one made and not yet read (prefetch 1).
     assert.ok(log.length <= 6, `ids seen: ${log}`);
+  });
+
+  it('leaves a batch already yielded usable: its parallel calls keep its keys, not the stopped task', async () => {
+    const store = new MemoryStore();
+    const squared: number[] = [];
+    const first = await withRun({ store, runId: 'after-loop' }, async () => {
+      const batches = numbers(6).pipeline().gen({ batchSize: 2 });
+      const batch = (await batches.next()).value as Numbers;
+      await batches.return();
+      await parallel(batch).square(squared);
+      return batch;
+    });
+    assert.deepEqual(first.data, [0, 1]);
+    assert.deepEqual(squared.sort(), [0, 1]);
+    const keys = (await store.listTasks('after-loop')).map(({ key }) => key).sort();
+    assert.deepEqual(keys, ['after-loop/pipeline/0/square/0', 'after-loop/pipeline/0/square/1']);
+  });
+
+  it("stops a yielded batch's parallel calls by the gen's own signal", async () => {
+    const controller = new AbortController();
+    const batches = numbers(4).pipeline().gen({ batchSize: 2, signal: controller.signal });
+    const batch = (await batches.next()).value as Numbers;
+    await batches.return();
+    const reason = new Error('stop the batch');
+    controller.abort(reason);
+    const squared: number[] = [];
+    await assert.rejects(parallel(batch).square(squared), (error) => error === reason);
+    assert.deepEqual(squared, []);
   });
 });
