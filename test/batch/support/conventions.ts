@@ -1,27 +1,12 @@
 /**
- * Helpers of the parallel-method tests: a typed view of a batch whose parallel methods
- * are called with the call's own arguments (TypeScript types a decorated method by its
- * per-item signature), and gates that hold items until the test releases them.
+ * Helpers of the parallel-method tests: `calls`, the public `parallel` (a batch typed for
+ * calling its parallel methods with the call's own arguments), and gates that hold items
+ * until the test releases them.
  */
-import type { Batch } from 'weftjs/batch';
 import { type Deferred, deferred } from '../../fixtures/map-dag-tasks.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: a parallel call takes the call's own arguments and resolves to post's value or the batch
-type ParallelCall = (...args: any[]) => Promise<any>;
-
-/** A batch whose own methods are called as parallel methods: any arguments, a promise back. */
-export type Calls<B extends Batch> = {
-  [K in keyof B]: K extends keyof Batch
-    ? B[K]
-    : B[K] extends (...args: never[]) => unknown
-      ? ParallelCall
-      : B[K];
-};
-
-/** `batch`, typed for calling its parallel methods. */
-export function calls<B extends Batch>(batch: B): Calls<B> {
-  return batch as unknown as Calls<B>;
-}
+/** `batch`, typed for calling its parallel methods: `parallel` of 'weftjs/batch'. */
+export { parallel as calls } from 'weftjs/batch';
 
 /** One turn of the event loop: every callback already due has run. */
 export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
