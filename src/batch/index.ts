@@ -29,7 +29,12 @@ export type {
   Target,
   TargetName,
 } from './parallel-spec.ts';
-export { type Parallel, type ParallelCall, parallel } from './parallel-type.ts';
+export {
+  type MethodNames,
+  type Parallel,
+  type ParallelCall,
+  parallel,
+} from './parallel-type.ts';
 export {
   type GenOptions,
   Pipeline,

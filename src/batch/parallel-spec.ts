@@ -14,6 +14,9 @@ export type TargetName = Target | 't' | 'a' | 'm' | 'processes' | 'f';
 /**
  * What `init` may be: a standard init (`'indices'`, `'items'`, `'run_once'`), a component
  * name, the name of a method of the batch, or a function called with the batch as `this`.
+ * `'indices'` gives each item its id, which is its position only in a batch made without
+ * an index: a dataset's batches carry the dataset's ids, so find the item with
+ * `this.position(id)` (or `this.get(id)`).
  */
 export type InitOption =
   | 'indices'
