@@ -6,7 +6,6 @@
  * an exported function. Every item is a task of one `map`, recorded under
  * `<scope>/<name>/<i>`, so a resumed run skips finished items.
  */
-import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { findUncloneable } from '../core/cloneable.ts';
 import { describeType } from '../core/describe.ts';
@@ -14,10 +13,10 @@ import { ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor, makeExecutor } from '../core/executor.ts';
 import { map } from '../core/map.ts';
 import type { DefinitionRef } from '../core/registry.ts';
-import { isTask, type Task, task } from '../core/task.ts';
+import { isTask, type Task, type TaskContext, task } from '../core/task.ts';
 import { type Batch, batchState, rebuildBatch } from './batch.ts';
 import { type PackedState, packState, unpackState } from './batch-transport.ts';
-import { askForCall, offerCall } from './call-channel.ts';
+import { askForCall, forgetCall, holdCall, newCallId, offerCall } from './call-channel.ts';
 import {
   batchClassRef,
   type FunctionRef,
@@ -64,17 +63,16 @@ export async function runOnThreads(run: ItemRun): Promise<unknown[]> {
   // Everything a worker needs is found here, before any item runs.
   const batch = await batchClassRef(run, 'threads');
   const method = await methodRef(run, 'threads');
-  const id = nextCallId();
+  const id = newCallId();
   const packed = packBatch(run);
   const executor = executorFor(run, 'threads');
   // The call's own executor may run its workers anywhere: its items carry the batch.
-  if (run.executor) {
-    const call: MethodCall = { id, batch, method, packed };
-    return runItems(run, executor, runMethodTask, items(run, call));
-  }
+  const call: MethodCall = run.executor ? { id, batch, method, packed } : { id, batch, method };
+  // Offered in both cases: workers of this process that hold the batch are told when
+  // the call ends, and drop it.
   const offer = offerCall(id, packed);
   try {
-    return await runItems(run, executor, runMethodTask, items(run, { id, batch, method }));
+    return await runItems(run, executor, runMethodTask, items(run, call));
   } finally {
     offer.withdraw();
   }
@@ -159,13 +157,6 @@ function executorFor(run: ItemRun, kind: PoolKind): Executor {
   return pool;
 }
 
-const callPrefix = randomUUID();
-let callCount = 0;
-
-function nextCallId(): string {
-  return `${callPrefix}:${++callCount}`;
-}
-
 function packBatch(run: ItemRun): PackedState {
   const state = batchState(run.batch);
   try {
@@ -185,9 +176,21 @@ function packBatch(run: ItemRun): PackedState {
 
 // In workers.
 
-/** Calls read in this worker, most recent last: a call's items reuse its batch. */
+/**
+ * Calls read in this worker, most recent last: a call's items reuse its batch. A call
+ * is dropped when its caller says it ended; the last few are kept at most, for calls
+ * whose end is never heard (a caller in another process).
+ */
 const calls = new Map<string, Promise<PreparedCall>>();
 const callsKept = 4;
+
+/**
+ * The ids of the calls whose batch this worker keeps, oldest first. Internal (the tests
+ * read it inside a worker), not part of the public API.
+ */
+export function cachedCalls(): string[] {
+  return [...calls.keys()];
+}
 
 interface PreparedCall {
   readonly batch: Batch;
@@ -195,33 +198,52 @@ interface PreparedCall {
 }
 
 function prepared(call: MethodCall): Promise<PreparedCall> {
-  let found = calls.get(call.id);
-  if (found) {
-    calls.delete(call.id);
-  } else {
-    found = (async () => {
-      const Class = await resolveBatchClass(call.batch);
-      const method = await resolveParallelMethod(Class, call.method);
-      const state = unpackState(call.packed ?? (await askForCall(call.id))) as Record<
-        string,
-        unknown
-      >;
-      return { batch: rebuildBatch(Class, state), method };
-    })();
-    if (calls.size >= callsKept) calls.delete(calls.keys().next().value!);
+  const { id } = call;
+  const known = calls.get(id);
+  if (known) {
+    calls.delete(id);
+    calls.set(id, known);
+    return known;
   }
-  calls.set(call.id, found);
+  const drop = () => {
+    if (calls.get(id) === found) calls.delete(id);
+  };
+  const found = (async (): Promise<PreparedCall> => {
+    const Class = await resolveBatchClass(call.batch);
+    const method = await resolveParallelMethod(Class, call.method);
+    const packed = call.packed ?? (await askForCall(id, drop));
+    const state = unpackState(packed) as Record<string, unknown>;
+    return { batch: rebuildBatch(Class, state), method };
+  })();
+  if (call.packed) holdCall(id, drop);
+  if (calls.size >= callsKept) {
+    const oldest = calls.keys().next().value!;
+    calls.delete(oldest);
+    forgetCall(oldest);
+  }
+  calls.set(id, found);
   return found;
 }
 
 /** Runs one item of a call on `threads`: the method, with the call's batch as `this`. */
 export const runMethodTask = task(
   'weft:batch/runMethod',
-  async (item: MethodItem): Promise<unknown> => {
-    const { batch, method } = await prepared(item.call);
+  async (item: MethodItem, ctx: TaskContext): Promise<unknown> => {
+    // An aborted item stops waiting for its batch: its call may have ended unanswered.
+    const { batch, method } = await untilAborted(prepared(item.call), ctx.signal);
     return method.apply(batch, item.args as unknown[]);
   },
 );
+
+/** `promise`, or a rejection with the signal's reason once `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** Runs one item of a call on `mpc`: the exported function, with the item's arguments. */
 export const callFunctionTask = task(

@@ -1,0 +1,38 @@
+/**
+ * A batch class whose items report which calls their worker keeps a batch of. Its two
+ * items meet inside the method first, so that each of a two-worker pool runs one. Worker
+ * threads import this module: nothing runs at its top level.
+ */
+import { threadId } from 'node:worker_threads';
+import { Batch, inbatchParallel } from 'weftjs/batch';
+import { cachedCalls } from '../../../src/batch/remote-targets.ts';
+
+function keep(results: unknown[]): unknown[] {
+  return results;
+}
+
+/** What an item saw: its worker, and the calls that worker keeps. */
+export interface Kept {
+  readonly threadId: number;
+  readonly calls: readonly string[];
+}
+
+/** Two items (its data: two counters in shared memory, the first where they meet). */
+export class CacheProbe extends Batch<Int32Array> {
+  /** Meets the other item (waiting at most `waitMs`), then reports. */
+  @inbatchParallel({ init: 'indices', post: keep, target: 'threads' })
+  kept(_i: number, waitMs: number): Kept {
+    const arrived = this.data;
+    Atomics.add(arrived, 0, 1);
+    Atomics.notify(arrived, 0);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const seen = Atomics.load(arrived, 0);
+      if (seen >= 2) return { threadId, calls: cachedCalls() };
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(arrived, 0, seen, left) === 'timed-out') {
+        throw new Error(`the other item never arrived within ${waitMs} ms`);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Target `threads`: each worker keeps the batch it rebuilt for a call while the call
+ * runs, and drops it when the call ends (a batch holding 128 MB that is not shared would
+ * otherwise stay in every worker of a pool that is never closed), whether its items
+ * carried only the call's id (weft's own pools) or the batch itself (a call's own
+ * executor).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type Executor, setDefaultExecutorFactory, threads } from 'weftjs';
+import { shared } from 'weftjs/batch';
+import { defaultExecutor } from '../../src/executors/from-env.ts';
+import { calls } from './support/conventions.ts';
+import { CacheProbe, type Kept } from './support/remote-cache.ts';
+
+let pool: Executor;
+beforeEach(() => {
+  pool = threads({ workers: 2 });
+  // Calls given no executor run on this pool as on weft's own: items carry only the id.
+  setDefaultExecutorFactory(() => pool);
+});
+afterEach(async () => {
+  setDefaultExecutorFactory(defaultExecutor);
+  await pool.close();
+});
+
+/** Runs a call whose two items meet, one on each worker, and returns what they saw. */
+function keptBy(options: object): Promise<Kept[]> {
+  return calls(new CacheProbe(shared(new Int32Array(2)))).kept(10_000, options);
+}
+
+/** The one call each worker kept during a call. */
+function onlyCall(seen: readonly Kept[]): string {
+  assert.notEqual(seen[0]!.threadId, seen[1]!.threadId);
+  assert.deepEqual(seen[0]!.calls, seen[1]!.calls);
+  assert.equal(seen[0]!.calls.length, 1);
+  return seen[0]!.calls[0]!;
+}
+
+describe('target threads: batches kept in workers', () => {
+  it("a worker drops a call's batch when the call ends (items carrying the id)", async () => {
+    const first = onlyCall(await keptBy({}));
+    const second = onlyCall(await keptBy({}));
+    assert.notEqual(second, first);
+  });
+
+  it("a worker drops a call's batch when the call ends (items carrying the batch)", async () => {
+    const first = onlyCall(await keptBy({ executor: pool }));
+    const second = onlyCall(await keptBy({}));
+    assert.notEqual(second, first);
+  });
+});
