@@ -145,6 +145,7 @@ export class Door implements Gatekeeping {
   /** Items inside, oldest first, not yet let out. */
   readonly #line: Socket[] = [];
   readonly #waiters: { count: number; resolve(): void }[] = [];
+  readonly #sockets = new Set<Socket>();
   readonly #server: Server = createServer((socket) => this.#admit(socket));
 
   /** Starts listening; resolves with the port. */
@@ -163,11 +164,16 @@ export class Door implements Gatekeeping {
     this.#line.shift()?.write('go\n');
   }
 
+  /** Stops listening and closes every connection: items still inside fail. */
   close(): Promise<void> {
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    return closed;
   }
 
   #admit(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
     createInterface({ input: socket }).on('line', (line) => {
       if (line === 'enter') {
         this.#inside++;
