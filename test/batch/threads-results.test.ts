@@ -18,6 +18,7 @@ import {
   Probe,
   tripled,
 } from './support/remote-batches.ts';
+import { Decorated } from './support/remote-decorated.ts';
 import { Recording } from './support/remote-executors.ts';
 import { Bare, Derived } from './support/remote-subclass.ts';
 
@@ -70,6 +71,15 @@ describe('target threads', () => {
     );
     const other = new Derived([1, 2]);
     assert.equal(await calls(other).negate({ executor }), other);
+  });
+
+  it('runs a method whose decorator was made in another module than the class', async () => {
+    const results = await calls(new Decorated([1, 2, 3])).squared({ executor });
+    assert.deepEqual(results, [
+      [1, false],
+      [4, false],
+      [9, false],
+    ]);
   });
 
   it('without an executor, runs on a shared pool of worker threads', async () => {
