@@ -2,6 +2,7 @@
  * Typed arrays in shared memory, for batches whose parallel methods write in place on
  * worker threads.
  */
+import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /**
@@ -24,7 +25,7 @@ import { ValidationError } from '../core/errors.ts';
 export function shared<T extends NodeJS.TypedArray>(array: T): T {
   if (!ArrayBuffer.isView(array) || array instanceof DataView) {
     throw new ValidationError(
-      `shared() takes a typed array (e.g. a Float64Array), got ${describe(array)}: ` +
+      `shared() takes a typed array (e.g. a Float64Array), got ${describeType(array)}: ` +
         'for an array of numbers, use shared(Float64Array.from(numbers)).',
     );
   }
@@ -34,10 +35,4 @@ export function shared<T extends NodeJS.TypedArray>(array: T): T {
     : new (array.constructor as new (buffer: SharedArrayBuffer) => NodeJS.TypedArray)(buffer);
   new Uint8Array(buffer).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   return copy as T;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name ?? 'an object';
 }

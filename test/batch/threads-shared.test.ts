@@ -43,12 +43,20 @@ describe('shared()', () => {
     assert.deepEqual([...second], [1, 2]);
   });
 
-  it('refuses what is not a typed array, naming the fix', () => {
-    for (const value of [[1, 2], new DataView(new ArrayBuffer(2)), null]) {
+  it('refuses what is not a typed array, naming what it got and the fix', () => {
+    const refused: [unknown, string][] = [
+      [[1, 2], 'an array'],
+      [new DataView(new ArrayBuffer(2)), 'a DataView'],
+      [null, 'null'],
+    ];
+    for (const [value, got] of refused) {
       assert.throws(
         () => shared(value as unknown as Uint8Array),
         (error: Error) =>
-          isWeftError(error, 'WEFT_VALIDATION') && /shared\(Float64Array\.from/.test(error.message),
+          isWeftError(error, 'WEFT_VALIDATION') &&
+          error.message ===
+            `shared() takes a typed array (e.g. a Float64Array), got ${got}: ` +
+              'for an array of numbers, use shared(Float64Array.from(numbers)).',
       );
     }
   });
