@@ -60,7 +60,10 @@ export function offerCall(id: string, packed: PackedState): { withdraw(): void }
     offering = new BroadcastChannel(channelName);
     // An open channel must not keep a process alive whose calls are over.
     offering.unref();
-    offering.onmessage = (event) => answer((event as { data: Request }).data);
+    offering.onmessage = (event) => {
+      const { data } = event as { data: unknown };
+      if (typeof data === 'object' && data !== null) answer(data as Request);
+    };
   }
   const offer: Offer = { packed, holders: new Set() };
   offers.set(id, offer);
@@ -151,7 +154,10 @@ function listen(): BroadcastChannel {
   if (!listening) {
     listening = new BroadcastChannel(`${channelName}/${ownId}`);
     listening.unref();
-    listening.onmessage = (event) => hear((event as { data: Reply }).data);
+    listening.onmessage = (event) => {
+      const { data } = event as { data: unknown };
+      if (typeof data === 'object' && data !== null) hear(data as Reply);
+    };
   }
   return listening;
 }

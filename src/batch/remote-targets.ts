@@ -181,8 +181,19 @@ function packBatch(run: ItemRun): PackedState {
  * is dropped when its caller says it ended; the last few are kept at most, for calls
  * whose end is never heard (a caller in another process).
  */
-const calls = new Map<string, Promise<PreparedCall>>();
+const calls = new Map<string, CachedCall>();
 const callsKept = 4;
+
+interface CachedCall {
+  readonly ready: Promise<PreparedCall>;
+  /** Set once ready: the call's later items run without waiting for a promise. */
+  prepared?: PreparedCall;
+}
+
+interface PreparedCall {
+  readonly batch: Batch;
+  readonly method: (this: Batch, ...args: unknown[]) => unknown;
+}
 
 /**
  * The ids of the calls whose batch this worker keeps, oldest first. Internal (the tests
@@ -192,12 +203,7 @@ export function cachedCalls(): string[] {
   return [...calls.keys()];
 }
 
-interface PreparedCall {
-  readonly batch: Batch;
-  readonly method: (this: Batch, ...args: unknown[]) => unknown;
-}
-
-function prepared(call: MethodCall): Promise<PreparedCall> {
+function cachedCall(call: MethodCall): CachedCall {
   const { id } = call;
   const known = calls.get(id);
   if (known) {
@@ -206,31 +212,42 @@ function prepared(call: MethodCall): Promise<PreparedCall> {
     return known;
   }
   const drop = () => {
-    if (calls.get(id) === found) calls.delete(id);
+    if (calls.get(id) === entry) calls.delete(id);
   };
-  const found = (async (): Promise<PreparedCall> => {
-    const Class = await resolveBatchClass(call.batch);
-    const method = await resolveParallelMethod(Class, call.method);
-    const packed = call.packed ?? (await askForCall(id, drop));
-    const state = unpackState(packed) as Record<string, unknown>;
-    return { batch: rebuildBatch(Class, state), method };
-  })();
+  const entry: CachedCall = { ready: prepare(call, drop) };
+  entry.ready.then(
+    (ready) => {
+      entry.prepared = ready;
+    },
+    // Each item waiting for it gets the failure.
+    () => {},
+  );
   if (call.packed) holdCall(id, drop);
   if (calls.size >= callsKept) {
     const oldest = calls.keys().next().value!;
     calls.delete(oldest);
     forgetCall(oldest);
   }
-  calls.set(id, found);
-  return found;
+  calls.set(id, entry);
+  return entry;
+}
+
+/** Rebuilds the batch of `call`, asking its caller for it when the items did not bring it. */
+async function prepare(call: MethodCall, onEnd: () => void): Promise<PreparedCall> {
+  const Class = await resolveBatchClass(call.batch);
+  const method = await resolveParallelMethod(Class, call.method);
+  const packed = call.packed ?? (await askForCall(call.id, onEnd));
+  const state = unpackState(packed) as Record<string, unknown>;
+  return { batch: rebuildBatch(Class, state), method };
 }
 
 /** Runs one item of a call on `threads`: the method, with the call's batch as `this`. */
 export const runMethodTask = task(
   'weft:batch/runMethod',
   async (item: MethodItem, ctx: TaskContext): Promise<unknown> => {
+    const call = cachedCall(item.call);
     // An aborted item stops waiting for its batch: its call may have ended unanswered.
-    const { batch, method } = await untilAborted(prepared(item.call), ctx.signal);
+    const { batch, method } = call.prepared ?? (await untilAborted(call.ready, ctx.signal));
     return method.apply(batch, item.args as unknown[]);
   },
 );
