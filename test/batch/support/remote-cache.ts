@@ -17,7 +17,7 @@ export interface Kept {
   readonly calls: readonly string[];
 }
 
-/** Two items (its data: two counters in shared memory, the first where they meet). */
+/** Its data, two numbers in shared memory, makes two items; they meet on the first. */
 export class CacheProbe extends Batch<Int32Array> {
   /** Meets the other item (waiting at most `waitMs`), then reports. */
   @inbatchParallel({ init: 'indices', post: keep, target: 'threads' })
