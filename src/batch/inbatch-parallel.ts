@@ -62,15 +62,16 @@ export type ParallelDecorator = <This extends Batch>(
  * `named = { ...initNamed, ...callNamed }` given only when not empty; `init` as
  * `init(...callPositional, { ...extra, ...callNamed })`; `post` as `post(results,
  * ...callPositional, { ...extra, ...callNamed })`, where `extra` are the options other
- * than `init`, `post`, `target` and `debug`. An `async` method always runs on `async`.
+ * than `init`, `post`, `target`, `debug` and `nWorkers` (a default cap of items at once).
+ * An `async` method always runs on `async`.
  *
  * @throws ValidationError at once for bad options, naming the option
  * @example
  * class MyBatch extends Batch {
  *   @action
- *   @inbatchParallel({ init: 'indices', post: '_post', target: 'async' })
+ *   @inbatchParallel({ init: 'indices', post: 'keepPages', target: 'async' })
  *   async fetch(id: number, base: string) { return (await fetch(`${base}/${id}`)).text(); }
- *   _post(pages: unknown[]) { if (anyActionFailed(pages)) throw new Error('failed'); this.data = pages; return this; }
+ *   keepPages(pages: unknown[]) { if (anyActionFailed(pages)) throw new Error('failed'); this.data = pages; return this; }
  * }
  * await new MyBatch([0, 1, 2]).fetch('https://example.com', { nWorkers: 2 });
  * @example
@@ -123,7 +124,7 @@ function parallelMethod(spec: ParallelSpec): ParallelMethod {
   return wrapper;
 }
 
-const known = new Set(['init', 'post', 'target', 'debug']);
+const known = new Set(['init', 'post', 'target', 'debug', 'nWorkers']);
 
 /**
  * Checks the decorator's options and sets the extra ones apart.
@@ -152,8 +153,14 @@ function checkOptions(options: InbatchParallelOptions): ParallelOptions {
     throw new ValidationError(`${where}: debug must be true or false, got ${shown(debug)}.`);
   }
   checkDebug(debug, target, where);
+  const { nWorkers } = options;
+  if (nWorkers !== undefined && !(typeof nWorkers === 'number' && nWorkers >= 1)) {
+    throw new ValidationError(
+      `${where}: nWorkers must be a number ≥ 1 (or Infinity), got ${shown(nWorkers)}.`,
+    );
+  }
   const extra = Object.fromEntries(Object.entries(options).filter(([key]) => !known.has(key)));
-  return Object.freeze({ init, post, target, debug, extra: Object.freeze(extra) });
+  return Object.freeze({ init, post, target, debug, nWorkers, extra: Object.freeze(extra) });
 }
 
 /** One call of a parallel method on `batch`: init, the items on their target, then post. */
@@ -193,7 +200,7 @@ async function runParallel(
     items: sets.map((set) => methodArguments(set, call)),
     callArgs:
       Object.keys(call.named).length > 0 ? [...call.positional, call.named] : call.positional,
-    concurrency: call.options.nWorkers ?? availableParallelism(),
+    concurrency: call.options.nWorkers ?? options.nWorkers ?? availableParallelism(),
     signal,
     scope: context.scope,
     name: spec.name,

@@ -60,6 +60,11 @@ export interface InbatchParallelOptions {
    * @default false
    */
   readonly debug?: boolean;
+  /**
+   * Most items at once on every target, unless a call gives its own `nWorkers`.
+   * @default the number of cores
+   */
+  readonly nWorkers?: number;
   /** Extra options, handed to `init` and `post` as named arguments. */
   readonly [extra: string]: unknown;
 }
@@ -71,6 +76,8 @@ export interface ParallelOptions {
   /** The target the decorator gave, resolved from its alias (undefined: the default). */
   readonly target: Target | undefined;
   readonly debug: boolean;
+  /** The decorator's cap of items at once, when it gives one. */
+  readonly nWorkers: number | undefined;
   /** Every other option, handed to init and post. */
   readonly extra: Readonly<Record<string, unknown>>;
 }

@@ -26,6 +26,12 @@ class Held extends Batch {
     return gates.enter(i, i);
   }
 
+  /** The decorator's own cap, which a call's nWorkers overrides. */
+  @inbatchParallel({ init: 'indices', target: 'async', nWorkers: 1, post: 'keep' })
+  capped(i: number) {
+    return gates.enter(i, i);
+  }
+
   @inbatchParallel({ init: 'indices', target: 'f', post: 'keep' })
   looped(i: number) {
     return gates.enter(i, i);
@@ -71,6 +77,39 @@ describe('nWorkers', () => {
     await gates.drain(count, cores);
     await call;
     assert.equal(gates.peak, cores);
+  });
+
+  it("given to the decorator, caps every call that gives none, and a call's own wins", async () => {
+    gates = new Gates();
+    // One at a time, under the default of one per core.
+    let call = items(5).capped();
+    await gates.drain(5, 1);
+    assert.deepEqual(await call, [0, 1, 2, 3, 4]);
+    assert.equal(gates.peak, 1);
+    gates = new Gates();
+    call = items(5).capped({ nWorkers: 3 });
+    await gates.drain(5, 3);
+    await call;
+    assert.equal(gates.peak, 3);
+  });
+
+  it('given to the decorator, must be a number ≥ 1, and never reaches init or post', () => {
+    assert.throws(
+      () => inbatchParallel({ init: 'indices', nWorkers: 0 }),
+      /inbatchParallel: nWorkers must be a number ≥ 1/,
+    );
+    let seen: unknown;
+    const method = inbatchParallel(
+      {
+        init: 'indices',
+        target: 'for',
+        nWorkers: 2,
+        flag: true,
+        post: (_r: unknown[], named: unknown) => (seen = named),
+      },
+      function noop() {},
+    );
+    return method.call(new Batch([1])).then(() => assert.deepEqual(seen, { flag: true }));
   });
 
   it('may be Infinity: every item at once', async () => {
