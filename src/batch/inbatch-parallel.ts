@@ -226,7 +226,15 @@ function targetOf(
   const target = given === undefined ? undefined : resolveTarget(given, where);
   const debug = call.options.debug ?? spec.options.debug;
   checkDebug(debug, target, where);
-  if (spec.method.constructor.name === 'AsyncFunction') return { target: 'async', debug: false };
+  if (spec.method.constructor.name === 'AsyncFunction') {
+    if (debug) {
+      throw new ValidationError(
+        `${where}: debug stops at the first error of target 'for', but an async method always ` +
+          "runs on 'async': leave debug out, or make the method not async.",
+      );
+    }
+    return { target: 'async', debug: false };
+  }
   return { target: target ?? 'threads', debug };
 }
 

@@ -263,4 +263,13 @@ describe('async methods', () => {
       ]);
     }
   });
+
+  it("refuse debug, which only target 'for' has", async () => {
+    const batch = calls(new Async([1, 2]));
+    await assert.rejects(batch.byDefault({ target: 'for', debug: true }), {
+      name: 'ValidationError',
+      message:
+        /Async\.byDefault: debug stops at the first error of target 'for', but an async method always runs on 'async'/,
+    });
+  });
 });
