@@ -97,7 +97,7 @@ export class Batch<D = any> {
     const components = componentsOf(this);
     const index = options.index === undefined ? undefined : Object.freeze([...options.index]);
     // Checks the ids are distinct, and keeps their positions for `position`.
-    if (index !== undefined) positionsOf(index, this.constructor.name);
+    if (index !== undefined) positionsOf(index, classOf(this).name);
     Object.defineProperty(this, 'index', { value: index, enumerable: true, writable: false });
     if (components.length === 0) {
       Object.defineProperty(this, 'data', { value: data, enumerable: true, writable: true });
@@ -105,14 +105,14 @@ export class Batch<D = any> {
       defineComponentData(this, components);
       if (data !== undefined && (typeof data !== 'object' || data === null)) {
         throw new ValidationError(
-          `${this.constructor.name} has components (${components.join(', ')}): build it with an object of them, e.g. new ${this.constructor.name}({ ${components[0]}: … }).`,
+          `${classOf(this).name} has components (${components.join(', ')}): build it with an object of them, e.g. new ${classOf(this).name}({ ${components[0]}: … }).`,
         );
       }
       const given = (data ?? {}) as Record<string, unknown>;
       for (const name of Object.keys(given)) {
         if (!components.includes(name)) {
           throw new ValidationError(
-            `${this.constructor.name} has no component '${name}': its components are ${components.join(', ')}.`,
+            `${classOf(this).name} has no component '${name}': its components are ${components.join(', ')}.`,
           );
         }
       }
@@ -127,7 +127,7 @@ export class Batch<D = any> {
       const length = dataLength(this)!;
       if (length !== this.index.length) {
         throw new ValidationError(
-          `${this.constructor.name}: the index has ${this.index.length} ids but the data has ${length} items; give one id per item.`,
+          `${classOf(this).name}: the index has ${this.index.length} ids but the data has ${length} items; give one id per item.`,
         );
       }
     }
@@ -158,11 +158,11 @@ export class Batch<D = any> {
     if (this.index === undefined) {
       if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < this.length) return id;
     } else {
-      const position = positionsOf(this.index, this.constructor.name).get(id);
+      const position = positionsOf(this.index, classOf(this).name).get(id);
       if (position !== undefined) return position;
     }
     throw new ValidationError(
-      `${this.constructor.name} has no item with id ${JSON.stringify(id)} (it has ${this.length}).`,
+      `${classOf(this).name} has no item with id ${JSON.stringify(id)} (it has ${this.length}).`,
     );
   }
 
@@ -178,7 +178,7 @@ export class Batch<D = any> {
   component(name: string): unknown {
     if (!componentsOf(this).includes(name)) {
       throw new ValidationError(
-        `${this.constructor.name} has no component '${name}'` +
+        `${classOf(this).name} has no component '${name}'` +
           (componentsOf(this).length === 0
             ? ': declare static components = [...] on the class.'
             : `: its components are ${componentsOf(this).join(', ')}.`),
@@ -213,7 +213,7 @@ function defineComponentData(batch: Batch, components: readonly string[]): void 
     set: (value: Record<string, unknown>) => {
       if (typeof value !== 'object' || value === null) {
         throw new ValidationError(
-          `${batch.constructor.name}.data must be set to an object of its components (${components.join(', ')}), got ${describe(value)}.`,
+          `${classOf(batch).name}.data must be set to an object of its components (${components.join(', ')}), got ${describe(value)}.`,
         );
       }
       for (const name of components) {
@@ -270,7 +270,7 @@ function dataLength(batch: Batch): number | undefined {
 }
 
 function componentsOf(batch: Batch): readonly string[] {
-  return componentNames(batch.constructor as BatchClass);
+  return componentNames(classOf(batch));
 }
 
 /** The component lists already checked, by class (a list replaced later is checked again). */
@@ -372,6 +372,14 @@ export function batchContext(batch: Batch): BatchContext {
 /** Gives `batch` the scope and signal of the pipeline step that processes it. */
 export function setBatchContext(batch: Batch, context: BatchContext): void {
   contexts.set(batch, context);
+}
+
+/**
+ * The class of `batch`, read from its prototype: an own field named `constructor` (a
+ * batch may hold any field) does not hide it.
+ */
+export function classOf(batch: Batch): BatchClass {
+  return (Object.getPrototypeOf(batch) as { constructor: BatchClass }).constructor;
 }
 
 /** True for batches of `weftjs/batch`, also those made by another copy of it. */

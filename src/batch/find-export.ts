@@ -14,8 +14,8 @@ import {
   register,
   registered,
 } from '../core/registry.ts';
-import type { Batch, BatchClass } from './batch.ts';
 import * as weftBatch from './batch.ts';
+import { type Batch, type BatchClass, classOf } from './batch.ts';
 import type { ItemRun } from './item-run.ts';
 import { type ParallelSpec, parallelSpecOf } from './parallel-spec.ts';
 
@@ -61,7 +61,7 @@ const functionRefs = new WeakMap<AnyFunction, FunctionRef>();
  * @throws ValidationError naming the class, the module to export it from, and the fix
  */
 export async function batchClassRef(run: ItemRun, target: string): Promise<DefinitionRef> {
-  const Class = run.batch.constructor as BatchClass;
+  const Class = classOf(run.batch);
   const known = classRefs.get(Class);
   if (known) return known;
   const modules = classModules(Class, run);
@@ -134,7 +134,7 @@ function ownSpecs(proto: object): ParallelSpec[] {
  * @throws ValidationError when it is no member of the class and its module does not export it
  */
 export async function methodRef(run: ItemRun, target: string): Promise<MethodRef> {
-  const Class = run.batch.constructor as AnyFunction;
+  const Class = classOf(run.batch) as unknown as AnyFunction;
   let byWrapper = methodRefs.get(Class);
   const known = byWrapper?.get(run.wrapper);
   if (known) return known;
@@ -189,7 +189,7 @@ async function exportRef(run: ItemRun, target: string): Promise<MethodRef> {
 export async function functionRef(fn: AnyFunction, run: ItemRun): Promise<FunctionRef> {
   const known = functionRefs.get(fn);
   if (known) return known;
-  const modules = classModules(run.batch.constructor as BatchClass, run);
+  const modules = classModules(classOf(run.batch), run);
   for (const url of modules) {
     const name = await exportedAs(url, fn, fn.name);
     if (name === undefined) continue;

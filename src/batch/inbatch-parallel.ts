@@ -12,7 +12,7 @@ import { callSite } from '../core/call-site.ts';
 import { ValidationError } from '../core/errors.ts';
 import { parentScope } from '../core/fan-out-options.ts';
 import { currentRun } from '../core/run.ts';
-import { type Batch, batchContext, isBatch } from './batch.ts';
+import { type Batch, batchContext, classOf, isBatch } from './batch.ts';
 import {
   type CallParts,
   checkDebug,
@@ -175,7 +175,7 @@ async function runParallel(
       `${spec.name} is a parallel method: call it on a batch (batch.${spec.name}(…), or ${spec.name}.call(batch, …)), not on ${shown(batch)}.`,
     );
   }
-  const label = `${batch.constructor.name}.${spec.name}`;
+  const label = `${classOf(batch).name}.${spec.name}`;
   const { options } = spec;
   const call = splitCall(callArgs, label);
   const { target, debug } = targetOf(spec, call, label);
@@ -259,6 +259,6 @@ function postOf(batch: Batch, post: string | Post, where: string): Post {
   const found = (batch as unknown as Record<string, unknown>)[post];
   if (typeof found === 'function') return found as Post;
   throw new ValidationError(
-    `${where}: post '${post}' is no method of ${batch.constructor.name}; give the name of one, or a function.`,
+    `${where}: post '${post}' is no method of ${classOf(batch).name}; give the name of one, or a function.`,
   );
 }

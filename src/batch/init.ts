@@ -5,7 +5,7 @@
  * {@link itemArgs}.
  */
 import { ValidationError } from '../core/errors.ts';
-import { type Batch, itemAt } from './batch.ts';
+import { type Batch, classOf, itemAt } from './batch.ts';
 import { type CallParts, type ItemArgs, itemArgs, type Named, shown } from './call-args.ts';
 import type { InitOption } from './parallel-spec.ts';
 
@@ -42,7 +42,7 @@ export function resolveInit(batch: Batch, option: InitOption, where: string): In
   if (typeof found === 'function') {
     return customInit(batch, found as (...args: unknown[]) => unknown, where);
   }
-  const Class = batch.constructor.name;
+  const Class = classOf(batch).name;
   const components = batch.components;
   throw new ValidationError(
     `${where}: init '${option}' is no standard init, component or method of ${Class}. ` +

@@ -16,7 +16,14 @@ import { map } from '../core/map.ts';
 import { currentRun } from '../core/run.ts';
 import { localTask, type TaskContext } from '../core/task.ts';
 import { isAction } from './action.ts';
-import { type Batch, type BatchClass, batchContext, isBatch, setBatchContext } from './batch.ts';
+import {
+  type Batch,
+  type BatchClass,
+  batchContext,
+  classOf,
+  isBatch,
+  setBatchContext,
+} from './batch.ts';
 import type { Dataset } from './dataset.ts';
 import { type BatchCut, batchesOf, batchesPerEpoch, seedOfText } from './shuffle.ts';
 
@@ -349,7 +356,7 @@ async function processBatch(
 
 /** The action `name` of `batch`. @throws ValidationError when it is none */
 function actionOf(batch: Batch, name: string): (...args: unknown[]) => unknown {
-  const Class = batch.constructor as BatchClass;
+  const Class = classOf(batch);
   const method = (batch as unknown as Record<string, unknown>)[name];
   if (typeof method !== 'function') {
     throw new ValidationError(
