@@ -132,9 +132,9 @@ export function splitCall(callArgs: readonly unknown[], where: string): CallPart
 
 function checkCallOptions(options: CallOptions, where: string): void {
   const { nWorkers, debug, signal, executor } = options;
-  if (nWorkers !== undefined && !(typeof nWorkers === 'number' && nWorkers >= 1)) {
+  if (nWorkers !== undefined && !isWorkerCount(nWorkers)) {
     throw new ValidationError(
-      `${where}: nWorkers must be a number ≥ 1 (or Infinity), got ${shown(nWorkers)}.`,
+      `${where}: nWorkers must be a whole number ≥ 1 (or Infinity), got ${shown(nWorkers)}.`,
     );
   }
   if (options.target !== undefined) resolveTarget(options.target, where);
@@ -167,6 +167,13 @@ const targets: Readonly<Record<string, Target>> = {
   for: 'for',
   f: 'for',
 };
+
+/** A cap of items at once: a whole number ≥ 1, or Infinity. */
+export function isWorkerCount(value: unknown): value is number {
+  return (
+    value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && (value as number) >= 1)
+  );
+}
 
 /**
  * The target a name or alias stands for.

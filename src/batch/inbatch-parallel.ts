@@ -16,6 +16,7 @@ import { type Batch, batchContext, classOf, isBatch } from './batch.ts';
 import {
   type CallParts,
   checkDebug,
+  isWorkerCount,
   methodArguments,
   resolveTarget,
   shown,
@@ -96,6 +97,7 @@ export function inbatchParallel(
         `inbatchParallel(options, fn): fn must be a function, got ${shown(fn)}.`,
       );
     }
+    if (checked.debug) refuseDebugOfAsync(fn, `inbatchParallel(options, ${fn.name || 'fn'})`);
     return parallelMethod({ options: checked, method: fn, name: fn.name || 'anonymous', module });
   }
   const decorator: ParallelDecorator = (method, context) => {
@@ -106,6 +108,7 @@ export function inbatchParallel(
     }
     const name =
       typeof context.name === 'symbol' ? (context.name.description ?? 'symbol') : context.name;
+    if (checked.debug) refuseDebugOfAsync(method, `@inbatchParallel on ${name}`);
     // Workers look for the class where it is defined, which is where the decorator is
     // applied: the options may come from a module of shared decorators.
     const applied = callSite(decorator)?.module;
@@ -154,9 +157,9 @@ function checkOptions(options: InbatchParallelOptions): ParallelOptions {
   }
   checkDebug(debug, target, where);
   const { nWorkers } = options;
-  if (nWorkers !== undefined && !(typeof nWorkers === 'number' && nWorkers >= 1)) {
+  if (nWorkers !== undefined && !isWorkerCount(nWorkers)) {
     throw new ValidationError(
-      `${where}: nWorkers must be a number ≥ 1 (or Infinity), got ${shown(nWorkers)}.`,
+      `${where}: nWorkers must be a whole number ≥ 1 (or Infinity), got ${shown(nWorkers)}.`,
     );
   }
   const extra = Object.fromEntries(Object.entries(options).filter(([key]) => !known.has(key)));
@@ -227,15 +230,19 @@ function targetOf(
   const debug = call.options.debug ?? spec.options.debug;
   checkDebug(debug, target, where);
   if (spec.method.constructor.name === 'AsyncFunction') {
-    if (debug) {
-      throw new ValidationError(
-        `${where}: debug stops at the first error of target 'for', but an async method always ` +
-          "runs on 'async': leave debug out, or make the method not async.",
-      );
-    }
+    if (debug) refuseDebugOfAsync(spec.method, where);
     return { target: 'async', debug: false };
   }
   return { target: target ?? 'threads', debug };
+}
+
+/** Only target `for` stops at the first error; an async method always runs on `async`. */
+function refuseDebugOfAsync(method: Function, where: string): void {
+  if (method.constructor.name !== 'AsyncFunction') return;
+  throw new ValidationError(
+    `${where}: debug stops at the first error of target 'for', but an async method always ` +
+      "runs on 'async': leave debug out, or make the method not async.",
+  );
 }
 
 function runOn(target: Target, run: ItemRun, debug: boolean): Promise<unknown[]> {

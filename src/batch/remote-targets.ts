@@ -177,12 +177,16 @@ function packBatch(run: ItemRun): PackedState {
 // In workers.
 
 /**
- * Calls read in this worker, most recent last: a call's items reuse its batch. A call
- * is dropped when its caller says it ended; the last few are kept at most, for calls
- * whose end is never heard (a caller in another process).
+ * Calls read in this worker: a call's items reuse its batch. A call is dropped when its
+ * caller says it ended. Calls whose items carried their batch may have a caller whose end
+ * is never heard (in another process): of those, the last few are kept at most. A call
+ * on weft's own pool is never evicted while it runs, however many run at once: its next
+ * item would ask for the batch again and rebuild it.
  */
 const calls = new Map<string, CachedCall>();
-const callsKept = 4;
+/** Ids of the calls whose items carried their batch, oldest first. */
+const carried: string[] = [];
+const carriedKept = 4;
 
 interface CachedCall {
   readonly ready: Promise<PreparedCall>;
@@ -213,6 +217,8 @@ function cachedCall(call: MethodCall): CachedCall {
   }
   const drop = () => {
     if (calls.get(id) === entry) calls.delete(id);
+    const at = carried.indexOf(id);
+    if (at >= 0) carried.splice(at, 1);
   };
   const entry: CachedCall = { ready: prepare(call, drop) };
   entry.ready.then(
@@ -222,11 +228,14 @@ function cachedCall(call: MethodCall): CachedCall {
     // Each item waiting for it gets the failure.
     () => {},
   );
-  if (call.packed) holdCall(id, drop);
-  if (calls.size >= callsKept) {
-    const oldest = calls.keys().next().value!;
-    calls.delete(oldest);
-    forgetCall(oldest);
+  if (call.packed) {
+    holdCall(id, drop);
+    carried.push(id);
+    while (carried.length > carriedKept) {
+      const oldest = carried.shift()!;
+      calls.delete(oldest);
+      forgetCall(oldest);
+    }
   }
   calls.set(id, entry);
   return entry;

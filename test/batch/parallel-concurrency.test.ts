@@ -93,10 +93,10 @@ describe('nWorkers', () => {
     assert.equal(gates.peak, 3);
   });
 
-  it('given to the decorator, must be a number ≥ 1, and never reaches init or post', () => {
+  it('given to the decorator, must be a whole number ≥ 1, and never reaches init or post', () => {
     assert.throws(
       () => inbatchParallel({ init: 'indices', nWorkers: 0 }),
-      /inbatchParallel: nWorkers must be a number ≥ 1/,
+      /inbatchParallel: nWorkers must be a whole number ≥ 1/,
     );
     let seen: unknown;
     const method = inbatchParallel(

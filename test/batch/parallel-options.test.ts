@@ -62,6 +62,35 @@ describe('decorator options', () => {
     assert.equal(typeof inbatchParallel({ init: 'indices', target: 'f', debug: true }), 'function');
   });
 
+  it('debug: true on an async method is refused when the decorator is applied, or the function form made', () => {
+    const decorate = inbatchParallel({ init: 'indices', target: 'for', debug: true });
+    refuses(
+      () =>
+        decorate(async function fetchAll() {}, {
+          kind: 'method',
+          name: 'fetchAll',
+        } as ClassMethodDecoratorContext),
+      /@inbatchParallel on fetchAll: debug stops at the first error of target 'for', but an async method always runs on 'async'/,
+    );
+    refuses(
+      () =>
+        inbatchParallel(
+          { init: 'indices', target: 'for', debug: true },
+          async function fetchAll() {},
+        ),
+      /inbatchParallel\(options, fetchAll\): debug stops at the first error/,
+    );
+  });
+
+  it('nWorkers given to the decorator must be a whole number ≥ 1', () => {
+    for (const nWorkers of [0, 2.5, '2']) {
+      refuses(
+        bad({ init: 'indices', nWorkers }),
+        /inbatchParallel: nWorkers must be a whole number ≥ 1/,
+      );
+    }
+  });
+
   it('post must be a method name or a function', () => {
     refuses(bad({ init: 'indices', post: 3 }), /post must be a method name or a function, got 3/);
   });
@@ -105,17 +134,17 @@ class Counted extends Batch {
 }
 
 describe('call options', () => {
-  it('nWorkers must be a number ≥ 1, Infinity allowed', async () => {
+  it('nWorkers must be a whole number ≥ 1, Infinity allowed', async () => {
     const batch = calls(new Counted([0]));
-    for (const nWorkers of [0, -1, 0.5, '2', Number.NaN, null]) {
+    for (const nWorkers of [0, -1, 0.5, 1.5, '2', Number.NaN, null]) {
       await assert.rejects(batch.debugged({ nWorkers }), {
         name: 'ValidationError',
-        message: /Counted\.debugged: nWorkers must be a number ≥ 1 \(or Infinity\)/,
+        message: /Counted\.debugged: nWorkers must be a whole number ≥ 1 \(or Infinity\)/,
       });
     }
     assert.equal(batch.ran, 0);
     await batch.debugged({ nWorkers: Number.POSITIVE_INFINITY });
-    await batch.debugged({ nWorkers: 1.5 });
+    await batch.debugged({ nWorkers: 3 });
     assert.equal(batch.ran, 2);
   });
 

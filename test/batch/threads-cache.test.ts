@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { BroadcastChannel } from 'node:worker_threads';
 import { type Executor, setDefaultExecutorFactory, threads } from 'weftjs';
 import { shared } from 'weftjs/batch';
 import { defaultExecutor } from '../../src/executors/from-env.ts';
 import { calls } from './support/conventions.ts';
-import { CacheProbe, type Kept } from './support/remote-cache.ts';
+import { CacheProbe, type Kept, Visits } from './support/remote-cache.ts';
 
 let pool: Executor;
 beforeEach(() => {
@@ -48,5 +49,33 @@ describe('target threads: batches kept in workers', () => {
     const first = onlyCall(await keptBy({ executor: pool }));
     const second = onlyCall(await keptBy({}));
     assert.notEqual(second, first);
+  });
+
+  it('many calls at once: each worker asks once per call, and none is evicted while it runs', async () => {
+    // Every worker's ask goes to this channel too: count them by call.
+    const spy = new BroadcastChannel('weft:batch/calls');
+    const asks = new Map<string, number>();
+    spy.onmessage = (event) => {
+      const { need } = (event as { data: { need?: string } }).data;
+      if (need !== undefined) asks.set(need, (asks.get(need) ?? 0) + 1);
+    };
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, n) =>
+          calls(new Visits(new Array(6).fill(n))).visit({ nWorkers: 1 }),
+        ),
+      );
+      for (const result of results) {
+        assert.deepEqual(
+          (result as [number, number][]).map(([i]) => i),
+          [0, 1, 2, 3, 4, 5],
+        );
+      }
+      assert.equal(asks.size, 6);
+      for (const [id, count] of asks)
+        assert.ok(count <= 2, `call ${id} was asked for ${count} times`);
+    } finally {
+      spy.close();
+    }
   });
 });

@@ -77,6 +77,12 @@ describe('call channel', () => {
     try {
       await askForCall(asked, askedEnds.onEnd);
       holdCall(held, heldEnds.onEnd);
+      // The caller handles a worker's messages in order: once this ask is answered, the
+      // hold sent before it is registered, and the end reaches the holder as a holder.
+      const check = newCallId();
+      const checkOffer = offerCall(check, packState({}));
+      await askForCall(check, () => {});
+      checkOffer.withdraw();
       for (const offer of offers) offer.withdraw();
       await Promise.all([askedEnds.ended, heldEnds.ended]);
       // A worker that holds a call already ended is told at once.

@@ -36,3 +36,11 @@ export class CacheProbe extends Batch<Int32Array> {
     }
   }
 }
+
+/** A batch whose items only say which worker ran them: for calls made many at once. */
+export class Visits extends Batch<number[]> {
+  @inbatchParallel({ init: 'indices', post: keep, target: 'threads' })
+  visit(i: number): [number, number] {
+    return [i, threadId];
+  }
+}
