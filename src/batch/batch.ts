@@ -314,12 +314,17 @@ export function componentNames(Class: BatchClass): readonly string[] {
   return components as readonly string[];
 }
 
-/** Whether `name` is `data`, `index`, or a member of `Class`'s prototypes down to Batch's. */
+/**
+ * Whether `name` is `data`, `index`, or a member of `Class`'s prototypes, Object's
+ * included (a component `toString` would hide it from every message), except `__proto__`:
+ * components are defined as own keys, so that one hides nothing.
+ */
 function isMember(Class: BatchClass, name: string): boolean {
   if (name === 'data' || name === 'index') return true;
+  if (name === '__proto__') return false;
   for (
     let proto: object | null = Class.prototype;
-    proto !== null && proto !== Object.prototype;
+    proto !== null;
     proto = Object.getPrototypeOf(proto)
   ) {
     if (Object.hasOwn(proto, name)) return true;

@@ -31,7 +31,14 @@ function refused(names: unknown, shown: string, fix: RegExp): void {
 describe('Batch components: names refused', () => {
   it('refuses names of the members of a batch, which a component would hide', () => {
     const members = ['length', 'index', 'indices', 'data', 'get', 'position', 'component'];
-    for (const name of [...members, 'components', 'constructor', 'method']) {
+    for (const name of [
+      ...members,
+      'components',
+      'constructor',
+      'method',
+      'toString',
+      'hasOwnProperty',
+    ]) {
       refused([name], `"${name}" is a member of Odd`, /rename the component/);
     }
   });
