@@ -116,15 +116,11 @@ export class Batch<D = any> {
           );
         }
       }
-      for (const name of components) {
-        // Own values only: a component named '__proto__' or 'toString' missing from
-        // `given` must not pick up Object.prototype's.
-        const value = Object.hasOwn(given, name) ? given[name] : undefined;
-        Object.defineProperty(this, name, { value, enumerable: true, writable: true });
-      }
+      // Through the data setter, which defines each component from `given`'s own values.
+      (this as { data: unknown }).data = given;
     }
-    if (this.index !== undefined && dataLength(this) !== undefined) {
-      const length = dataLength(this)!;
+    const length = this.index === undefined ? undefined : dataLength(this);
+    if (this.index !== undefined && length !== undefined) {
       if (length !== this.index.length) {
         throw new ValidationError(
           `${classOf(this).name}: the index has ${this.index.length} ids but the data has ${length} items; give one id per item.`,
@@ -217,6 +213,8 @@ function defineComponentData(batch: Batch, components: readonly string[]): void 
         );
       }
       for (const name of components) {
+        // Own values only: a component named '__proto__' or 'toString' missing from
+        // `value` must not pick up Object.prototype's.
         Object.defineProperty(batch, name, {
           value: Object.hasOwn(value, name) ? value[name] : undefined,
           enumerable: true,

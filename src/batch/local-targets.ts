@@ -6,18 +6,9 @@
  */
 import { TaskFailedError } from '../core/errors.ts';
 import { type Executor, makeExecutor } from '../core/executor.ts';
-import { map } from '../core/map.ts';
 import { localTask } from '../core/task.ts';
 import type { ItemRun } from './item-run.ts';
-
-/** One slot per task at most: `map`'s concurrency is what caps a call. */
-let sharedPool: Executor | undefined;
-
-/** The async pool the `async` target runs on: one for every call, never the cap itself. */
-function asyncPool(): Executor {
-  sharedPool ??= makeExecutor('asyncPool', { workers: Number.MAX_SAFE_INTEGER });
-  return sharedPool;
-}
+import { mapItems, sharedExecutor } from './run-items.ts';
 
 /**
  * Runs the items one after another in this thread. Returns every result in init order,
@@ -32,7 +23,7 @@ export function runFor(run: ItemRun, debug: boolean): Promise<unknown[]> {
 
 /** Runs the items concurrently in this thread, at most `run.concurrency` at once. */
 export function runAsync(run: ItemRun): Promise<unknown[]> {
-  return runItems(run, run.executor ?? asyncPool(), run.concurrency, false);
+  return runItems(run, run.executor ?? sharedExecutor('asyncPool'), run.concurrency, false);
 }
 
 async function runItems(
@@ -44,23 +35,9 @@ async function runItems(
   const { batch, spec, items } = run;
   const method = spec.method;
   const item = localTask(run.label, (index: number) => method.apply(batch, items[index]!));
-  const results = map(
-    items.map((_, index) => index),
-    item,
-    {
-      executor,
-      concurrency,
-      name: run.name,
-      keyScope: run.keyScope,
-      record: run.record,
-      display: { label: run.label, total: items.length },
-      onError: failFast ? 'throw' : 'collect',
-      ...(run.signal === undefined ? {} : { signal: run.signal }),
-      ...(run.scope === undefined ? {} : { scope: run.scope }),
-    },
-  );
+  const indices = items.map((_, index) => index);
   try {
-    return await results;
+    return await mapItems(run, executor, item, indices, { concurrency, failFast });
   } catch (error) {
     // Failing fast, the item's own error is what the caller debugs, not the engine's wrapper.
     if (failFast && error instanceof TaskFailedError && error.task === run.label) {

@@ -9,7 +9,6 @@ import { randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
 import { isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import { makeExecutor } from '../core/executor.ts';
 import { parentScope } from '../core/fan-out-options.ts';
 import type { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
@@ -25,6 +24,7 @@ import {
   setBatchContext,
 } from './batch.ts';
 import type { Dataset } from './dataset.ts';
+import { sharedExecutor } from './run-items.ts';
 import { type BatchCut, batchesOf, batchesPerEpoch, seedOfText } from './shuffle.ts';
 
 /** Options of {@link Pipeline.gen}. */
@@ -310,26 +310,21 @@ async function* processBatches(
   // no run), for the shuffle's seed.
   const run = record ? currentRun() : undefined;
   const keyScope = parentScope({ scope: plan.scope }, run).child(plan.name);
-  const executor = makeExecutor('asyncPool', { workers: plan.prefetch });
-  try {
-    const outputs = map(batchesOf(pipeline.dataset.length, cutOf(plan, keyScope.path)), work, {
-      executor,
-      concurrency: plan.prefetch,
-      name: plan.name,
-      keyScope,
-      ...(plan.scope ? { scope: plan.scope } : {}),
-      signal,
-      record,
-      onError: 'collect',
-      display: { label: plan.name, ...(plan.total === undefined ? {} : { total: plan.total }) },
-    });
-    for await (const value of outputs) {
-      // Never seen: a failed batch stops the map first (see `failure`).
-      if (value instanceof Error) throw value;
-      yield value;
-    }
-  } finally {
-    await executor.close();
+  const outputs = map(batchesOf(pipeline.dataset.length, cutOf(plan, keyScope.path)), work, {
+    executor: sharedExecutor('asyncPool'),
+    concurrency: plan.prefetch,
+    name: plan.name,
+    keyScope,
+    ...(plan.scope ? { scope: plan.scope } : {}),
+    signal,
+    record,
+    onError: 'collect',
+    display: { label: plan.name, ...(plan.total === undefined ? {} : { total: plan.total }) },
+  });
+  for await (const value of outputs) {
+    // Never seen: a failed batch stops the map first (see `failure`).
+    if (value instanceof Error) throw value;
+    yield value;
   }
 }
 

@@ -6,12 +6,10 @@
  * an exported function. Every item is a task of one `map`, recorded under
  * `<scope>/<name>/<i>`, so a resumed run skips finished items.
  */
-import { availableParallelism } from 'node:os';
 import { findUncloneable } from '../core/cloneable.ts';
 import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import { type Executor, getDefaultExecutor, makeExecutor } from '../core/executor.ts';
-import { map } from '../core/map.ts';
+import { type Executor, getDefaultExecutor } from '../core/executor.ts';
 import type { DefinitionRef } from '../core/registry.ts';
 import { isTask, type Task, type TaskContext, task } from '../core/task.ts';
 import { type Batch, batchState, rebuildBatch } from './batch.ts';
@@ -28,6 +26,7 @@ import {
   resolveParallelMethod,
 } from './find-export.ts';
 import type { ItemRun } from './item-run.ts';
+import { mapItems, sharedExecutor } from './run-items.ts';
 
 /**
  * One parallel call on threads, as every item of it carries it: the same small object,
@@ -108,19 +107,9 @@ function runItems<I>(
   itemTask: Task<I, unknown>,
   items: readonly I[],
 ): Promise<unknown[]> {
-  return Promise.resolve(
-    map(items, itemTask, {
-      executor,
-      onError: 'collect',
-      concurrency: inFlight(run.concurrency, executor),
-      signal: run.signal,
-      scope: run.scope,
-      name: run.name,
-      keyScope: run.keyScope,
-      record: run.record,
-      display: { label: run.label, total: run.items.length },
-    }),
-  );
+  return mapItems(run, executor, itemTask, items, {
+    concurrency: inFlight(run.concurrency, executor),
+  });
 }
 
 /**
@@ -136,25 +125,11 @@ function inFlight(nWorkers: number, executor: Executor): number {
     : nWorkers;
 }
 
-type PoolKind = 'threads' | 'processes';
-
-/**
- * One pool of each kind per thread, made on first use and left open for later calls; its
- * idle workers do not keep the process alive, so a script that used it still ends.
- */
-const pools = new Map<PoolKind, Executor>();
-
 /** The call's executor, else the default one when it is of this kind, else the shared pool. */
-function executorFor(run: ItemRun, kind: PoolKind): Executor {
+function executorFor(run: ItemRun, kind: 'threads' | 'processes'): Executor {
   if (run.executor) return run.executor;
   const configured = getDefaultExecutor();
-  if (configured.name === kind) return configured;
-  let pool = pools.get(kind);
-  if (!pool) {
-    pool = makeExecutor(kind, { workers: availableParallelism() });
-    pools.set(kind, pool);
-  }
-  return pool;
+  return configured.name === kind ? configured : sharedExecutor(kind);
 }
 
 function packBatch(run: ItemRun): PackedState {
@@ -200,7 +175,7 @@ interface PreparedCall {
 }
 
 /**
- * The ids of the calls whose batch this worker keeps, oldest first. Internal (the tests
+ * The ids of the calls whose batch this worker keeps, in the order it first saw them. Internal (the tests
  * read it inside a worker), not part of the public API.
  */
 export function cachedCalls(): string[] {
@@ -210,11 +185,7 @@ export function cachedCalls(): string[] {
 function cachedCall(call: MethodCall): CachedCall {
   const { id } = call;
   const known = calls.get(id);
-  if (known) {
-    calls.delete(id);
-    calls.set(id, known);
-    return known;
-  }
+  if (known) return known;
   const drop = () => {
     if (calls.get(id) === entry) calls.delete(id);
     const at = carried.indexOf(id);

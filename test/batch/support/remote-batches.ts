@@ -100,17 +100,26 @@ export class Heavy extends Batch<number[]> {
 export class Rendezvous extends Batch<Int32Array> {
   @inbatchParallel({ init: 'indices', post: keep, target: 'threads' })
   meet(item: number, waitMs: number) {
-    const arrived = this.data;
-    Atomics.add(arrived, 0, 1);
-    Atomics.notify(arrived, 0);
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const seen = Atomics.load(arrived, 0);
-      if (seen >= 2) return threadId;
-      const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(arrived, 0, seen, left) === 'timed-out') {
-        throw new Error(`item ${item}: the other item never arrived within ${waitMs} ms`);
-      }
+    meetOther(this.data, waitMs, `item ${item}`);
+    return threadId;
+  }
+}
+
+/**
+ * Counts this item in on `arrived[0]` (shared memory) and waits, at most `waitMs`, until
+ * a second item has too: returns only when two items were inside at once.
+ * @throws Error naming `who` when the other never arrived in time
+ */
+export function meetOther(arrived: Int32Array, waitMs: number, who: string): void {
+  Atomics.add(arrived, 0, 1);
+  Atomics.notify(arrived, 0);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const seen = Atomics.load(arrived, 0);
+    if (seen >= 2) return;
+    const left = deadline - Date.now();
+    if (left <= 0 || Atomics.wait(arrived, 0, seen, left) === 'timed-out') {
+      throw new Error(`${who}: the other item never arrived within ${waitMs} ms`);
     }
   }
 }

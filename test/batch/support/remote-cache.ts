@@ -6,6 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { Batch, inbatchParallel } from 'weftjs/batch';
 import { cachedCalls } from '../../../src/batch/remote-targets.ts';
+import { meetOther } from './remote-batches.ts';
 
 function keep(results: unknown[]): unknown[] {
   return results;
@@ -22,18 +23,8 @@ export class CacheProbe extends Batch<Int32Array> {
   /** Meets the other item (waiting at most `waitMs`), then reports. */
   @inbatchParallel({ init: 'indices', post: keep, target: 'threads' })
   kept(_i: number, waitMs: number): Kept {
-    const arrived = this.data;
-    Atomics.add(arrived, 0, 1);
-    Atomics.notify(arrived, 0);
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const seen = Atomics.load(arrived, 0);
-      if (seen >= 2) return { threadId, calls: cachedCalls() };
-      const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(arrived, 0, seen, left) === 'timed-out') {
-        throw new Error(`the other item never arrived within ${waitMs} ms`);
-      }
-    }
+    meetOther(this.data, waitMs, 'an item');
+    return { threadId, calls: cachedCalls() };
   }
 }
 
