@@ -53,6 +53,9 @@ const rooms: Record<
   // batch chooses where items run by BatchFlow's targets, making executors by kind
   // through the engine (core/executor.ts makeExecutor), never importing one.
   batch: { rooms: ['core', 'batch'], packages: [] },
+  // compose runs operator tasks on the executor it is given (or the configured default)
+  // and plain-function operators in this thread, through the engine's map.
+  compose: { rooms: ['core', 'compose'], packages: [] },
 };
 
 /** What a front end's index may import besides its own room: the default executor's installer. */
@@ -150,6 +153,7 @@ describe('architecture', () => {
             'weft.transfer',
             'weft.parallel',
             'weft.action',
+            'weft.tensor',
             'nodejs.util.inspect.custom',
           ].includes(name!),
           `${relative(src, file)} uses Symbol.for('${name}')`,
