@@ -5,10 +5,10 @@
  * when the call has a post (see ItemRun.record), shown as a progress bar of its own.
  */
 import { TaskFailedError } from '../core/errors.ts';
-import { type Executor, makeExecutor } from '../core/executor.ts';
+import { type Executor, makeExecutor, sharedExecutor } from '../core/executor.ts';
 import { localTask } from '../core/task.ts';
 import type { ItemRun } from './item-run.ts';
-import { mapItems, sharedExecutor } from './run-items.ts';
+import { mapItems } from './run-items.ts';
 
 /**
  * Runs the items one after another in this thread. Returns every result in init order,

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
 import { isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
+import { sharedExecutor } from '../core/executor.ts';
 import { parentScope } from '../core/fan-out-options.ts';
 import type { KeyScope } from '../core/keys.ts';
 import { map } from '../core/map.ts';
@@ -24,7 +25,6 @@ import {
   setBatchContext,
 } from './batch.ts';
 import type { Dataset } from './dataset.ts';
-import { sharedExecutor } from './run-items.ts';
 import { type BatchCut, batchesOf, batchesPerEpoch, seedOfText } from './shuffle.ts';
 
 /** Options of {@link Pipeline.gen}. */

@@ -9,7 +9,7 @@
 import { findUncloneable } from '../core/cloneable.ts';
 import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import { type Executor, getDefaultExecutor } from '../core/executor.ts';
+import { type Executor, getDefaultExecutor, sharedExecutor } from '../core/executor.ts';
 import type { DefinitionRef } from '../core/registry.ts';
 import { isTask, type Task, type TaskContext, task } from '../core/task.ts';
 import { type Batch, batchState, rebuildBatch } from './batch.ts';
@@ -26,7 +26,7 @@ import {
   resolveParallelMethod,
 } from './find-export.ts';
 import type { ItemRun } from './item-run.ts';
-import { mapItems, sharedExecutor } from './run-items.ts';
+import { mapItems } from './run-items.ts';
 
 /**
  * One parallel call on threads, as every item of it carries it: the same small object,

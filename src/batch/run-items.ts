@@ -1,10 +1,9 @@
 /**
  * What every target does with a call's items: one `map` of them, keyed under the call's
  * own scope, recorded when the call records, shown as a progress bar labelled with the
- * call; and the executors the targets share when a call brings none of its own.
+ * call.
  */
-import { availableParallelism } from 'node:os';
-import { type Executor, type ExecutorKind, makeExecutor } from '../core/executor.ts';
+import type { Executor } from '../core/executor.ts';
 import { map } from '../core/map.ts';
 import type { Task } from '../core/task.ts';
 import type { ItemRun } from './item-run.ts';
@@ -42,26 +41,4 @@ export function mapItems<I>(
       display: { label: run.label, total: inputs.length },
     }),
   );
-}
-
-type SharedKind = Exclude<ExecutorKind, 'inline'>;
-
-/**
- * One executor of each kind per thread, made on first use and left open for later calls;
- * idle pool workers do not keep the process alive, so a script that used one still ends.
- */
-const shared = new Map<SharedKind, Executor>();
-
-/**
- * The executor of `kind` the targets share. Pools get a worker per core; the async pool
- * has a slot for any number of tasks, since `map`'s concurrency is what caps a call.
- */
-export function sharedExecutor(kind: SharedKind): Executor {
-  let executor = shared.get(kind);
-  if (!executor) {
-    const workers = kind === 'asyncPool' ? Number.MAX_SAFE_INTEGER : availableParallelism();
-    executor = makeExecutor(kind, { workers });
-    shared.set(kind, executor);
-  }
-  return executor;
 }

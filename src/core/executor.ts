@@ -3,6 +3,7 @@
  * run them in this thread, in worker threads, in child processes or on remote workers.
  * Executors import only this contract and the engine's errors, never each other.
  */
+import { availableParallelism } from 'node:os';
 import { ValidationError } from './errors.ts';
 import type { Task, TaskContext } from './task.ts';
 
@@ -135,6 +136,31 @@ export function makeExecutor(kind: ExecutorKind, options: ExecutorKindOptions = 
     );
   }
   return kindFactory(kind, options);
+}
+
+/** The kinds of executor {@link sharedExecutor} keeps: every kind but `inline`. */
+export type SharedExecutorKind = Exclude<ExecutorKind, 'inline'>;
+
+/**
+ * One executor of each kind per thread, made on first use and left open for later calls;
+ * idle pool workers do not keep the process alive, so a script that used one still ends.
+ */
+const shared = new Map<SharedExecutorKind, Executor>();
+
+/**
+ * The executor of `kind` that front ends share when a call brings none of its own (a
+ * batch's targets, a composite's function operators). Pools get a worker per core; the
+ * async pool has a slot for any number of tasks, since a fan-out's concurrency is what
+ * caps a call.
+ */
+export function sharedExecutor(kind: SharedExecutorKind): Executor {
+  let executor = shared.get(kind);
+  if (!executor) {
+    const workers = kind === 'asyncPool' ? Number.MAX_SAFE_INTEGER : availableParallelism();
+    executor = makeExecutor(kind, { workers });
+    shared.set(kind, executor);
+  }
+  return executor;
 }
 
 /**
