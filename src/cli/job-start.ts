@@ -1,14 +1,27 @@
 /**
  * What `weft run` does with each kind of default export: a function of the run context,
- * an application, a flow, a pipeline, an LLMCompiler, or a promise the module started.
+ * an application, a flow, a pipeline, an LLMCompiler, a composite, or a promise the
+ * module started.
  */
 import type { Application } from '../app/application.ts';
 import type { Pipeline } from '../batch/pipeline.ts';
 import type { LLMCompiler } from '../compiler/compiler.ts';
+import type { CompositeOperator } from '../compose/composite.ts';
 import { ValidationError } from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
 import type { JobContext } from '../core/job.ts';
 import type { Flow } from '../flow/flow.ts';
+
+/** What `weft run` knows of a job besides its default export and the run context. */
+export interface JobModule {
+  /** The module's named exports: a composite's `batch`. */
+  readonly exports: Readonly<Record<string, unknown>>;
+  /**
+   * Whether the executor of the context was chosen (`--executor`, `WEFT_EXECUTOR`) rather
+   * than made by default: only a chosen one overrides a composite's own.
+   */
+  readonly executorChosen: boolean;
+}
 
 /**
  * The call that runs `job`, the default export of `file`. A default export that is not
@@ -19,6 +32,7 @@ export function jobStarter(
   job: unknown,
   file: string,
   context: JobContext,
+  module: JobModule = { exports: {}, executorChosen: false },
 ): () => Promise<unknown> {
   // First: a pipeline chains any name, so it has an `invoke` and a `layer` of sorts.
   if (isPipeline(job)) {
@@ -30,6 +44,7 @@ export function jobStarter(
     // It runs with the options it holds; what it did is the result.
     return () => job.run({ signal: context.signal });
   }
+  if (isComposite(job)) return compositeStarter(job, file, context, module);
   if (isApplication(job)) {
     // An application runs to the end of its graph; its final state is the result.
     return async () => (await job.run({ signal: context.signal })).state;
@@ -58,7 +73,48 @@ export function jobStarter(
     );
   }
   throw new ValidationError(
-    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weftjs/app), a flow (weftjs/flow), a pipeline configured with .run({ batchSize, lazy: true }) (weftjs/batch) or an LLMCompiler (weftjs/compiler).`,
+    `The default export of ${file} is ${typeof job}; weft run expects a function of the run context, an application (weftjs/app), a flow (weftjs/flow), a pipeline configured with .run({ batchSize, lazy: true }) (weftjs/batch), an LLMCompiler (weftjs/compiler) or a composite with an exported batch (weftjs/compose).`,
+  );
+}
+
+/**
+ * A composite runs over the batch its module exports (a tree, or a function of the run
+ * context returning one); the result is what its `run` returns: the merged data and
+ * every operator's states and metadata.
+ */
+function compositeStarter(
+  job: Pick<CompositeOperator, 'run'>,
+  file: string,
+  context: JobContext,
+  { exports, executorChosen }: JobModule,
+): () => Promise<unknown> {
+  const given = Object.hasOwn(exports, 'batch') ? exports.batch : undefined;
+  if (given === undefined) {
+    throw new ValidationError(
+      `${file} exports a composite (weftjs/compose) but no batch to apply it to. Export the batch, a tree whose leaves have the examples on their first axis, or a function of the run context that returns one: export const batch = { image: tensor(images) };`,
+    );
+  }
+  return async () => {
+    const batch = await (typeof given === 'function' ? given(context) : given);
+    return job.run(batch, {
+      signal: context.signal,
+      // The composite's own executor stays unless one was asked for on the command line.
+      ...(executorChosen ? { executor: context.executor } : {}),
+    });
+  };
+}
+
+/** A composite of `weftjs/compose`, also one loaded from another copy of weft. */
+function isComposite(job: unknown): job is Pick<CompositeOperator, 'run'> {
+  if (typeof job !== 'object' || job === null) return false;
+  const { run, apply, describe, operators, strategy } = job as Partial<CompositeOperator>;
+  return (
+    typeof run === 'function' &&
+    typeof apply === 'function' &&
+    typeof describe === 'function' &&
+    Array.isArray(operators) &&
+    typeof strategy === 'object' &&
+    strategy !== null
   );
 }
 

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
+import { loadModule } from '../core/definitions.ts';
 import { isWeftError, type RunBusyError, ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { setDefaultExecutorFactory } from '../core/executor.ts';
@@ -106,7 +108,8 @@ export async function runJob(
       process.stderr.write(`${printable(said)}\n`);
       stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
       // Imported inside the run, so that work the module starts while loading belongs to it.
-      const start = jobStarter(await importJob(path), file, {
+      const job = await importJob(path);
+      const context = {
         executor,
         // Stops the job on Ctrl-C, and when another process took the run over.
         signal: AbortSignal.any([interrupt.signal, run.signal]),
@@ -114,6 +117,10 @@ export async function runJob(
         events,
         runId,
         args,
+      };
+      const start = jobStarter(job, file, context, {
+        exports: await namedExports(path),
+        executorChosen: (options.executor ?? process.env.WEFT_EXECUTOR) !== undefined,
       });
       started = true;
       return start();
@@ -150,6 +157,19 @@ export async function runJob(
     await executor.close();
     await store.close();
   }
+}
+
+/**
+ * The job module's named exports (loaded already: this reads the cached module). Those of
+ * a CommonJS module compiled from TypeScript are on its exports object, the default.
+ */
+async function namedExports(path: string): Promise<Readonly<Record<string, unknown>>> {
+  const namespace = (await loadModule(pathToFileURL(path).href)) as Record<string, unknown>;
+  const commonjs = namespace.default as { __esModule?: unknown } | null | undefined;
+  if (typeof commonjs !== 'object' || commonjs === null || commonjs.__esModule !== true) {
+    return namespace;
+  }
+  return { ...commonjs, ...namespace };
 }
 
 function isAbort(error: unknown): boolean {
