@@ -100,16 +100,23 @@ export class Tensor<D extends DType = DType> {
 
   /** Wraps `data` (not copied) as a tensor of `shape`; see {@link tensor} to convert values. */
   constructor(data: TypedArrayOf[D], shape: readonly number[], dtype?: D) {
-    const type = dtype ?? (dtypeOf(data) as D);
-    checkShape(shape, 'new Tensor()');
-    if (sizeOf(shape) !== data.length) {
+    const type = dtype ?? (dtypeOf(data) as D | undefined);
+    if (type === undefined || !Object.hasOwn(constructors, type)) {
       throw new ValidationError(
-        `new Tensor(): shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but the data has ${data.length}. Give a shape whose product is the data's length.`,
+        dtype === undefined
+          ? `new Tensor(): the data is ${describe(data)}; give a typed array of numbers (Float32Array, Int32Array…).`
+          : `new Tensor(): unknown dtype '${String(dtype)}'; use one of ${dtypes.join(', ')}.`,
       );
     }
     if (!(data instanceof constructors[type])) {
       throw new ValidationError(
-        `new Tensor(): dtype '${type}' needs a ${constructors[type].name}, not a ${data?.constructor?.name ?? typeof data}. Convert with tensor(values, { dtype: '${type}' }).`,
+        `new Tensor(): dtype '${type}' needs a ${constructors[type].name}, not ${describe(data)}. Convert with tensor(values, { dtype: '${type}' }).`,
+      );
+    }
+    checkShape(shape, 'new Tensor()');
+    if (sizeOf(shape) !== data.length) {
+      throw new ValidationError(
+        `new Tensor(): shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but the data has ${data.length}. Give a shape whose product is the data's length.`,
       );
     }
     this.shape = Object.freeze([...shape]);
@@ -139,7 +146,9 @@ export class Tensor<D extends DType = DType> {
     }
     if (!Number.isInteger(index) || index < 0 || index >= length) {
       throw new ValidationError(
-        `Tensor.at(${String(index)}): the first axis has length ${length}; give an integer from 0 to ${length - 1}.`,
+        length === 0
+          ? `Tensor.at(${String(index)}): the first axis is empty (shape [${this.shape.join(', ')}]); there is nothing to index.`
+          : `Tensor.at(${String(index)}): the first axis has length ${length}; give an integer from 0 to ${length - 1}.`,
       );
     }
     const stride = length === 0 ? 0 : this.data.length / length;
@@ -188,7 +197,7 @@ export class Tensor<D extends DType = DType> {
   map<T extends DType>(fn: (value: number, index: number) => number, dtype: T): Tensor<T>;
   map(fn: (value: number, index: number) => number, dtype: DType = this.dtype): Tensor {
     const source = this.data;
-    const out = new constructors[dtype](source.length);
+    const out = new (constructorOf(dtype, 'Tensor.map()'))(source.length);
     for (let i = 0; i < source.length; i++) out[i] = fn(source[i]!, i);
     return new Tensor(out, this.shape, dtype);
   }
@@ -196,14 +205,14 @@ export class Tensor<D extends DType = DType> {
   /** A copy with its own data (of `dtype`, converted). */
   copy<T extends DType = D>(dtype?: T): Tensor<T> {
     const type = (dtype ?? this.dtype) as T;
-    const out = new constructors[type](this.data.length) as TypedArrayOf[T];
+    const out = new (constructorOf(type, 'Tensor.copy()'))(this.data.length) as TypedArrayOf[T];
     out.set(this.data);
     return new Tensor(out, this.shape, type);
   }
 
   /** The elements as nested arrays of numbers (a number for shape `[]`). */
   toArray(): NestedNumbers {
-    return nest(this.data, this.shape, 0, 0);
+    return nest(this.data, this.shape, stridesOf(this.shape), 0, 0);
   }
 
   /** JSON shows the values, as nested arrays. */
@@ -237,12 +246,16 @@ export function tensor<D extends DType = 'float32'>(
   values: TensorValues,
   options: TensorOptions<D> = {},
 ): Tensor<D> {
-  const what = 'tensor()';
-  if (options.dtype !== undefined && !(options.dtype in constructors)) {
-    throw new ValidationError(
-      `${what}: unknown dtype '${String(options.dtype)}'; use one of ${dtypes.join(', ')}.`,
-    );
-  }
+  return tensorOf(values, options, 'tensor()');
+}
+
+/** {@link tensor}, with `what` naming the values in errors (e.g. a tree's path). */
+export function tensorOf<D extends DType = 'float32'>(
+  values: TensorValues,
+  options: TensorOptions<D>,
+  what: string,
+): Tensor<D> {
+  if (options.dtype !== undefined) constructorOf(options.dtype, what);
   let data: TypedArray;
   let shape: readonly number[];
   if (isTensor(values) || isTensorLike(values)) {
@@ -303,7 +316,8 @@ export function isTensorLike(value: unknown): value is TensorLike {
 export function zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D> {
   checkShape(shape, 'zeros()');
   const type = (dtype ?? 'float32') as D;
-  return new Tensor(new constructors[type](sizeOf(shape)) as TypedArrayOf[D], shape, type);
+  const Ctor = constructorOf(type, 'zeros()');
+  return new Tensor(new Ctor(sizeOf(shape)) as TypedArrayOf[D], shape, type);
 }
 
 /** A new zero-filled typed array of `dtype` on `buffer`, or on a new ArrayBuffer. */
@@ -312,13 +326,23 @@ export function typedArray<D extends DType>(
   length: number,
   buffer?: ArrayBufferLike,
 ): TypedArrayOf[D] {
-  const Ctor = constructors[dtype];
+  const Ctor = constructorOf(dtype, 'typedArray()');
   return (buffer === undefined ? new Ctor(length) : new Ctor(buffer, 0, length)) as TypedArrayOf[D];
 }
 
 /** Bytes per element of `dtype`. */
 export function bytesPerElement(dtype: DType): number {
-  return constructors[dtype].BYTES_PER_ELEMENT;
+  return constructorOf(dtype, 'bytesPerElement()').BYTES_PER_ELEMENT;
+}
+
+/** The typed array class of `dtype`, checked: a name such as `toString` is no dtype. */
+function constructorOf(dtype: DType, what: string): TypedArrayConstructor {
+  if (typeof dtype !== 'string' || !Object.hasOwn(constructors, dtype)) {
+    throw new ValidationError(
+      `${what}: unknown dtype '${String(dtype)}'; use one of ${dtypes.join(', ')}.`,
+    );
+  }
+  return constructors[dtype];
 }
 
 /** The dtype of a typed array, or undefined for a BigInt64Array and the like. */
@@ -392,7 +416,7 @@ function checkNested(
   path: number[],
   what: string,
 ): void {
-  const at = () => (path.length === 0 ? 'the values' : `values[${path.join('][')}]`);
+  const at = () => (path.length === 0 ? 'the value' : `values[${path.join('][')}]`);
   if (axis === shape.length) {
     if (typeof value !== 'number') {
       throw new ValidationError(
@@ -423,24 +447,79 @@ function fillNested(value: NestedNumbers, out: TypedArray, offset: number): numb
   return next;
 }
 
+/** Per axis, how many elements one step along it skips (row-major). */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    strides[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  return strides;
+}
+
 function nest(
   data: TypedArray,
   shape: readonly number[],
+  strides: readonly number[],
   axis: number,
   offset: number,
 ): NestedNumbers {
   if (axis === shape.length) return data[offset]!;
   const length = shape[axis]!;
-  const stride = sizeOf(shape.slice(axis + 1));
+  const stride = strides[axis]!;
   const out: NestedNumbers[] = new Array(length);
-  for (let i = 0; i < length; i++) out[i] = nest(data, shape, axis + 1, offset + i * stride);
+  for (let i = 0; i < length; i++) {
+    out[i] = nest(data, shape, strides, axis + 1, offset + i * stride);
+  }
   return out;
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return typeof value === 'object'
-    ? `a ${value.constructor?.name ?? 'object'}`
-    : `a ${typeof value}`;
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  // The prototype's constructor, not the value's own `constructor` key, which input may set.
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+  const name = proto?.constructor?.name;
+  return `a ${typeof name === 'string' && name !== '' ? name : 'object'}`;
+}
+
+/** The range of values each integer dtype holds, narrowest first. */
+const integerRanges: readonly (readonly [DType, number, number])[] = [
+  ['int8', -(2 ** 7), 2 ** 7 - 1],
+  ['uint8', 0, 2 ** 8 - 1],
+  ['int16', -(2 ** 15), 2 ** 15 - 1],
+  ['uint16', 0, 2 ** 16 - 1],
+  ['int32', -(2 ** 31), 2 ** 31 - 1],
+  ['uint32', 0, 2 ** 32 - 1],
+];
+
+/**
+ * The dtype that tensors of `types` combine into: the same dtype stays; any float64 gives
+ * float64, else any float32 gives float32; integers give the narrowest integer type that
+ * holds every one's values, or int32 when none does (uint32 with a signed type, as JAX
+ * does without 64-bit types).
+ */
+export function promoteDtypes(types: readonly DType[]): DType {
+  const first = types[0] ?? 'float32';
+  if (types.every((type) => type === first)) return first;
+  if (types.includes('float64')) return 'float64';
+  if (types.includes('float32')) return 'float32';
+  let min = 0;
+  let max = 0;
+  for (const type of types) {
+    const range = integerRanges.find(
+      ([name]) => name === (type === 'uint8clamped' ? 'uint8' : type),
+    )!;
+    min = Math.min(min, range[1]);
+    max = Math.max(max, range[2]);
+  }
+  return integerRanges.find(([, low, high]) => low <= min && max <= high)?.[0] ?? 'int32';
+}
+
+/** True for float32 and float64. */
+export function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64';
 }

@@ -10,8 +10,8 @@ import {
   isTensorLike,
   type Tensor,
   type TensorValues,
-  tensor,
   tensorFrom,
+  tensorOf,
 } from './tensor.ts';
 
 /** A tensor, or arrays and plain objects of trees. */
@@ -39,13 +39,21 @@ export function toTree(value: unknown, what: string): Tree {
 
 function convert(value: unknown, what: string, path: string, depth: number): Tree {
   if (isTensor(value)) return value;
-  if (typeof value === 'number' || isNumericArray(value)) return tensor(value as TensorValues);
-  if (ArrayBuffer.isView(value)) return tensor(value as TensorValues);
+  if (typeof value === 'number' || isNumericArray(value) || ArrayBuffer.isView(value)) {
+    return tensorOf(value as TensorValues, {}, `${what}${path}`);
+  }
   if (depth >= maxDepth) {
-    throw new ValidationError(`${what}${path}: the tree nests deeper than ${maxDepth} levels.`);
+    throw new ValidationError(
+      `${what}${path}: the tree nests deeper than ${maxDepth} levels; is it cyclic?`,
+    );
   }
   if (Array.isArray(value)) {
-    return value.map((child, index) => convert(child, what, `${path}[${index}]`, depth + 1));
+    // An indexed loop, not map(): map() skips holes, which would leave holes in the tree.
+    const out: Tree[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      out[i] = convert(value[i], what, pathOf(path, i), depth + 1);
+    }
+    return out;
   }
   if (isTensorLike(value)) return tensorFrom(value);
   if (isPlainObject(value)) {
