@@ -380,13 +380,20 @@ function resolveShape(shape: readonly number[], size: number, what: string): num
     throw new ValidationError(`${what}: the shape must be an array of lengths, e.g. [2, 3].`);
   }
   const unknown = shape.indexOf(-1);
-  const resolved = [...shape];
-  if (unknown >= 0 && shape.indexOf(-1, unknown + 1) < 0) {
-    const known = sizeOf(shape.filter((_, axis) => axis !== unknown));
-    if (known > 0 && size % known === 0) resolved[unknown] = size / known;
+  if (unknown >= 0 && shape.indexOf(-1, unknown + 1) >= 0) {
+    throw new ValidationError(
+      `${what}: shape [${shape.join(', ')}] has more than one -1; at most one length is inferred.`,
+    );
   }
-  checkShape(resolved, what);
-  if (sizeOf(resolved) !== size) {
+  // The other lengths are checked first, with the -1 standing for any length.
+  checkShape(
+    shape.map((length, axis) => (axis === unknown ? 1 : length)),
+    what,
+  );
+  const resolved = [...shape];
+  const known = sizeOf(shape.filter((_, axis) => axis !== unknown));
+  if (unknown >= 0 && known > 0 && size % known === 0) resolved[unknown] = size / known;
+  if (sizeOf(resolved) !== size || resolved[unknown] === -1) {
     throw new ValidationError(
       `${what}: shape [${shape.join(', ')}] does not hold ${size} elements; give a shape whose product is ${size}.`,
     );
