@@ -147,7 +147,7 @@ describe('Tensor: views and element access', () => {
       [4, 5],
     ]);
     assert.equal(t.map((x) => x / 2, 'float64').dtype, 'float64');
-    assert.deepEqual(t.toArray()[0], [1, 2], 'the source is untouched');
+    assert.deepEqual((t.toArray() as number[][])[0], [1, 2], 'the source is untouched');
   });
 
   it('copy() owns its data, in its dtype or another', () => {
@@ -226,9 +226,12 @@ describe('tensor(): what is refused', () => {
   it('new Tensor() refuses data that is no typed array, of another dtype or size', () => {
     refused(() => new Tensor([1, 2] as never, [2]), /the data is an? Array/);
     refused(() => new Tensor(undefined as never, [2]), /the data is undefined/);
-    refused(() => new Tensor(new Float64Array(2), [2], 'float32' as never), /needs a Float32Array/);
+    refused(() => new Tensor(new Float64Array(2) as never, [2], 'float32'), /needs a Float32Array/);
     refused(() => new Tensor(new Float32Array(2), [3]), /holds 3 elements but the data has 2/);
-    refused(() => new Tensor(new Float32Array(2), [2], 'half' as never), /unknown dtype 'half'/);
+    refused(
+      () => new Tensor(new Float32Array(2) as never, [2], 'half' as never),
+      /unknown dtype 'half'/,
+    );
   });
 
   it('at() and get() refuse indices outside the tensor', () => {
