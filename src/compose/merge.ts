@@ -278,22 +278,23 @@ function mergeLeaf(leaves: readonly Tensor[], path: string, plan: Plan): Tree {
 /** Every leaf has a first axis, of the same length in every output and in the mask. */
 function checkBatch(leaves: readonly Tensor[], at: string, plan: Plan): void {
   const size = leaves[0]!.shape[0];
+  const how = plan.weights === undefined ? plan.strategy : 'weighted sum';
   leaves.forEach((leaf, i) => {
     if (leaf.shape.length === 0) {
       throw new ValidationError(
-        `merge${at}: ${plan.names[i]} is a single number (shape []); a batched output has the examples on its first axis.`,
+        `${how}${at}: ${plan.names[i]} is a single number (shape []); a batched output has the examples on its first axis.`,
       );
     }
     if (leaf.shape[0] !== size) {
       throw new ValidationError(
-        `merge${at}: ${plan.names[0]} holds ${size} examples but ${plan.names[i]} holds ${leaf.shape[0]}; every output has the batch's examples on its first axis.`,
+        `${how}${at}: ${plan.names[0]} holds ${size} examples but ${plan.names[i]} holds ${leaf.shape[0]}; every output has the batch's examples on its first axis.`,
       );
     }
   });
   const masked = plan.mask?.[0]?.length;
   if (masked !== undefined && masked !== size) {
     throw new ValidationError(
-      `merge${at}: the mask covers ${masked} examples but the outputs hold ${size}; give one mask entry per example.`,
+      `${how}${at}: the mask covers ${masked} examples but the outputs hold ${size}; give one mask entry per example.`,
     );
   }
 }
