@@ -3,10 +3,12 @@
  * an application, a flow, a pipeline, an LLMCompiler, a composite, or a promise the
  * module started.
  */
+
+import { inspect } from 'node:util';
 import type { Application } from '../app/application.ts';
 import type { Pipeline } from '../batch/pipeline.ts';
 import type { LLMCompiler } from '../compiler/compiler.ts';
-import type { CompositeOperator } from '../compose/composite.ts';
+import type { CompositeOperator, CompositeResult } from '../compose/composite.ts';
 import { ValidationError } from '../core/errors.ts';
 import { isThenable } from '../core/executor.ts';
 import type { JobContext } from '../core/job.ts';
@@ -96,13 +98,29 @@ function compositeStarter(
   }
   return async () => {
     const batch = await (typeof given === 'function' ? given(context) : given);
-    return job.run(batch, {
+    const result = await job.run(batch, {
       signal: context.signal,
       // The composite's own executor stays unless one was asked for on the command line.
       ...(executorChosen ? { executor: context.executor } : {}),
     });
+    return shownBriefly(result);
   };
 }
+
+/**
+ * The result, printed with a few of each operator's states and metadata: there is one
+ * per example, which for a batch of images would fill the screen with `undefined`.
+ */
+function shownBriefly(result: CompositeResult): CompositeResult {
+  const fields = { ...result };
+  return Object.defineProperty({ ...result }, inspect.custom, {
+    value: (depth: number, options: object) =>
+      inspect(fields, { ...options, depth, maxArrayLength: perOperatorShown }),
+  });
+}
+
+/** How many states and metadata of each operator `weft run` prints. */
+const perOperatorShown = 4;
 
 /** A composite of `weftjs/compose`, also one loaded from another copy of weft. */
 function isComposite(job: unknown): job is Pick<CompositeOperator, 'run'> {
