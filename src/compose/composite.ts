@@ -4,13 +4,26 @@
  * chunks of examples as weft tasks; inside a run every application is recorded, so a
  * resumed run skips finished ones; every operator's state and metadata are kept.
  */
+import { randomInt } from 'node:crypto';
+import { describeType, isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import type { Executor } from '../core/executor.ts';
-import type { KeyScope } from '../core/keys.ts';
-import type { Task } from '../core/task.ts';
+import { type Executor, getDefaultExecutor } from '../core/executor.ts';
+import { KeyScope, rootScope } from '../core/keys.ts';
+import { seedOfText } from '../core/random.ts';
+import { currentRun } from '../core/run.ts';
+import { splitExecutor } from '../core/split.ts';
+import { isTask, type Task } from '../core/task.ts';
+import type { OperatorOutcome } from './assemble.ts';
+import { sharedBatch, type WireTree } from './chunk-transport.ts';
+import { evaluateConditions } from './conditions.ts';
 import type { OperatorFn } from './operator.ts';
-import type { CompositionStrategy, StrategyDescription } from './strategies.ts';
-import type { Tree, TreeInput } from './tree.ts';
+import { type ApplyPlan, type OperatorEntry, startOperator } from './run-operators.ts';
+import {
+  type CompositionStrategy,
+  ParallelStrategy,
+  type StrategyDescription,
+} from './strategies.ts';
+import { batchSizeOf, type Tree, type TreeInput, toTree } from './tree.ts';
 
 /** What a composite applies: a function (in this thread), a task (on the executor) or a composite. */
 // biome-ignore lint/suspicious/noExplicitAny: operators take elements of any shape.
@@ -104,9 +117,58 @@ export class CompositeOperator {
   readonly name: string;
   readonly operators: readonly Operator[];
   readonly strategy: CompositionStrategy;
+  /** Where its task operators run; undefined: the default executor (or a parent composite's). */
+  readonly executor: Executor | undefined;
+  /** Examples per task; undefined: ceil(B / 8) for a batch of B. */
+  readonly examplesPerTask: number | undefined;
+  readonly #entries: readonly OperatorEntry[];
 
-  constructor(_options: CompositeOperatorOptions) {
-    throw new ValidationError('CompositeOperator: not built yet');
+  /**
+   * @throws ValidationError naming the option and the fix: no operators, an operator that is
+   * not a function, a task or a composite, a strategy that is not one (or refuses the
+   * operators, e.g. a condition count that differs), `examplesPerTask` that is not a
+   * whole number ≥ 1, an executor that is not one
+   */
+  constructor(options: CompositeOperatorOptions) {
+    if (!isPlainObject(options)) {
+      throw new ValidationError(
+        `new CompositeOperator(options): options must be { operators, strategy?, executor?, name?, examplesPerTask? }, got ${describeType(options)}.`,
+      );
+    }
+    const { operators, strategy = new ParallelStrategy(), executor, name = 'composite' } = options;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new ValidationError(
+        `new CompositeOperator({ name }): name must be a non-empty string, got ${describeType(name)}.`,
+      );
+    }
+    const where = `CompositeOperator '${name}'`;
+    if (!Array.isArray(operators) || operators.length === 0) {
+      throw new ValidationError(
+        `${where}: operators must be a non-empty array of operators (functions, tasks made by operator() or task(), or composites), got ${Array.isArray(operators) ? 'an empty array' : describeType(operators)}.`,
+      );
+    }
+    this.#entries = operators.map((op, i) => entryOf(op, i, where));
+    if (!isStrategy(strategy)) {
+      throw new ValidationError(
+        `${where}: strategy must be a composition strategy (new ParallelStrategy(), WeightedParallelStrategy or ConditionalParallelStrategy, or an object with check, merge and describe), got ${describeType(strategy)}.`,
+      );
+    }
+    strategy.check(operators.length);
+    if (executor !== undefined) checkExecutor(executor, `${where}: executor`);
+    const { examplesPerTask } = options;
+    if (
+      examplesPerTask !== undefined &&
+      !(Number.isSafeInteger(examplesPerTask) && examplesPerTask >= 1)
+    ) {
+      throw new ValidationError(
+        `${where}: examplesPerTask must be a whole number ≥ 1, got ${String(examplesPerTask)}.`,
+      );
+    }
+    this.name = name;
+    this.operators = Object.freeze([...operators]);
+    this.strategy = strategy;
+    this.executor = executor;
+    this.examplesPerTask = examplesPerTask;
   }
 
   /** Applies the operators to `batch` (a tree whose leaves have the examples on their first axis) and merges. */
@@ -114,13 +176,212 @@ export class CompositeOperator {
     return (await this.run(batch, options)).data;
   }
 
-  /** As {@link apply}, with every operator's state and metadata. */
-  async run(_batch: TreeInput, _options: ApplyOptions = {}): Promise<CompositeResult> {
-    throw new ValidationError('not built yet');
+  /**
+   * As {@link apply}, with every operator's state and metadata.
+   * @throws ValidationError for a batch or options it cannot use; OperatorFailedError
+   * naming the operator and the example when an operator fails; the signal's reason when
+   * cancelled
+   */
+  async run(batch: TreeInput, options: ApplyOptions = {}): Promise<CompositeResult> {
+    // Up to its first await an async function runs at the call: the key scope is taken
+    // now, so sibling applies keep their order in keys whatever awaits come between.
+    const checked = checkApplyOptions(options, this.#entries.length, this.name);
+    const parent = checked.scope ?? currentRun()?.scope ?? rootScope;
+    return this.#run(batch, checked, parent.child(`compose:${this.name}`));
+  }
+
+  async #run(input: TreeInput, options: ApplyOptions, scope: KeyScope): Promise<CompositeResult> {
+    const what = `Composite '${this.name}': the batch`;
+    const batch = toTree(input, what);
+    const size = batchSizeOf(batch, what);
+    if (size === 0) {
+      throw new ValidationError(
+        `${what} has no examples (its leaves' first axis is 0); give at least one.`,
+      );
+    }
+    const count = this.#entries.length;
+    const extraParams = options.extraParams ?? {};
+    this.strategy.checkApply?.(count, extraParams);
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const masks =
+      this.strategy.conditions === undefined
+        ? undefined
+        : evaluateConditions(this.strategy.conditions, batch, size, this.name);
+    const executor = options.executor ?? this.executor ?? getDefaultExecutor();
+    const split = splitExecutor(executor);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const run = scope.run ?? currentRun();
+    const plan: ApplyPlan = {
+      composite: this.name,
+      batch,
+      ranges: rangesOf(size, this.examplesPerTask ?? Math.ceil(size / 8)),
+      seed:
+        options.seed ??
+        (run === undefined ? randomInt(2 ** 32) : seedOfText(`${run.id}/${scope.path}`)),
+      scope,
+      extraParams,
+      metadata: options.metadata,
+      states: this.#entries.map((_, i) => (options.states ? options.states[i] : options.state)),
+      masks,
+      signal: controller.signal,
+      executor,
+      loops: split.loops,
+      remote: split.leaves !== undefined,
+      // Worker threads read the batch from shared memory; other workers are sent their part.
+      sharesMemory: split.leaves?.name === 'threads',
+      givenExecutor: options.executor,
+    };
+    let shared: WireTree | undefined;
+    const sharedOnce = () => {
+      shared ??= sharedBatch(batch);
+      return shared;
+    };
+    let failure: { error: unknown } | undefined;
+    const running = this.#entries.map((entry, i) => {
+      let started: Promise<OperatorOutcome>;
+      try {
+        started = startOperator(entry, i, plan, sharedOnce);
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      // The first failure stops the other operators.
+      return started.catch((error: unknown) => {
+        failure ??= { error };
+        controller.abort(error);
+        throw error;
+      });
+    });
+    try {
+      const settled = await Promise.allSettled(running);
+      if (signal?.aborted) throw signal.reason;
+      if (failure) throw failure.error;
+      const outcomes = settled.map(
+        (result) => (result as PromiseFulfilledResult<OperatorOutcome>).value,
+      );
+      const data = this.strategy.merge(
+        outcomes.map((outcome) => outcome.data),
+        {
+          names: this.#entries.map((entry, i) => `operator_${i} ('${entry.name}')`),
+          extraParams,
+          mask: masks,
+        },
+      );
+      return {
+        data,
+        states: outcomes.map((outcome) => outcome.states),
+        metadata: outcomes.map((outcome) => outcome.metadata),
+      };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await split.close();
+    }
   }
 
   /** A serializable description naming the strategy, its options and the operators. */
   describe(): CompositeDescription {
-    throw new ValidationError('not built yet');
+    return {
+      composite: this.name,
+      strategy: this.strategy.describe(),
+      operators: this.#entries.map((entry) =>
+        entry.kind === 'composite'
+          ? {
+              name: entry.name,
+              kind: entry.kind,
+              description: (entry.composite as CompositeOperator).describe(),
+            }
+          : { name: entry.name, kind: entry.kind },
+      ),
+    };
   }
+}
+
+/** Examples `[0, size)` in chunks of `per`. */
+function rangesOf(size: number, per: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < size; start += per) ranges.push([start, Math.min(size, start + per)]);
+  return ranges;
+}
+
+function entryOf(op: unknown, index: number, where: string): OperatorEntry {
+  if (op instanceof CompositeOperator) return { kind: 'composite', name: op.name, composite: op };
+  if (isTask(op)) return { kind: 'task', name: op.name, task: op };
+  if (typeof op === 'function') {
+    return {
+      kind: 'function',
+      name: op.name || `operator_${index}`,
+      fn: op as OperatorFn<Tree, unknown>,
+    };
+  }
+  throw new ValidationError(
+    `${where}: operators[${index}] is ${describeType(op)}; an operator is a function (element, ctx) => output, a task made by operator('name', fn) or task(), or a CompositeOperator.`,
+  );
+}
+
+function isStrategy(value: unknown): value is CompositionStrategy {
+  if (typeof value !== 'object' || value === null) return false;
+  const { check, merge, describe } = value as Partial<CompositionStrategy>;
+  return (
+    typeof check === 'function' && typeof merge === 'function' && typeof describe === 'function'
+  );
+}
+
+function checkExecutor(value: unknown, where: string): asserts value is Executor {
+  const executor = value as Partial<Executor> | null;
+  if (
+    typeof executor !== 'object' ||
+    executor === null ||
+    typeof executor.run !== 'function' ||
+    typeof executor.runBatch !== 'function' ||
+    typeof executor.check !== 'function' ||
+    typeof executor.remote !== 'boolean'
+  ) {
+    throw new ValidationError(
+      `${where} must be an executor (threads(), processes(), asyncPool(), inline() from 'weftjs'), got ${describeType(value)}.`,
+    );
+  }
+}
+
+/**
+ * Checks an apply's options.
+ * @throws ValidationError naming the option and the fix
+ */
+function checkApplyOptions(options: ApplyOptions, count: number, name: string): ApplyOptions {
+  const where = `Composite '${name}'.apply(batch, options)`;
+  if (!isPlainObject(options)) {
+    throw new ValidationError(`${where}: options must be an object, got ${describeType(options)}.`);
+  }
+  const { extraParams, seed, states, metadata, signal, executor, scope } = options;
+  if (extraParams !== undefined && !isPlainObject(extraParams)) {
+    throw new ValidationError(
+      `${where}: extraParams must be a plain object, got ${describeType(extraParams)}.`,
+    );
+  }
+  if (metadata !== undefined && !isPlainObject(metadata)) {
+    throw new ValidationError(
+      `${where}: metadata must be a plain object, got ${describeType(metadata)}.`,
+    );
+  }
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new ValidationError(`${where}: seed must be a whole number, got ${String(seed)}.`);
+  }
+  if (states !== undefined && !(Array.isArray(states) && states.length === count)) {
+    throw new ValidationError(
+      `${where}: states must be an array of one state per operator (${count}), got ${Array.isArray(states) ? `${states.length}` : describeType(states)}.`,
+    );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ValidationError(
+      `${where}: signal must be an AbortSignal, got ${describeType(signal)}.`,
+    );
+  }
+  if (executor !== undefined) checkExecutor(executor, `${where}: executor`);
+  if (scope !== undefined && !(scope instanceof KeyScope)) {
+    throw new ValidationError(
+      `${where}: scope must be a key scope (a task's ctx.scope), got ${describeType(scope)}.`,
+    );
+  }
+  return options;
 }

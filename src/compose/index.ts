@@ -14,6 +14,7 @@ export {
   type CompositeResult,
   type Operator,
 } from './composite.ts';
+export { OperatorFailedError, type OperatorFailure } from './errors.ts';
 export {
   type BatchedMergeOptions,
   type ConditionValue,

@@ -3,9 +3,12 @@
  * thread; a task made by {@link operator} (or `task()`) is found by name in worker threads
  * and child processes, so the composite can run it on the executor it is given.
  */
-import { ValidationError } from '../core/errors.ts';
-import type { Task, TaskOptions } from '../core/task.ts';
+import { callSite } from '../core/call-site.ts';
+import { describeType } from '../core/describe.ts';
+import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
+import { type Task, type TaskFn, type TaskOptions, task } from '../core/task.ts';
 import type { Tree, TreeInput } from './tree.ts';
+import { isPlainObject } from './tree.ts';
 
 /** A reproducible stream of random numbers: this operator's, for this example. */
 export interface OperatorRandom {
@@ -55,28 +58,89 @@ export type OperatorFn<E = Tree, O = TreeInput> = (
 ) => O | OperatorResult<O> | PromiseLike<O | OperatorResult<O>>;
 
 /**
+ * Where each operator name was defined in this thread. `task()` tells two definitions
+ * apart by where it was called, which for every operator is inside {@link operator}:
+ * this keeps the user's own call site, so two operators of one name are refused.
+ */
+const operatorSites = new Map<string, string | undefined>();
+
+/**
  * Defines an operator that can run on worker threads and in child processes: a task,
  * registered by name, whose function is applied to each example. Define it at the top
  * level of a module (workers import that module to find it). Its retries and timeout
  * apply to each task of the composite: one operator over one chunk of examples.
  * @example
  * export const flip = operator('flip', (image: Tensor) => flipRows(image));
+ * export const noise = operator('noise', (image: Tensor, { random }) =>
+ *   image.map((x) => x + random.normal(0, 0.1)), { retries: 2 });
+ * @throws ValidationError for a missing name or function; DuplicateTaskError for a name
+ * another operator or task of this thread already has
  */
 export function operator<E = Tree, O = TreeInput>(
-  _name: string,
-  _fn: OperatorFn<E, O>,
-  _options: TaskOptions = {},
+  name: string,
+  fn: OperatorFn<E, O>,
+  options: TaskOptions = {},
 ): Task<E, O> {
-  throw new ValidationError('operator: not built yet');
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ValidationError('operator() needs a non-empty string name as its first argument.');
+  }
+  if (typeof fn !== 'function') {
+    throw new ValidationError(
+      `operator('${name}') needs a function (element, ctx) => output as its second argument, got ${describeType(fn)}.`,
+    );
+  }
+  const site = callSite(operator);
+  if (operatorSites.has(name) && operatorSites.get(name) !== site?.location) {
+    throw new DuplicateTaskError(
+      `Two operators are named '${name}': one defined at ${operatorSites.get(name) ?? 'an unknown place'}, ` +
+        `another at ${site?.location ?? 'an unknown place'}. Workers find operators by name, so give each a unique name.`,
+    );
+  }
+  const module = options.module ?? site?.module;
+  // Without a module of its own, task() would name this file: workers must not look here.
+  const created = task(name, fn as unknown as TaskFn<E, O>, { ...options, module });
+  operatorSites.set(name, site?.location);
+  return module === undefined
+    ? Object.freeze({ ...created, module: undefined, ref: undefined })
+    : created;
 }
+
+const resultBrand = Symbol('weft.operatorResult');
 
 /**
  * Marks an operator's answer as carrying its new state or metadata besides its data.
  * @example return withState(image.map((x) => x * 2), { state: { seen: 1 } });
+ * @throws ValidationError when `metadata` is not a plain object
  */
 export function withState<O>(
-  _data: O,
-  _extra: { readonly state?: unknown; readonly metadata?: Record<string, unknown> },
+  data: O,
+  extra: { readonly state?: unknown; readonly metadata?: Record<string, unknown> },
 ): OperatorResult<O> {
-  throw new ValidationError('withState: not built yet');
+  if (typeof extra !== 'object' || extra === null) {
+    throw new ValidationError(
+      `withState(data, extra): extra must be { state?, metadata? }, got ${describeType(extra)}.`,
+    );
+  }
+  const { metadata } = extra;
+  if (metadata !== undefined && !isPlainObject(metadata)) {
+    throw new ValidationError(
+      `withState(): metadata must be a plain object of values, got ${describeType(metadata)}.`,
+    );
+  }
+  const result: OperatorResult<O> = {
+    data,
+    ...(Object.hasOwn(extra, 'state') ? { state: extra.state } : {}),
+    ...(metadata === undefined ? {} : { metadata }),
+  };
+  Object.defineProperty(result, resultBrand, { value: true });
+  return Object.freeze(result);
+}
+
+/** True for what {@link withState} made. */
+export function isOperatorResult(value: unknown): value is OperatorResult {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [resultBrand]?: boolean })[resultBrand] === true
+  );
 }

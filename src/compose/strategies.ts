@@ -5,8 +5,16 @@
  * (`ConditionalParallelStrategy`). A strategy decides which operators apply to which
  * example and how the outputs merge; the composite runs them.
  */
+import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
-import type { ConditionValue, MergeOptions, MergeStrategy } from './merge.ts';
+import {
+  type ConditionValue,
+  type MergeOptions,
+  type MergeStrategy,
+  mergeBatched,
+  mergeStrategies,
+} from './merge.ts';
+import { isTensor } from './tensor.ts';
 import type { Tree } from './tree.ts';
 
 /** A serializable description of a strategy (`JSON.stringify` keeps all of it). */
@@ -33,6 +41,12 @@ export interface CompositionStrategy {
    * @throws ValidationError, e.g. when there is not one condition per operator
    */
   check(operatorCount: number): void;
+  /**
+   * Checks what an apply gives the strategy (its `extraParams`) before any operator runs,
+   * so that a mistake fails at once rather than after the work.
+   * @throws ValidationError, e.g. when weights are missing
+   */
+  checkApply?(operatorCount: number, extraParams: Readonly<Record<string, unknown>>): void;
   /** Per operator, whether it applies to an example; undefined when all always apply. */
   readonly conditions: readonly ((element: Tree) => ConditionValue)[] | undefined;
   /** Merges the operators' batched outputs (examples on the first axis). */
@@ -53,15 +67,26 @@ export class ParallelStrategy implements CompositionStrategy {
   readonly mergeAxis: number;
   readonly mergeFn: MergeOptions['mergeFn'];
   readonly conditions: undefined = undefined;
-  constructor(_options: ParallelStrategyOptions = {}) {
-    throw new ValidationError('ParallelStrategy: not built yet');
+  /**
+   * @throws ValidationError for an unknown `mergeStrategy`, an axis that is not a whole
+   * number, or a `mergeFn` that is not a function
+   */
+  constructor(options: ParallelStrategyOptions = {}) {
+    ({
+      mergeStrategy: this.mergeStrategy,
+      mergeAxis: this.mergeAxis,
+      mergeFn: this.mergeFn,
+    } = checkMergeOptions('ParallelStrategy', options));
   }
   check(_operatorCount: number): void {}
-  merge(_outputs: readonly Tree[], _context: StrategyMergeContext): Tree {
-    throw new ValidationError('not built yet');
+  merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
+    return mergeBatched(outputs, { ...this.#options(), names: context.names });
   }
   describe(): StrategyDescription {
-    throw new ValidationError('not built yet');
+    return { strategy: 'ParallelStrategy', ...describeMerge(this) };
+  }
+  #options(): MergeOptions {
+    return { mergeStrategy: this.mergeStrategy, mergeAxis: this.mergeAxis, mergeFn: this.mergeFn };
   }
 }
 
@@ -81,15 +106,60 @@ export interface WeightedParallelStrategyOptions {
 export class WeightedParallelStrategy implements CompositionStrategy {
   readonly weights: readonly number[] | undefined;
   readonly conditions: undefined = undefined;
-  constructor(_options: WeightedParallelStrategyOptions = {}) {
-    throw new ValidationError('WeightedParallelStrategy: not built yet');
+  /** @throws ValidationError for weights that are not finite numbers */
+  constructor(options: WeightedParallelStrategyOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ValidationError(
+        `WeightedParallelStrategy(options): options must be { weights? }, got ${describeType(options)}.`,
+      );
+    }
+    this.weights =
+      options.weights === undefined
+        ? undefined
+        : Object.freeze(weightsFrom(options.weights, 'new WeightedParallelStrategy({ weights })'));
   }
-  check(_operatorCount: number): void {}
-  merge(_outputs: readonly Tree[], _context: StrategyMergeContext): Tree {
-    throw new ValidationError('not built yet');
+  check(operatorCount: number): void {
+    if (this.weights !== undefined && this.weights.length !== operatorCount) {
+      throw new ValidationError(
+        `WeightedParallelStrategy has ${this.weights.length} weights for ${operatorCount} operators: give one weight per operator.`,
+      );
+    }
   }
+  checkApply(operatorCount: number, extraParams: Readonly<Record<string, unknown>>): void {
+    this.#weightsFor(operatorCount, extraParams);
+  }
+  merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
+    const weights = this.#weightsFor(outputs.length, context.extraParams);
+    return mergeBatched(outputs, { mergeStrategy: 'sum', names: context.names, weights });
+  }
+  /** Names the strategy and its weights (null: they come from each apply's `extraParams`). */
   describe(): StrategyDescription {
-    throw new ValidationError('not built yet');
+    return {
+      strategy: 'WeightedParallelStrategy',
+      weights: this.weights === undefined ? null : [...this.weights],
+    };
+  }
+  /** The strategy's own weights, else the apply's, checked. */
+  #weightsFor(count: number, extraParams: Readonly<Record<string, unknown>>): readonly number[] {
+    const given = this.weights ?? extraParams.weights;
+    if (given === undefined) {
+      throw new ValidationError(
+        'WeightedParallelStrategy needs one weight per operator: give them to the strategy ' +
+          '(new WeightedParallelStrategy({ weights: [0.5, 0.5] })) or to each apply ' +
+          '(composite.apply(batch, { extraParams: { weights: [0.5, 0.5] } })).',
+      );
+    }
+    const where =
+      this.weights === undefined
+        ? 'extraParams.weights'
+        : 'the weights of new WeightedParallelStrategy({ weights })';
+    const weights = this.weights ?? weightsFrom(given, where);
+    if (weights.length !== count) {
+      throw new ValidationError(
+        `WeightedParallelStrategy: ${where} has ${weights.length} weights for ${count} operators; give one weight per operator.`,
+      );
+    }
+    return weights;
   }
 }
 
@@ -102,20 +172,132 @@ export interface ConditionalParallelStrategyOptions extends MergeOptions {
 /**
  * Applies each operator to the examples where its condition holds; elsewhere the operator
  * passes its input through (datarax's masked merge).
+ * @example
+ * new ConditionalParallelStrategy({
+ *   conditions: [(x) => x.get(0) > 0, () => true],
+ *   mergeStrategy: 'mean',
+ * })
  */
 export class ConditionalParallelStrategy implements CompositionStrategy {
   readonly conditions: readonly ((element: Tree) => ConditionValue)[];
   readonly mergeStrategy: MergeStrategy | null;
   readonly mergeAxis: number;
   readonly mergeFn: MergeOptions['mergeFn'];
-  constructor(_options: ConditionalParallelStrategyOptions) {
-    throw new ValidationError('ConditionalParallelStrategy: not built yet');
+  /**
+   * @throws ValidationError when `conditions` is not a non-empty array of functions, and
+   * for merge options as {@link ParallelStrategy}
+   */
+  constructor(options: ConditionalParallelStrategyOptions) {
+    const where = 'ConditionalParallelStrategy';
+    const merge = checkMergeOptions(where, options);
+    const { conditions } = options;
+    if (!Array.isArray(conditions) || conditions.length === 0) {
+      throw new ValidationError(
+        `${where}({ conditions }): conditions must be a non-empty array, one function (element) => boolean per operator; got ${describeType(conditions)}.`,
+      );
+    }
+    conditions.forEach((condition, i) => {
+      if (typeof condition !== 'function') {
+        throw new ValidationError(
+          `${where}({ conditions }): conditions[${i}] is ${describeType(condition)}; each condition is a function (element) => boolean.`,
+        );
+      }
+    });
+    this.conditions = Object.freeze([...conditions]);
+    ({
+      mergeStrategy: this.mergeStrategy,
+      mergeAxis: this.mergeAxis,
+      mergeFn: this.mergeFn,
+    } = merge);
   }
-  check(_operatorCount: number): void {}
-  merge(_outputs: readonly Tree[], _context: StrategyMergeContext): Tree {
-    throw new ValidationError('not built yet');
+  check(operatorCount: number): void {
+    if (this.conditions.length !== operatorCount) {
+      throw new ValidationError(
+        `ConditionalParallelStrategy has ${this.conditions.length} conditions for ${operatorCount} operators: give one condition per operator.`,
+      );
+    }
+  }
+  merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
+    return mergeBatched(outputs, {
+      mergeStrategy: this.mergeStrategy,
+      mergeAxis: this.mergeAxis,
+      mergeFn: this.mergeFn,
+      names: context.names,
+      ...(context.mask === undefined ? {} : { mask: context.mask }),
+    });
   }
   describe(): StrategyDescription {
-    throw new ValidationError('not built yet');
+    return {
+      strategy: 'ConditionalParallelStrategy',
+      ...describeMerge(this),
+      conditions: {
+        count: this.conditions.length,
+        names: this.conditions.map((condition) => condition.name || 'anonymous'),
+      },
+    };
   }
+}
+
+interface CheckedMerge {
+  readonly mergeStrategy: MergeStrategy | null;
+  readonly mergeAxis: number;
+  readonly mergeFn: MergeOptions['mergeFn'];
+}
+
+function checkMergeOptions(where: string, options: MergeOptions): CheckedMerge {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError(
+      `${where}(options): options must be an object ({ mergeStrategy, mergeAxis, mergeFn }), got ${describeType(options)}.`,
+    );
+  }
+  const { mergeStrategy = null, mergeAxis = 0, mergeFn = null } = options;
+  if (mergeStrategy !== null && !mergeStrategies.includes(mergeStrategy)) {
+    throw new ValidationError(
+      `${where}: unknown mergeStrategy '${String(mergeStrategy)}'; use one of ${mergeStrategies.map((name) => `'${name}'`).join(', ')}, or give a mergeFn.`,
+    );
+  }
+  if (!Number.isInteger(mergeAxis)) {
+    throw new ValidationError(
+      `${where}: mergeAxis must be a whole number (negative counts from the end), got ${String(mergeAxis)}.`,
+    );
+  }
+  if (mergeFn !== null && typeof mergeFn !== 'function') {
+    throw new ValidationError(
+      `${where}: mergeFn must be a function (outputs) => merged, got ${describeType(mergeFn)}.`,
+    );
+  }
+  return { mergeStrategy, mergeAxis, mergeFn };
+}
+
+function describeMerge(merge: CheckedMerge): Record<string, unknown> {
+  return {
+    mergeStrategy: merge.mergeStrategy,
+    mergeAxis: merge.mergeAxis,
+    mergeFn: merge.mergeFn ? merge.mergeFn.name || 'anonymous' : null,
+  };
+}
+
+/**
+ * Weights given as an array, a typed array or a tensor, as plain numbers.
+ * @throws ValidationError naming `where` for anything else or a weight that is not finite
+ */
+function weightsFrom(value: unknown, where: string): number[] {
+  let weights: unknown[];
+  if (isTensor(value)) weights = Array.from(value.data);
+  else if (Array.isArray(value)) weights = value;
+  else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    weights = Array.from(value as unknown as ArrayLike<number>);
+  } else {
+    throw new ValidationError(
+      `WeightedParallelStrategy: ${where} must be an array of numbers (or a typed array or a tensor), one per operator; got ${describeType(value)}.`,
+    );
+  }
+  weights.forEach((weight, i) => {
+    if (typeof weight !== 'number' || !Number.isFinite(weight)) {
+      throw new ValidationError(
+        `WeightedParallelStrategy: ${where}[${i}] is ${typeof weight === 'number' ? String(weight) : describeType(weight)}; every weight must be a finite number.`,
+      );
+    }
+  });
+  return weights as number[];
 }

@@ -1,0 +1,161 @@
+/**
+ * The chunk runner: one operator applied to each example of a chunk, in this thread or in
+ * a worker. Off-thread it is the registered task `weft:compose/applyOperator`, which finds
+ * the operator's own task by its reference; the composite gives the engine that task with
+ * the operator's retries and timeout, so they apply per chunk.
+ */
+import { isThenable } from '../core/executor.ts';
+import { resolveDefinition } from '../core/registry.ts';
+import { type Task, type TaskContext, task } from '../core/task.ts';
+import { transfer } from '../core/transfer.ts';
+import type { ChunkJob, ChunkOutput, ChunkRequest } from './chunk-transport.ts';
+import { ChunkWriter, type OutputOrigin } from './chunk-writer.ts';
+import { OperatorFailedError } from './errors.ts';
+import {
+  isOperatorResult,
+  type OperatorContext,
+  type OperatorFn,
+  type OperatorRandom,
+} from './operator.ts';
+import { operatorRandom } from './operator-random.ts';
+import { isTensorLike, tensorFrom } from './tensor.ts';
+import { exampleOf, type Tree, toTree } from './tree.ts';
+
+/** A chunk's output, and the buffers that hold its tensors. */
+export interface ChunkResult {
+  readonly output: ChunkOutput;
+  readonly buffers: ArrayBuffer[];
+}
+
+/**
+ * Applies `fn` to each example of the job's chunk, one after another, and writes the
+ * outputs into one buffer per leaf. Where the job's mask is 0 the operator is not called:
+ * its output there is its input. Stops with the signal's reason once it aborts.
+ * @throws OperatorFailedError naming the example, with the operator's error as cause
+ */
+export async function runChunk(
+  fn: OperatorFn<Tree, unknown>,
+  job: ChunkJob,
+  signal: AbortSignal,
+): Promise<ChunkResult> {
+  const { start, end, first, mask } = job;
+  const count = end - start;
+  let writer: ChunkWriter | undefined;
+  let states: unknown[] | null = null;
+  let metadata: unknown[] | null = null;
+  let computed = false;
+  for (let example = start; example < end; example++) {
+    if (signal.aborted) throw signal.reason;
+    const at = example - start;
+    const element = exampleOf(job.batch, example - first);
+    const origin: OutputOrigin = { example, identity: mask !== undefined && mask[at] === 0 };
+    let output = element;
+    try {
+      if (!origin.identity) {
+        computed = true;
+        let result: unknown = fn(element, new ExampleContext(job, example, signal));
+        if (isThenable(result)) result = await result;
+        if (isOperatorResult(result)) {
+          if (Object.hasOwn(result, 'state')) {
+            states ??= new Array(count).fill(job.state);
+            states[at] = result.state;
+          }
+          if (result.metadata !== undefined) {
+            metadata ??= new Array(count).fill(job.metadata);
+            metadata[at] = result.metadata;
+          }
+          result = result.data;
+        }
+        output = toTree(result, 'its output');
+      }
+      if (writer === undefined) writer = new ChunkWriter(output, origin, count);
+      writer.write(output, at, origin);
+    } catch (error) {
+      // An abort stops the chunk as it is: the apply rejects with its reason, not this.
+      if (signal.aborted) throw signal.reason;
+      throw new OperatorFailedError(
+        {
+          composite: job.composite,
+          operator: job.operator.index,
+          operatorName: job.operator.name,
+          example,
+        },
+        error,
+      );
+    }
+  }
+  return {
+    output: { data: writer!.wire(), states, metadata, computed },
+    buffers: writer!.buffers,
+  };
+}
+
+/** What an operator receives for one example; its random stream is made when first read. */
+class ExampleContext implements OperatorContext {
+  readonly #job: ChunkJob;
+  #random: OperatorRandom | undefined;
+  readonly index: number;
+  readonly signal: AbortSignal;
+
+  constructor(job: ChunkJob, index: number, signal: AbortSignal) {
+    this.#job = job;
+    this.index = index;
+    this.signal = signal;
+  }
+
+  get random(): OperatorRandom {
+    this.#random ??= operatorRandom(this.#job.seed, this.index);
+    return this.#random;
+  }
+
+  get state(): unknown {
+    return this.#job.state;
+  }
+
+  get metadata(): Readonly<Record<string, unknown>> | undefined {
+    return this.#job.metadata;
+  }
+
+  get extraParams(): Readonly<Record<string, unknown>> {
+    return this.#job.extraParams;
+  }
+
+  get operator(): { readonly index: number; readonly name: string } {
+    return this.#job.operator;
+  }
+}
+
+/**
+ * The chunk runner in a worker: finds the operator's task, rebuilds the batch's tensors
+ * (sharing their data: on threads, the batch's shared memory) and moves the outputs back.
+ */
+export const applyOperatorTask = task(
+  'weft:compose/applyOperator',
+  async (request: ChunkRequest, ctx: TaskContext): Promise<ChunkOutput> => {
+    const operatorTask = await resolveDefinition<Task>(request.ref);
+    const job: ChunkJob = {
+      ...request,
+      batch: toTree(request.batch, 'the batch'),
+      extraParams: withTensors(request.extraParams),
+    };
+    const fn = operatorTask.fn as unknown as OperatorFn<Tree, unknown>;
+    const { output, buffers } = await runChunk(fn, job, ctx.signal);
+    // Listed here: transfer's own search does not reach a tree's leaves.
+    return transfer(output, buffers);
+  },
+);
+
+/** `params` with its tensors (which arrive as their fields) tensors again. */
+function withTensors(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(params)) {
+    const value = params[key];
+    Object.defineProperty(out, key, {
+      value: isTensorLike(value) ? tensorFrom(value) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}

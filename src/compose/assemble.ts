@@ -1,0 +1,113 @@
+/**
+ * One operator's chunks joined into its batched output: each leaf `[B, ...exampleShape]`,
+ * with the per-example states and metadata. Chunks ran apart (perhaps in different
+ * workers, or in an earlier attempt of the run), so their structures and shapes are
+ * checked against each other here.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { ChunkOutput } from './chunk-transport.ts';
+import { describeLeaves } from './chunk-writer.ts';
+import { OperatorFailedError } from './errors.ts';
+import { Tensor, typedArray } from './tensor.ts';
+import { leavesOf, mapLeaves, type Tree, toTree } from './tree.ts';
+
+/** One operator's outputs over the whole batch. */
+export interface OperatorOutcome {
+  readonly data: Tree;
+  /** Per example (for a nested composite: its own per-operator states). */
+  readonly states: readonly unknown[];
+  readonly metadata: readonly unknown[];
+}
+
+/** Who the chunks belong to, for errors; and what each example was given. */
+export interface JoinContext {
+  readonly composite: string;
+  readonly operator: number;
+  readonly operatorName: string;
+  /** Each chunk's examples, `[start, end)`, in order. */
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly state: unknown;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * Joins `chunks` (in example order) into one output.
+ * @throws OperatorFailedError when two chunks' outputs differ in structure or shape
+ */
+export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext): OperatorOutcome {
+  const states: unknown[] = [];
+  const metadata: unknown[] = [];
+  chunks.forEach((chunk, i) => {
+    const [start, end] = context.ranges[i]!;
+    for (let k = 0; k < end - start; k++) {
+      states.push(chunk.states === null ? context.state : chunk.states[k]);
+      metadata.push(chunk.metadata === null ? context.metadata : chunk.metadata[k]);
+    }
+  });
+  const trees = chunks.map((chunk) => toTree(chunk.data, 'a chunk output'));
+  if (trees.length === 1) return { data: trees[0]!, states, metadata };
+  // A chunk whose conditions were all false gave its input: where the operator ran, its
+  // output sets the dtypes.
+  const lead = Math.max(
+    0,
+    chunks.findIndex((chunk) => chunk.computed),
+  );
+  const leaves = trees.map((tree) => leavesOf(tree));
+  const base = leaves[lead]!;
+  leaves.forEach((list, i) => {
+    const same =
+      list.length === base.length &&
+      list.every(({ path, leaf }, j) => path === base[j]!.path && sameTail(leaf, base[j]!.leaf));
+    if (same) return;
+    const example = (at: number) => context.ranges[at]![0];
+    throw new OperatorFailedError(
+      {
+        composite: context.composite,
+        operator: context.operator,
+        operatorName: context.operatorName,
+        example: example(i),
+      },
+      new ValidationError(
+        `its output for example ${example(i)} is ${describeExamples(list)}, but for example ` +
+          `${example(lead)} it is ${describeExamples(base)}. Every example's output must have ` +
+          'the same structure and shapes.',
+      ),
+    );
+  });
+  let j = 0;
+  const data = mapLeaves(trees[lead]!, (model) => {
+    const parts = leaves.map((list) => list[j]!.leaf);
+    j++;
+    return joinLeaf(parts, model);
+  });
+  return { data, states, metadata };
+}
+
+/** The parts one after another along the first axis, in `model`'s dtype. */
+function joinLeaf(parts: readonly Tensor[], model: Tensor): Tensor {
+  let size = 0;
+  let examples = 0;
+  for (const part of parts) {
+    size += part.size;
+    examples += part.shape[0]!;
+  }
+  const data = typedArray(model.dtype, size);
+  let offset = 0;
+  for (const part of parts) {
+    (data as Float64Array).set(part.data as ArrayLike<number>, offset);
+    offset += part.size;
+  }
+  return new Tensor(data, [examples, ...model.shape.slice(1)], model.dtype);
+}
+
+/** True when two batched leaves have the same example shape. */
+function sameTail(a: Tensor, b: Tensor): boolean {
+  if (a.shape.length !== b.shape.length) return false;
+  for (let i = 1; i < a.shape.length; i++) if (a.shape[i] !== b.shape[i]) return false;
+  return true;
+}
+
+/** Batched leaves described by their example shapes. */
+function describeExamples(leaves: readonly { path: string; leaf: Tensor }[]): string {
+  return describeLeaves(leaves.map(({ path, leaf }) => ({ path, shape: leaf.shape.slice(1) })));
+}

@@ -1,0 +1,208 @@
+/**
+ * The runner of one apply: each operator is one `map` over the batch's chunks, all
+ * started at once, so operators run concurrently. A function runs in this thread; a task
+ * runs on the executor (off-thread as `weft:compose/applyOperator`, with the operator's
+ * own retries and timeout); a nested composite runs its own apply over the batch.
+ */
+import { isWeftError, type TaskFailedError, ValidationError } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
+import type { KeyScope } from '../core/keys.ts';
+import { map } from '../core/map.ts';
+import { localTask, type Task, type TaskFn } from '../core/task.ts';
+import { applyOperatorTask, runChunk } from './apply-chunk.ts';
+import { joinChunks, type OperatorOutcome } from './assemble.ts';
+import {
+  type ChunkJob,
+  type ChunkOutput,
+  type ChunkRequest,
+  sliceBatch,
+  type WireTree,
+} from './chunk-transport.ts';
+import type { ApplyOptions, CompositeResult } from './composite.ts';
+import { asOperatorFailed, OperatorFailedError } from './errors.ts';
+import { maskedRun } from './masked-run.ts';
+import type { OperatorFn } from './operator.ts';
+import { foldSeed } from './operator-random.ts';
+import type { Tree, TreeInput } from './tree.ts';
+
+/** A composite nested as an operator, as the runner sees it. */
+export interface NestedComposite {
+  readonly name: string;
+  readonly executor: Executor | undefined;
+  run(batch: TreeInput, options: ApplyOptions): Promise<CompositeResult>;
+}
+
+/** An operator, told apart by what it is. */
+export type OperatorEntry =
+  | { readonly kind: 'function'; readonly name: string; readonly fn: OperatorFn<Tree, unknown> }
+  | { readonly kind: 'task'; readonly name: string; readonly task: Task }
+  | { readonly kind: 'composite'; readonly name: string; readonly composite: NestedComposite };
+
+/** What every operator of one apply shares. */
+export interface ApplyPlan {
+  readonly composite: string;
+  readonly batch: Tree;
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly seed: number;
+  /** The composite's own key scope: operator `i` records under `operator_<i>` in it. */
+  readonly scope: KeyScope;
+  readonly extraParams: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  readonly states: readonly unknown[];
+  readonly masks: readonly Uint8Array[] | undefined;
+  /** Aborted when the apply is cancelled or an operator fails. */
+  readonly signal: AbortSignal;
+  /** Where task operators run. */
+  readonly executor: Executor;
+  /** Where function operators (and task operators of an in-process executor) run. */
+  readonly loops: Executor;
+  /** The executor's workers run off this thread. */
+  readonly remote: boolean;
+  /** Those workers are threads of this process, which can share memory. */
+  readonly sharesMemory: boolean;
+  /** An executor the apply was given, passed on to nested composites. */
+  readonly givenExecutor: Executor | undefined;
+}
+
+/** Starts operator `index`; the promise settles with its batched outputs. */
+export function startOperator(
+  entry: OperatorEntry,
+  index: number,
+  plan: ApplyPlan,
+  shared: () => WireTree,
+): Promise<OperatorOutcome> {
+  const scope = plan.scope.child(`operator_${index}`);
+  if (entry.kind === 'composite') return runNested(entry.composite, index, plan, scope);
+  const label = `${plan.composite}.${entry.name}`;
+  const job = (start: number, end: number): ChunkJob => ({
+    composite: plan.composite,
+    operator: { index, name: entry.name },
+    batch: plan.batch,
+    first: 0,
+    start,
+    end,
+    seed: foldSeed(plan.seed, index),
+    state: plan.states[index],
+    metadata: plan.metadata,
+    extraParams: plan.extraParams,
+    mask: plan.masks === undefined ? undefined : plan.masks[index]!.slice(start, end),
+  });
+  let chunkTask: Task<unknown, ChunkOutput>;
+  let inputs: Iterable<unknown> = plan.ranges;
+  let executor = plan.loops;
+  if (entry.kind === 'task' && plan.remote) {
+    const { ref } = entry.task;
+    if (ref === undefined) {
+      throw new ValidationError(
+        `Composite '${plan.composite}': operator ${index} ('${entry.name}') has no module that ${plan.executor.name} ` +
+          "workers could import. Define it with operator('name', fn) at the top level of a module (or pass { module: import.meta.url }).",
+      );
+    }
+    // The registered runner, carrying the operator's own retries and timeout.
+    chunkTask = Object.freeze({ ...applyOperatorTask, options: entry.task.options });
+    executor = plan.executor;
+    inputs = requests(plan, job, ref, shared);
+  } else {
+    const fn = (entry.kind === 'task' ? entry.task.fn : entry.fn) as OperatorFn<Tree, unknown>;
+    const run: TaskFn<readonly [number, number], ChunkOutput> = async ([start, end], ctx) =>
+      (await runChunk(fn, job(start, end), ctx.signal)).output;
+    chunkTask = localTask(label, run, entry.kind === 'task' ? entry.task.options : {}) as Task<
+      unknown,
+      ChunkOutput
+    >;
+  }
+  const { ranges } = plan;
+  const chunks = map(inputs, chunkTask, {
+    executor,
+    signal: plan.signal,
+    scope: plan.scope,
+    keyScope: scope,
+    name: label,
+    // Keyed by its examples: a chunking of another size never takes this chunk's record.
+    itemKey: (_, at) => `${ranges[at]![0]}-${ranges[at]![1]}`,
+    display: { label, total: ranges.length },
+  });
+  return Promise.resolve(chunks).then(
+    (outputs) =>
+      joinChunks(outputs, {
+        composite: plan.composite,
+        operator: index,
+        operatorName: entry.name,
+        ranges,
+        state: plan.states[index],
+        metadata: plan.metadata,
+      }),
+    (error: unknown) => {
+      throw operatorError(error, plan, index, entry.name);
+    },
+  );
+}
+
+/** The chunks' requests to workers, made as the map reads them. */
+function* requests(
+  plan: ApplyPlan,
+  job: (start: number, end: number) => ChunkJob,
+  ref: ChunkRequest['ref'],
+  shared: () => WireTree,
+): Generator<ChunkRequest> {
+  for (const [start, end] of plan.ranges) {
+    // Threads read the one shared copy of the batch; processes get their examples only.
+    const batch = plan.sharesMemory ? shared() : sliceBatch(plan.batch, start, end);
+    yield { ...job(start, end), batch, first: plan.sharesMemory ? 0 : start, ref };
+  }
+}
+
+/** A nested composite's own apply over the batch (where its condition holds). */
+async function runNested(
+  nested: NestedComposite,
+  index: number,
+  plan: ApplyPlan,
+  scope: KeyScope,
+): Promise<OperatorOutcome> {
+  const options: ApplyOptions = {
+    extraParams: plan.extraParams,
+    seed: foldSeed(plan.seed, index),
+    state: plan.states[index],
+    ...(plan.metadata === undefined ? {} : { metadata: plan.metadata }),
+    signal: plan.signal,
+    scope,
+    // Its own executor first; else the one this apply runs on.
+    ...(plan.givenExecutor !== undefined || nested.executor === undefined
+      ? { executor: plan.givenExecutor ?? plan.executor }
+      : {}),
+  };
+  try {
+    const mask = plan.masks?.[index];
+    const result =
+      mask === undefined
+        ? await nested.run(plan.batch, options)
+        : await maskedRun(nested, plan.batch, mask, options);
+    return { data: result.data, states: result.states, metadata: result.metadata };
+  } catch (error) {
+    if (plan.signal.aborted) throw plan.signal.reason;
+    throw new OperatorFailedError(
+      { composite: plan.composite, operator: index, operatorName: nested.name },
+      error,
+    );
+  }
+}
+
+/** The error an operator's map failed with, as the apply tells it. */
+function operatorError(error: unknown, plan: ApplyPlan, index: number, name: string): unknown {
+  if (!isWeftError(error, 'WEFT_TASK_FAILED')) return error;
+  const failed = error as TaskFailedError;
+  const found = asOperatorFailed(failed.cause, failed.attempts);
+  if (found) return found;
+  // The chunk failed as a whole (a timeout, a crash, a module a worker could not load).
+  const range = /(\d+)-(\d+)$/.exec(failed.key);
+  return new OperatorFailedError(
+    {
+      composite: plan.composite,
+      operator: index,
+      operatorName: name,
+      examples: range ? [Number(range[1]), Number(range[2])] : undefined,
+      attempts: failed.attempts,
+    },
+    failed.cause,
+  );
+}

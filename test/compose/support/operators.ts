@@ -1,0 +1,123 @@
+/**
+ * Operators the compose tests run on worker threads and in child processes. Workers
+ * import this module to find them: it only defines, nothing runs at its top level.
+ */
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { operator, type Tensor, type Tree, tensor, withState } from 'weftjs/compose';
+
+/** x * 2, element-wise. */
+export const double = operator('compose-test/double', (x: Tensor) => x.map((v) => v * 2));
+
+/** x * 3, element-wise. */
+export const triple = operator('compose-test/triple', (x: Tensor) => x.map((v) => v * 3));
+
+/** x plus a normal draw per element, from the operator's stream for this example. */
+export const noisy = operator('compose-test/noisy', (x: Tensor, { random }) =>
+  x.map((v) => v + random.normal()),
+);
+
+/**
+ * The example unchanged, with metadata telling where its data lives: whether its buffer
+ * is shared memory, and how many bytes that buffer holds (the whole batch when shared).
+ */
+export const whereIsData = operator('compose-test/whereIsData', (x: Tensor) =>
+  withState(
+    x.map((v) => v + 1),
+    {
+      metadata: {
+        shared: x.data.buffer instanceof SharedArrayBuffer,
+        bufferBytes: x.data.buffer.byteLength,
+      },
+    },
+  ),
+);
+
+/** Reports its new state: the example's own index and what it was given. */
+export const counting = operator('compose-test/counting', (x: Tensor, ctx) =>
+  withState(x, {
+    state: { given: ctx.state, index: ctx.index, operator: ctx.operator.index },
+    metadata: { name: ctx.operator.name },
+  }),
+);
+
+/**
+ * Fails on each example the first time it is seen (counted in `extraParams.seen`, an
+ * Int32Array on shared memory): each chunk fails once on its first example, then passes.
+ */
+export const flaky = operator(
+  'compose-test/flaky',
+  (x: Tensor, { extraParams, index }) => {
+    const seen = extraParams.seen as Int32Array;
+    if (Atomics.add(seen, index, 1) === 0) throw new Error(`first sight of example ${index}`);
+    return x.map((v) => v + 100);
+  },
+  { retries: 1, backoff: { delayMs: 0 } },
+);
+
+/**
+ * Marks its start in slot `operator.index` of `extraParams.started` (shared memory) and
+ * waits, at most `extraParams.waitMs`, until every other operator has started too.
+ */
+export const meet = operator('compose-test/meet', (x: Tensor, { extraParams, operator: me }) =>
+  rendezvous(x, extraParams, me.index),
+);
+export const meetToo = operator(
+  'compose-test/meetToo',
+  (x: Tensor, { extraParams, operator: me }) => rendezvous(x, extraParams, me.index),
+);
+
+function rendezvous(x: Tensor, params: Readonly<Record<string, unknown>>, slot: number): Tensor {
+  const started = params.started as Int32Array;
+  Atomics.add(started, slot, 1);
+  Atomics.notify(started, slot);
+  const deadline = Date.now() + (params.waitMs as number);
+  for (let other = 0; other < started.length; other++) {
+    while (Atomics.load(started, other) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`operator ${other} never started while operator ${slot} ran`);
+      Atomics.wait(started, other, 0, left);
+    }
+  }
+  return x;
+}
+
+/**
+ * Appends `<operator>:<example>` to `<extraParams.dir>/log` per example it finished, and
+ * fails on an example while a file `fail-<example>` is in that folder.
+ */
+export const logged = operator(
+  'compose-test/logged',
+  (x: Tensor, { extraParams, index, random }) => {
+    const dir = extraParams.dir as string;
+    if (existsSync(join(dir, `fail-${index}`)))
+      throw new Error(`example ${index} was told to fail`);
+    appendFileSync(join(dir, 'log'), `${index}\n`);
+    return x.map((v) => v + random());
+  },
+);
+
+/** Its output under odd keys: `__proto__`, a NUL, a lone surrogate, `constructor`. */
+export const oddKeys = operator<Tensor, Tree>('compose-test/oddKeys', (x) => {
+  const out: Record<string, Tree> = {};
+  for (const [key, value] of [
+    ['__proto__', x],
+    ['a\u0000b', x.map((v) => v * 2)],
+    ['\ud800', x.map(() => Number.NaN)],
+    ['constructor', tensor([1])],
+  ] as const) {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+});
+
+/** Fails on example 1 with an error of its own. */
+export const failsOnOne = operator('compose-test/failsOnOne', (x: Tensor, { index }) => {
+  if (index === 1) throw new RangeError('no example 1 here');
+  return x;
+});
