@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { batchPipelineOutput } from '../fixtures/example-outputs.ts';
+import {
+  batchPipelineOutput,
+  composeAugmentOutput,
+  composeMergesOutput,
+} from '../fixtures/example-outputs.ts';
 import { weftRun } from '../fixtures/weft-cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -135,6 +139,23 @@ describe('examples', () => {
   it('batch-images transforms images alike with for and with threads', async () => {
     const out = await example('batch-images');
     assert.match(out, /^for: \d+ ms\nthreads: \d+ ms \([\d.]+× for\)\nsame images: true\n$/);
+  });
+
+  it('compose-merges prints the datarax merge examples', async () => {
+    assert.equal(await example('compose-merges'), composeMergesOutput);
+  });
+
+  it('compose-augment augments images on threads, with the checksum of its seed on every executor', async () => {
+    const noExecutor = { WEFT_EXECUTOR: undefined, WEFT_WORKERS: undefined };
+    const onThreads = await weftRun('examples/compose-augment.ts', [], {
+      env: { WEFT_STORE: storeFile, ...noExecutor },
+    });
+    const [, where, checksum] = composeAugmentOutput.exec(onThreads) ?? [];
+    assert.equal(where, 'threads', onThreads);
+    // The brightness factor of each image is kept as its metadata.
+    assert.match(onThreads, /\{ factor: \d\.\d+ \}/);
+    const inline = await example('compose-augment', {}, ['--executor', 'inline']);
+    assert.deepEqual(composeAugmentOutput.exec(inline)?.slice(1), ['inline', checksum]);
   });
 
   it('state shows immutable updates', async () => {
