@@ -42,14 +42,26 @@ export const counting = operator('compose-test/counting', (x: Tensor, ctx) =>
 );
 
 /**
- * Fails on each example the first time it is seen (counted in `extraParams.seen`, an
- * Int32Array on shared memory): each chunk fails once on its first example, then passes.
+ * Counts each sight of an example in `extraParams.seen` (an Int32Array on shared memory)
+ * and fails on the examples of `extraParams.failOnce` the first time, on those of
+ * `extraParams.failAlways` every time. Retried once.
  */
 export const flaky = operator(
   'compose-test/flaky',
   (x: Tensor, { extraParams, index }) => {
-    const seen = extraParams.seen as Int32Array;
-    if (Atomics.add(seen, index, 1) === 0) throw new Error(`first sight of example ${index}`);
+    const {
+      seen,
+      failOnce = [],
+      failAlways = [],
+    } = extraParams as {
+      seen: Int32Array;
+      failOnce?: number[];
+      failAlways?: number[];
+    };
+    const sight = Atomics.add(seen, index, 1) + 1;
+    if (failAlways.includes(index) || (failOnce.includes(index) && sight === 1)) {
+      throw new Error(`example ${index} failed on sight ${sight}`);
+    }
     return x.map((v) => v + 100);
   },
   { retries: 1, backoff: { delayMs: 0 } },
