@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { batchPipelineOutput } from '../fixtures/example-outputs.ts';
+import { batchPipelineOutput, composeAugmentOutput } from '../fixtures/example-outputs.ts';
 import { weftRun } from '../fixtures/weft-cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -171,6 +171,13 @@ const promised: Record<string, Promised> = {
   },
   'examples/batch-pipeline.ts': {
     check: (out) => assert.equal(out, batchPipelineOutput),
+  },
+  'examples/compose-augment.ts': {
+    check(out) {
+      assert.equal(composeAugmentOutput.exec(out)?.[1], 'threads', out);
+      assert.match(out, /data: \{ image: Tensor<float32>\[64, 3, 64, 64\]/);
+      assert.match(out, /\{ factor: \d\.\d+ \}/);
+    },
   },
   'examples/compiler-seed.ts': {
     check: (out) => assert.match(out, /observations: \{ '1': 1, '2': 2, '3': 3 \}/),
