@@ -102,6 +102,9 @@ describe('seeded random streams', () => {
     const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length;
     assert.ok(Math.abs(mean) < 0.05, `mean ${mean}`);
     assert.ok(Math.abs(variance - 1) < 0.05, `variance ${variance}`);
-    assert.deepEqual([...ints].sort((a, b) => a - b), [-2, -1, 0, 1, 2]);
+    assert.deepEqual(
+      [...ints].sort((a, b) => a - b),
+      [-2, -1, 0, 1, 2],
+    );
   });
 });
