@@ -221,6 +221,19 @@ for (const [kind, project] of [
       });
     });
 
+    it('npx weft run compose.ts applies an exported composite to its exported batch, its operator task on threads', async () => {
+      copyFileSync(join(fixtures, 'consumer', 'compose-job.ts'), join(project, 'compose.ts'));
+      const { code, stdout, stderr } = await sh(
+        'npx',
+        ['--no', '--', 'weft', 'run', 'compose.ts', '--no-progress', '--store', 'memory:'],
+        project,
+      );
+      assert.equal(code, 0, stderr);
+      // x * 2 on a worker thread and x * 3 here, concatenated per example.
+      assert.ok(stdout.includes('data: Tensor<float32>[2, 2] [ [ 2, 3 ], [ 4, 6 ] ]'), stdout);
+      assert.equal(stdout.match(/inWorker: true/g)?.length, 2, stdout);
+    });
+
     it("runs the README's first snippet as written: npx weft run squares.ts", async () => {
       copyFileSync(join(root, 'examples/squares.ts'), join(project, 'squares.ts'));
       const { code, stdout, stderr } = await sh(
