@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../core/errors.ts';
 import type { ChunkOutput } from './chunk-transport.ts';
-import { describeLeaves } from './chunk-writer.ts';
+import { describeLeaves, identityHint } from './chunk-writer.ts';
 import { OperatorFailedError } from './errors.ts';
 import { Tensor, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree, toTree } from './tree.ts';
@@ -60,6 +60,10 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
       list.every(({ path, leaf }, j) => path === base[j]!.path && sameTail(leaf, base[j]!.leaf));
     if (same) return;
     const example = (at: number) => context.ranges[at]![0];
+    // A chunk where the operator never ran gave its input: say so, it is the likely culprit.
+    const whose = (at: number) =>
+      chunks[at]!.computed ? '' : ' (its input: the condition is false there)';
+    const identity = !chunks[i]!.computed || !chunks[lead]!.computed;
     throw new OperatorFailedError(
       {
         composite: context.composite,
@@ -68,9 +72,10 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
         example: example(i),
       },
       new ValidationError(
-        `its output for example ${example(i)} is ${describeExamples(list)}, but for example ` +
-          `${example(lead)} it is ${describeExamples(base)}. Every example's output must have ` +
-          'the same structure and shapes.',
+        `its output for example ${example(i)}${whose(i)} is ${describeExamples(list)}, but for ` +
+          `example ${example(lead)}${whose(lead)} it is ${describeExamples(base)}. Every example's ` +
+          'output must have the same structure and shapes' +
+          (identity ? identityHint : '.'),
       ),
     );
   });

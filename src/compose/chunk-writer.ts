@@ -76,13 +76,15 @@ export class ChunkWriter {
       `its output for example ${origin.example}${whose(origin)} is ${found}, but for example ` +
         `${this.#origin.example}${whose(this.#origin)} it is ${expected}. Every example's output ` +
         'must have the same structure and shapes' +
-        (origin.identity || this.#origin.identity
-          ? "; where an operator's condition is false its output is its input, so under a " +
-            "ConditionalParallelStrategy an operator must keep its input's structure and shapes."
-          : '.'),
+        (origin.identity || this.#origin.identity ? identityHint : '.'),
     );
   }
 }
+
+/** Ends a message about an output that is an operator's input, where its condition is false. */
+export const identityHint =
+  "; where an operator's condition is false its output is its input, so under a " +
+  "ConditionalParallelStrategy an operator must keep its input's structure and shapes.";
 
 function whose(origin: OutputOrigin): string {
   return origin.identity ? ' (its input: the condition is false there)' : '';
