@@ -42,9 +42,9 @@ export class OperatorFailedError extends WeftError {
   constructor(failure: OperatorFailure, cause: unknown) {
     const where =
       failure.example !== undefined
-        ? `on example ${failure.example}`
+        ? ` on example ${failure.example}`
         : failure.examples !== undefined
-          ? `on examples ${failure.examples[0]} to ${failure.examples[1] - 1}`
+          ? ` on examples ${failure.examples[0]} to ${failure.examples[1] - 1}`
           : '';
     const tries =
       failure.attempts !== undefined && failure.attempts > 1
@@ -53,7 +53,7 @@ export class OperatorFailedError extends WeftError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       'WEFT_OPERATOR_FAILED',
-      `Composite '${failure.composite}': operator ${failure.operator} ('${failure.operatorName}') failed ${where}${tries}: ${reason}`,
+      `Composite '${failure.composite}': operator ${failure.operator} ('${failure.operatorName}') failed${where}${tries}: ${reason}`,
       { cause },
     );
     this.composite = failure.composite;

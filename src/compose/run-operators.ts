@@ -180,8 +180,15 @@ async function runNested(
     return { data: result.data, states: result.states, metadata: result.metadata };
   } catch (error) {
     if (plan.signal.aborted) throw plan.signal.reason;
+    // Over the whole batch, the nested composite's examples are this one's.
+    const inner = plan.masks === undefined ? asOperatorFailed(error) : undefined;
     throw new OperatorFailedError(
-      { composite: plan.composite, operator: index, operatorName: nested.name },
+      {
+        composite: plan.composite,
+        operator: index,
+        operatorName: nested.name,
+        example: inner?.example,
+      },
       error,
     );
   }
