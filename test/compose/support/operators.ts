@@ -133,3 +133,6 @@ export const failsOnOne = operator('compose-test/failsOnOne', (x: Tensor, { inde
   if (index === 1) throw new RangeError('no example 1 here');
   return x;
 });
+
+/** Its example unchanged, whatever tree it is. */
+export const passThrough = operator<Tree, Tree>('compose-test/passThrough', (x) => x);
