@@ -8,13 +8,14 @@ import { randomInt } from 'node:crypto';
 import { describeType, isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
-import { KeyScope, rootScope } from '../core/keys.ts';
+import { type KeyScope, rootScope } from '../core/keys.ts';
 import { seedOfText } from '../core/random.ts';
 import { currentRun } from '../core/run.ts';
 import { splitExecutor } from '../core/split.ts';
-import { isTask, type Task } from '../core/task.ts';
+import type { Task } from '../core/task.ts';
 import type { OperatorOutcome } from './assemble.ts';
 import { sharedBatch, type WireTree } from './chunk-transport.ts';
+import { checkApplyOptions, checkExecutor, entryOf, isStrategy } from './composite-checks.ts';
 import { evaluateConditions } from './conditions.ts';
 import type { OperatorFn } from './operator.ts';
 import { type ApplyPlan, type OperatorEntry, startOperator } from './run-operators.ts';
@@ -303,85 +304,4 @@ function rangesOf(size: number, per: number): [number, number][] {
   const ranges: [number, number][] = [];
   for (let start = 0; start < size; start += per) ranges.push([start, Math.min(size, start + per)]);
   return ranges;
-}
-
-function entryOf(op: unknown, index: number, where: string): OperatorEntry {
-  if (op instanceof CompositeOperator) return { kind: 'composite', name: op.name, composite: op };
-  if (isTask(op)) return { kind: 'task', name: op.name, task: op };
-  if (typeof op === 'function') {
-    return {
-      kind: 'function',
-      name: op.name || `operator_${index}`,
-      fn: op as OperatorFn<Tree, unknown>,
-    };
-  }
-  throw new ValidationError(
-    `${where}: operators[${index}] is ${describeType(op)}; an operator is a function (element, ctx) => output, a task made by operator('name', fn) or task(), or a CompositeOperator.`,
-  );
-}
-
-function isStrategy(value: unknown): value is CompositionStrategy {
-  if (typeof value !== 'object' || value === null) return false;
-  const { check, merge, describe } = value as Partial<CompositionStrategy>;
-  return (
-    typeof check === 'function' && typeof merge === 'function' && typeof describe === 'function'
-  );
-}
-
-function checkExecutor(value: unknown, where: string): asserts value is Executor {
-  const executor = value as Partial<Executor> | null;
-  if (
-    typeof executor !== 'object' ||
-    executor === null ||
-    typeof executor.run !== 'function' ||
-    typeof executor.runBatch !== 'function' ||
-    typeof executor.check !== 'function' ||
-    typeof executor.remote !== 'boolean'
-  ) {
-    throw new ValidationError(
-      `${where} must be an executor (threads(), processes(), asyncPool(), inline() from 'weftjs'), got ${describeType(value)}.`,
-    );
-  }
-}
-
-/**
- * Checks an apply's options.
- * @throws ValidationError naming the option and the fix
- */
-function checkApplyOptions(options: ApplyOptions, count: number, name: string): ApplyOptions {
-  const where = `Composite '${name}'.apply(batch, options)`;
-  if (!isPlainObject(options)) {
-    throw new ValidationError(`${where}: options must be an object, got ${describeType(options)}.`);
-  }
-  const { extraParams, seed, states, metadata, signal, executor, scope } = options;
-  if (extraParams !== undefined && !isPlainObject(extraParams)) {
-    throw new ValidationError(
-      `${where}: extraParams must be a plain object, got ${describeType(extraParams)}.`,
-    );
-  }
-  if (metadata !== undefined && !isPlainObject(metadata)) {
-    throw new ValidationError(
-      `${where}: metadata must be a plain object, got ${describeType(metadata)}.`,
-    );
-  }
-  if (seed !== undefined && !Number.isSafeInteger(seed)) {
-    throw new ValidationError(`${where}: seed must be a whole number, got ${String(seed)}.`);
-  }
-  if (states !== undefined && !(Array.isArray(states) && states.length === count)) {
-    throw new ValidationError(
-      `${where}: states must be an array of one state per operator (${count}), got ${Array.isArray(states) ? `${states.length}` : describeType(states)}.`,
-    );
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new ValidationError(
-      `${where}: signal must be an AbortSignal, got ${describeType(signal)}.`,
-    );
-  }
-  if (executor !== undefined) checkExecutor(executor, `${where}: executor`);
-  if (scope !== undefined && !(scope instanceof KeyScope)) {
-    throw new ValidationError(
-      `${where}: scope must be a key scope (a task's ctx.scope), got ${describeType(scope)}.`,
-    );
-  }
-  return options;
 }

@@ -105,7 +105,12 @@ export function operator<E = Tree, O = TreeInput>(
     : created;
 }
 
-const resultBrand = Symbol('weft.operatorResult');
+/**
+ * Marks what withState made, as a hidden (non-enumerable) own property: a symbol of this
+ * module would not be recognised by the chunk runner when the operator's module loaded
+ * another copy of weft (`weft run` imports a job's TypeScript apart from weft's own).
+ */
+const resultBrand = 'weft.operatorResult';
 
 /**
  * Marks an operator's answer as carrying its new state or metadata besides its data.
@@ -141,6 +146,6 @@ export function isOperatorResult(value: unknown): value is OperatorResult {
   return (
     typeof value === 'object' &&
     value !== null &&
-    (value as { [resultBrand]?: boolean })[resultBrand] === true
+    Object.getOwnPropertyDescriptor(value, resultBrand)?.value === true
   );
 }
