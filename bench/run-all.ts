@@ -24,6 +24,8 @@ const scenarios = [
   'flow-rerun.ts',
   'batch-transform.ts',
   'batch-tiny.ts',
+  'compose-merge.ts',
+  'compose-composite.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {
