@@ -18,6 +18,7 @@ import {
   type OperatorRandom,
 } from './operator.ts';
 import { operatorRandom } from './operator-random.ts';
+import { OutputSink } from './output-sink.ts';
 import { isTensorLike, tensorFrom } from './tensor.ts';
 import { exampleOf, type Tree, toTree } from './tree.ts';
 
@@ -54,7 +55,11 @@ export async function runChunk(
       if (!origin.identity) {
         computed = true;
         let result: unknown = fn(element, new ExampleContext(job, example, signal));
-        if (isThenable(result)) result = await result;
+        if (isThenable(result)) {
+          result = await result;
+          // Stopped while it awaited (a timeout, a failure elsewhere): write nothing more.
+          if (signal.aborted) throw signal.reason;
+        }
         if (isOperatorResult(result)) {
           if (Object.hasOwn(result, 'state')) {
             states ??= new Array(count).fill(job.state);
@@ -68,7 +73,12 @@ export async function runChunk(
         }
         output = toTree(result, 'its output');
       }
-      if (writer === undefined) writer = new ChunkWriter(output, origin, count);
+      writer ??= new ChunkWriter(
+        output,
+        origin,
+        count,
+        job.sink === undefined ? undefined : { sink: job.sink, start },
+      );
       writer.write(output, at, origin);
     } catch (error) {
       // An abort stops the chunk as it is: the apply rejects with its reason, not this.
@@ -85,7 +95,7 @@ export async function runChunk(
     }
   }
   return {
-    output: { data: writer!.wire(), states, metadata, computed },
+    output: { data: writer!.wire(), states, metadata, computed, writtenInto: writer!.writtenInto },
     buffers: writer!.buffers,
   };
 }
@@ -137,6 +147,7 @@ export const applyOperatorTask = task(
       ...request,
       batch: toTree(request.batch, 'the batch'),
       extraParams: withTensors(request.extraParams),
+      sink: request.sink === undefined ? undefined : OutputSink.fromWire(request.sink),
     };
     const fn = operatorTask.fn as unknown as OperatorFn<Tree, unknown>;
     const { output, buffers } = await runChunk(fn, job, ctx.signal);

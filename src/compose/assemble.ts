@@ -8,6 +8,7 @@ import { ValidationError } from '../core/errors.ts';
 import type { ChunkOutput } from './chunk-transport.ts';
 import { describeLeaves, identityHint } from './chunk-writer.ts';
 import { OperatorFailedError } from './errors.ts';
+import type { OutputSink } from './output-sink.ts';
 import { Tensor, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree, toTree } from './tree.ts';
 
@@ -17,6 +18,11 @@ export interface OperatorOutcome {
   /** Per example (for a nested composite: its own per-operator states). */
   readonly states: readonly unknown[];
   readonly metadata: readonly unknown[];
+  /**
+   * Shared memory its chunks wrote into that may serve later applies once nothing reads
+   * it (no timed-out attempt can still be writing it).
+   */
+  readonly recyclable?: readonly SharedArrayBuffer[];
 }
 
 /** Who the chunks belong to, for errors; and what each example was given. */
@@ -28,6 +34,8 @@ export interface JoinContext {
   readonly ranges: readonly (readonly [number, number])[];
   readonly state: unknown;
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  /** Where the chunks wrote their outputs, when they did. */
+  readonly sink: OutputSink | undefined;
 }
 
 /**
@@ -46,6 +54,12 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
   });
   const trees = chunks.map((chunk) => toTree(chunk.data, 'a chunk output'));
   if (trees.length === 1) return { data: trees[0]!, states, metadata };
+  const joined = context.sink?.join(
+    trees,
+    context.ranges,
+    chunks.map((chunk) => chunk.writtenInto),
+  );
+  if (joined !== undefined) return { data: joined, states, metadata };
   // A chunk whose conditions were all false gave its input: where the operator ran, its
   // output sets the dtypes.
   const lead = Math.max(

@@ -6,6 +6,8 @@
  * it there; elsewhere a chunk carries only its own examples.
  */
 import type { DefinitionRef } from '../core/registry.ts';
+import type { OutputSink, WireSink } from './output-sink.ts';
+import { takeShared } from './shared-pool.ts';
 import { type DType, type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { mapLeaves, type Tree } from './tree.ts';
 
@@ -20,7 +22,7 @@ export interface WireTensor {
 export type WireTree = WireTensor | readonly WireTree[] | { readonly [key: string]: WireTree };
 
 /** One operator over examples `[start, end)`, as the chunk runner is given it. */
-export interface ChunkJob<B = Tree> {
+export interface ChunkJob<B = Tree, S = OutputSink> {
   /** The composite's name, for errors. */
   readonly composite: string;
   readonly operator: { readonly index: number; readonly name: string };
@@ -36,10 +38,12 @@ export interface ChunkJob<B = Tree> {
   readonly extraParams: Readonly<Record<string, unknown>>;
   /** Per example of the chunk: 0 where the operator's condition is false. */
   readonly mask: Uint8Array | undefined;
+  /** Where to write the outputs when they are shaped as it is (else into buffers of its own). */
+  readonly sink: S | undefined;
 }
 
 /** A chunk sent to a worker: its job with the batch in wire form and the operator's task. */
-export interface ChunkRequest extends ChunkJob<WireTree> {
+export interface ChunkRequest extends ChunkJob<WireTree, WireSink> {
   /** How the worker finds the operator's task. */
   readonly ref: DefinitionRef;
 }
@@ -54,6 +58,8 @@ export interface ChunkOutput {
   readonly metadata: unknown[] | null;
   /** True when the operator ran on some example (false: every condition was false). */
   readonly computed: boolean;
+  /** The id of the sink the outputs were written into, when they were. */
+  readonly writtenInto: string | undefined;
 }
 
 /** `tensor`'s fields, as they travel. */
@@ -69,14 +75,19 @@ export function wireOf(tree: Tree): WireTree {
 /**
  * `batch` with every leaf's data in shared memory: copied once into a SharedArrayBuffer,
  * or as it is when it is there already. Worker threads then read it without a copy.
+ * `copies` lists the buffers made for it (taken from the shared pool).
  */
-export function sharedBatch(batch: Tree): WireTree {
-  return mapLeaves(batch, (leaf) => {
+export function sharedBatch(batch: Tree): { wire: WireTree; copies: SharedArrayBuffer[] } {
+  const copies: SharedArrayBuffer[] = [];
+  const wire = mapLeaves(batch, (leaf) => {
     if (leaf.data.buffer instanceof SharedArrayBuffer) return wireTensor(leaf) as unknown as Tree;
-    const shared = typedArray(leaf.dtype, leaf.size, new SharedArrayBuffer(leaf.data.byteLength));
+    const buffer = takeShared(leaf.data.byteLength);
+    copies.push(buffer);
+    const shared = typedArray(leaf.dtype, leaf.size, buffer);
     shared.set(leaf.data as unknown as ArrayLike<number>);
     return wireTensor(leaf, shared) as unknown as Tree;
   }) as unknown as WireTree;
+  return { wire, copies };
 }
 
 /**

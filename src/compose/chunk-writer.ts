@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../core/errors.ts';
 import type { WireTree } from './chunk-transport.ts';
+import type { OutputSink } from './output-sink.ts';
 import { type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree } from './tree.ts';
 
@@ -23,9 +24,19 @@ export class ChunkWriter {
   readonly #strides: number[];
   readonly #outputs: TypedArray[];
   readonly #count: number;
+  /** The sink written into, when the outputs are shaped as it is. */
+  readonly writtenInto: string | undefined;
 
-  /** A writer for `count` examples, shaped after `first`, the output of the chunk's first example. */
-  constructor(first: Tree, origin: OutputOrigin, count: number) {
+  /**
+   * A writer for `count` examples, shaped after `first`, the output of the chunk's first
+   * example: into `place`'s sink from row `start` when it fits, else into new buffers.
+   */
+  constructor(
+    first: Tree,
+    origin: OutputOrigin,
+    count: number,
+    place?: { readonly sink: OutputSink; readonly start: number },
+  ) {
     const leaves = leavesOf(first);
     this.#template = first;
     this.#origin = origin;
@@ -33,7 +44,9 @@ export class ChunkWriter {
     this.#paths = leaves.map(({ path }) => path);
     this.#shapes = leaves.map(({ leaf }) => leaf.shape);
     this.#strides = leaves.map(({ leaf }) => leaf.size);
-    this.#outputs = leaves.map(({ leaf }) => typedArray(leaf.dtype, leaf.size * count));
+    const rows = place?.sink.rows(first, place.start, count);
+    this.writtenInto = rows === undefined ? undefined : place!.sink.id;
+    this.#outputs = rows ?? leaves.map(({ leaf }) => typedArray(leaf.dtype, leaf.size * count));
   }
 
   /**
@@ -55,8 +68,9 @@ export class ChunkWriter {
     }
   }
 
-  /** The buffers written: they move back to the calling thread rather than being copied. */
+  /** The buffers written, unless shared: they move back to the calling thread rather than being copied. */
   get buffers(): ArrayBuffer[] {
+    if (this.writtenInto !== undefined) return [];
     return this.#outputs.map((output) => output.buffer as ArrayBuffer);
   }
 

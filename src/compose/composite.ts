@@ -19,12 +19,15 @@ import { checkApplyOptions, checkExecutor, entryOf, isStrategy } from './composi
 import { evaluateConditions } from './conditions.ts';
 import type { OperatorFn } from './operator.ts';
 import { type ApplyPlan, type OperatorEntry, startOperator } from './run-operators.ts';
+import { giveShared } from './shared-pool.ts';
 import {
   type CompositionStrategy,
+  ConditionalParallelStrategy,
   ParallelStrategy,
   type StrategyDescription,
+  WeightedParallelStrategy,
 } from './strategies.ts';
-import { batchSizeOf, type Tree, type TreeInput, toTree } from './tree.ts';
+import { batchSizeOf, leavesOf, type Tree, type TreeInput, toTree } from './tree.ts';
 
 /** What a composite applies: a function (in this thread), a task (on the executor) or a composite. */
 // biome-ignore lint/suspicious/noExplicitAny: operators take elements of any shape.
@@ -218,6 +221,7 @@ export class CompositeOperator {
     const plan: ApplyPlan = {
       composite: this.name,
       batch,
+      size,
       ranges: rangesOf(size, this.examplesPerTask ?? Math.ceil(size / 8)),
       seed:
         options.seed ??
@@ -233,12 +237,13 @@ export class CompositeOperator {
       remote: split.leaves !== undefined,
       // Worker threads read the batch from shared memory; other workers are sent their part.
       sharesMemory: split.leaves?.name === 'threads',
+      recording: run !== undefined,
       givenExecutor: options.executor,
     };
-    let shared: WireTree | undefined;
+    let shared: { wire: WireTree; copies: SharedArrayBuffer[] } | undefined;
     const sharedOnce = () => {
       shared ??= sharedBatch(batch);
-      return shared;
+      return shared.wire;
     };
     let failure: { error: unknown } | undefined;
     const running = this.#entries.map((entry, i) => {
@@ -270,6 +275,7 @@ export class CompositeOperator {
           mask: masks,
         },
       );
+      recycle(this.strategy, data, shared?.copies ?? [], outcomes);
       return {
         data,
         states: outcomes.map((outcome) => outcome.states),
@@ -297,6 +303,31 @@ export class CompositeOperator {
       ),
     };
   }
+}
+
+/**
+ * Gives the apply's shared memory back to the pool once it succeeded: the batch's shared
+ * copy and the operators' outputs, unless the merged output holds them. Only after a
+ * strategy of weft's own without a mergeFn, which keeps nothing of its inputs.
+ */
+function recycle(
+  strategy: CompositionStrategy,
+  data: Tree,
+  copies: readonly SharedArrayBuffer[],
+  outcomes: readonly OperatorOutcome[],
+): void {
+  const own =
+    (strategy instanceof ParallelStrategy ||
+      strategy instanceof WeightedParallelStrategy ||
+      strategy instanceof ConditionalParallelStrategy) &&
+    !(strategy as { mergeFn?: unknown }).mergeFn;
+  const buffers = [
+    ...copies,
+    ...(own ? outcomes.flatMap((outcome) => outcome.recyclable ?? []) : []),
+  ];
+  if (buffers.length === 0) return;
+  const held = new Set<ArrayBufferLike>(leavesOf(data).map(({ leaf }) => leaf.data.buffer));
+  giveShared(buffers.filter((buffer) => !held.has(buffer)));
 }
 
 /** Examples `[0, size)` in chunks of `per`. */

@@ -23,6 +23,7 @@ import { asOperatorFailed, OperatorFailedError } from './errors.ts';
 import { maskedRun } from './masked-run.ts';
 import type { OperatorFn } from './operator.ts';
 import { foldSeed } from './operator-random.ts';
+import { OutputSink, type WireSink } from './output-sink.ts';
 import type { Tree, TreeInput } from './tree.ts';
 
 /** A composite nested as an operator, as the runner sees it. */
@@ -42,6 +43,8 @@ export type OperatorEntry =
 export interface ApplyPlan {
   readonly composite: string;
   readonly batch: Tree;
+  /** The batch's examples. */
+  readonly size: number;
   readonly ranges: readonly (readonly [number, number])[];
   readonly seed: number;
   /** The composite's own key scope: operator `i` records under `operator_<i>` in it. */
@@ -60,6 +63,8 @@ export interface ApplyPlan {
   readonly remote: boolean;
   /** Those workers are threads of this process, which can share memory. */
   readonly sharesMemory: boolean;
+  /** A run records the chunks (and a store keeps no shared memory). */
+  readonly recording: boolean;
   /** An executor the apply was given, passed on to nested composites. */
   readonly givenExecutor: Executor | undefined;
 }
@@ -74,11 +79,9 @@ export function startOperator(
   const scope = plan.scope.child(`operator_${index}`);
   if (entry.kind === 'composite') return runNested(entry.composite, index, plan, scope);
   const label = `${plan.composite}.${entry.name}`;
-  const job = (start: number, end: number): ChunkJob => ({
+  const job = (start: number, end: number): ChunkBase => ({
     composite: plan.composite,
     operator: { index, name: entry.name },
-    batch: plan.batch,
-    first: 0,
     start,
     end,
     seed: foldSeed(plan.seed, index),
@@ -90,6 +93,7 @@ export function startOperator(
   let chunkTask: Task<unknown, ChunkOutput>;
   let inputs: Iterable<unknown> = plan.ranges;
   let executor = plan.loops;
+  let sink: OutputSink | undefined;
   if (entry.kind === 'task' && plan.remote) {
     const { ref } = entry.task;
     if (ref === undefined) {
@@ -101,11 +105,18 @@ export function startOperator(
     // The registered runner, carrying the operator's own retries and timeout.
     chunkTask = Object.freeze({ ...applyOperatorTask, options: entry.task.options });
     executor = plan.executor;
-    inputs = requests(plan, job, ref, shared);
+    // Threads write into shared memory, unless a run records the chunks: a store keeps
+    // plain buffers only.
+    if (plan.sharesMemory && !plan.recording) sink = OutputSink.sharedLike(plan.batch, plan.size);
+    inputs = requests(plan, job, ref, shared, sink?.wire());
   } else {
     const fn = (entry.kind === 'task' ? entry.task.fn : entry.fn) as OperatorFn<Tree, unknown>;
-    const run: TaskFn<readonly [number, number], ChunkOutput> = async ([start, end], ctx) =>
-      (await runChunk(fn, job(start, end), ctx.signal)).output;
+    const lazy = OutputSink.lazy(plan.size);
+    sink = lazy;
+    const run: TaskFn<readonly [number, number], ChunkOutput> = async ([start, end], ctx) => {
+      const chunk: ChunkJob = { ...job(start, end), batch: plan.batch, first: 0, sink: lazy };
+      return (await runChunk(fn, chunk, ctx.signal)).output;
+    };
     chunkTask = localTask(label, run, entry.kind === 'task' ? entry.task.options : {}) as Task<
       unknown,
       ChunkOutput
@@ -122,33 +133,45 @@ export function startOperator(
     itemKey: (_, at) => `${ranges[at]![0]}-${ranges[at]![1]}`,
     display: { label, total: ranges.length },
   });
+  // A timed-out attempt may go on writing after its task failed: its sink is not reused.
+  const recyclable =
+    entry.kind === 'task' && entry.task.options.timeoutMs === undefined
+      ? sink?.sharedBuffers()
+      : undefined;
   return Promise.resolve(chunks).then(
-    (outputs) =>
-      joinChunks(outputs, {
+    (outputs) => ({
+      ...joinChunks(outputs, {
         composite: plan.composite,
         operator: index,
         operatorName: entry.name,
         ranges,
         state: plan.states[index],
         metadata: plan.metadata,
+        sink,
       }),
+      recyclable,
+    }),
     (error: unknown) => {
       throw operatorError(error, plan, index, entry.name);
     },
   );
 }
 
+/** A chunk's job without its batch and sink, which differ by where it runs. */
+type ChunkBase = Omit<ChunkJob, 'batch' | 'first' | 'sink'>;
+
 /** The chunks' requests to workers, made as the map reads them. */
 function* requests(
   plan: ApplyPlan,
-  job: (start: number, end: number) => ChunkJob,
+  job: (start: number, end: number) => ChunkBase,
   ref: ChunkRequest['ref'],
   shared: () => WireTree,
+  sink: WireSink | undefined,
 ): Generator<ChunkRequest> {
   for (const [start, end] of plan.ranges) {
     // Threads read the one shared copy of the batch; processes get their examples only.
     const batch = plan.sharesMemory ? shared() : sliceBatch(plan.batch, start, end);
-    yield { ...job(start, end), batch, first: plan.sharesMemory ? 0 : start, ref };
+    yield { ...job(start, end), batch, first: plan.sharesMemory ? 0 : start, sink, ref };
   }
 }
 

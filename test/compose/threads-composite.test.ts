@@ -83,6 +83,55 @@ describe('a composite of task operators on threads', () => {
     }
   });
 
+  it('writes outputs shaped like the batch straight into shared memory, outside a run', async () => {
+    const first = (outputs: unknown[]) => outputs[0] as Tensor;
+    const shaped = new CompositeOperator({
+      operators: [double, triple],
+      strategy: new ParallelStrategy({ mergeFn: first }),
+      examplesPerTask: 2,
+      executor,
+    });
+    const same = (await shaped.apply(batchOf(8, 3))) as Tensor;
+    assert.ok(same.data.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(
+      same.toArray(),
+      (batchOf(8, 3).toArray() as number[][]).map((row) => row.map((v) => v * 2)),
+    );
+    // Outputs of another shape come back in buffers of their own, joined here.
+    const other = new CompositeOperator({
+      operators: [oddKeys],
+      strategy: new ParallelStrategy({ mergeFn: first }),
+      examplesPerTask: 2,
+      executor,
+    });
+    const own = (await other.apply(batchOf(8, 1))) as unknown as Record<string, Tensor>;
+    const doubled = Object.getOwnPropertyDescriptor(own, 'a\u0000b')!.value as Tensor;
+    assert.ok(doubled.data.buffer instanceof ArrayBuffer);
+    assert.deepEqual(doubled.shape, [8, 1]);
+  });
+
+  it('an output of one apply is never overwritten by the next, whatever the merge keeps', async () => {
+    const merges = [
+      { mergeStrategy: 'sum' },
+      { mergeStrategy: 'dict' },
+      // Keeps the first operator's batched output itself.
+      { mergeFn: (outputs: unknown[]) => outputs[0] as Tensor },
+    ] as const;
+    for (const merge of merges) {
+      const composite = new CompositeOperator({
+        operators: [double, triple],
+        strategy: new ParallelStrategy(merge),
+        examplesPerTask: 2,
+        executor,
+      });
+      const first = await composite.apply(batchOf(8, 4));
+      const kept = JSON.stringify(first);
+      const second = await composite.apply(batchOf(8, 4).map((v) => v + 1000));
+      assert.equal(JSON.stringify(first), kept, JSON.stringify(merge));
+      assert.notEqual(JSON.stringify(second), kept);
+    }
+  });
+
   it("applies an operator task's retries per chunk", async () => {
     const size = 8;
     const seen = new Int32Array(new SharedArrayBuffer(4 * size));
