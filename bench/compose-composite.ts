@@ -81,18 +81,25 @@ export default async function main(): Promise<void> {
       ];
       // Rounds alternate the ways, so that a slow moment of the machine falls on all alike.
       const times = new Map<string, number[]>(ways.map(([label]) => [label, []]));
+      // CPU time of the whole process (every thread) per ms of wall time: how many cores worked.
+      const busy = new Map<string, number[]>(ways.map(([label]) => [label, []]));
       for (let round = 0; round <= RUNS; round++) {
         for (const [label, run] of ways) {
+          const cpu = process.cpuUsage();
           const start = performance.now();
           const out = await run();
           const took = performance.now() - start;
-          if (round > 0) times.get(label)!.push(took); // round 0 warms up
+          const { user, system } = process.cpuUsage(cpu);
+          if (round > 0) {
+            times.get(label)!.push(took); // round 0 warms up
+            busy.get(label)!.push((user + system) / 1000 / took);
+          }
           check(out, expected, `${merge}, ${label}`);
         }
       }
       for (const [label] of ways) {
         const runs = times.get(label)!;
-        rows.push([merge, label, best(runs), median(runs)]);
+        rows.push([merge, label, best(runs), median(runs), median(busy.get(label)!)]);
       }
       const inlineMs = best(times.get('inline')!);
       const threadsMs = best(times.get('threads, 2 workers')!);
@@ -107,7 +114,7 @@ export default async function main(): Promise<void> {
     await pool.close();
     await here.close();
   }
-  printTable(['merge', 'how', 'best ms', 'median ms'], rows);
+  printTable(['merge', 'how', 'best ms', 'median ms', 'cores busy'], rows);
   console.log('');
   for (const line of ratios) console.log(line);
   console.log(`load at the end ${loadavg()[0]!.toFixed(2)}`);
