@@ -21,7 +21,16 @@ import {
   tensorFrom,
   typedArray,
 } from './tensor.ts';
-import { mapLeaves, setOwn, type Tree, type TreeInput, toTree, zipLeaves } from './tree.ts';
+import {
+  batchSizeOf,
+  exampleOf,
+  mapLeaves,
+  setOwn,
+  type Tree,
+  type TreeInput,
+  toTree,
+  zipLeaves,
+} from './tree.ts';
 
 /** How parallel outputs are merged. */
 export type MergeStrategy = 'concat' | 'stack' | 'sum' | 'mean' | 'dict';
@@ -119,7 +128,8 @@ export interface BatchedMergeOptions extends MergeOptions {
 /**
  * Merges outputs whose leaves have the examples on their first axis: `mergeAxis` counts
  * within one example (axis 0 of an example is axis 1 of the batch), and a mask and weights
- * apply per example and per output. `mergeFn` receives the batched outputs.
+ * apply per example and per output. `mergeFn` is called once per example, as datarax's is
+ * under vmap, with that example's outputs; its results are stacked into a batch.
  * @example
  * // x*2 and x*3 over the batch [[1], [2]], concat along the example's axis 0:
  * mergeBatched([tensor([[2], [4]]), tensor([[3], [6]])], { names: ['a', 'b'] }).toArray()
@@ -133,8 +143,59 @@ export function mergeBatched(outputs: readonly Tree[], options: BatchedMergeOpti
   const names = outputs.map((_, i) => given?.[i] ?? `operator_${i}`);
   const plan = planOf(options ?? {}, names, mask, weights, false, what);
   const trees = outputs.map((output, i) => toTree(output, names[i]!));
-  if (plan.mergeFn !== undefined) return callMergeFn(plan.mergeFn, trees);
+  if (plan.mergeFn !== undefined) return mergeEachExample(plan.mergeFn, trees, names);
   return mergeTrees(trees, plan);
+}
+
+/**
+ * A merge function over a batch, as under vmap: called with each example's outputs, its
+ * results stacked along a new first axis (copied, so none shares the outputs' memory).
+ * With no examples it is called once with the (empty) batched outputs.
+ */
+function mergeEachExample(
+  mergeFn: (outputs: Tree[]) => TreeInput,
+  trees: readonly Tree[],
+  names: readonly string[],
+): Tree {
+  const size = batchSizeOf(trees[0]!, names[0]);
+  trees.forEach((tree, i) => {
+    if (batchSizeOf(tree, names[i]) !== size) {
+      throw new ValidationError(
+        `mergeBatched(): ${names[i]} holds ${batchSizeOf(tree, names[i])} examples but ${names[0]} holds ${size}; every output has the batch's examples on its first axis.`,
+      );
+    }
+  });
+  if (size === 0) return callMergeFn(mergeFn, [...trees]);
+  const merged: Tree[] = [];
+  for (let i = 0; i < size; i++) {
+    merged.push(
+      callMergeFn(
+        mergeFn,
+        trees.map((tree) => exampleOf(tree, i)),
+      ),
+    );
+  }
+  return zipLeaves(merged, stackExamples, (i) => `mergeFn's result for example ${i}`) as Tree;
+}
+
+/** One merge function result per example, as one tensor with the examples first. */
+function stackExamples(leaves: Tensor[], path: string): Tensor {
+  const shape = leaves[0]!.shape;
+  leaves.forEach((leaf, i) => {
+    if (
+      leaf.shape.length !== shape.length ||
+      leaf.shape.some((length, axis) => length !== shape[axis])
+    ) {
+      throw new ValidationError(
+        `mergeFn returned shape [${leaf.shape.join(', ')}] for example ${i}${path === '' ? '' : ` at ${path}`} but [${shape.join(', ')}] for example 0; it must return the same shapes for every example.`,
+      );
+    }
+  });
+  const dtype = promoteDtypes(leaves.map((leaf) => leaf.dtype));
+  const rowSize = sizeOf(shape);
+  const data = typedArray(dtype, rowSize * leaves.length);
+  for (let i = 0; i < leaves.length; i++) data.set(leaves[i]!.data, i * rowSize);
+  return new Tensor(data, [leaves.length, ...shape], dtype);
 }
 
 /** The unbatched merges: the batched merge over views of one example. */

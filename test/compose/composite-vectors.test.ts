@@ -109,10 +109,11 @@ describe('ParallelStrategy at the composite', () => {
     assert.deepEqual(out.label!.operator_1!.toArray(), [[7]]);
   });
 
-  it('a mergeFn receives the batched outputs', async () => {
+  it('a mergeFn is called per example, as under vmap, its results stacked', async () => {
     const out = (await parallel([times(2), times(3)], {
       mergeFn: function maxOf(outputs: unknown[]) {
         const [a, b] = outputs as Tensor[];
+        assert.deepEqual(a!.shape, [1]);
         return a!.map((v, i) => Math.max(v, b!.data[i]!));
       },
     }).apply(tensor([[1], [-2]]))) as Tensor;

@@ -304,12 +304,34 @@ describe('mergeBatched: per-example merges, as under vmap', () => {
     ]);
   });
 
-  it('mergeFn receives the batched outputs', () => {
+  it('mergeFn is called once per example, as under vmap, its results stacked', () => {
+    const seen: number[][] = [];
     const merged = mergeBatched(outputs, {
       names,
-      mergeFn: (outs) => (outs as Tensor[]).map((out) => out.shape[0]!),
+      mergeFn: (outs) => {
+        seen.push((outs as Tensor[]).map((out) => out.ndim));
+        return (outs as Tensor[]).map((out) => out.data[0]!);
+      },
     });
-    assert.deepEqual(plain(merged), [2, 2]);
+    assert.deepEqual(seen, [
+      [1, 1],
+      [1, 1],
+    ]);
+    assert.deepEqual(plain(merged), [
+      [2, 3],
+      [4, 6],
+    ]);
+  });
+
+  it("mergeFn's results must have one shape for every example", () => {
+    assert.throws(
+      () =>
+        mergeBatched(outputs, {
+          names,
+          mergeFn: (outs) => ((outs as Tensor[])[0]!.data[0] === 2 ? [1] : [1, 2]),
+        }),
+      /mergeFn returned shape \[2\] for example 1 but \[1\] for example 0/,
+    );
   });
 
   it('merges trees per leaf, each leaf with its own example shape', () => {
