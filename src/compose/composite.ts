@@ -236,7 +236,7 @@ export class CompositeOperator {
       loops: split.loops,
       remote: split.leaves !== undefined,
       // Worker threads read the batch from shared memory; other workers are sent their part.
-      sharesMemory: split.leaves?.name === 'threads',
+      sharesMemory: split.leaves?.sharesMemory === true,
       recording: run !== undefined,
       givenExecutor: options.executor,
     };

@@ -53,6 +53,13 @@ export interface Executor {
    */
   readonly workers?: number;
   /**
+   * True when tasks run in workers that share this process's memory (worker threads): a
+   * SharedArrayBuffer in a task's input is the same memory there, not a copy, so a front
+   * end may hand workers one shared copy of its data and let them write results into it.
+   * @default false
+   */
+  readonly sharesMemory?: boolean;
+  /**
    * True when `run` calls `invocation.started()` as each task begins. Otherwise a
    * timeout counts from the hand-over to the executor.
    */

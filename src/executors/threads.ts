@@ -28,6 +28,7 @@ let nextPoolId = 1;
 /** Runs tasks on a pool of worker threads. */
 export class ThreadsExecutor extends RemotePoolExecutor {
   readonly name = 'threads';
+  readonly sharesMemory = true;
   protected readonly placeNoun = 'threads';
   protected readonly workerNoun = 'worker thread';
   readonly #resourceLimits: ResourceLimits;

@@ -84,29 +84,38 @@ describe('a composite of task operators on threads', () => {
   });
 
   it('writes outputs shaped like the batch straight into shared memory, outside a run', async () => {
-    const first = (outputs: unknown[]) => outputs[0] as Tensor;
+    const raw = new RawOutputs();
     const shaped = new CompositeOperator({
       operators: [double, triple],
-      strategy: new ParallelStrategy({ mergeFn: first }),
+      strategy: new ParallelStrategy({ mergeStrategy: 'stack' }),
       examplesPerTask: 2,
-      executor,
+      executor: raw,
     });
-    const same = (await shaped.apply(batchOf(8, 3))) as Tensor;
-    assert.ok(same.data.buffer instanceof SharedArrayBuffer);
+    const out = (await shaped.apply(batchOf(8, 3))) as Tensor;
+    assert.equal(raw.outputs.length, 8);
+    for (const output of raw.outputs) {
+      // Written in place: nothing comes back but the chunk's report.
+      assert.ok(isTransfer(output));
+      assert.equal(output.list.length, 0);
+    }
+    const rows = batchOf(8, 3).toArray() as number[][];
     assert.deepEqual(
-      same.toArray(),
-      (batchOf(8, 3).toArray() as number[][]).map((row) => row.map((v) => v * 2)),
+      out.toArray(),
+      rows.map((row) => [row.map((v) => v * 2), row.map((v) => v * 3)]),
     );
-    // Outputs of another shape come back in buffers of their own, joined here.
+    // Outputs of another shape come back in buffers of their own, moved, and joined here.
+    const rawOther = new RawOutputs();
     const other = new CompositeOperator({
       operators: [oddKeys],
-      strategy: new ParallelStrategy({ mergeFn: first }),
       examplesPerTask: 2,
-      executor,
+      executor: rawOther,
     });
     const own = (await other.apply(batchOf(8, 1))) as unknown as Record<string, Tensor>;
+    for (const output of rawOther.outputs) {
+      assert.ok(isTransfer(output));
+      assert.ok(output.list.length > 0);
+    }
     const doubled = Object.getOwnPropertyDescriptor(own, 'a\u0000b')!.value as Tensor;
-    assert.ok(doubled.data.buffer instanceof ArrayBuffer);
     assert.deepEqual(doubled.shape, [8, 1]);
   });
 

@@ -38,9 +38,11 @@ export class Recording implements Executor {
   readonly maxConcurrency: number;
   readonly workers: number | undefined;
   readonly reportsStart: boolean | undefined;
+  readonly sharesMemory: boolean | undefined;
 
   constructor(readonly inner: Executor) {
     this.name = inner.name;
+    this.sharesMemory = inner.sharesMemory;
     this.remote = inner.remote;
     this.concurrency = inner.concurrency;
     this.maxConcurrency = inner.maxConcurrency;
@@ -79,6 +81,8 @@ export class Recording implements Executor {
 export class RawOutputs implements Executor {
   readonly name = 'raw-outputs';
   readonly remote = true;
+  // Tasks run in this thread, so shared memory is shared indeed.
+  readonly sharesMemory = true;
   readonly concurrency = 16;
   readonly maxConcurrency = Number.POSITIVE_INFINITY;
   readonly outputs: unknown[] = [];
