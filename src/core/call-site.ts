@@ -13,9 +13,39 @@ export interface CallSite {
   readonly location: string;
 }
 
-/** Finds the module and line that called `fn`. */
+/**
+ * Finds the module and line that called `fn`: the line as people read it (through a
+ * source map), the module as it was loaded. With source maps on (tsx turns them on), the
+ * printed stack of built code names the TypeScript it came from, and a worker importing
+ * that would load a second copy of the code, not the one that defined the task.
+ */
 export function callSite(fn: Function): CallSite | undefined {
-  return siteOfFrame(stackFrames(fn, 1)[0]);
+  const printed = siteOfFrame(stackFrames(fn, 1)[0]);
+  if (printed?.module === undefined) return printed;
+  const loaded = loadedModule(fn);
+  return loaded === undefined ? printed : { module: loaded, location: printed.location };
+}
+
+/** The URL of the module V8 ran at the frame above the call of `fn`, unmapped. */
+function loadedModule(fn: Function): string | undefined {
+  const holder: { stack?: unknown } = {};
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  // V8's own call sites: the source-map rewriting happens only when they are printed.
+  Error.prepareStackTrace = (_error, sites) => sites;
+  try {
+    Error.captureStackTrace(holder, fn);
+    const sites = holder.stack as readonly NodeJS.CallSite[] | undefined;
+    const file = Array.isArray(sites) ? sites[0]?.getFileName() : undefined;
+    if (file === undefined || file === null) return undefined;
+    if (file.startsWith('file:')) return file;
+    if (file.startsWith('/') || /^[A-Za-z]:\\/.test(file)) return pathToFileURL(file).href;
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** The `count` stack frames above the call of `fn`, as V8 prints them. */

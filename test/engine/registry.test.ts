@@ -171,3 +171,37 @@ describe('the registry', () => {
     });
   });
 });
+
+describe('the module of a definition', () => {
+  it('is the file that ran, not the source a source map names', async () => {
+    // Built code run under tsx has source maps on: its printed stack names the TypeScript it
+    // came from, which a worker must not import (it would load a second copy of the code).
+    const dir = mkdtempSync(join(tmpdir(), 'weft-sourcemap-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const map = {
+      version: 3,
+      sources: ['original-source.ts'],
+      names: [],
+      mappings: 'AAAA;AACA;AACA',
+    };
+    const built = join(dir, 'built.mjs');
+    writeFileSync(
+      built,
+      [
+        `import { task } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};`,
+        "const defined = task('sourcemap-probe', (x) => x);",
+        'console.log(JSON.stringify({ module: defined.module, definedAt: defined.definedAt }));',
+        `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}`,
+      ].join('\n'),
+    );
+    const { stdout } = await run(
+      process.execPath,
+      ['--enable-source-maps', '--conditions=weft-source', '--import', 'tsx', built],
+      { cwd: repo },
+    );
+    const { module, definedAt } = JSON.parse(stdout) as { module: string; definedAt: string };
+    assert.equal(module, pathToFileURL(built).href);
+    // People still read where they wrote it.
+    assert.match(definedAt, /original-source\.ts:2:\d+$/);
+  });
+});
