@@ -221,10 +221,16 @@ export class Tensor<D extends DType = DType> {
   }
 
   [inspect.custom](depth: number, options: { stylize(text: string, style: string): string }) {
-    const head = `Tensor<${this.dtype}>[${this.shape.join(', ')}]`;
-    if (depth < 0) return options.stylize(head, 'special');
-    const shown = this.size <= 64 ? this.toArray() : `${this.size} elements`;
-    return `${options.stylize(head, 'special')} ${inspect(shown, { breakLength: Number.POSITIVE_INFINITY })}`;
+    const head = options.stylize(`Tensor<${this.dtype}>[${this.shape.join(', ')}]`, 'special');
+    if (depth < 0 || this.size === 0) return head;
+    if (this.size <= 64) {
+      return `${head} ${inspect(this.toArray(), { breakLength: Number.POSITIVE_INFINITY })}`;
+    }
+    // A large tensor shows its first values, briefly, not millions of numbers.
+    const first = Array.from(this.data.subarray(0, 4), (value) =>
+      Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4))),
+    ).join(', ');
+    return `${head} [${first}, … ${(this.size - 4).toLocaleString('en-US')} more]`;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { ValidationError } from 'weftjs';
 import { dtypes, isTensor, Tensor, tensor, tensorFrom, zeros } from 'weftjs/compose';
 
@@ -247,5 +248,14 @@ describe('tensor(): what is refused', () => {
     refused(() => t.get(0), /give 2 indices, not 1/);
     refused(() => t.get(0, 2), /index 2 is outside axis 1 of length 2/);
     refused(() => t.reshape([3, -1]), /does not hold 4 elements/);
+  });
+});
+
+describe('Tensor: printed', () => {
+  it('shows its dtype, shape and values; a large one only its first values, briefly', () => {
+    assert.equal(inspect(tensor([1, 2], { dtype: 'int32' })), 'Tensor<int32>[2] [ 1, 2 ]');
+    const large = zeros([10, 10]).map((_, i) => i / 3);
+    assert.equal(inspect(large), 'Tensor<float32>[10, 10] [0, 0.3333, 0.6667, 1, … 96 more]');
+    assert.equal(inspect({ x: large }, { depth: -1 }), '[Object]');
   });
 });
