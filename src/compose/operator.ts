@@ -5,8 +5,8 @@
  */
 import { callSite } from '../core/call-site.ts';
 import { describeType } from '../core/describe.ts';
-import { DuplicateTaskError, ValidationError } from '../core/errors.ts';
-import { type Task, type TaskFn, type TaskOptions, task } from '../core/task.ts';
+import { ValidationError } from '../core/errors.ts';
+import { defineTask, type Task, type TaskFn, type TaskOptions } from '../core/task.ts';
 import type { Tree, TreeInput } from './tree.ts';
 import { isPlainObject } from './tree.ts';
 
@@ -58,13 +58,6 @@ export type OperatorFn<E = Tree, O = TreeInput> = (
 ) => O | OperatorResult<O> | PromiseLike<O | OperatorResult<O>>;
 
 /**
- * Where each operator name was defined in this thread. `task()` tells two definitions
- * apart by where it was called, which for every operator is inside {@link operator}:
- * this keeps the user's own call site, so two operators of one name are refused.
- */
-const operatorSites = new Map<string, string | undefined>();
-
-/**
  * Defines an operator that can run on worker threads and in child processes: a task,
  * registered by name, whose function is applied to each example. Define it at the top
  * level of a module (workers import that module to find it). Its retries and timeout
@@ -89,28 +82,11 @@ export function operator<E = Tree, O = TreeInput>(
       `operator('${name}') needs a function (element, ctx) => output as its second argument, got ${describeType(fn)}.`,
     );
   }
-  const site = callSite(operator);
-  if (operatorSites.has(name) && operatorSites.get(name) !== site?.location) {
-    throw new DuplicateTaskError(
-      `Two operators are named '${name}': one defined at ${operatorSites.get(name) ?? 'an unknown place'}, ` +
-        `another at ${site?.location ?? 'an unknown place'}. Workers find operators by name, so give each a unique name.`,
-    );
-  }
-  const module = options.module ?? site?.module;
-  // Without a module of its own, task() would name this file: workers must not look here.
-  const created = task(name, fn as unknown as TaskFn<E, O>, { ...options, module });
-  operatorSites.set(name, site?.location);
-  return module === undefined
-    ? Object.freeze({ ...created, module: undefined, ref: undefined })
-    : created;
+  return defineTask(name, fn as unknown as TaskFn<E, O>, options, callSite(operator), 'operator');
 }
 
-/**
- * Marks what withState made, as a hidden (non-enumerable) own property: a symbol of this
- * module would not be recognised by the chunk runner when the operator's module loaded
- * another copy of weft (`weft run` imports a job's TypeScript apart from weft's own).
- */
-const resultBrand = 'weft.operatorResult';
+/** Marks what withState made; shared by every loaded copy of weft. */
+const resultBrand = Symbol.for('weft.operatorResult');
 
 /**
  * Marks an operator's answer as carrying its new state or metadata besides its data.
@@ -146,6 +122,6 @@ export function isOperatorResult(value: unknown): value is OperatorResult {
   return (
     typeof value === 'object' &&
     value !== null &&
-    Object.getOwnPropertyDescriptor(value, resultBrand)?.value === true
+    (value as { [resultBrand]?: unknown })[resultBrand] === true
   );
 }

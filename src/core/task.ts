@@ -3,7 +3,7 @@
  * module is found by name in worker threads, child processes and remote workers, which
  * import the module it was defined in.
  */
-import { callSite, moduleUrl } from './call-site.ts';
+import { type CallSite, callSite, moduleUrl } from './call-site.ts';
 import { describeType } from './describe.ts';
 import { DuplicateTaskError, ValidationError } from './errors.ts';
 import type { KeyScope } from './keys.ts';
@@ -123,16 +123,30 @@ export interface Task<I = unknown, O = unknown> {
  *   (await fetch(url, { signal })).text(), { retries: 3, timeoutMs: 10_000 });
  */
 export function task<I, O>(name: string, fn: TaskFn<I, O>, options: TaskOptions = {}): Task<I, O> {
+  return defineTask(name, fn, options, callSite(task), 'task');
+}
+
+/**
+ * Defines a task named by `site`: for front ends that define tasks on their users' behalf
+ * (compose's `operator()`), which find the user's call site themselves. Not public API.
+ * @param what the defining function, in messages: `task`, `operator`
+ */
+export function defineTask<I, O>(
+  name: string,
+  fn: TaskFn<I, O>,
+  options: TaskOptions,
+  site: CallSite | undefined,
+  what: string,
+): Task<I, O> {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new ValidationError('task() needs a non-empty string name as its first argument.');
+    throw new ValidationError(`${what}() needs a non-empty string name as its first argument.`);
   }
   if (typeof fn !== 'function') {
-    throw new ValidationError(`task('${name}') needs a function as its second argument.`);
+    throw new ValidationError(`${what}('${name}') needs a function as its second argument.`);
   }
   validateTaskOptions(name, options);
-  const site = callSite(task);
   const module =
-    options.module === undefined ? site?.module : moduleUrl(options.module, `task('${name}')`);
+    options.module === undefined ? site?.module : moduleUrl(options.module, `${what}('${name}')`);
   const definedAt = site?.location;
   const existing = registered('task', name);
   // The same definition evaluated again (a module loaded twice) replaces itself quietly.

@@ -45,7 +45,11 @@ describe('operator()', () => {
       () => operator('compose-operators/scaled', (x: Tensor) => x),
       (error) => {
         assert.ok(isWeftError(error, 'WEFT_DUPLICATE_TASK'));
-        assert.match(error.message, /Two operators are named 'compose-operators\/scaled'/);
+        // Both places are the user's own, not inside operator().
+        assert.match(
+          error.message,
+          /Two tasks are named 'compose-operators\/scaled': one defined at \S*composite-operators\.test\.ts:\d+:\d+, another at \S*composite-operators\.test\.ts:\d+:\d+\./,
+        );
         return true;
       },
     );
@@ -83,5 +87,12 @@ describe('withState()', () => {
       () => withState([1], { metadata: new Map() as never }),
       /metadata must be a plain object of values, got a Map/,
     );
+  });
+});
+
+describe('operator(): where it was defined', () => {
+  it("names the user's module and line, not operator()'s", () => {
+    assert.match(scaled.definedAt ?? '', /composite-operators\.test\.ts:\d+:\d+$/);
+    assert.match(scaled.module ?? '', /composite-operators\.test\.ts$/);
   });
 });

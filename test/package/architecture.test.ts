@@ -154,6 +154,7 @@ describe('architecture', () => {
             'weft.parallel',
             'weft.action',
             'weft.tensor',
+            'weft.operatorResult',
             'nodejs.util.inspect.custom',
           ].includes(name!),
           `${relative(src, file)} uses Symbol.for('${name}')`,
