@@ -7,7 +7,6 @@
  */
 import type { DefinitionRef } from '../core/registry.ts';
 import type { OutputSink, WireSink } from './output-sink.ts';
-import { takeShared } from './shared-pool.ts';
 import { type DType, type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { mapLeaves, type Tree } from './tree.ts';
 
@@ -73,21 +72,18 @@ export function wireOf(tree: Tree): WireTree {
 }
 
 /**
- * `batch` with every leaf's data in shared memory: copied once into a SharedArrayBuffer,
- * or as it is when it is there already. Worker threads then read it without a copy.
- * `copies` lists the buffers made for it (taken from the shared pool).
+ * `batch` with every leaf's data in shared memory: copied once into a new
+ * SharedArrayBuffer, or as it is when it is there already. Worker threads then read it
+ * without a copy. Never taken from the shared pool nor given back to it: operators see
+ * this memory and may keep views of it in their states and metadata.
  */
-export function sharedBatch(batch: Tree): { wire: WireTree; copies: SharedArrayBuffer[] } {
-  const copies: SharedArrayBuffer[] = [];
-  const wire = mapLeaves(batch, (leaf) => {
+export function sharedBatch(batch: Tree): WireTree {
+  return mapLeaves(batch, (leaf) => {
     if (leaf.data.buffer instanceof SharedArrayBuffer) return wireTensor(leaf) as unknown as Tree;
-    const buffer = takeShared(leaf.data.byteLength);
-    copies.push(buffer);
-    const shared = typedArray(leaf.dtype, leaf.size, buffer);
+    const shared = typedArray(leaf.dtype, leaf.size, new SharedArrayBuffer(leaf.data.byteLength));
     shared.set(leaf.data as unknown as ArrayLike<number>);
     return wireTensor(leaf, shared) as unknown as Tree;
   }) as unknown as WireTree;
-  return { wire, copies };
 }
 
 /**

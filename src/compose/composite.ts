@@ -240,10 +240,10 @@ export class CompositeOperator {
       recording: run !== undefined,
       givenExecutor: options.executor,
     };
-    let shared: { wire: WireTree; copies: SharedArrayBuffer[] } | undefined;
+    let shared: WireTree | undefined;
     const sharedOnce = () => {
       shared ??= sharedBatch(batch);
-      return shared.wire;
+      return shared;
     };
     let failure: { error: unknown } | undefined;
     const running = this.#entries.map((entry, i) => {
@@ -275,7 +275,7 @@ export class CompositeOperator {
           mask: masks,
         },
       );
-      recycle(this.strategy, data, shared?.copies ?? [], outcomes);
+      recycle(this.strategy, data, outcomes);
       return {
         data,
         states: outcomes.map((outcome) => outcome.states),
@@ -306,14 +306,14 @@ export class CompositeOperator {
 }
 
 /**
- * Gives the apply's shared memory back to the pool once it succeeded: the batch's shared
- * copy and the operators' outputs, unless the merged output holds them. Only after a
- * strategy of weft's own without a mergeFn, which keeps nothing of its inputs.
+ * Gives the operators' output sinks back to the pool once the apply succeeded, unless the
+ * merged output holds them. Only sinks: operator code never sees them (the batch's shared
+ * copy it does see, and may keep views of in states or metadata, is never pooled), and
+ * only after a strategy of weft's own without a mergeFn, which keeps nothing of its inputs.
  */
 function recycle(
   strategy: CompositionStrategy,
   data: Tree,
-  copies: readonly SharedArrayBuffer[],
   outcomes: readonly OperatorOutcome[],
 ): void {
   const own =
@@ -321,10 +321,8 @@ function recycle(
       strategy instanceof WeightedParallelStrategy ||
       strategy instanceof ConditionalParallelStrategy) &&
     !(strategy as { mergeFn?: unknown }).mergeFn;
-  const buffers = [
-    ...copies,
-    ...(own ? outcomes.flatMap((outcome) => outcome.recyclable ?? []) : []),
-  ];
+  if (!own) return;
+  const buffers = outcomes.flatMap((outcome) => outcome.recyclable ?? []);
   if (buffers.length === 0) return;
   const held = new Set<ArrayBufferLike>(leavesOf(data).map(({ leaf }) => leaf.data.buffer));
   giveShared(buffers.filter((buffer) => !held.has(buffer)));

@@ -1,10 +1,12 @@
 /**
  * Shared memory kept between applies on threads. Memory a process touches for the first
- * time costs a page fault per page, which for the batch's shared copy and the operators'
- * outputs (tens of megabytes an apply) weighs as much as the work itself; buffers given
- * back after an apply that succeeded serve the next one instead. A buffer is given back
- * only when nothing can still read or write it: every chunk of its apply has ended, and
- * the merged output holds none of it. Idle buffers are bounded; more are let go.
+ * time costs a page fault per page, which for the operators' outputs (tens of megabytes
+ * an apply) weighs as much as the work itself; buffers given back after an apply that
+ * succeeded serve the next one instead. Only output sinks are pooled, memory operator
+ * code never sees (it may keep views of what it sees, such as the batch's shared copy,
+ * in its states), and only when nothing can still read or write them: every chunk of
+ * their apply has ended, and the merged output holds none of them. Idle buffers are
+ * bounded; more are let go.
  */
 
 /** Idle buffers kept at most, in bytes. */

@@ -8,7 +8,15 @@ import { after, describe, it } from 'node:test';
 import { isTransfer, isWeftError, threads } from 'weftjs';
 import { CompositeOperator, ParallelStrategy, type Tensor, tensor, zeros } from 'weftjs/compose';
 import { RawOutputs, Recording } from './support/executors.ts';
-import { double, flaky, noisy, oddKeys, triple, whereIsData } from './support/operators.ts';
+import {
+  double,
+  flaky,
+  keepsInput,
+  noisy,
+  oddKeys,
+  triple,
+  whereIsData,
+} from './support/operators.ts';
 
 const executor = threads({ workers: 2 });
 after(() => executor.close());
@@ -139,6 +147,23 @@ describe('a composite of task operators on threads', () => {
       assert.equal(JSON.stringify(first), kept, JSON.stringify(merge));
       assert.notEqual(JSON.stringify(second), kept);
     }
+  });
+
+  it("an apply's states and metadata are never overwritten by the next, though they view its batch", async () => {
+    const composite = new CompositeOperator({
+      operators: [keepsInput, double],
+      strategy: new ParallelStrategy({ mergeStrategy: 'sum' }),
+      examplesPerTask: 2,
+      executor,
+    });
+    const first = await composite.run(batchOf(8, 4));
+    const states = first.states[0] as Float32Array[];
+    // On threads they view the batch's shared copy: the memory must stay this apply's.
+    assert.ok(states[0]!.buffer instanceof SharedArrayBuffer);
+    const kept = JSON.stringify([first.states, first.metadata]);
+    await composite.run(batchOf(8, 4).map((v) => v + 1000));
+    assert.equal(JSON.stringify([first.states, first.metadata]), kept);
+    assert.deepEqual([...states[1]!], [-1, -0.5, 0, 0.5]);
   });
 
   it("applies an operator task's retries per chunk", async () => {

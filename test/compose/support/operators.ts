@@ -136,3 +136,11 @@ export const failsOnOne = operator('compose-test/failsOnOne', (x: Tensor, { inde
 
 /** Its example unchanged, whatever tree it is. */
 export const passThrough = operator<Tree, Tree>('compose-test/passThrough', (x) => x);
+
+/** x + 1, keeping a view of its input's data as its state and in its metadata. */
+export const keepsInput = operator('compose-test/keepsInput', (x: Tensor) =>
+  withState(
+    x.map((v) => v + 1),
+    { state: x.data, metadata: { input: x.data } },
+  ),
+);
