@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { describeType, isPlainObject } from '../core/describe.ts';
-import { ValidationError } from '../core/errors.ts';
+import { isWeftError, ValidationError } from '../core/errors.ts';
 import { type Executor, getDefaultExecutor } from '../core/executor.ts';
 import { type KeyScope, rootScope } from '../core/keys.ts';
 import { seedOfText } from '../core/random.ts';
@@ -267,13 +267,10 @@ export class CompositeOperator {
       const outcomes = settled.map(
         (result) => (result as PromiseFulfilledResult<OperatorOutcome>).value,
       );
-      const data = this.strategy.merge(
+      const data = this.#merge(
         outcomes.map((outcome) => outcome.data),
-        {
-          names: this.#entries.map((entry, i) => `operator_${i} ('${entry.name}')`),
-          extraParams,
-          mask: masks,
-        },
+        extraParams,
+        masks,
       );
       recycle(this.strategy, data, outcomes);
       return {
@@ -284,6 +281,30 @@ export class CompositeOperator {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await split.close();
+    }
+  }
+
+  /**
+   * The strategy's merge of the operators' outputs; its error names this composite.
+   * @throws ValidationError (or the merge error's own code) starting `Composite '<name>':`
+   */
+  #merge(
+    outputs: readonly Tree[],
+    extraParams: Readonly<Record<string, unknown>>,
+    mask: readonly Uint8Array[] | undefined,
+  ): Tree {
+    // An operator without a name of its own is `operator_<i>` alone, not twice.
+    const names = this.#entries.map((entry, i) =>
+      entry.name === `operator_${i}` ? entry.name : `operator_${i} ('${entry.name}')`,
+    );
+    try {
+      return this.strategy.merge(outputs, { names, extraParams, mask });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ValidationError(`Composite '${this.name}': ${reason}`, {
+        cause: error,
+        ...(isWeftError(error) ? { code: error.code } : {}),
+      });
     }
   }
 

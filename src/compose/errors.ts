@@ -44,7 +44,9 @@ export class OperatorFailedError extends WeftError {
       failure.example !== undefined
         ? ` on example ${failure.example}`
         : failure.examples !== undefined
-          ? ` on examples ${failure.examples[0]} to ${failure.examples[1] - 1}`
+          ? failure.examples[1] - failure.examples[0] === 1
+            ? ` on example ${failure.examples[0]}`
+            : ` on examples ${failure.examples[0]} to ${failure.examples[1] - 1}`
           : '';
     const tries =
       failure.attempts !== undefined && failure.attempts > 1

@@ -26,7 +26,7 @@ export interface StrategyDescription {
 
 /** What a strategy's merge is given besides the batched outputs. */
 export interface StrategyMergeContext {
-  /** Each output's name in errors, e.g. `operator_1 ('flip')`. */
+  /** Each output's name in errors: `operator_1 ('flip')`, or `operator_1` for an operator without a name of its own. */
   readonly names: readonly string[];
   /** The `extraParams` given to `apply`. */
   readonly extraParams: Readonly<Record<string, unknown>>;

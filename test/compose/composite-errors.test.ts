@@ -12,6 +12,7 @@ import {
   type OperatorContext,
   OperatorFailedError,
   operator,
+  ParallelStrategy,
   type Tensor,
   tensor,
   zeros,
@@ -170,6 +171,38 @@ describe('a failing operator', () => {
     await assert.rejects(
       composite.apply(zeros([5, 1])),
       failed(/operator 1 \('compose-errors\/stalls'\) failed on examples 0 to 2: .*50/),
+    );
+  });
+
+  it('whose one-example task times out is named with that example', async () => {
+    const composite = new CompositeOperator({
+      operators: [stalls],
+      examplesPerTask: 1,
+      executor: asyncPool(),
+    });
+    await assert.rejects(
+      composite.apply(zeros([2, 1])),
+      failed(/operator 0 \('compose-errors\/stalls'\) failed on example [01]: .*50/),
+    );
+  });
+
+  it('whose outputs cannot merge, naming the composite and each operator once', async () => {
+    const wide = (x: Tensor) => tensor([x.get(0), 0, 0]);
+    const unnamed = new CompositeOperator({
+      name: 'augment',
+      operators: [(x: Tensor) => x, wide],
+      strategy: new ParallelStrategy({ mergeStrategy: 'sum' }),
+    });
+    await assert.rejects(
+      unnamed.apply(zeros([2, 1])),
+      validation(
+        /^Composite 'augment': sum: operator_0 has examples of shape \[1\] but operator_1 \('wide'\) has \[3\]/,
+      ),
+    );
+    const outer = new CompositeOperator({ name: 'outer', operators: [unnamed, id] });
+    await assert.rejects(
+      outer.apply(zeros([2, 1])),
+      failed(/^Composite 'outer': operator 0 \('augment'\) failed: Composite 'augment': sum: /),
     );
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { isWeftError, processes } from 'weftjs';
 import { CompositeOperator, ParallelStrategy, type Tensor, zeros } from 'weftjs/compose';
-import { Recording } from './support/executors.ts';
+import { Recording } from '../batch/support/remote-executors.ts';
 import { double, failsOnOne, noisy, triple, whereIsData } from './support/operators.ts';
 
 const executor = processes({ workers: 2 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { isTransfer, isWeftError, threads } from 'weftjs';
 import { CompositeOperator, ParallelStrategy, type Tensor, tensor, zeros } from 'weftjs/compose';
-import { RawOutputs, Recording } from './support/executors.ts';
+import { Recording } from '../batch/support/remote-executors.ts';
+import { RawOutputs } from './support/executors.ts';
 import {
   double,
   flaky,
@@ -131,7 +132,7 @@ describe('a composite of task operators on threads', () => {
     const merges = [
       { mergeStrategy: 'sum' },
       { mergeStrategy: 'dict' },
-      // Keeps the first operator's batched output itself.
+      // Called per example, its result (the first operator's output) copied into a batch.
       { mergeFn: (outputs: unknown[]) => outputs[0] as Tensor },
     ] as const;
     for (const merge of merges) {

@@ -1,6 +1,7 @@
 /**
- * An executor for the tests of the off-thread targets: it hands every invocation to
- * another executor and keeps what it was given, with the size of each input.
+ * An executor for the tests of work sent off this thread (batch targets, compose
+ * operators): it hands every invocation to another executor and keeps what it was given,
+ * with the size of each input.
  */
 import { Serializer } from 'node:v8';
 import type { Executor, Settled, TaskInvocation } from 'weftjs';
@@ -36,14 +37,18 @@ export class Recording implements Executor {
   readonly remote: boolean;
   readonly concurrency: number;
   readonly maxConcurrency: number;
+  readonly workers: number | undefined;
   readonly reportsStart: boolean | undefined;
+  readonly sharesMemory: boolean | undefined;
 
   constructor(readonly inner: Executor) {
     this.name = inner.name;
     this.remote = inner.remote;
     this.concurrency = inner.concurrency;
     this.maxConcurrency = inner.maxConcurrency;
+    this.workers = inner.workers;
     this.reportsStart = inner.reportsStart;
+    this.sharesMemory = inner.sharesMemory;
   }
 
   check(task: TaskInvocation['task']): void {
