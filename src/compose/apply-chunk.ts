@@ -49,12 +49,14 @@ export async function runChunk(
     if (signal.aborted) throw signal.reason;
     const at = example - start;
     const element = exampleOf(job.batch, example - first);
-    const origin: OutputOrigin = { example, identity: mask !== undefined && mask[at] === 0 };
+    // Numbered as the operator sees it: as the outer batch's, in a nested composite.
+    const index = job.examples === undefined ? example : job.examples[at]!;
+    const origin: OutputOrigin = { example: index, identity: mask !== undefined && mask[at] === 0 };
     let output = element;
     try {
       if (!origin.identity) {
         computed = true;
-        let result: unknown = fn(element, new ExampleContext(job, example, signal));
+        let result: unknown = fn(element, new ExampleContext(job, index, signal));
         if (isThenable(result)) {
           result = await result;
           // Stopped while it awaited (a timeout, a failure elsewhere): write nothing more.
@@ -88,7 +90,7 @@ export async function runChunk(
           composite: job.composite,
           operator: job.operator.index,
           operatorName: job.operator.name,
-          example,
+          example: index,
         },
         error,
       );

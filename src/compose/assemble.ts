@@ -1,12 +1,12 @@
 /**
  * One operator's chunks joined into its batched output: each leaf `[B, ...exampleShape]`,
  * with the per-example states and metadata. Chunks ran apart (perhaps in different
- * workers, or in an earlier attempt of the run), so their structures and shapes are
- * checked against each other here.
+ * workers, or in an earlier attempt of the run), so their structures, shapes and dtypes
+ * are checked against each other here.
  */
 import { ValidationError } from '../core/errors.ts';
 import type { ChunkOutput } from './chunk-transport.ts';
-import { describeLeaves, identityHint } from './chunk-writer.ts';
+import { describeLeaves, dtypeMismatch, identityHint } from './chunk-writer.ts';
 import { OperatorFailedError } from './errors.ts';
 import type { OutputSink } from './output-sink.ts';
 import { Tensor, typedArray } from './tensor.ts';
@@ -32,6 +32,8 @@ export interface JoinContext {
   readonly operatorName: string;
   /** Each chunk's examples, `[start, end)`, in order. */
   readonly ranges: readonly (readonly [number, number])[];
+  /** Each example's number in errors (the outer batch's, in a nested composite); undefined: its own. */
+  readonly examples: readonly number[] | undefined;
   readonly state: unknown;
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
   /** Where the chunks wrote their outputs, when they did. */
@@ -40,7 +42,7 @@ export interface JoinContext {
 
 /**
  * Joins `chunks` (in example order) into one output.
- * @throws OperatorFailedError when two chunks' outputs differ in structure or shape
+ * @throws OperatorFailedError when two chunks' outputs differ in structure, shape or dtype
  */
 export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext): OperatorOutcome {
   const states: unknown[] = [];
@@ -52,6 +54,7 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
       metadata.push(chunk.metadata === null ? context.metadata : chunk.metadata[k]);
     }
   });
+  const numbered = (row: number) => context.examples?.[row] ?? row;
   const trees = chunks.map((chunk) => toTree(chunk.data, 'a chunk output'));
   if (trees.length === 1) return { data: trees[0]!, states, metadata };
   const joined = context.sink?.join(
@@ -61,7 +64,7 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
   );
   if (joined !== undefined) return { data: joined, states, metadata };
   // A chunk whose conditions were all false gave its input: where the operator ran, its
-  // output sets the dtypes.
+  // output sets the structure the others are compared with.
   const lead = Math.max(
     0,
     chunks.findIndex((chunk) => chunk.computed),
@@ -73,7 +76,7 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
       list.length === base.length &&
       list.every(({ path, leaf }, j) => path === base[j]!.path && sameTail(leaf, base[j]!.leaf));
     if (same) return;
-    const example = (at: number) => context.ranges[at]![0];
+    const example = (at: number) => numbered(context.ranges[at]![0]);
     // A chunk where the operator never ran gave its input: say so, it is the likely culprit.
     const whose = (at: number) =>
       chunks[at]!.computed ? '' : ' (its input: the condition is false there)';
@@ -93,6 +96,27 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
       ),
     );
   });
+  // Every chunk's examples share one dtype per leaf (its writer checked them): the chunks
+  // must too, or the result would depend on how the examples were chunked.
+  base.forEach(({ path, leaf: expected }, j) => {
+    leaves.forEach((list, i) => {
+      const found = list[j]!.leaf.dtype;
+      if (found === expected.dtype) return;
+      const origin = (at: number) => ({
+        example: numbered(context.ranges[at]![0]),
+        identity: !chunks[at]!.computed,
+      });
+      throw new OperatorFailedError(
+        {
+          composite: context.composite,
+          operator: context.operator,
+          operatorName: context.operatorName,
+          example: numbered(context.ranges[i]![0]),
+        },
+        dtypeMismatch(path, origin(i), found, origin(lead), expected.dtype),
+      );
+    });
+  });
   let j = 0;
   const data = mapLeaves(trees[lead]!, (model) => {
     const parts = leaves.map((list) => list[j]!.leaf);
@@ -102,7 +126,7 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
   return { data, states, metadata };
 }
 
-/** The parts one after another along the first axis, in `model`'s dtype. */
+/** The parts (all of `model`'s dtype) one after another along the first axis. */
 function joinLeaf(parts: readonly Tensor[], model: Tensor): Tensor {
   let size = 0;
   let examples = 0;

@@ -30,6 +30,12 @@ export interface ChunkJob<B = Tree, S = OutputSink> {
   readonly first: number;
   readonly start: number;
   readonly end: number;
+  /**
+   * Each example's number as the operator sees it (`ctx.index`, its random stream, its
+   * errors): for a composite nested under a condition, the outer batch's numbers of the
+   * examples it was given; undefined: `start` to `end`.
+   */
+  readonly examples: readonly number[] | undefined;
   /** The operator's seed: the apply's, folded with the operator's index. */
   readonly seed: number;
   readonly state: unknown;

@@ -1,12 +1,14 @@
 /**
  * Writes an operator's per-example outputs into one buffer per leaf, the examples on its
- * first axis, as JAX's vmap stacks them. The first example's output sets the structure
- * and shapes that every other example's output must have.
+ * first axis, as JAX's vmap stacks them. The first example's output sets the structure,
+ * shapes and dtypes that every other example's output must have; where the operator's
+ * condition is false its output is its input, which must match them too (as datarax's
+ * `lax.cond` requires), so that the result never depends on how examples are chunked.
  */
 import { ValidationError } from '../core/errors.ts';
 import type { WireTree } from './chunk-transport.ts';
 import type { OutputSink } from './output-sink.ts';
-import { type Tensor, type TypedArray, typedArray } from './tensor.ts';
+import { type DType, type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree } from './tree.ts';
 
 /** How an example's output is named in errors. */
@@ -21,6 +23,7 @@ export class ChunkWriter {
   readonly #origin: OutputOrigin;
   readonly #paths: string[];
   readonly #shapes: (readonly number[])[];
+  readonly #dtypes: DType[];
   readonly #strides: number[];
   readonly #outputs: TypedArray[];
   readonly #count: number;
@@ -43,6 +46,7 @@ export class ChunkWriter {
     this.#count = count;
     this.#paths = leaves.map(({ path }) => path);
     this.#shapes = leaves.map(({ leaf }) => leaf.shape);
+    this.#dtypes = leaves.map(({ leaf }) => leaf.dtype);
     this.#strides = leaves.map(({ leaf }) => leaf.size);
     const rows = place?.sink.rows(first, place.start, count);
     this.writtenInto = rows === undefined ? undefined : place!.sink.id;
@@ -51,7 +55,8 @@ export class ChunkWriter {
 
   /**
    * Writes the output of the chunk's example `at`.
-   * @throws ValidationError naming both examples and the shapes when it differs from the first
+   * @throws ValidationError naming both examples and the shapes or dtypes when it differs
+   * from the first
    */
   write(output: Tree, at: number, origin: OutputOrigin): void {
     const leaves = leavesOf(output);
@@ -60,6 +65,9 @@ export class ChunkWriter {
       const { path, leaf } = leaves[j]!;
       if (path !== this.#paths[j] || !sameShape(leaf.shape, this.#shapes[j]!)) {
         this.#differs(origin, output);
+      }
+      if (leaf.dtype !== this.#dtypes[j]) {
+        throw dtypeMismatch(path, origin, leaf.dtype, this.#origin, this.#dtypes[j]!);
       }
       (this.#outputs[j] as Float64Array).set(
         leaf.data as ArrayLike<number>,
@@ -93,6 +101,30 @@ export class ChunkWriter {
         (origin.identity || this.#origin.identity ? identityHint : '.'),
     );
   }
+}
+
+/**
+ * The error for an output whose leaf at `path` has dtype `found` at `origin` but `expected`
+ * at `first`: where one of them is the operator's input, the fix is returning its dtype.
+ */
+export function dtypeMismatch(
+  path: string,
+  origin: OutputOrigin,
+  found: DType,
+  first: OutputOrigin,
+  expected: DType,
+): ValidationError {
+  const at = path === '' ? '' : ` at ${path}`;
+  return new ValidationError(
+    `its output${at} for example ${origin.example}${whose(origin)} is ${found}, but for example ` +
+      `${first.example}${whose(first)} it is ${expected}. Every example's output must have the ` +
+      'same dtype' +
+      (origin.identity || first.identity
+        ? "; where an operator's condition is false its output is its input, so under a " +
+          "ConditionalParallelStrategy an operator must return its input's dtype: " +
+          'make its output in that dtype (`x.map(fn, x.dtype)`, `out.copy(x.dtype)`).'
+        : ': make it in one dtype (`x.map(fn, dtype)`, `out.copy(dtype)`).'),
+  );
 }
 
 /** Ends a message about an output that is an operator's input, where its condition is false. */

@@ -34,7 +34,7 @@ export function entryOf(op: unknown, index: number, where: string): OperatorEntr
  * A composite, also one made by another loaded copy of weft (`weft run` imports a job's
  * TypeScript apart from weft's own): told by its shape, not its class.
  */
-function isComposite(value: unknown): value is CompositeOperator {
+export function isComposite(value: unknown): value is CompositeOperator {
   if (typeof value !== 'object' || value === null) return false;
   const { run, describe, name, operators } = value as Partial<CompositeOperator>;
   return (

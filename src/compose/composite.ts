@@ -18,7 +18,12 @@ import { sharedBatch, type WireTree } from './chunk-transport.ts';
 import { checkApplyOptions, checkExecutor, entryOf, isStrategy } from './composite-checks.ts';
 import { evaluateConditions } from './conditions.ts';
 import type { OperatorFn } from './operator.ts';
-import { type ApplyPlan, type OperatorEntry, startOperator } from './run-operators.ts';
+import {
+  type ApplyPlan,
+  type NestedRunner,
+  type OperatorEntry,
+  startOperator,
+} from './run-operators.ts';
 import { giveShared } from './shared-pool.ts';
 import {
   type CompositionStrategy,
@@ -187,14 +192,37 @@ export class CompositeOperator {
    * cancelled
    */
   async run(batch: TreeInput, options: ApplyOptions = {}): Promise<CompositeResult> {
+    return this.#start(batch, options, undefined);
+  }
+
+  /**
+   * Runs a composite nested in another, its examples numbered as the outer batch's: this
+   * copy's composites through their private entry, others (from another loaded copy of
+   * weft) through `run`, with their own numbers.
+   */
+  static readonly #runNested: NestedRunner = (nested, batch, options, examples) =>
+    nested instanceof CompositeOperator
+      ? nested.#start(batch, options, examples)
+      : nested.run(batch, options);
+
+  async #start(
+    batch: TreeInput,
+    options: ApplyOptions,
+    examples: readonly number[] | undefined,
+  ): Promise<CompositeResult> {
     // Up to its first await an async function runs at the call: the key scope is taken
     // now, so sibling applies keep their order in keys whatever awaits come between.
     const checked = checkApplyOptions(options, this.#entries.length, this.name);
     const parent = checked.scope ?? currentRun()?.scope ?? rootScope;
-    return this.#run(batch, checked, parent.child(`compose:${this.name}`));
+    return this.#run(batch, checked, parent.child(`compose:${this.name}`), examples);
   }
 
-  async #run(input: TreeInput, options: ApplyOptions, scope: KeyScope): Promise<CompositeResult> {
+  async #run(
+    input: TreeInput,
+    options: ApplyOptions,
+    scope: KeyScope,
+    examples: readonly number[] | undefined,
+  ): Promise<CompositeResult> {
     const what = `Composite '${this.name}': the batch`;
     const batch = toTree(input, what);
     const size = batchSizeOf(batch, what);
@@ -222,6 +250,8 @@ export class CompositeOperator {
       composite: this.name,
       batch,
       size,
+      examples,
+      runNested: CompositeOperator.#runNested,
       ranges: rangesOf(size, this.examplesPerTask ?? Math.ceil(size / 8)),
       seed:
         options.seed ??

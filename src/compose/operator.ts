@@ -36,7 +36,11 @@ export interface OperatorContext {
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
   /** The `extraParams` given to `apply`. */
   readonly extraParams: Readonly<Record<string, unknown>>;
-  /** The example's position in the batch. */
+  /**
+   * The example's position in the batch; in a composite nested under a condition, its
+   * position in the outer batch (the nested composite runs over the examples where its
+   * condition holds, numbered as they are there).
+   */
   readonly index: number;
   /** This operator: its position among the composite's operators and its name. */
   readonly operator: { readonly index: number; readonly name: string };

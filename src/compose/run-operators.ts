@@ -20,7 +20,7 @@ import {
 } from './chunk-transport.ts';
 import type { ApplyOptions, CompositeResult } from './composite.ts';
 import { asOperatorFailed, OperatorFailedError } from './errors.ts';
-import { maskedRun } from './masked-run.ts';
+import { putBack, rowsWhere, runOnRows } from './masked-run.ts';
 import type { OperatorFn } from './operator.ts';
 import { foldSeed } from './operator-random.ts';
 import { OutputSink, type WireSink } from './output-sink.ts';
@@ -30,8 +30,21 @@ import type { Tree, TreeInput } from './tree.ts';
 export interface NestedComposite {
   readonly name: string;
   readonly executor: Executor | undefined;
+  /** Its operators: its states and metadata hold one entry per operator, nested likewise. */
+  readonly operators: readonly unknown[];
   run(batch: TreeInput, options: ApplyOptions): Promise<CompositeResult>;
 }
+
+/**
+ * Runs a nested composite's apply over `batch`, its examples numbered `examples` (the
+ * outer batch's numbers, for `ctx.index`, random streams and errors; undefined: its own).
+ */
+export type NestedRunner = (
+  nested: NestedComposite,
+  batch: Tree,
+  options: ApplyOptions,
+  examples: readonly number[] | undefined,
+) => Promise<CompositeResult>;
 
 /** An operator, told apart by what it is. */
 export type OperatorEntry =
@@ -45,6 +58,13 @@ export interface ApplyPlan {
   readonly batch: Tree;
   /** The batch's examples. */
   readonly size: number;
+  /**
+   * Each example's number as operators see it: for a composite nested under a condition,
+   * the outer batch's; undefined: 0 to `size`.
+   */
+  readonly examples: readonly number[] | undefined;
+  /** How a nested composite is applied, its examples numbered as this batch's. */
+  readonly runNested: NestedRunner;
   readonly ranges: readonly (readonly [number, number])[];
   readonly seed: number;
   /** The composite's own key scope: operator `i` records under `operator_<i>` in it. */
@@ -84,6 +104,7 @@ export function startOperator(
     operator: { index, name: entry.name },
     start,
     end,
+    examples: plan.examples?.slice(start, end),
     seed: foldSeed(plan.seed, index),
     state: plan.states[index],
     metadata: plan.metadata,
@@ -145,6 +166,7 @@ export function startOperator(
         operator: index,
         operatorName: entry.name,
         ranges,
+        examples: plan.examples,
         state: plan.states[index],
         metadata: plan.metadata,
         sink,
@@ -175,7 +197,12 @@ function* requests(
   }
 }
 
-/** A nested composite's own apply over the batch (where its condition holds). */
+/**
+ * A nested composite's own apply over the batch, or under a condition over the examples
+ * where it holds, numbered as this batch's (so its `ctx.index` and random streams are
+ * those it would have over the whole batch); its outputs, states and metadata are then
+ * put back in their places, one per example of this batch.
+ */
 async function runNested(
   nested: NestedComposite,
   index: number,
@@ -194,27 +221,27 @@ async function runNested(
       ? { executor: plan.givenExecutor ?? plan.executor }
       : {}),
   };
+  const where = { composite: plan.composite, operator: index, operatorName: nested.name };
+  const mask = plan.masks?.[index];
+  const rows = mask === undefined ? undefined : rowsWhere(mask);
+  let result: CompositeResult | undefined;
   try {
-    const mask = plan.masks?.[index];
-    const result =
-      mask === undefined
-        ? await nested.run(plan.batch, options)
-        : await maskedRun(nested, plan.batch, mask, options);
-    return { data: result.data, states: result.states, metadata: result.metadata };
+    result =
+      rows === undefined
+        ? await plan.runNested(nested, plan.batch, options, plan.examples)
+        : await runOnRows(nested, plan, rows, options);
   } catch (error) {
     if (plan.signal.aborted) throw plan.signal.reason;
-    // Over the whole batch, the nested composite's examples are this one's.
-    const inner = plan.masks === undefined ? asOperatorFailed(error) : undefined;
-    throw new OperatorFailedError(
-      {
-        composite: plan.composite,
-        operator: index,
-        operatorName: nested.name,
-        example: inner?.example,
-      },
-      error,
-    );
+    // Its examples are numbered as this batch's: its failure names the same example.
+    const inner = asOperatorFailed(error);
+    throw new OperatorFailedError({ ...where, example: inner?.example }, error);
   }
+  if (rows === undefined) return result!;
+  const given = { state: plan.states[index], metadata: plan.metadata };
+  const placed = putBack(nested, plan, rows, result, given, (example, reason) => {
+    throw new OperatorFailedError({ ...where, example }, reason);
+  });
+  return { data: placed.data, states: placed.states, metadata: placed.metadata };
 }
 
 /** The error an operator's map failed with, as the apply tells it. */
@@ -225,12 +252,15 @@ function operatorError(error: unknown, plan: ApplyPlan, index: number, name: str
   if (found) return found;
   // The chunk failed as a whole (a timeout, a crash, a module a worker could not load).
   const range = /(\d+)-(\d+)$/.exec(failed.key);
+  const numbered = (row: number) => plan.examples?.[row] ?? row;
   return new OperatorFailedError(
     {
       composite: plan.composite,
       operator: index,
       operatorName: name,
-      examples: range ? [Number(range[1]), Number(range[2])] : undefined,
+      examples: range
+        ? [numbered(Number(range[1])), numbered(Number(range[2]) - 1) + 1]
+        : undefined,
       attempts: failed.attempts,
     },
     failed.cause,

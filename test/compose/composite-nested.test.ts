@@ -13,6 +13,7 @@ import {
   ParallelStrategy,
   type Tensor,
   tensor,
+  withState,
 } from 'weftjs/compose';
 import { double, noisy } from './support/operators.ts';
 
@@ -102,13 +103,98 @@ describe('a nested composite', () => {
       [3, 3],
       [4, 400],
     ]);
-    // Gathered: the inner composite saw a batch of the two even examples.
-    assert.deepEqual(seen, [0, 1]);
+    // Gathered: the inner composite saw a batch of the two even examples, numbered as
+    // they are in the outer batch.
+    assert.deepEqual(seen, [1, 3]);
     const none = (await outer.apply(tensor([[1], [3]]))) as Tensor;
     assert.deepEqual(none.toArray(), [
       [1, 1],
       [3, 3],
     ]);
+  });
+
+  it('under a condition, draws what it draws over the whole batch', async () => {
+    const noise = (x: Tensor, { random }: OperatorContext) => x.map((v) => v + random());
+    const inner = new CompositeOperator({
+      name: 'inner',
+      operators: [noise, noise],
+      strategy: new ParallelStrategy({ mergeStrategy: 'sum' }),
+    });
+    const outer = (when: readonly boolean[]) =>
+      new CompositeOperator({
+        operators: [inner],
+        strategy: new ConditionalParallelStrategy({
+          conditions: [(x) => when[(x as Tensor).get(0)]!],
+        }),
+        examplesPerTask: 1,
+      });
+    const batch = tensor([[0], [1], [2], [3]], { dtype: 'float64' });
+    const all = (await outer([true, true, true, true]).apply(batch, { seed: 42 })) as Tensor;
+    const some = (await outer([false, true, false, true]).apply(batch, { seed: 42 })) as Tensor;
+    const rows = (t: Tensor) => t.toArray() as number[][];
+    assert.deepEqual(rows(some)[1], rows(all)[1]);
+    assert.deepEqual(rows(some)[3], rows(all)[3]);
+    assert.deepEqual(rows(some)[2], [2]);
+    assert.notDeepEqual(rows(all)[1], rows(all)[3]);
+  });
+
+  it('under a condition, keeps a state and metadata per outer example, given where it did not run', async () => {
+    const tag = (x: Tensor, { index }: OperatorContext) =>
+      withState(x, { state: `ran ${index}`, metadata: { ran: index } });
+    const deeper = new CompositeOperator({ name: 'deeper', operators: [tag] });
+    const inner = new CompositeOperator({
+      name: 'inner',
+      operators: [tag, deeper],
+      strategy: new ParallelStrategy({ mergeStrategy: 'sum' }),
+    });
+    const outer = (when: readonly boolean[]) =>
+      new CompositeOperator({
+        operators: [inner, tag],
+        strategy: new ConditionalParallelStrategy({
+          conditions: [(x) => when[(x as Tensor).get(0)]!, () => true],
+          mergeStrategy: 'stack',
+        }),
+      });
+    const batch = tensor([[0], [1], [2]]);
+    const options = { state: 'given', metadata: { source: 'apply' } };
+    const some = await outer([true, false, true]).run(batch, options);
+    const given = { source: 'apply' };
+    assert.deepEqual(some.states, [
+      [['ran 0', 'given', 'ran 2'], [['ran 0', 'given', 'ran 2']]],
+      ['ran 0', 'ran 1', 'ran 2'],
+    ]);
+    assert.deepEqual(some.metadata[0], [
+      [{ ran: 0 }, given, { ran: 2 }],
+      [[{ ran: 0 }, given, { ran: 2 }]],
+    ]);
+    const none = await outer([false, false, false]).run(batch, options);
+    assert.deepEqual(none.states[0], [['given', 'given', 'given'], [['given', 'given', 'given']]]);
+    assert.deepEqual(none.metadata[0], [[given, given, given], [[given, given, given]]]);
+  });
+
+  it('under a condition, its failure names the outer example', async () => {
+    const inner = new CompositeOperator({
+      name: 'inner',
+      operators: [
+        function breaks(x: Tensor, { index }: OperatorContext) {
+          if (index === 2) throw new Error('not this one');
+          return x;
+        },
+      ],
+    });
+    const outer = new CompositeOperator({
+      name: 'outer',
+      operators: [inner],
+      strategy: new ConditionalParallelStrategy({ conditions: [(x) => (x as Tensor).get(0) > 0] }),
+    });
+    await assert.rejects(outer.apply(tensor([[0], [0], [1]])), (error) => {
+      assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
+      assert.match(
+        error.message,
+        /^Composite 'outer': operator 0 \('inner'\) failed on example 2: Composite 'inner': operator 0 \('breaks'\) failed on example 2: not this one$/,
+      );
+      return true;
+    });
   });
 
   it('its failure is named as the outer operator’s, with its own error as cause', async () => {

@@ -144,3 +144,8 @@ export const keepsInput = operator('compose-test/keepsInput', (x: Tensor) =>
     { state: x.data, metadata: { input: x.data } },
   ),
 );
+
+/** x * 10 rounded, as int32 whatever its input's dtype. */
+export const toTenths = operator('compose-test/toTenths', (x: Tensor) =>
+  x.map((v) => Math.round(v * 10), 'int32'),
+);
