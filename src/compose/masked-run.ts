@@ -12,7 +12,7 @@ import type { ApplyOptions, CompositeResult } from './composite.ts';
 import { isComposite } from './composite-checks.ts';
 import type { ApplyPlan, NestedComposite } from './run-operators.ts';
 import { Tensor, typedArray } from './tensor.ts';
-import { leavesOf, mapLeaves, type Tree } from './tree.ts';
+import { leavesOf, mapLeaves } from './tree.ts';
 
 /** The rows where `mask` is 1. */
 export function rowsWhere(mask: Uint8Array): number[] {
@@ -119,7 +119,11 @@ function spread(
     const own = values?.[i] as readonly unknown[] | undefined;
     if (isComposite(operator)) return spread(operator, own, rows, size, given);
     const out = new Array<unknown>(size).fill(given);
-    if (own !== undefined) rows.forEach((row, k) => (out[row] = own[k]));
+    if (own !== undefined) {
+      rows.forEach((row, k) => {
+        out[row] = own[k];
+      });
+    }
     return out;
   });
 }
