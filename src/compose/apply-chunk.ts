@@ -19,7 +19,7 @@ import {
 } from './operator.ts';
 import { operatorRandom } from './operator-random.ts';
 import { OutputSink } from './output-sink.ts';
-import { isTensorLike, tensorFrom } from './tensor.ts';
+import { packTensors, unpackTensors } from './packed-tensors.ts';
 import { exampleOf, type Tree, toTree } from './tree.ts';
 
 /** A chunk's output, and the buffers that hold its tensors. */
@@ -96,8 +96,16 @@ export async function runChunk(
       );
     }
   }
+  // Tensors in states and metadata go back, and are recorded, as their fields.
+  const reported = packTensors({ states, metadata }, job.recorded);
   return {
-    output: { data: writer!.wire(), states, metadata, computed, writtenInto: writer!.writtenInto },
+    output: {
+      data: writer!.wire(),
+      ...reported.value,
+      computed,
+      writtenInto: writer!.writtenInto,
+      ...(reported.tensors.length === 0 ? {} : { tensors: reported.tensors }),
+    },
     buffers: writer!.buffers,
   };
 }
@@ -139,16 +147,18 @@ class ExampleContext implements OperatorContext {
 
 /**
  * The chunk runner in a worker: finds the operator's task, rebuilds the batch's tensors
- * (sharing their data: on threads, the batch's shared memory) and moves the outputs back.
+ * (sharing their data: on threads, the batch's shared memory) and those of its
+ * `extraParams`, state and metadata, and moves the outputs back.
  */
 export const applyOperatorTask = task(
   'weft:compose/applyOperator',
   async (request: ChunkRequest, ctx: TaskContext): Promise<ChunkOutput> => {
     const operatorTask = await resolveDefinition<Task>(request.ref);
+    const { extraParams, state, metadata } = request;
     const job: ChunkJob = {
       ...request,
+      ...unpackTensors({ extraParams, state, metadata }, request.tensors),
       batch: toTree(request.batch, 'the batch'),
-      extraParams: withTensors(request.extraParams),
       sink: request.sink === undefined ? undefined : OutputSink.fromWire(request.sink),
     };
     const fn = operatorTask.fn as unknown as OperatorFn<Tree, unknown>;
@@ -157,18 +167,3 @@ export const applyOperatorTask = task(
     return transfer(output, buffers);
   },
 );
-
-/** `params` with its tensors (which arrive as their fields) tensors again. */
-function withTensors(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(params)) {
-    const value = params[key];
-    Object.defineProperty(out, key, {
-      value: isTensorLike(value) ? tensorFrom(value) : value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
-}

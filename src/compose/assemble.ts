@@ -9,6 +9,7 @@ import type { ChunkOutput } from './chunk-transport.ts';
 import { describeLeaves, dtypeMismatch, identityHint } from './chunk-writer.ts';
 import { OperatorFailedError } from './errors.ts';
 import type { OutputSink } from './output-sink.ts';
+import { unpackTensors } from './packed-tensors.ts';
 import { Tensor, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree, toTree } from './tree.ts';
 
@@ -49,9 +50,14 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
   const metadata: unknown[] = [];
   chunks.forEach((chunk, i) => {
     const [start, end] = context.ranges[i]!;
+    // Tensors came back (or were recorded) as their fields: tensors again, where they were.
+    const reported = unpackTensors(
+      { states: chunk.states, metadata: chunk.metadata },
+      chunk.tensors,
+    );
     for (let k = 0; k < end - start; k++) {
-      states.push(chunk.states === null ? context.state : chunk.states[k]);
-      metadata.push(chunk.metadata === null ? context.metadata : chunk.metadata[k]);
+      states.push(reported.states === null ? context.state : reported.states[k]);
+      metadata.push(reported.metadata === null ? context.metadata : reported.metadata[k]);
     }
   });
   const numbered = (row: number) => context.examples?.[row] ?? row;

@@ -7,6 +7,7 @@
  */
 import type { DefinitionRef } from '../core/registry.ts';
 import type { OutputSink, WireSink } from './output-sink.ts';
+import type { ValuePath } from './packed-tensors.ts';
 import { type DType, type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { mapLeaves, type Tree } from './tree.ts';
 
@@ -45,12 +46,22 @@ export interface ChunkJob<B = Tree, S = OutputSink> {
   readonly mask: Uint8Array | undefined;
   /** Where to write the outputs when they are shaped as it is (else into buffers of its own). */
   readonly sink: S | undefined;
+  /**
+   * True when a run records the outputs: states and metadata then come back without shared
+   * memory (a store keeps plain buffers only), though the operator may view the batch's.
+   */
+  readonly recorded: boolean;
 }
 
-/** A chunk sent to a worker: its job with the batch in wire form and the operator's task. */
+/**
+ * A chunk sent to a worker: its job with the batch in wire form and the operator's task;
+ * tensors in its `extraParams`, `state` and `metadata` travel as their fields.
+ */
 export interface ChunkRequest extends ChunkJob<WireTree, WireSink> {
   /** How the worker finds the operator's task. */
   readonly ref: DefinitionRef;
+  /** Where those tensors were, from this request: `['extraParams', 'cfg', 'k']`. */
+  readonly tensors: readonly ValuePath[];
 }
 
 /** What a chunk gives back, as plain data (also what a run records for it). */
@@ -65,6 +76,11 @@ export interface ChunkOutput {
   readonly computed: boolean;
   /** The id of the sink the outputs were written into, when they were. */
   readonly writtenInto: string | undefined;
+  /**
+   * Where tensors in `states` and `metadata` were, from this output (`['states', 2,
+   * 'mean']`): they travel, and are recorded, as their fields. Absent: none.
+   */
+  readonly tensors?: readonly ValuePath[];
 }
 
 /** `tensor`'s fields, as they travel. */

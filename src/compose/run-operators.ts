@@ -24,6 +24,7 @@ import { putBack, rowsWhere, runOnRows } from './masked-run.ts';
 import type { OperatorFn } from './operator.ts';
 import { foldSeed } from './operator-random.ts';
 import { OutputSink, type WireSink } from './output-sink.ts';
+import { packTensors, type ValuePath } from './packed-tensors.ts';
 import type { Tree, TreeInput } from './tree.ts';
 
 /** A composite nested as an operator, as the runner sees it. */
@@ -110,6 +111,7 @@ export function startOperator(
     metadata: plan.metadata,
     extraParams: plan.extraParams,
     mask: plan.masks === undefined ? undefined : plan.masks[index]!.slice(start, end),
+    recorded: plan.recording,
   });
   let chunkTask: Task<unknown, ChunkOutput>;
   let inputs: Iterable<unknown> = plan.ranges;
@@ -129,7 +131,17 @@ export function startOperator(
     // Threads write into shared memory, unless a run records the chunks: a store keeps
     // plain buffers only.
     if (plan.sharesMemory && !plan.recording) sink = OutputSink.sharedLike(plan.batch, plan.size);
-    inputs = requests(plan, job, ref, shared, sink?.wire());
+    // Tensors in what the operator is given travel as their fields, packed once.
+    const given = packTensors({
+      extraParams: plan.extraParams,
+      state: plan.states[index],
+      metadata: plan.metadata,
+    });
+    const base = (start: number, end: number): ChunkBase => ({
+      ...job(start, end),
+      ...given.value,
+    });
+    inputs = requests(plan, base, ref, given.tensors, shared, sink?.wire());
   } else {
     const fn = (entry.kind === 'task' ? entry.task.fn : entry.fn) as OperatorFn<Tree, unknown>;
     const lazy = OutputSink.lazy(plan.size);
@@ -187,13 +199,15 @@ function* requests(
   plan: ApplyPlan,
   job: (start: number, end: number) => ChunkBase,
   ref: ChunkRequest['ref'],
+  tensors: readonly ValuePath[],
   shared: () => WireTree,
   sink: WireSink | undefined,
 ): Generator<ChunkRequest> {
   for (const [start, end] of plan.ranges) {
     // Threads read the one shared copy of the batch; processes get their examples only.
     const batch = plan.sharesMemory ? shared() : sliceBatch(plan.batch, start, end);
-    yield { ...job(start, end), batch, first: plan.sharesMemory ? 0 : start, sink, ref };
+    const first = plan.sharesMemory ? 0 : start;
+    yield { ...job(start, end), batch, first, sink, ref, tensors };
   }
 }
 

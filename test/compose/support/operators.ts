@@ -149,3 +149,22 @@ export const keepsInput = operator('compose-test/keepsInput', (x: Tensor) =>
 export const toTenths = operator('compose-test/toTenths', (x: Tensor) =>
   x.map((v) => Math.round(v * 10), 'int32'),
 );
+
+/**
+ * Adds `extraParams.cfg.k` and `state.offset` (tensors nested in what it is given) to its
+ * example, counts its examples in `extraParams.count` (shared memory) when given one, and
+ * reports tensors in its state and metadata, beside an object only shaped like one.
+ */
+export const tensorsAround = operator(
+  'compose-test/tensorsAround',
+  (x: Tensor, { extraParams, state, index }) => {
+    const { cfg, count } = extraParams as { cfg: { k: Tensor }; count?: Int32Array };
+    const { offset } = state as { offset: Tensor };
+    if (count !== undefined) Atomics.add(count, 0, 1);
+    const lookalike = { shape: [1], dtype: 'float32', data: new Float32Array([index]) };
+    return withState(
+      x.map((v) => v + cfg.k.get(0) + offset.get(0)),
+      { state: { offset, seen: [x], lookalike }, metadata: { input: x } },
+    );
+  },
+);
