@@ -4,6 +4,7 @@
  * their first axis. Keys are users' own (any string, `__proto__` included): trees are
  * built with own properties only, never by assignment, so no key reaches a prototype.
  */
+import { describeValue, isPlainObject } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 import {
   isTensor,
@@ -13,6 +14,9 @@ import {
   tensorFrom,
   tensorOf,
 } from './tensor.ts';
+
+/** Core's plain-object test (`{}` or a null prototype), for the modules that read trees. */
+export { isPlainObject };
 
 /** A tensor, or arrays and plain objects of trees. */
 export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree };
@@ -40,11 +44,11 @@ export function toTree(value: unknown, what: string): Tree {
 function convert(value: unknown, what: string, path: string, depth: number): Tree {
   if (isTensor(value)) return value;
   if (typeof value === 'number' || isNumericArray(value) || ArrayBuffer.isView(value)) {
-    return tensorOf(value as TensorValues, {}, `${what}${path}`);
+    return tensorOf(value as TensorValues, {}, at(what, path));
   }
   if (depth >= maxDepth) {
     throw new ValidationError(
-      `${what}${path}: the tree nests deeper than ${maxDepth} levels; is it cyclic?`,
+      `${at(what, path)}: the tree nests deeper than ${maxDepth} levels; is it cyclic?`,
     );
   }
   if (Array.isArray(value)) {
@@ -64,7 +68,7 @@ function convert(value: unknown, what: string, path: string, depth: number): Tre
     return out;
   }
   throw new ValidationError(
-    `${what}${path === '' ? '' : ` at ${path}`} is ${describe(value)}; a tree's leaves are tensors, typed arrays, numbers or nested number arrays, and its branches arrays or plain objects.`,
+    `${at(what, path)} is ${describeValue(value)}; a tree's leaves are tensors, typed arrays, numbers or nested number arrays, and its branches arrays or plain objects.`,
   );
 }
 
@@ -78,13 +82,6 @@ function isNumericArray(value: unknown): boolean {
   return level !== value && typeof level === 'number';
 }
 
-/** A plain object: made by `{}` or with a null prototype (not a class instance, Map, Date…). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Sets `key` as an own, enumerable property: `__proto__` too, with no prototype change. */
 export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(target, key, {
@@ -93,6 +90,11 @@ export function setOwn<T>(target: Record<string, T>, key: string, value: T): voi
     writable: true,
     configurable: true,
   });
+}
+
+/** `what` at `path`: `operator_0 ('flip') at .image`, or `what` alone at the top. */
+function at(what: string, path: string): string {
+  return path === '' ? what : `${what} at ${path}`;
 }
 
 /** The path of `key` under `path`, as it would be written in JavaScript. */
@@ -205,7 +207,7 @@ export function batchSizeOf(batch: Tree, what = 'the batch'): number {
     const length = leaf.shape[0];
     if (length === undefined) {
       throw new ValidationError(
-        `${what}${path} is a single number (shape []); a batch's leaves have the examples on their first axis.`,
+        `${at(what, path)} is a single number (shape []); a batch's leaves have the examples on their first axis.`,
       );
     }
     if (size === undefined) {
@@ -233,17 +235,5 @@ function kindOf(node: unknown): string {
     const keys = Object.keys(node);
     return `an object with keys ${keys.length === 0 ? '(none)' : keys.map((key) => JSON.stringify(key)).join(', ')}`;
   }
-  return describe(node);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  if (typeof value === 'object') {
-    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)
-      ?.constructor?.name;
-    return `a ${name ?? 'object'}`;
-  }
-  return `a ${typeof value}`;
+  return describeValue(node);
 }

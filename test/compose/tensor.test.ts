@@ -2,9 +2,10 @@
  * Tensors: made from nested arrays, typed arrays (wrapped, not copied) and tensors; their
  * dtypes and conversions; views (`at`, `reshape`) that share data; `get`, `map`, `copy`,
  * `toArray`, `toJSON`; what a structured clone leaves of one; and the typed errors for
- * input that is no tensor.
+ * input that is no tensor or a shape too large to allocate or to nest.
  */
 import assert from 'node:assert/strict';
+import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { ValidationError } from 'weftjs';
@@ -183,8 +184,8 @@ describe('Tensor: views and element access', () => {
 describe('tensor(): what is refused', () => {
   it('refuses ragged arrays, naming where', () => {
     refused(() => tensor([[1, 2], [3]]), /values\[1\] has length 1/, /rectangular/);
-    refused(() => tensor([[1, 2], 3]), /values\[1\] is a number/);
-    refused(() => tensor([1, [2]]), /values\[1\] is an? Array/);
+    refused(() => tensor([[1, 2], 3]), /values\[1\] is the number 3 where length 2 was expected/);
+    refused(() => tensor([1, [2]]), /values\[1\] is an array of 1, not a number/);
   });
 
   it('refuses what is not a number, naming it', () => {
@@ -225,7 +226,10 @@ describe('tensor(): what is refused', () => {
   });
 
   it('new Tensor() refuses data that is no typed array, of another dtype or size', () => {
-    refused(() => new Tensor([1, 2] as never, [2]), /the data is an? Array/);
+    refused(
+      () => new Tensor([1, 2] as never, [2]),
+      /the data is an array of 2; give a typed array/,
+    );
     refused(() => new Tensor(undefined as never, [2]), /the data is undefined/);
     refused(() => new Tensor(new Float64Array(2) as never, [2], 'float32'), /needs a Float32Array/);
     refused(() => new Tensor(new Float32Array(2), [3]), /holds 3 elements but the data has 2/);
@@ -248,6 +252,66 @@ describe('tensor(): what is refused', () => {
     refused(() => t.get(0), /give 2 indices, not 1/);
     refused(() => t.get(0, 2), /index 2 is outside axis 1 of length 2/);
     refused(() => t.reshape([3, -1]), /does not hold 4 elements/);
+  });
+});
+
+describe('tensor(): huge shapes', () => {
+  it('refuses more elements than a typed array holds, naming the shape', () => {
+    // The runtime's limit (2^32 on Node 20): one more is refused before anything is allocated.
+    const past = constants.MAX_LENGTH + 1;
+    refused(() => zeros([past], 'uint8'), new RegExp(`^zeros\\(\\): shape \\[${past}\\]`));
+    refused(() => zeros([past], 'uint8'), /more than a typed array of uint8 can hold/);
+  });
+
+  it('refuses a shape whose product is past Number.MAX_SAFE_INTEGER', () => {
+    const empty = new Float32Array(0);
+    refused(
+      () => tensor(empty, { shape: [2 ** 40, 2 ** 40] }),
+      /shape \[1099511627776, 1099511627776\] holds more elements than can be counted exactly/,
+    );
+    refused(() => zeros([2, 2 ** 31, 2 ** 31]), /zeros\(\): shape \[2, 2147483648, 2147483648\]/);
+    refused(() => tensor([1]).reshape([2 ** 40, 2 ** 40]), /^Tensor\.reshape\(\).*counted exactly/);
+    // A shape with an empty axis holds nothing, whatever its other lengths.
+    assert.equal(tensor(empty, { shape: [2 ** 40, 2 ** 40, 0] }).size, 0);
+  });
+
+  it('checks the size of nested arrays before reading them, when rows repeat', () => {
+    // 2^54 elements in 10 MB of arrays: the row refuses to be read past its first element.
+    const row = new Proxy(new Array<number>(2 ** 20).fill(0), {
+      get(target, key, receiver) {
+        if (key !== '0' && typeof key === 'string' && /^\d+$/.test(key)) {
+          throw new Error(`element ${key} read`);
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const plane = new Array<number[]>(2 ** 17).fill(row);
+    refused(
+      () => tensor(new Array<number[][]>(2 ** 17).fill(plane)),
+      /^tensor\(\): shape \[131072, 131072, 1048576\] holds more elements than can be counted/,
+    );
+  });
+
+  it('toArray() refuses a shape that would build more than 2^24 arrays', () => {
+    for (const shape of [
+      [2 ** 24, 0],
+      [2 ** 40, 0],
+      [2, 2 ** 23, 0],
+    ]) {
+      const t = tensor(new Float32Array(0), { shape });
+      refused(
+        () => t.toArray(),
+        new RegExp(
+          `^Tensor\\.toArray\\(\\): shape \\[${shape.join(', ')}\\] would be \\d+ nested arrays`,
+        ),
+        /at\(i\)/,
+      );
+      refused(() => JSON.stringify(t), /nested arrays/);
+    }
+    assert.deepEqual(
+      tensor(new Float32Array(0), { shape: [2 ** 12, 0] }).toArray(),
+      new Array(2 ** 12).fill([]),
+    );
   });
 });
 

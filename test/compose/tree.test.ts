@@ -88,9 +88,9 @@ describe('toTree(): conversions', () => {
   });
 
   it('refuses leaves that are no rectangular numbers, naming the path', () => {
-    refused(() => toTree({ x: [[1, 2], [3]] }, 'out'), /^out\.x: values\[1\] has length 1/);
-    refused(() => toTree({ x: [1, 'a'] }, 'out'), /^out\.x: values\[1\] is the string "a"/);
-    refused(() => toTree({ x: new BigInt64Array(1) }, 'out'), /^out\.x: a BigInt64Array/);
+    refused(() => toTree({ x: [[1, 2], [3]] }, 'out'), /^out at \.x: values\[1\] has length 1/);
+    refused(() => toTree({ x: [1, 'a'] }, 'out'), /^out at \.x: values\[1\] is the string "a"/);
+    refused(() => toTree({ x: new BigInt64Array(1) }, 'out'), /^out at \.x: a BigInt64Array/);
   });
 
   it('refuses holes in arrays rather than keeping them', () => {
@@ -205,7 +205,7 @@ describe('batchSizeOf() and exampleOf()', () => {
       () => batchSizeOf(toTree({ a: [1, 2], b: [1, 2, 3] }, 'x')),
       /\.b holds 3 examples but \.a holds 2/,
     );
-    refused(() => batchSizeOf(toTree({ a: 1 }, 'x')), /the batch\.a is a single number/);
+    refused(() => batchSizeOf(toTree({ a: 1 }, 'x')), /the batch at \.a is a single number/);
     refused(() => batchSizeOf({}), /has no tensors/);
   });
 
