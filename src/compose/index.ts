@@ -18,6 +18,7 @@ export { OperatorFailedError, type OperatorFailure } from './errors.ts';
 export {
   type BatchedMergeOptions,
   type ConditionValue,
+  type MergeFn,
   type MergeOptions,
   type MergeStrategy,
   mergeBatched,

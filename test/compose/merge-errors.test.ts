@@ -2,9 +2,11 @@
  * What the merges refuse, each with a ValidationError that names the thing and the fix:
  * no outputs, an unknown strategy, a bad merge axis (naming the leaf and its shape),
  * shapes that cannot merge (naming the operators and their shapes), trees of different
- * structure, conditions, masks and weights that do not fit, and a mergeFn that throws.
+ * structure, conditions, masks and weights that do not fit, and a mergeFn that throws;
+ * and huge shapes, whose empty merges return at once and whose others are refused.
  */
 import assert from 'node:assert/strict';
+import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { ValidationError } from 'weftjs';
 import {
@@ -12,7 +14,9 @@ import {
   mergeBatched,
   mergeOutputs,
   mergeOutputsConditional,
+  type Tensor,
   tensor,
+  zeros,
 } from 'weftjs/compose';
 
 /** Asserts that `fn` throws a ValidationError whose message matches every pattern; returns it. */
@@ -163,6 +167,22 @@ describe('merge errors: axes and shapes', () => {
 });
 
 describe('merge errors: batches, conditions, masks and weights', () => {
+  it("reads well with the composite's names, e.g. operator_0 ('flip')", () => {
+    const names = ["operator_0 ('flip')", 'operator_1'];
+    refused(
+      () => mergeBatched([tensor([[1]]), tensor([[1, 2, 3]])], { names, mergeStrategy: 'sum' }),
+      /^sum: operator_0 \('flip'\) has examples of shape \[1\] but operator_1 has \[3\]; sum adds/,
+    );
+    refused(
+      () => mergeBatched([{ a: [[1, 'x']] }, { a: [[1, 2]] }] as never, { names }),
+      /^operator_0 \('flip'\) at \.a: values\[0\]\[1\] is the string "x"/,
+    );
+    refused(
+      () => mergeBatched([{ x: tensor(1) }, { x: tensor(2) }], { names, mergeFn: (o) => o[0]! }),
+      /^operator_0 \('flip'\) at \.x is a single number/,
+    );
+  });
+
   it('refuses outputs of different batch sizes, and leaves with no batch axis', () => {
     refused(
       () => mergeBatched([tensor([[1], [2]]), tensor([[1]])], { names: ['flip', 'noise'] }),
@@ -256,6 +276,61 @@ describe('merge errors: mergeFn', () => {
     refused(
       () => mergeOutputs(pair, { mergeFn: (async () => pair[0]) as never }),
       /mergeFn returned a promise/,
+    );
+  });
+});
+
+describe('merges of huge shapes', () => {
+  const huge = zeros([2 ** 40, 0]);
+
+  // Without its guard this walks 2^40 indices of nothing, for hours.
+  it('return an empty result at once, whatever its leading axes', () => {
+    for (const [options, shape] of [
+      [{ mergeAxis: -1 }, [2 ** 40, 0]],
+      [{ mergeStrategy: 'stack', mergeAxis: 1 }, [2 ** 40, 2, 0]],
+      [{ mergeStrategy: 'sum' }, [2 ** 40, 0]],
+      [{ mergeStrategy: 'mean' }, [2 ** 40, 0]],
+    ] as const) {
+      const merged = mergeOutputs([huge, huge], options) as Tensor;
+      assert.deepEqual(merged.shape, shape, JSON.stringify(options));
+      assert.equal(merged.size, 0);
+    }
+    const batched = zeros([4, 2 ** 40, 0]);
+    const names = ['a', 'b'];
+    for (const options of [{ mergeAxis: -1 }, { weights: [0.5, 0.5] }]) {
+      const merged = mergeBatched([batched, batched], { names, ...options }) as Tensor;
+      assert.equal(merged.size, 0, JSON.stringify(options));
+    }
+    const mask = [Uint8Array.of(1, 0, 1, 0), Uint8Array.of(0, 0, 1, 1)];
+    const masked = mergeBatched([batched, batched], { names, mask, mergeStrategy: 'mean' });
+    assert.equal((masked as Tensor).size, 0);
+  });
+
+  it('refuse a mergeFn over more than 2^24 examples, before calling it', () => {
+    refused(
+      () =>
+        mergeBatched([huge], {
+          names: ["operator_0 ('flip')"],
+          mergeFn: () => {
+            throw new Error('called');
+          },
+        }),
+      /^mergeBatched\(\): the outputs hold 1099511627776 examples and a mergeFn is called once per example, at most 16777216 times/,
+    );
+  });
+
+  it('refuse stacking mergeFn results past what a typed array holds', () => {
+    // One row of 2^20 per example, the same tensor each time: only the stack would be large.
+    const row = zeros([2 ** 20], 'uint8');
+    const examples = Math.floor(constants.MAX_LENGTH / 2 ** 20) + 1;
+    // Where typed arrays hold more than 2^44 elements, the example count is refused first.
+    const expected =
+      examples <= 2 ** 24
+        ? new RegExp(`^stacking mergeFn's results: shape \\[${examples}, 1048576\\] holds`)
+        : /called once per example/;
+    refused(
+      () => mergeBatched([zeros([examples, 0])], { names: ['a'], mergeFn: () => row }),
+      expected,
     );
   });
 });

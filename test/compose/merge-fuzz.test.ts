@@ -95,6 +95,23 @@ function same(merged: Tree, expected: Nested, dtype: DType, label: string): void
   assert.deepEqual(leaf.toArray(), tensor(expected, { dtype }).toArray(), label);
 }
 
+/** `merged` has `shape` and holds `ref` of the outputs' values along `axis`, promoted. */
+function sameAsRef(
+  merged: Tensor,
+  shape: readonly number[],
+  ref: (values: Nested[], axis: number) => Nested,
+  outputs: readonly Tensor[],
+  axis: number,
+  label: string,
+): void {
+  assert.deepEqual(merged.shape, shape, label);
+  const expected = ref(
+    outputs.map((o) => o.toArray()),
+    axis,
+  );
+  same(merged, expected, promoted(outputs.map((o) => o.dtype)), label);
+}
+
 /** The dtype mixed inputs merge into: JAX's rules, written out from their table. */
 function promoted(types: readonly DType[], float = false): DType {
   const set = new Set(
@@ -138,16 +155,7 @@ describe('merges against a nested-array reference (seeded)', () => {
       const label = `case ${c}: concat axis ${mergeAxis} of ${outputs.map((o) => `${o.dtype}[${o.shape}]`).join(', ')}`;
       const shape = [...base];
       shape[axis] = outputs.reduce((n, o) => n + o.shape[axis]!, 0);
-      assert.deepEqual(merged.shape, shape, label);
-      same(
-        merged,
-        concatRef(
-          outputs.map((o) => o.toArray()),
-          axis,
-        ),
-        promoted(types),
-        label,
-      );
+      sameAsRef(merged, shape, concatRef, outputs, axis, label);
     }
   });
 
@@ -161,20 +169,8 @@ describe('merges against a nested-array reference (seeded)', () => {
       const mergeAxis = random() < 0.5 ? axis : axis - ndim - 1;
       const merged = mergeOutputs(outputs, { mergeStrategy: 'stack', mergeAxis }) as Tensor;
       const label = `case ${c}: stack axis ${mergeAxis} of [${shape}] × ${types}`;
-      assert.deepEqual(
-        merged.shape,
-        [...shape.slice(0, axis), types.length, ...shape.slice(axis)],
-        label,
-      );
-      same(
-        merged,
-        stackRef(
-          outputs.map((o) => o.toArray()),
-          axis,
-        ),
-        promoted(types),
-        label,
-      );
+      const stacked = [...shape.slice(0, axis), types.length, ...shape.slice(axis)];
+      sameAsRef(merged, stacked, stackRef, outputs, axis, label);
     }
   });
 

@@ -129,6 +129,34 @@ describe('mergeOutputs: datarax vectors', () => {
   });
 });
 
+describe('mergeFn: results own their memory', () => {
+  it("copies a result's leaves that share an output's memory, keeps the others", () => {
+    const a = tensor([1, 2]);
+    const b = new Float32Array([3, 4]);
+    const made = tensor([9]);
+    const merged = mergeOutputs([a, b], {
+      mergeFn: ([first, second]) => ({
+        first: first!,
+        view: (first as Tensor).reshape([2, 1]),
+        raw: (second as Tensor).data,
+        made,
+      }),
+    }) as Record<string, Tensor>;
+    assert.notEqual(merged.first!.data.buffer, a.data.buffer);
+    assert.notEqual(merged.view!.data.buffer, a.data.buffer);
+    assert.notEqual(merged.raw!.data.buffer, b.buffer);
+    assert.equal(merged.made, made);
+    assert.deepEqual(plain(merged), { first: [1, 2], view: [[1], [2]], raw: [3, 4], made: [9] });
+  });
+
+  it('copies too when a batch of no examples hands the mergeFn the outputs themselves', () => {
+    const empty = tensor(new Float32Array(0), { shape: [0, 2] });
+    const merged = mergeBatched([empty, empty], { names, mergeFn: (outs) => outs[0]! }) as Tensor;
+    assert.deepEqual(merged.shape, [0, 2]);
+    assert.notEqual(merged.data.buffer, empty.data.buffer);
+  });
+});
+
 describe('mergeOutputs: dtypes', () => {
   const merge = (a: Tensor, b: Tensor, mergeStrategy: 'concat' | 'sum' | 'mean' = 'concat') =>
     mergeOutputs([a, b], { mergeStrategy }) as Tensor;
