@@ -155,10 +155,10 @@ export type SharedExecutorKind = Exclude<ExecutorKind, 'inline'>;
 const shared = new Map<SharedExecutorKind, Executor>();
 
 /**
- * The executor of `kind` that front ends share when a call brings none of its own (a
- * batch's targets, a composite's function operators). Pools get a worker per core; the
- * async pool has a slot for any number of tasks, since a fan-out's concurrency is what
- * caps a call.
+ * The executor of `kind` that the batch front end's targets and pipelines share when a
+ * call brings none of its own (compose does not use it: a composite runs on the executor
+ * it is given or the configured default). Pools get a worker per core; the async pool has
+ * a slot for any number of tasks, since a fan-out's concurrency is what caps a call.
  */
 export function sharedExecutor(kind: SharedExecutorKind): Executor {
   let executor = shared.get(kind);
