@@ -20,6 +20,7 @@ import {
 import { operatorRandom } from './operator-random.ts';
 import { OutputSink } from './output-sink.ts';
 import { packTensors, unpackTensors } from './packed-tensors.ts';
+import { isStopped } from './stop-flags.ts';
 import { exampleOf, type Tree, toTree } from './tree.ts';
 
 /** A chunk's output, and the buffers that hold its tensors. */
@@ -28,25 +29,45 @@ export interface ChunkResult {
   readonly buffers: ArrayBuffer[];
 }
 
+/** How often, at most, a chunk without a stop flag lets its event loop deliver an abort. */
+const yieldEveryMs = 10;
+
 /**
  * Applies `fn` to each example of the job's chunk, one after another, and writes the
  * outputs into one buffer per leaf. Where the job's mask is 0 the operator is not called:
- * its output there is its input. Stops with the signal's reason once it aborts.
- * @throws OperatorFailedError naming the example, with the operator's error as cause
+ * its output there is its input. Stops between examples once its signal aborts or its
+ * stop flag is set for this attempt; without a flag it yields to the event loop every
+ * {@link yieldEveryMs} ms of work, so that an abort message reaches its signal.
+ * @throws OperatorFailedError naming the example, with the operator's error as cause;
+ * the signal's reason (or an AbortError when only the flag was set) once stopped
  */
 export async function runChunk(
   fn: OperatorFn<Tree, unknown>,
   job: ChunkJob,
   signal: AbortSignal,
+  attempt = 1,
 ): Promise<ChunkResult> {
-  const { start, end, first, mask } = job;
+  const { start, end, first, mask, stop } = job;
   const count = end - start;
+  const stopped = () => signal.aborted || (stop !== undefined && isStopped(stop, attempt));
+  const reason = () =>
+    signal.aborted
+      ? signal.reason
+      : new DOMException(
+          'The chunk was stopped: its apply was cancelled or failed, or its attempt timed out.',
+          'AbortError',
+        );
   let writer: ChunkWriter | undefined;
   let states: unknown[] | null = null;
   let metadata: unknown[] | null = null;
   let computed = false;
+  let yieldedAt = performance.now();
   for (let example = start; example < end; example++) {
-    if (signal.aborted) throw signal.reason;
+    if (stop === undefined && performance.now() - yieldedAt >= yieldEveryMs) {
+      await new Promise(setImmediate);
+      yieldedAt = performance.now();
+    }
+    if (stopped()) throw reason();
     const at = example - start;
     const element = exampleOf(job.batch, example - first);
     // Numbered as the operator sees it: as the outer batch's, in a nested composite.
@@ -60,7 +81,7 @@ export async function runChunk(
         if (isThenable(result)) {
           result = await result;
           // Stopped while it awaited (a timeout, a failure elsewhere): write nothing more.
-          if (signal.aborted) throw signal.reason;
+          if (stopped()) throw reason();
         }
         if (isOperatorResult(result)) {
           if (Object.hasOwn(result, 'state')) {
@@ -84,7 +105,7 @@ export async function runChunk(
       writer.write(output, at, origin);
     } catch (error) {
       // An abort stops the chunk as it is: the apply rejects with its reason, not this.
-      if (signal.aborted) throw signal.reason;
+      if (stopped()) throw reason();
       throw new OperatorFailedError(
         {
           composite: job.composite,
@@ -162,7 +183,7 @@ export const applyOperatorTask = task(
       sink: request.sink === undefined ? undefined : OutputSink.fromWire(request.sink),
     };
     const fn = operatorTask.fn as unknown as OperatorFn<Tree, unknown>;
-    const { output, buffers } = await runChunk(fn, job, ctx.signal);
+    const { output, buffers } = await runChunk(fn, job, ctx.signal, ctx.attempt);
     // Listed here: transfer's own search does not reach a tree's leaves.
     return transfer(output, buffers);
   },

@@ -47,6 +47,11 @@ export interface ChunkJob<B = Tree, S = OutputSink> {
   /** Where to write the outputs when they are shaped as it is (else into buffers of its own). */
   readonly sink: S | undefined;
   /**
+   * Set (in shared memory, one slot per attempt) when the chunk's attempt must stop: worker
+   * threads busy in a synchronous operator read it between examples. Undefined elsewhere.
+   */
+  readonly stop: Int32Array | undefined;
+  /**
    * True when a run records the outputs: states and metadata then come back without shared
    * memory (a store keeps plain buffers only), though the operator may view the batch's.
    */

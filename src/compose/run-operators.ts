@@ -25,6 +25,7 @@ import type { OperatorFn } from './operator.ts';
 import { foldSeed } from './operator-random.ts';
 import { OutputSink, type WireSink } from './output-sink.ts';
 import { packTensors, type ValuePath } from './packed-tensors.ts';
+import { StopFlagExecutor, stopFlag } from './stop-flags.ts';
 import type { Tree, TreeInput } from './tree.ts';
 
 /** A composite nested as an operator, as the runner sees it. */
@@ -111,6 +112,7 @@ export function startOperator(
     metadata: plan.metadata,
     extraParams: plan.extraParams,
     mask: plan.masks === undefined ? undefined : plan.masks[index]!.slice(start, end),
+    stop: undefined,
     recorded: plan.recording,
   });
   let chunkTask: Task<unknown, ChunkOutput>;
@@ -127,7 +129,10 @@ export function startOperator(
     }
     // The registered runner, carrying the operator's own retries and timeout.
     chunkTask = Object.freeze({ ...applyOperatorTask, options: entry.task.options });
-    executor = plan.executor;
+    // Worker threads busy in a synchronous operator stop on a flag in shared memory, which
+    // the executor sets when an attempt's signal aborts (their abort message waits).
+    executor = plan.sharesMemory ? new StopFlagExecutor(plan.executor) : plan.executor;
+    const attempts = (entry.task.options.retries ?? 0) + 1;
     // Threads write into shared memory, unless a run records the chunks: a store keeps
     // plain buffers only.
     if (plan.sharesMemory && !plan.recording) sink = OutputSink.sharedLike(plan.batch, plan.size);
@@ -140,6 +145,7 @@ export function startOperator(
     const base = (start: number, end: number): ChunkBase => ({
       ...job(start, end),
       ...given.value,
+      stop: plan.sharesMemory ? stopFlag(attempts) : undefined,
     });
     inputs = requests(plan, base, ref, given.tensors, shared, sink?.wire());
   } else {
@@ -148,7 +154,7 @@ export function startOperator(
     sink = lazy;
     const run: TaskFn<readonly [number, number], ChunkOutput> = async ([start, end], ctx) => {
       const chunk: ChunkJob = { ...job(start, end), batch: plan.batch, first: 0, sink: lazy };
-      return (await runChunk(fn, chunk, ctx.signal)).output;
+      return (await runChunk(fn, chunk, ctx.signal, ctx.attempt)).output;
     };
     chunkTask = localTask(label, run, entry.kind === 'task' ? entry.task.options : {}) as Task<
       unknown,

@@ -168,3 +168,50 @@ export const tensorsAround = operator(
     );
   },
 );
+
+/**
+ * Blocks its thread for `extraParams.ms` per example (it never yields, so no message
+ * reaches it meanwhile) while `extraParams.count` (shared memory) is below
+ * `extraParams.slowFor` (always, when not given), then counts the example there.
+ */
+function blocking(x: Tensor, params: Readonly<Record<string, unknown>>): Tensor {
+  const {
+    count,
+    ms,
+    slowFor = Number.POSITIVE_INFINITY,
+  } = params as {
+    count: Int32Array;
+    ms: number;
+    slowFor?: number;
+  };
+  if (Atomics.load(count, 0) < slowFor)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+  return x;
+}
+
+/** See {@link blocking}. */
+export const blocks = operator('compose-test/blocks', (x: Tensor, { extraParams }) =>
+  blocking(x, extraParams),
+);
+
+/** {@link blocks}, each attempt timed out after 120 ms and retried once. */
+export const blocksTimed = operator(
+  'compose-test/blocksTimed',
+  (x: Tensor, { extraParams }) => blocking(x, extraParams),
+  { timeoutMs: 120, retries: 1, backoff: { delayMs: 0 } },
+);
+
+/**
+ * Blocks its process for `extraParams.ms` per example, then appends the example's index
+ * to `<extraParams.dir>/log` (processes share no memory to count in).
+ */
+export const blocksLogged = operator(
+  'compose-test/blocksLogged',
+  (x: Tensor, { extraParams, index }) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, extraParams.ms as number);
+    appendFileSync(join(extraParams.dir as string, 'log'), `${index}\n`);
+    return x;
+  },
+);

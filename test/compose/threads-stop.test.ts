@@ -1,0 +1,112 @@
+/**
+ * A synchronous operator on worker threads stops between examples once its apply is
+ * cancelled, another operator fails, or its attempt times out: a worker busy in a
+ * synchronous loop never reads the pool's abort message, so its chunk reads a stop flag
+ * in shared memory. Each example counts itself in shared memory; once the apply rejected,
+ * two operators that must meet on the two workers prove both workers are free, and the
+ * count shows how far the stopped chunks went.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isWeftError, threads } from 'weftjs';
+import { CompositeOperator, type Tensor, tensor, zeros } from 'weftjs/compose';
+import { blocks, blocksTimed, meet, meetToo } from './support/operators.ts';
+
+const executor = threads({ workers: 2 });
+after(() => executor.close());
+
+const examples = 20;
+
+/** Atomics.waitAsync (Node 16+), which the compiler's ES2023 library does not declare. */
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { value: unknown };
+};
+
+/** Resolves once `counter[0]` reaches `n`, woken by each Atomics.notify. */
+async function reached(counter: Int32Array, n: number): Promise<void> {
+  for (let seen = Atomics.load(counter, 0); seen < n; seen = Atomics.load(counter, 0)) {
+    await waitAsync(counter, 0, seen).value;
+  }
+}
+
+/** Resolves once both workers are free at the same time: two operators meet there. */
+async function bothWorkersFree(): Promise<void> {
+  const started = new Int32Array(new SharedArrayBuffer(8));
+  const meeting = new CompositeOperator({ operators: [meet, meetToo], executor });
+  await meeting.apply(tensor([[1]]), { extraParams: { started, waitMs: 20_000 } });
+}
+
+describe('a synchronous operator on threads', () => {
+  it('stops between examples when the apply is cancelled', async () => {
+    const count = new Int32Array(new SharedArrayBuffer(4));
+    // Two chunks of ten examples, 50 ms each: one per worker.
+    const composite = new CompositeOperator({
+      operators: [blocks],
+      examplesPerTask: examples / 2,
+      executor,
+    });
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
+    const applying = composite.apply(zeros([examples, 1]), {
+      extraParams: { count, ms: 50 },
+      signal: controller.signal,
+    });
+    await reached(count, 2);
+    controller.abort(reason);
+    await assert.rejects(applying, (error) => error === reason);
+    await bothWorkersFree();
+    // Each worker finishes at most the example it was in.
+    const finished = Atomics.load(count, 0);
+    assert.ok(finished <= 5, `${finished} of ${examples} examples finished`);
+  });
+
+  it('stops between examples when another operator fails', async () => {
+    const count = new Int32Array(new SharedArrayBuffer(4));
+    const composite = new CompositeOperator({
+      name: 'failing',
+      operators: [
+        blocks,
+        async function failsLater() {
+          await reached(count, 2);
+          throw new Error('failed while the other ran');
+        },
+      ],
+      examplesPerTask: examples,
+      executor,
+    });
+    await assert.rejects(
+      composite.apply(zeros([examples, 1]), { extraParams: { count, ms: 50 } }),
+      (error) => {
+        assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
+        assert.match(error.message, /operator 1 \('failsLater'\) failed on example 0/);
+        return true;
+      },
+    );
+    await bothWorkersFree();
+    const finished = Atomics.load(count, 0);
+    assert.ok(finished <= 4, `${finished} of ${examples} examples finished`);
+  });
+
+  it('stops an attempt that timed out, and its retry runs to the end', async () => {
+    const count = new Int32Array(new SharedArrayBuffer(4));
+    const composite = new CompositeOperator({
+      operators: [blocksTimed],
+      examplesPerTask: examples,
+      executor,
+    });
+    // The first attempt takes 50 ms an example and times out after 120 ms, in its third
+    // example; once three were counted the rest are instant. Going on, that attempt would
+    // count all twenty; its retry, which must not stop with it, counts them too.
+    const out = (await composite.apply(zeros([examples, 1]), {
+      extraParams: { count, ms: 50, slowFor: 3 },
+    })) as Tensor;
+    assert.deepEqual(out.shape, [examples, 1]);
+    await bothWorkersFree();
+    // The retry counted every example; the first attempt stopped after three or so.
+    const finished = Atomics.load(count, 0);
+    assert.ok(
+      finished >= examples + 2 && finished <= examples + 4,
+      `${finished} examples finished over both attempts`,
+    );
+  });
+});
