@@ -64,7 +64,11 @@ export interface CompositeOperatorOptions {
 
 /** Options of {@link CompositeOperator.apply} and {@link CompositeOperator.run}. */
 export interface ApplyOptions {
-  /** Given to every operator as `ctx.extraParams`; `weights` of a weighted strategy. */
+  /**
+   * Given to every operator as `ctx.extraParams` (tensors in it, at any depth, reach
+   * workers as tensors); `weights` of a weighted strategy.
+   * @default {}
+   */
   readonly extraParams?: Readonly<Record<string, unknown>>;
   /**
    * Seeds the operators' random streams: each operator its own stream, each example its
@@ -72,15 +76,32 @@ export interface ApplyOptions {
    * @default inside a run, one derived from the run id and the composite's key; else random
    */
   readonly seed?: number;
-  /** Every operator's state for every example. */
+  /**
+   * Every operator's state for every example (`ctx.state`), kept where an operator
+   * reports none.
+   * @default undefined
+   */
   readonly state?: unknown;
-  /** One state per operator (overrides `state`). */
+  /**
+   * One state per operator (overrides `state`).
+   * @default every operator gets `state`
+   */
   readonly states?: readonly unknown[];
-  /** Given to every operator as `ctx.metadata`. */
+  /**
+   * Given to every operator as `ctx.metadata`, kept where an operator reports none.
+   * @default undefined
+   */
   readonly metadata?: Readonly<Record<string, unknown>>;
-  /** Cancels the apply: running tasks are aborted and it rejects with the signal's reason. */
+  /**
+   * Cancels the apply: running tasks are aborted (synchronous operators stop between
+   * examples) and it rejects with the signal's reason.
+   * @default none: the apply runs to its end or its first failure
+   */
   readonly signal?: AbortSignal;
-  /** Overrides the composite's executor for this apply. */
+  /**
+   * Overrides the composite's executor for this apply.
+   * @default the composite's executor, else the configured default executor
+   */
   readonly executor?: Executor;
   /**
    * The key scope to record under (a task's `ctx.scope`).
@@ -123,8 +144,11 @@ export interface CompositeDescription {
  * const out = await augment.apply({ image: images }, { seed: 7 });
  */
 export class CompositeOperator {
+  /** Its name in keys (`compose:<name>`), progress, errors and descriptions. */
   readonly name: string;
+  /** Its operators, in order: operator `i` is `operator_i` in merges, keys and results. */
   readonly operators: readonly Operator[];
+  /** How its operators apply to each example and how their outputs merge. */
   readonly strategy: CompositionStrategy;
   /** Where its task operators run; undefined: the default executor (or a parent composite's). */
   readonly executor: Executor | undefined;

@@ -30,13 +30,17 @@ export interface OperatorFailure {
  */
 export class OperatorFailedError extends WeftError {
   override name = 'OperatorFailedError';
+  /** The name of the composite whose operator failed. */
   readonly composite: string;
+  /** The operator's position among the composite's operators. */
   readonly operator: number;
+  /** The operator's name (`operator_<i>` for a function without a name of its own). */
   readonly operatorName: string;
   /** The example it failed on, or undefined when the whole chunk failed (timeout, crash). */
   readonly example: number | undefined;
-  /** First and last-plus-one example of the failed chunk, when the example is not known. */
+  /** First example of the failed chunk, when the example is not known. */
   readonly start: number | undefined;
+  /** One past the last example of the failed chunk, when the example is not known. */
   readonly end: number | undefined;
 
   constructor(failure: OperatorFailure, cause: unknown) {

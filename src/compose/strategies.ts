@@ -56,16 +56,31 @@ export interface CompositionStrategy {
 }
 
 /** Options of {@link ParallelStrategy}. */
-export interface ParallelStrategyOptions extends MergeOptions {}
+export interface ParallelStrategyOptions extends MergeOptions {
+  /**
+   * Merges the outputs with a function of your own instead of a strategy. In a composite
+   * it is called once per example (as datarax's is under vmap) with that example's
+   * outputs, one per operator, and its results, which must have the same shapes for
+   * every example, are stacked into the batch (copied: they never share the outputs'
+   * memory).
+   * @default null: `mergeStrategy` merges
+   * @example new ParallelStrategy({ mergeFn: ([a, b]) => (a as Tensor).map((v, i) => Math.max(v, (b as Tensor).data[i]!)) })
+   */
+  readonly mergeFn?: MergeOptions['mergeFn'];
+}
 
 /**
  * Applies every operator to the same input and merges the outputs.
  * @example new ParallelStrategy({ mergeStrategy: 'concat', mergeAxis: -1 })
  */
 export class ParallelStrategy implements CompositionStrategy {
+  /** How the outputs merge; null: `concat`, unless a `mergeFn` is given. */
   readonly mergeStrategy: MergeStrategy | null;
+  /** The axis of an example's output that `concat` and `stack` merge along (negative: from the end). */
   readonly mergeAxis: number;
+  /** The merge function called once per example, or null. */
   readonly mergeFn: MergeOptions['mergeFn'];
+  /** None: every operator applies to every example. */
   readonly conditions: undefined = undefined;
   /**
    * @throws ValidationError for an unknown `mergeStrategy`, an axis that is not a whole
@@ -78,10 +93,16 @@ export class ParallelStrategy implements CompositionStrategy {
       mergeFn: this.mergeFn,
     } = checkMergeOptions('ParallelStrategy', options));
   }
+  /** Accepts any number of operators. */
   check(_operatorCount: number): void {}
+  /**
+   * Merges the operators' batched outputs, example by example.
+   * @throws ValidationError for outputs that cannot merge, naming the operators and shapes
+   */
   merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
     return mergeBatched(outputs, { ...this.#options(), names: context.names });
   }
+  /** `{ strategy: 'ParallelStrategy', mergeStrategy, mergeAxis, mergeFn }` (the function's name). */
   describe(): StrategyDescription {
     return { strategy: 'ParallelStrategy', ...describeMerge(this) };
   }
@@ -104,7 +125,9 @@ export interface WeightedParallelStrategyOptions {
  * @example await composite.apply(batch, { extraParams: { weights: [0.1, 0.9] } })
  */
 export class WeightedParallelStrategy implements CompositionStrategy {
+  /** One weight per operator; undefined: each apply gives them as `extraParams.weights`. */
   readonly weights: readonly number[] | undefined;
+  /** None: every operator applies to every example. */
   readonly conditions: undefined = undefined;
   /** @throws ValidationError for weights that are not finite numbers */
   constructor(options: WeightedParallelStrategyOptions = {}) {
@@ -118,6 +141,7 @@ export class WeightedParallelStrategy implements CompositionStrategy {
         ? undefined
         : Object.freeze(weightsFrom(options.weights, 'new WeightedParallelStrategy({ weights })'));
   }
+  /** @throws ValidationError when its own weights are not one per operator */
   check(operatorCount: number): void {
     if (this.weights !== undefined && this.weights.length !== operatorCount) {
       throw new ValidationError(
@@ -125,9 +149,14 @@ export class WeightedParallelStrategy implements CompositionStrategy {
       );
     }
   }
+  /** @throws ValidationError for weights missing, miscounted or not finite numbers */
   checkApply(operatorCount: number, extraParams: Readonly<Record<string, unknown>>): void {
     this.#weightsFor(operatorCount, extraParams);
   }
+  /**
+   * The outputs, each times its weight, summed element by element.
+   * @throws ValidationError as {@link checkApply}, and for outputs of different shapes
+   */
   merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
     const weights = this.#weightsFor(outputs.length, context.extraParams);
     return mergeBatched(outputs, { mergeStrategy: 'sum', names: context.names, weights });
@@ -165,8 +194,21 @@ export class WeightedParallelStrategy implements CompositionStrategy {
 
 /** Options of {@link ConditionalParallelStrategy}. */
 export interface ConditionalParallelStrategyOptions extends MergeOptions {
-  /** One per operator: whether it applies to an example. */
+  /**
+   * One per operator: whether it applies to an example (a boolean, a number, non-zero
+   * for true, or a one-element tensor), evaluated in this thread before the operators run.
+   */
   readonly conditions: readonly ((element: Tree) => ConditionValue)[];
+  /**
+   * Merges the outputs with a function of your own instead of a strategy. In a composite
+   * it is called once per example (as datarax's is under vmap) with that example's
+   * outputs, one per operator, and its results, which must have the same shapes for
+   * every example, are stacked into the batch (copied: they never share the outputs'
+   * memory).
+   * @default null: `mergeStrategy` merges
+   * @example new ConditionalParallelStrategy({ conditions, mergeFn: ([a, b]) => ({ a, b }) })
+   */
+  readonly mergeFn?: MergeOptions['mergeFn'];
 }
 
 /**
@@ -179,9 +221,13 @@ export interface ConditionalParallelStrategyOptions extends MergeOptions {
  * })
  */
 export class ConditionalParallelStrategy implements CompositionStrategy {
+  /** One per operator: whether it applies to an example. */
   readonly conditions: readonly ((element: Tree) => ConditionValue)[];
+  /** How the outputs merge; null: `concat`, unless a `mergeFn` is given. */
   readonly mergeStrategy: MergeStrategy | null;
+  /** The axis of an example's output that `concat` and `stack` merge along (negative: from the end). */
   readonly mergeAxis: number;
+  /** The merge function called once per example, or null. */
   readonly mergeFn: MergeOptions['mergeFn'];
   /**
    * @throws ValidationError when `conditions` is not a non-empty array of functions, and
@@ -210,6 +256,7 @@ export class ConditionalParallelStrategy implements CompositionStrategy {
       mergeFn: this.mergeFn,
     } = merge);
   }
+  /** @throws ValidationError when there is not one condition per operator */
   check(operatorCount: number): void {
     if (this.conditions.length !== operatorCount) {
       throw new ValidationError(
@@ -217,6 +264,12 @@ export class ConditionalParallelStrategy implements CompositionStrategy {
       );
     }
   }
+  /**
+   * Merges the operators' batched outputs where their conditions held (the mask): an
+   * operator's input takes its place in `concat`, `stack`, `dict` and `mergeFn` where it
+   * did not run, and counts for nothing in `sum` and `mean`.
+   * @throws ValidationError for outputs that cannot merge, naming the operators and shapes
+   */
   merge(outputs: readonly Tree[], context: StrategyMergeContext): Tree {
     return mergeBatched(outputs, {
       mergeStrategy: this.mergeStrategy,
@@ -226,6 +279,7 @@ export class ConditionalParallelStrategy implements CompositionStrategy {
       ...(context.mask === undefined ? {} : { mask: context.mask }),
     });
   }
+  /** Names the strategy, its merge options and its conditions (their count and names). */
   describe(): StrategyDescription {
     return {
       strategy: 'ConditionalParallelStrategy',
