@@ -59,7 +59,7 @@ export class OperatorFailedError extends WeftError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       'WEFT_OPERATOR_FAILED',
-      `Composite '${failure.composite}': operator ${failure.operator} ('${failure.operatorName}') failed${where}${tries}: ${reason}`,
+      `Composite '${failure.composite}': ${operatorLabel(failure.operator, failure.operatorName)} failed${where}${tries}: ${reason}`,
       { cause },
     );
     this.composite = failure.composite;
@@ -99,4 +99,9 @@ export function asOperatorFailed(
     },
     error.cause,
   );
+}
+
+/** `operator_1`, or `operator_1 ('flip')` when the operator has a name of its own. */
+function operatorLabel(index: number, name: string): string {
+  return name === `operator_${index}` ? name : `operator_${index} ('${name}')`;
 }

@@ -46,7 +46,7 @@ describe('dtypes of a conditional operator', () => {
       await assert.rejects(
         conditional([half, (x: Tensor) => x], per).apply(batch),
         failed(
-          /operator 0 \('half'\) failed on example [01]: its output for example [01].* is (int32|float32), but for example [01].* it is (float32|int32)\..*must return its input's dtype.*x\.map\(fn, x\.dtype\)/,
+          /operator_0 \('half'\) failed on example [01]: its output for example [01].* is (int32|float32), but for example [01].* it is (float32|int32)\..*must return its input's dtype.*x\.map\(fn, x\.dtype\)/,
         ),
         `examplesPerTask ${per}`,
       );
@@ -102,7 +102,7 @@ describe('dtypes of a conditional operator', () => {
     await assert.rejects(
       outer.apply(tensor([[0.25], [1.5], [2.75]])),
       failed(
-        /^Composite 'outer': operator 0 \('inner'\) failed on example 1: its output for example 1 \(its input: the condition is false there\) is float32, but for example 0 it is int32/,
+        /^Composite 'outer': operator_0 \('inner'\) failed on example 1: its output for example 1 \(its input: the condition is false there\) is float32, but for example 0 it is int32/,
       ),
     );
   });

@@ -127,7 +127,7 @@ describe('a failing operator', () => {
       assert.ok(error instanceof OperatorFailedError);
       assert.equal(
         error.message,
-        "Composite 'augment': operator 1 ('brighten') failed on example 2: bad pixel",
+        "Composite 'augment': operator_1 ('brighten') failed on example 2: bad pixel",
       );
       assert.deepEqual(
         [error.composite, error.operator, error.operatorName, error.example],
@@ -157,7 +157,7 @@ describe('a failing operator', () => {
     });
     await assert.rejects(
       composite.apply(zeros([1, 1])),
-      failed(/operator 1 \('operator_1'\) failed on example 0: second fails/),
+      failed(/operator_1 failed on example 0: second fails/),
     );
     assert.equal(sawAbort, true);
   });
@@ -170,7 +170,7 @@ describe('a failing operator', () => {
     });
     await assert.rejects(
       composite.apply(zeros([5, 1])),
-      failed(/operator 1 \('compose-errors\/stalls'\) failed on examples 0 to 2: .*50/),
+      failed(/operator_1 \('compose-errors\/stalls'\) failed on examples 0 to 2: .*50/),
     );
   });
 
@@ -182,7 +182,7 @@ describe('a failing operator', () => {
     });
     await assert.rejects(
       composite.apply(zeros([2, 1])),
-      failed(/operator 0 \('compose-errors\/stalls'\) failed on example [01]: .*50/),
+      failed(/operator_0 \('compose-errors\/stalls'\) failed on example [01]: .*50/),
     );
   });
 
@@ -202,7 +202,7 @@ describe('a failing operator', () => {
     const outer = new CompositeOperator({ name: 'outer', operators: [unnamed, id] });
     await assert.rejects(
       outer.apply(zeros([2, 1])),
-      failed(/^Composite 'outer': operator 0 \('augment'\) failed: Composite 'augment': sum: /),
+      failed(/^Composite 'outer': operator_0 \('augment'\) failed: Composite 'augment': sum: /),
     );
   });
 

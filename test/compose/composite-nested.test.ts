@@ -191,7 +191,7 @@ describe('a nested composite', () => {
       assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
       assert.match(
         error.message,
-        /^Composite 'outer': operator 0 \('inner'\) failed on example 2: Composite 'inner': operator 0 \('breaks'\) failed on example 2: not this one$/,
+        /^Composite 'outer': operator_0 \('inner'\) failed on example 2: Composite 'inner': operator_0 \('breaks'\) failed on example 2: not this one$/,
       );
       return true;
     });
@@ -211,7 +211,7 @@ describe('a nested composite', () => {
       assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
       assert.match(
         error.message,
-        /^Composite 'outer': operator 1 \('inner'\) failed on example 0: Composite 'inner': operator 0 \('breaks'\) failed on example 0: inside$/,
+        /^Composite 'outer': operator_1 \('inner'\) failed on example 0: Composite 'inner': operator_0 \('breaks'\) failed on example 0: inside$/,
       );
       assert.ok(isWeftError(error.cause, 'WEFT_OPERATOR_FAILED'));
       return true;

@@ -66,7 +66,7 @@ describe('a composite of task operators in child processes', () => {
       assert.equal((error as unknown as { example: number }).example, 1);
       assert.match(
         error.message,
-        /^Composite 'remote': operator 1 \('compose-test\/failsOnOne'\) failed on example 1: no example 1 here$/,
+        /^Composite 'remote': operator_1 \('compose-test\/failsOnOne'\) failed on example 1: no example 1 here$/,
       );
       assert.equal((error.cause as Error).name, 'RangeError');
       return true;

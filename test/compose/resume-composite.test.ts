@@ -57,7 +57,7 @@ describe('a composite in a recorded run', () => {
     try {
       await assert.rejects(apply(store, 'compose-resume'), (error) => {
         assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
-        assert.match(error.message, /operator 1 \('picky'\) failed on example 5/);
+        assert.match(error.message, /operator_1 \('picky'\) failed on example 5/);
         return true;
       });
       const first = await recorded(store, 'compose-resume');
@@ -107,7 +107,7 @@ describe('a composite in a recorded run', () => {
         composite.apply(batch, { extraParams: { dir: work.dir } }),
       );
     try {
-      await assert.rejects(apply(), /operator 1 \('compose-test\/logged'\) failed on example 6/);
+      await assert.rejects(apply(), /operator_1 \('compose-test\/logged'\) failed on example 6/);
       const first = await recorded(store, 'compose-threads-resume');
       const before = work.executions();
       work.heal(6);

@@ -195,7 +195,7 @@ describe('a composite of task operators on threads', () => {
       assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
       assert.match(
         error.message,
-        /Composite 'retrying': operator 1 \('compose-test\/flaky'\) failed on example 2 after 2 attempts: example 2 failed on sight 2/,
+        /Composite 'retrying': operator_1 \('compose-test\/flaky'\) failed on example 2 after 2 attempts: example 2 failed on sight 2/,
       );
       return true;
     });

@@ -78,7 +78,7 @@ describe('a synchronous operator on threads', () => {
       composite.apply(zeros([examples, 1]), { extraParams: { count, ms: 50 } }),
       (error) => {
         assert.ok(isWeftError(error, 'WEFT_OPERATOR_FAILED'));
-        assert.match(error.message, /operator 1 \('failsLater'\) failed on example 0/);
+        assert.match(error.message, /operator_1 \('failsLater'\) failed on example 0/);
         return true;
       },
     );
