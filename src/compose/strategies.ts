@@ -9,6 +9,7 @@ import { describeType } from '../core/describe.ts';
 import { ValidationError } from '../core/errors.ts';
 import {
   type ConditionValue,
+  type MergeFn,
   type MergeOptions,
   type MergeStrategy,
   mergeBatched,
@@ -66,7 +67,7 @@ export interface ParallelStrategyOptions extends MergeOptions {
    * @default null: `mergeStrategy` merges
    * @example new ParallelStrategy({ mergeFn: ([a, b]) => (a as Tensor).map((v, i) => Math.max(v, (b as Tensor).data[i]!)) })
    */
-  readonly mergeFn?: MergeOptions['mergeFn'];
+  readonly mergeFn?: MergeFn | null;
 }
 
 /**
@@ -208,7 +209,7 @@ export interface ConditionalParallelStrategyOptions extends MergeOptions {
    * @default null: `mergeStrategy` merges
    * @example new ConditionalParallelStrategy({ conditions, mergeFn: ([a, b]) => ({ a, b }) })
    */
-  readonly mergeFn?: MergeOptions['mergeFn'];
+  readonly mergeFn?: MergeFn | null;
 }
 
 /**
