@@ -10,7 +10,7 @@ import { describeLeaves, dtypeMismatch, identityHint } from './chunk-writer.ts';
 import { OperatorFailedError } from './errors.ts';
 import type { OutputSink } from './output-sink.ts';
 import { unpackTensors } from './packed-tensors.ts';
-import { Tensor, typedArray } from './tensor.ts';
+import { sameShape, Tensor, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree, toTree } from './tree.ts';
 
 /** One operator's outputs over the whole batch. */
@@ -80,7 +80,10 @@ export function joinChunks(chunks: readonly ChunkOutput[], context: JoinContext)
   leaves.forEach((list, i) => {
     const same =
       list.length === base.length &&
-      list.every(({ path, leaf }, j) => path === base[j]!.path && sameTail(leaf, base[j]!.leaf));
+      list.every(
+        ({ path, leaf }, j) =>
+          path === base[j]!.path && sameShape(leaf.shape, base[j]!.leaf.shape, 0),
+      );
     if (same) return;
     const example = (at: number) => numbered(context.ranges[at]![0]);
     // A chunk where the operator never ran gave its input: say so, it is the likely culprit.
@@ -147,13 +150,6 @@ function joinLeaf(parts: readonly Tensor[], model: Tensor): Tensor {
     offset += part.size;
   }
   return new Tensor(data, [examples, ...model.shape.slice(1)], model.dtype);
-}
-
-/** True when two batched leaves have the same example shape. */
-function sameTail(a: Tensor, b: Tensor): boolean {
-  if (a.shape.length !== b.shape.length) return false;
-  for (let i = 1; i < a.shape.length; i++) if (a.shape[i] !== b.shape[i]) return false;
-  return true;
 }
 
 /** Batched leaves described by their example shapes. */

@@ -8,7 +8,7 @@
 import { ValidationError } from '../core/errors.ts';
 import type { WireTree } from './chunk-transport.ts';
 import type { OutputSink } from './output-sink.ts';
-import { type DType, type Tensor, type TypedArray, typedArray } from './tensor.ts';
+import { type DType, sameShape, type Tensor, type TypedArray, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves, type Tree } from './tree.ts';
 
 /** How an example's output is named in errors. */
@@ -134,12 +134,6 @@ export const identityHint =
 
 function whose(origin: OutputOrigin): string {
   return origin.identity ? ' (its input: the condition is false there)' : '';
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** `a tensor of shape [2, 3]` or `{ .image: [2, 3], .label: [] }`, for messages. */

@@ -11,7 +11,7 @@ import { dtypeMismatch } from './chunk-writer.ts';
 import type { ApplyOptions, CompositeResult } from './composite.ts';
 import { isComposite } from './composite-checks.ts';
 import type { ApplyPlan, NestedComposite } from './run-operators.ts';
-import { Tensor, typedArray } from './tensor.ts';
+import { sameShape, Tensor, typedArray } from './tensor.ts';
 import { leavesOf, mapLeaves } from './tree.ts';
 
 /** The rows where `mask` is 1. */
@@ -72,7 +72,7 @@ export function putBack(
     inputs.length === outputs.length &&
     outputs.every(
       ({ path, leaf }, j) =>
-        path === inputs[j]!.path && sameExample(leaf.shape, inputs[j]!.leaf.shape),
+        path === inputs[j]!.path && sameShape(leaf.shape, inputs[j]!.leaf.shape, 0),
     );
   if (!same) {
     fail(
@@ -152,10 +152,6 @@ function scatter(input: Tensor, part: Tensor, rows: readonly number[]): Tensor {
     );
   });
   return out;
-}
-
-function sameExample(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((length, axis) => axis === 0 || length === b[axis]);
 }
 
 function shapes(leaves: readonly { path: string; leaf: Tensor }[]): string {
