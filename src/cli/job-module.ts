@@ -16,20 +16,32 @@ export async function prepareTypeScript(path: string): Promise<void> {
   useTypeScriptInWorkers();
 }
 
+/** A job module as `weft run` uses it. */
+export interface LoadedJob {
+  /** Its default export: what runs. */
+  readonly job: unknown;
+  /** Its named exports (a composite's `batch`). */
+  readonly exports: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Imports the job module and returns its default export. A TypeScript module of a
- * CommonJS project is compiled to CommonJS, where `export default` becomes
- * `module.exports.default`; it is unwrapped so that both module systems run the same job.
+ * Imports the job module: its default export and its named exports. A TypeScript module
+ * of a CommonJS project is compiled to CommonJS, where `export default` becomes
+ * `module.exports.default` and the named exports sit on that exports object; it is
+ * unwrapped so that both module systems run the same job.
  */
-export async function importJob(path: string): Promise<unknown> {
-  const exported = (await loadModule(pathToFileURL(path).href)).default;
+export async function importJob(path: string): Promise<LoadedJob> {
+  const namespace = (await loadModule(pathToFileURL(path).href)) as Record<string, unknown>;
+  const exported = namespace.default;
   if (
-    typeof exported === 'object' &&
-    exported !== null &&
-    (exported as { __esModule?: unknown }).__esModule === true &&
-    'default' in exported
+    typeof exported !== 'object' ||
+    exported === null ||
+    (exported as { __esModule?: unknown }).__esModule !== true
   ) {
-    return (exported as { default: unknown }).default;
+    return { job: exported, exports: namespace };
   }
-  return exported;
+  return {
+    job: 'default' in exported ? (exported as { default: unknown }).default : exported,
+    exports: { ...exported, ...namespace },
+  };
 }

@@ -6,9 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
-import { loadModule } from '../core/definitions.ts';
 import { isWeftError, type RunBusyError, ValidationError } from '../core/errors.ts';
 import { events } from '../core/events.ts';
 import { setDefaultExecutorFactory } from '../core/executor.ts';
@@ -108,7 +106,7 @@ export async function runJob(
       process.stderr.write(`${printable(said)}\n`);
       stopProgress = options.progress === false ? undefined : showProgress(events, process.stderr);
       // Imported inside the run, so that work the module starts while loading belongs to it.
-      const job = await importJob(path);
+      const { job, exports } = await importJob(path);
       const context = {
         executor,
         // Stops the job on Ctrl-C, and when another process took the run over.
@@ -119,7 +117,7 @@ export async function runJob(
         args,
       };
       const start = jobStarter(job, file, context, {
-        exports: await namedExports(path),
+        exports,
         executorChosen: (options.executor ?? process.env.WEFT_EXECUTOR) !== undefined,
       });
       started = true;
@@ -157,19 +155,6 @@ export async function runJob(
     await executor.close();
     await store.close();
   }
-}
-
-/**
- * The job module's named exports (loaded already: this reads the cached module). Those of
- * a CommonJS module compiled from TypeScript are on its exports object, the default.
- */
-async function namedExports(path: string): Promise<Readonly<Record<string, unknown>>> {
-  const namespace = (await loadModule(pathToFileURL(path).href)) as Record<string, unknown>;
-  const commonjs = namespace.default as { __esModule?: unknown } | null | undefined;
-  if (typeof commonjs !== 'object' || commonjs === null || commonjs.__esModule !== true) {
-    return namespace;
-  }
-  return { ...commonjs, ...namespace };
 }
 
 function isAbort(error: unknown): boolean {
