@@ -7,6 +7,7 @@
  */
 import { isPlainObject } from '../core/describe.ts';
 import { isTensor, isTensorLike, type TypedArray, tensorFrom } from './tensor.ts';
+import { setOwn } from './tree.ts';
 
 /** Where a value sits inside plain objects (by key) and arrays (by index). */
 export type ValuePath = readonly (string | number)[];
@@ -128,14 +129,4 @@ function copyOwn(source: Record<string, unknown>): Record<string, unknown> {
   const copy = Object.create(Object.getPrototypeOf(source)) as Record<string, unknown>;
   for (const key of Object.keys(source)) setOwn(copy, key, source[key]);
   return copy;
-}
-
-/** Sets `key` as an own property: `__proto__` too, with no prototype change. */
-function setOwn(target: Record<string | number, unknown>, key: string | number, value: unknown) {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }

@@ -83,7 +83,11 @@ function isNumericArray(value: unknown): boolean {
 }
 
 /** Sets `key` as an own, enumerable property: `__proto__` too, with no prototype change. */
-export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+export function setOwn<T>(
+  target: Record<string | number, T>,
+  key: string | number,
+  value: T,
+): void {
   Object.defineProperty(target, key, {
     value,
     enumerable: true,
