@@ -125,6 +125,140 @@ export interface Checkpoint {
 export interface ListRunsOptions {
   /** Most runs returned, newest first. @default 50 */
   readonly limit?: number;
+  /** Only runs with this recorded status. */
+  readonly status?: RunStatus;
+  /**
+   * Only runs whose id or meta holds this text. Taken literally (`%`, `_` and `\` are not
+   * patterns); the letters A to Z match either case, other letters only as written, so
+   * that every store and database collation answers alike. The meta is searched as the
+   * serializer stores it, where a string is written in JSON's escapes: a quote, a
+   * backslash or a NUL in a meta string is found as typed, and so are the meta's keys and
+   * numbers. The empty text matches every run.
+   * @example { search: 'nightly' }
+   */
+  readonly search?: string;
+  /**
+   * Only runs older than this one, given as the `cursor` of the last run of the page
+   * before (newest first, ties broken by the order of creation): read on from there.
+   * A cursor naming a run the store does not hold reads on from the runs created before
+   * its `createdAt`.
+   * @example { before: { createdAt: last.createdAt, id: last.id } }
+   */
+  readonly before?: RunCursor;
+}
+
+/** Where a page of runs ended: see {@link ListRunsOptions.before}. */
+export interface RunCursor {
+  /** The `createdAt` of the last run of the page. */
+  readonly createdAt: number;
+  /** The `id` of the last run of the page. */
+  readonly id: string;
+}
+
+/** Options of {@link RunQueries.taskPage}. */
+export interface TaskPageOptions {
+  /**
+   * Most records returned; a larger limit reads 1,000 (10,000 in order 'slowest', which
+   * comes in one page). @default 100
+   */
+  readonly limit?: number;
+  /** Only tasks with this status. */
+  readonly status?: 'completed' | 'failed';
+  /** Only tasks of this name. */
+  readonly task?: string;
+  /**
+   * Only tasks whose key starts with this text (a fan-out's scope and `/`); see
+   * {@link RunQueries.countTasksByPrefix} for the keys a prefix does not find.
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Records after this position, from the `next` of the page before (order `recorded`
+   * only).
+   * @default 0, from the first
+   */
+  readonly after?: number;
+  /**
+   * Order: as first recorded, or the longest first (ties in the order recorded).
+   * @default 'recorded'
+   */
+  readonly order?: 'recorded' | 'slowest';
+}
+
+/** A page of task records, without outputs: see {@link RunQueries.taskPage}. */
+export interface TaskPage {
+  readonly tasks: readonly TaskRecord[];
+  /** Give as `after` to read on; absent on the last page (and for `order: 'slowest'`). */
+  readonly next?: number;
+}
+
+/** Counts and times of a run's tasks of one name. */
+export interface TaskNameSummary {
+  readonly task: string;
+  readonly completed: number;
+  readonly failed: number;
+  /** Sum and largest of their durations. */
+  readonly totalMs: number;
+  readonly maxMs: number;
+  /** Earliest start and latest end (`startedAt + durationMs`). */
+  readonly firstStartedAt: number;
+  readonly lastEndedAt: number;
+}
+
+/** How many of a run's tasks (or of a part of it) completed and how many failed. */
+export interface TaskCounts {
+  readonly completed: number;
+  readonly failed: number;
+}
+
+/**
+ * What a store answers fast for a viewer of runs (`weft ui`): pages and sums computed by
+ * the store, so that a run of 100,000 tasks is shown without reading them all. Optional:
+ * a viewer falls back on {@link Store.streamTasks} for a store without them.
+ *
+ * A run the store does not hold is a run without tasks or events: the answers are empty
+ * (or zeros), never an error. Arguments that are not what the types say reject with a
+ * ValidationError (`WEFT_VALIDATION`).
+ */
+export interface RunQueries {
+  /**
+   * Completed and failed tasks of each run asked, by run id; a run without tasks is
+   * absent. Any number of ids (stores split long lists).
+   */
+  countTasks(runIds: readonly string[]): Promise<Map<string, TaskCounts>>;
+  /** Runs matching the filters of `options` (its `limit` and `before` ignored). */
+  countRuns(options?: ListRunsOptions): Promise<number>;
+  /** Per task name, in order of name (by UTF-16 code unit, as `Array.prototype.sort`). */
+  summarizeTasks(runId: string): Promise<TaskNameSummary[]>;
+  /**
+   * Completed and failed tasks whose key starts with each prefix, in the order asked. The
+   * empty prefix counts every task. A key too long for the database's index, which a SQL
+   * store keeps by its digest (PostgreSQL: over 1,024 bytes of UTF-8; the memory and
+   * SQLite stores keep every key whole), is counted under no other prefix: the digest
+   * keeps no prefix of the key.
+   */
+  countTasksByPrefix(runId: string, prefixes: readonly string[]): Promise<TaskCounts[]>;
+  /** A page of the run's task records, without outputs (errors included). */
+  taskPage(runId: string, options?: TaskPageOptions): Promise<TaskPage>;
+  /**
+   * How many tasks of the run ended in each of `buckets` equal spans of [from, to) (by
+   * `startedAt + durationMs`; those outside go to the first or last). Bucket `i` holds
+   * the ends `e` with `floor((e - from) * buckets / (to - from))` equal to `i`, computed
+   * in doubles, so that every store puts an end on a span's edge in the same bucket.
+   * @param from where the first span starts, at most `to` (when equal, the ends before
+   *   `from` go to the first bucket and the others to the last)
+   * @param buckets a whole number from 1 to 10,000
+   */
+  taskEndHistogram(runId: string, from: number, to: number, buckets: number): Promise<number[]>;
+  /**
+   * The run's events stored after position `after` (0: from the first), in order, at most
+   * `limit` (default 1,000), each with its position: a number that only grows, for the
+   * `after` of the next call (not a count: positions of a run may have gaps).
+   */
+  eventsAfter(
+    runId: string,
+    after: number,
+    limit?: number,
+  ): Promise<{ position: number; event: WeftEvent }[]>;
 }
 
 /** A run store. Stores are safe to share between fan-outs of one process. */
@@ -174,7 +308,7 @@ export interface Store {
     owner?: string,
   ): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  /** Runs, newest first. */
+  /** Runs, newest first (filtered and paged by `options`). */
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
 
   /**
@@ -242,6 +376,9 @@ export interface Store {
   appendEvents(runId: string, events: readonly WeftEvent[]): Promise<void>;
   /** The run's events, in the order appended. */
   listEvents(runId: string): Promise<WeftEvent[]>;
+
+  /** Fast answers for viewers of runs; see {@link RunQueries}. Optional. */
+  readonly queries?: RunQueries;
 
   /** Releases connections and files. */
   close(): Promise<void>;

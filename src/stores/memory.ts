@@ -13,12 +13,15 @@ import type {
   Checkpoint,
   ListRunsOptions,
   OpenRunOptions,
+  RunQueries,
   RunRecord,
   RunStatus,
   Store,
   StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
+import { listMemoryRuns, MemoryQueries } from './memory-queries.ts';
+import { checkListRuns } from './query-options.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
   checkArray,
@@ -29,7 +32,6 @@ import {
   checkId,
   checkKeys,
   checkLeaseMs,
-  checkLimit,
   checkMeta,
   checkOpenRunOptions,
   checkPrefix,
@@ -73,6 +75,8 @@ interface StoredTask {
   /** Encoded output of a completed task; undefined for a failed one. */
   readonly output: string | undefined;
   readonly error: string | undefined;
+  /** Its place in the order first recorded, from 1: kept when the record is replaced. */
+  seq: number;
 }
 
 interface StoredCheckpoint {
@@ -84,8 +88,6 @@ interface StoredCheckpoint {
   readonly status: Checkpoint['status'];
   readonly createdAt: number;
 }
-
-const defaultListLimit = 50;
 
 /**
  * A {@link Store} kept in memory.
@@ -117,8 +119,19 @@ export class MemoryStore implements Store {
   /** The owner of runs opened without one. */
   private readonly defaultOwner = `memory:${randomUUID()}`;
 
+  /** Counts, sums and pages for a viewer of runs, computed over what the store holds. */
+  readonly queries: RunQueries;
+
   constructor(options: MemoryStoreOptions = {}) {
     this.serializer = options.serializer ?? defaultSerializer;
+    this.queries = new MemoryQueries({
+      runs: this.runs,
+      tasks: this.tasks,
+      events: this.eventLog,
+      toTask: (task) => this.toTask(task, false),
+      toEvent: (text) => this.decode(text) as WeftEvent,
+      assertOpen: () => this.assertOpen(),
+    });
   }
 
   /**
@@ -217,14 +230,13 @@ export class MemoryStore implements Store {
     return run && this.toRun(run);
   }
 
-  /** Runs, newest first (by creation time, then by order of creation). */
+  /**
+   * Runs, newest first (by creation time, then by order of creation), filtered and paged
+   * as `options` say.
+   */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     this.assertOpen();
-    const limit = checkLimit(options.limit ?? defaultListLimit);
-    return [...this.runs.values()]
-      .sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq)
-      .slice(0, limit)
-      .map((run) => this.toRun(run));
+    return listMemoryRuns(this.runs, checkListRuns(options)).map((run) => this.toRun(run));
   }
 
   /**
@@ -256,7 +268,10 @@ export class MemoryStore implements Store {
       tasks = new Map();
       this.tasks.set(runId, tasks);
     }
-    for (const task of encoded) tasks.set(task.key, task);
+    for (const task of encoded) {
+      task.seq = tasks.get(task.key)?.seq ?? tasks.size + 1;
+      tasks.set(task.key, task);
+    }
     if (artifacts.length > 0) {
       const stored = this.runArtifacts(runId);
       for (const [key, data] of artifacts) stored.set(key, data);
@@ -491,6 +506,7 @@ export class MemoryStore implements Store {
         record.error === undefined
           ? undefined
           : this.encode(record.error, `Task error for key '${key}'`),
+      seq: 0,
     };
   }
 

@@ -14,12 +14,15 @@ import type {
   Checkpoint,
   ListRunsOptions,
   OpenRunOptions,
+  RunQueries,
   RunRecord,
   RunStatus,
   Store,
   StreamTasksOptions,
   TaskRecord,
 } from '../core/store.ts';
+import { PostgresQueries } from './postgres-queries.ts';
+import { checkListRuns } from './query-options.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
   type ArtifactKeyRow,
@@ -63,7 +66,6 @@ import {
   checkId,
   checkKeys,
   checkLeaseMs,
-  checkLimit,
   checkMeta,
   checkOpenRunOptions,
   checkPrefix,
@@ -165,6 +167,12 @@ export class PostgresStore implements Store {
   readonly #defaultOwner = `postgres:${randomUUID()}`;
   readonly #sql: Queries;
   readonly #readOnly: boolean;
+  readonly #queries: PostgresQueries;
+  /**
+   * Counts, sums and pages for a viewer of runs, computed by PostgreSQL (see
+   * {@link RunQueries}).
+   */
+  readonly queries: RunQueries;
 
   /**
    * Connects, creates the schema when `?schema=` names one that is missing, and brings
@@ -269,6 +277,8 @@ export class PostgresStore implements Store {
     const maxKeyBytes = version < keyDigestVersion ? Infinity : postgresDialect.maxKeyBytes;
     this.#codec = new Codec(serializer, maxKeyBytes);
     this.location = target.location;
+    this.#queries = new PostgresQueries(pool, this.#codec, version);
+    this.queries = this.#queries;
   }
 
   /**
@@ -373,11 +383,12 @@ export class PostgresStore implements Store {
     return row && this.#codec.run(row);
   }
 
-  /** Runs, newest first (by creation time, then by order of creation). */
+  /**
+   * Runs, newest first (by creation time, then by order of creation), filtered and paged
+   * as `options` say.
+   */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
-    const limit = checkLimit(options.limit ?? 50);
-    const { rows } = await this.#pool.query('listing runs', this.#sql.listRuns, [limit]);
-    return (rows as RunRow[]).map((row) => this.#codec.run(row));
+    return this.#queries.listRuns(checkListRuns(options));
   }
 
   /**

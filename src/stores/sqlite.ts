@@ -19,6 +19,7 @@ import type {
   Checkpoint,
   ListRunsOptions,
   OpenRunOptions,
+  RunQueries,
   RunRecord,
   RunStatus,
   Store,
@@ -27,6 +28,7 @@ import type {
 } from '../core/store.ts';
 import { BlobFiles } from './blob-files.ts';
 import { FsArtifacts } from './fs-artifacts.ts';
+import { checkListRuns } from './query-options.ts';
 import { defaultSerializer } from './serializer.ts';
 import {
   type ArtifactKeyRow,
@@ -52,6 +54,7 @@ import {
 } from './sql/queries.ts';
 import { sqliteError } from './sql/sqlite-errors.ts';
 import { openDatabase, openDatabaseForReading, openSecondConnection } from './sql/sqlite-open.ts';
+import { SqliteQueries } from './sqlite-queries.ts';
 import {
   checkArray,
   checkBytes,
@@ -59,7 +62,6 @@ import {
   checkId,
   checkKeys,
   checkLeaseMs,
-  checkLimit,
   checkMeta,
   checkOpenRunOptions,
   checkPrefix,
@@ -192,6 +194,12 @@ export class SqliteStore implements Store {
   #queued: Promise<void> | undefined;
   /** Set by close: writes asked from then on are refused. */
   #closing = false;
+  readonly #queries: SqliteQueries;
+  /**
+   * Counts, sums and pages for a viewer of runs, computed by SQLite on the store's
+   * connection (see {@link RunQueries}).
+   */
+  readonly queries: RunQueries;
 
   /**
    * Opens the file, creating it and its folder when missing, and brings weft's schema up
@@ -280,6 +288,8 @@ export class SqliteStore implements Store {
     this.location = file;
     this.artifactsLocation = files?.threshold === Infinity ? undefined : files?.blobs.dir;
     this.#codec = codec;
+    this.#queries = new SqliteQueries((doing, read) => this.#use(doing, () => read(db)), codec);
+    this.queries = this.#queries;
     const queries = queriesFor(sqliteDialect);
     this.#sql = Object.fromEntries(
       Object.entries(queries).map(([name, sql]) => [name, db.prepare(sql)]),
@@ -404,11 +414,12 @@ export class SqliteStore implements Store {
     return row && this.#codec.run(row);
   }
 
-  /** Runs, newest first (by creation time, then by order of creation). */
+  /**
+   * Runs, newest first (by creation time, then by order of creation), filtered and paged
+   * as `options` say.
+   */
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
-    const limit = checkLimit(options.limit ?? 50);
-    const rows = this.#use('listing runs', () => this.#sql.listRuns.all(limit)) as RunRow[];
-    return rows.map((row) => this.#codec.run(row));
+    return this.#queries.listRuns(checkListRuns(options));
   }
 
   /**

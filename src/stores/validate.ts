@@ -169,16 +169,6 @@ export function isRecordStatus(status: unknown): status is 'completed' | 'failed
   return typeof status === 'string' && recordStatuses.has(status);
 }
 
-/** The `limit` of listRuns, checked. */
-export function checkLimit(limit: unknown): number {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-    throw new ValidationError(
-      `listRuns limit must be an integer of 0 or more, got ${describe(limit)}.`,
-    );
-  }
-  return limit;
-}
-
 /** Throws unless `value` is an array. */
 export function checkArray(value: unknown, what: string): asserts value is readonly unknown[] {
   if (!Array.isArray(value)) throw new ValidationError(`${what} must be an array.`);

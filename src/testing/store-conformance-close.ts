@@ -55,6 +55,18 @@ export function describeCloseCases(
         appendEvents: () => closing.appendEvents(runId, [startEvent('k', 0)]),
         listEvents: () => closing.listEvents(runId),
       };
+      const { queries } = closing;
+      if (queries) {
+        Object.assign(operations, {
+          countTasks: () => queries.countTasks([runId]),
+          countRuns: () => queries.countRuns(),
+          summarizeTasks: () => queries.summarizeTasks(runId),
+          countTasksByPrefix: () => queries.countTasksByPrefix(runId, ['k']),
+          taskPage: () => queries.taskPage(runId),
+          taskEndHistogram: () => queries.taskEndHistogram(runId, 0, 1, 2),
+          eventsAfter: () => queries.eventsAfter(runId, 0),
+        });
+      }
       for (const [operation, call] of Object.entries(operations)) {
         const error = await rejectionOf(Promise.resolve().then(call), operation);
         assert.ok(isWeftError(error), `${operation}: a weft error, not ${error}`);

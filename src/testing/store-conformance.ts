@@ -16,8 +16,10 @@ import { describeCloseCases, describePersistenceCases } from './store-conformanc
 import { describeEventCases } from './store-conformance-events.ts';
 import { describeKeyCases } from './store-conformance-keys.ts';
 import { describeLeaseCases } from './store-conformance-lease.ts';
+import { describeQueryCases } from './store-conformance-queries.ts';
 import { describeTaskRecordCases, describeValidationCases } from './store-conformance-records.ts';
 import { describeResumeReadCases } from './store-conformance-resume.ts';
+import { describeRunListCases } from './store-conformance-run-list.ts';
 import { describeIsolationCases, describeRunCases } from './store-conformance-runs.ts';
 
 /** Options of {@link describeStoreConformance}. */
@@ -40,6 +42,13 @@ export interface StoreConformanceOptions {
    * @default 30_000
    */
   readonly timeoutMs?: number;
+  /**
+   * Whether the store answers a viewer's queries ({@link Store.queries}), which adds their
+   * cases; `false` leaves them out for a store without them (its listRuns filters are
+   * checked all the same).
+   * @default true
+   */
+  readonly queries?: boolean;
 }
 
 /**
@@ -58,8 +67,11 @@ export interface StoreConformanceOptions {
  * naming its key and writes nothing of its batch); checkpoints (latest or by sequence id,
  * partitions); artifacts (binary round trips from zero bytes to 1 MB, replacement, the
  * keys listed, by prefix and a page at a time);
- * events (append order, round trip with errors); isolation between runs; input
- * validation; and `close()`.
+ * events (append order, round trip with errors); listing runs for a viewer (filters by
+ * status and a literal search, pages by cursor, ties in time); the viewer's queries
+ * (`Store.queries`: counts by run and key prefix, sums per task name, pages of records,
+ * the slowest, a histogram of ends, events after a position, unknown runs); isolation
+ * between runs; input validation; and `close()`.
  *
  * @param name Shown in the test report, e.g. 'sqlite'.
  * @param makeStore Makes a new store object on each call (several may share one
@@ -93,6 +105,8 @@ export function describeStoreConformance(
     });
 
     describeRunCases(store, caseOptions);
+    describeRunListCases(store, caseOptions);
+    if (options.queries ?? true) describeQueryCases(store, caseOptions);
     describeTaskRecordCases(store, caseOptions, largeBatch);
     describeLeaseCases(store, makeStore, { ...caseOptions, shared: options.persistent ?? false });
     describeResumeReadCases(store, caseOptions);

@@ -79,7 +79,8 @@ async function takenOverMidTask(store: Store, runId: string, leaseMs: number) {
     () => map([1], slow),
   );
   old.catch(() => {});
-  await started.promise;
+  // A run stopped before its task started fails here rather than waiting for good.
+  await Promise.race([started.promise, old]);
   const holder = (await store.getRun(runId))?.owner;
   assert.ok(holder, 'the old process holds the run');
   await store.openRun(runId, {}, { owner: 'new-owner', leaseMs: 600_000, takeOverFrom: holder });
@@ -107,8 +108,10 @@ for (const [kind, open] of Object.entries(stores)) {
     it('a task finishing after its run was taken over does not overwrite the new owner’s record', async () => {
       store ??= await open();
       const runId = `${kind}-late`;
-      // A lease of 30 ms: the old process sees the takeover at its next renewal and stops.
-      const { old, release, recorded, holder, key } = await takenOverMidTask(store, runId, 30);
+      // The old process sees the takeover at its next renewal (a third of the lease) and
+      // stops. A lease of tens of milliseconds would have it stop on its own, before its
+      // task starts, whenever a renewal is a little late.
+      const { old, release, recorded, holder, key } = await takenOverMidTask(store, runId, 1_500);
       // The heartbeat does not keep the process alive, and the task only waits: this does.
       const alive = setInterval(() => {}, 1_000);
       await assert.rejects(old, busy).finally(() => clearInterval(alive));

@@ -106,7 +106,7 @@ describe('run lease: stopping in time', () => {
     });
     // Keeps the process alive until the renewal, as work does: the heartbeat does not.
     const alive = setInterval(() => {}, 60_000);
-    const result = await withRun({ store: flaky, runId, leaseMs: 1200 }, async (run) => {
+    const result = await withRun({ store: flaky, runId, leaseMs: 3_000 }, async (run) => {
       const firstExpiry = (await store.getRun(runId))?.leaseExpiresAt ?? 0;
       await renewed.promise;
       await past(firstExpiry);
@@ -128,7 +128,7 @@ describe('run lease: stopping in time', () => {
     });
     const alive = setInterval(() => {}, 60_000);
     try {
-      void withRun({ store: slow, runId, leaseMs: 90 }, async (run) => {
+      void withRun({ store: slow, runId, leaseMs: 1_500 }, async (run) => {
         holding.resolve(run.signal);
         await new Promise(() => {});
       }).catch(() => {});
@@ -145,7 +145,7 @@ describe('run lease: stopping in time', () => {
       );
       const reason = await Promise.race([
         aborted,
-        past(Date.now() + 600).then(() => 'not aborted'),
+        past(Date.now() + 2_000).then(() => 'not aborted'),
       ]);
       assert.ok(isWeftError(reason, 'WEFT_RUN_BUSY'), String(reason));
       assert.match(

@@ -104,7 +104,7 @@ for (const [kind, open] of Object.entries(stores)) {
     it('renews the lease while the run works', async () => {
       store ??= await open();
       const runId = `${kind}-renewed`;
-      await withRun({ store, runId, leaseMs: 300 }, async () => {
+      await withRun({ store, runId, leaseMs: 1_200 }, async () => {
         const first = (await store.getRun(runId))?.leaseExpiresAt ?? 0;
         await sleep(Math.max(0, first - Date.now()) + 100);
         // Past the first lease: renewed, so still this run's and refused to others.
@@ -184,14 +184,18 @@ for (const [kind, open] of Object.entries(stores)) {
       // Work that ignores the signal (the old owner stops all the same), and keeps the
       // process alive, as work does: the heartbeat alone does not.
       const alive = setInterval(() => {}, 60_000);
-      const first = withRun({ store, runId, leaseMs: 90 }, async (run) => {
+      // The old owner sees the takeover at its next renewal, a third of the lease on; a
+      // lease long enough that a late renewal does not stop the run on its own first.
+      const first = withRun({ store, runId, leaseMs: 1_500 }, async (run) => {
         holding.resolve(run.signal);
         await new Promise(() => {});
       }).finally(() => {
         firstFinished = true;
         clearInterval(alive);
       });
-      const firstSignal = await holding.promise;
+      first.catch(() => {});
+      const firstSignal = await Promise.race([holding.promise, first.then(() => undefined)]);
+      assert.ok(firstSignal, 'the first run holds the run');
       const second = await withRun({ store, runId, takeOver: true }, async () => {
         await assert.rejects(
           first,
@@ -227,7 +231,7 @@ for (const [kind, open] of Object.entries(stores)) {
       let mapped: Promise<number[]> | undefined;
       // Keeps the process alive while the task waits, as work does: the heartbeat does not.
       const alive = setInterval(() => {}, 60_000);
-      const first = withRun({ store, runId, leaseMs: 90 }, async () => {
+      const first = withRun({ store, runId, leaseMs: 1_500 }, async () => {
         mapped = map(
           Array.from({ length: 100 }, (_, i) => i),
           gated,
@@ -235,13 +239,20 @@ for (const [kind, open] of Object.entries(stores)) {
         );
         return mapped;
       });
-      await firstStarted.promise;
-      await withRun({ store, runId, takeOver: true }, async () => {
-        await assert.rejects(first, busy(/was taken over/));
-        // The map itself stops: releasing its running task starts no other.
+      first.catch(() => {});
+      try {
+        // A run stopped before its first task started fails here rather than waiting for good.
+        await Promise.race([firstStarted.promise, first]);
+        await withRun({ store, runId, takeOver: true }, async () => {
+          await assert.rejects(first, busy(/was taken over/));
+          // The map itself stops: releasing its running task starts no other.
+          gate.resolve();
+          await assert.rejects(mapped!, busy(/was taken over/));
+        });
+      } finally {
         gate.resolve();
-        await assert.rejects(mapped!, busy(/was taken over/));
-      }).finally(() => clearInterval(alive));
+        clearInterval(alive);
+      }
       assert.equal(started, 1);
       // Only the task that was running may be recorded, with its own output.
       for (const record of await store.listTasks(runId)) {

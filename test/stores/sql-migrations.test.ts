@@ -15,6 +15,12 @@ import { PostgresStore } from 'weftjs/postgres';
 import { SqliteStore } from 'weftjs/sqlite';
 import { type Dialect, postgresDialect, sqliteDialect } from '../../src/stores/sql/dialect.ts';
 import { createMetaTable, latestVersion, migrations } from '../../src/stores/sql/migrations.ts';
+import {
+  failedKeysSql,
+  prefixCountSql,
+  runsSql,
+  taskPageSql,
+} from '../../src/stores/sql/run-queries.ts';
 import { freshPostgresSchema, queryPostgres } from '../fixtures/services.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'weft-sql-migrations-'));
@@ -136,5 +142,121 @@ describe('reading a version-1 SQLite file (weft runs, weft show)', () => {
     } finally {
       writer.close();
     }
+  });
+});
+
+describe('schema version 7: indexes for a viewer of runs', () => {
+  const schema = freshPostgresSchema('migrate_v7');
+  const failedPage = { limit: 50, status: 'failed', after: 0, order: 'recorded' } as const;
+  const query = { ...failedPage, task: undefined, keyPrefix: undefined };
+
+  it('is this weft’s version', () => {
+    assert.equal(latestVersion, 7);
+  });
+
+  it('SQLite: a version-6 file gets the indexes, and the queries use them', async () => {
+    const file = join(folder, 'v6.db');
+    const db = new Database(file);
+    for (const sql of versionStatements(sqliteDialect, 6)) db.prepare(sql).run();
+    db.close();
+    const store = await SqliteStore.open(file);
+    try {
+      await store.recordTasks('old', [
+        {
+          key: 'old/f',
+          task: 'square',
+          status: 'failed',
+          attempts: 1,
+          startedAt: 1,
+          durationMs: 1,
+        },
+      ]);
+      assert.deepEqual(
+        (await store.queries?.taskPage('old', failedPage))?.tasks.map((task) => task.key),
+        ['old/f'],
+      );
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      const plan = (text: string, values: unknown[]) =>
+        (after.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...values) as { detail: string }[])
+          .map((row) => row.detail)
+          .join('; ');
+      const page = taskPageSql(sqliteDialect, latestVersion, 'old', query, undefined);
+      assert.match(plan(page.text, page.values), /tasks_failed/);
+      assert.match(plan(failedKeysSql(sqliteDialect), ['old', 10]), /tasks_failed/);
+      const runs = runsSql(
+        sqliteDialect,
+        latestVersion,
+        { status: 'failed', search: undefined },
+        {
+          limit: 10,
+          before: undefined,
+        },
+      );
+      assert.match(plan(runs.text, runs.values), /runs_by_status/);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('PostgreSQL: task keys compare in code point order, so a prefix is a range of the primary key', async () => {
+    // As a database whose default collation is a language's leaves the column: there,
+    // 'map:a-1' sorts between 'map:a/0' and 'map:a/2', and 'mapa' before 'map:b'.
+    const statements = [
+      ...versionStatements(postgresDialect, 6),
+      'ALTER TABLE tasks ALTER COLUMN key TYPE TEXT COLLATE "en-US-x-icu"',
+    ];
+    await queryPostgres(
+      `CREATE SCHEMA ${schema.name}; SET search_path TO ${schema.name}; ${statements.join('; ')}`,
+    );
+    const keys = ['map:a/0', 'map:a-1', 'map:a/2', 'mapa/3', 'map:A/4', 'map:a/Z', 'map:b/5'];
+    const store = await PostgresStore.open(schema.url);
+    try {
+      await store.recordTasks(
+        'old',
+        keys.map((key, i) => ({
+          key,
+          task: 'square',
+          status: i % 2 ? 'failed' : 'completed',
+          attempts: 1,
+          startedAt: 1,
+          durationMs: 1,
+          output: i,
+        })),
+      );
+      const prefixes = ['map:a/', 'map:a', 'map:', 'old/', 'map:A'];
+      const counts = await store.queries?.countTasksByPrefix('old', prefixes);
+      assert.deepEqual(
+        counts,
+        prefixes.map((prefix) => {
+          const under = ['old/map:square/0', ...keys].filter((key) => key.startsWith(prefix));
+          const failed = under.filter((key) => keys.indexOf(key) % 2 === 1).length;
+          return { completed: under.length - failed, failed };
+        }),
+      );
+    } finally {
+      await store.close();
+    }
+    const { rows } = await queryPostgres(
+      'SELECT collation_name FROM information_schema.columns ' +
+        "WHERE table_schema = $1 AND table_name = 'tasks' AND column_name = 'key'",
+      [schema.name],
+    );
+    assert.deepEqual(rows, [{ collation_name: 'C' }]);
+    const plan = await queryPostgres(
+      `SET search_path TO ${schema.name}; SET enable_seqscan = off; SET enable_bitmapscan = off; ` +
+        `EXPLAIN ${prefixCountSql(postgresDialect, true)
+          .replace('$1', "'old'")
+          .replace('$2', "'map:a/'")
+          .replace('$3', "'map:a0'")}`,
+    );
+    const text = (plan as unknown as { rows: { 'QUERY PLAN': string }[] }[])
+      .at(-1)!
+      .rows.map((row) => row['QUERY PLAN'])
+      .join('\n');
+    assert.match(text, /Index Cond: .*key.*>=/, text);
   });
 });

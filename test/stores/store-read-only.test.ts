@@ -135,6 +135,28 @@ describe('a PostgreSQL store opened for reading', () => {
           const artifacts: string[] = [];
           for await (const key of store.artifactKeys('old')) artifacts.push(key);
           assert.deepEqual(artifacts, ['old/a']);
+          // A viewer's queries read it too, without the indexes of version 7.
+          assert.deepEqual(
+            (await store.listRuns({ status: 'completed', search: 'OLD' })).map((one) => one.id),
+            ['old'],
+          );
+          const queries = store.queries;
+          assert.ok(queries);
+          assert.equal(await queries.countRuns({ status: 'completed' }), 1);
+          assert.deepEqual(
+            await queries.countTasks(['old']),
+            new Map([['old', { completed: 1, failed: 0 }]]),
+          );
+          assert.deepEqual(await queries.countTasksByPrefix('old', ['old/', 'new/']), [
+            { completed: 1, failed: 0 },
+            { completed: 0, failed: 0 },
+          ]);
+          const page = await queries.taskPage('old', { keyPrefix: 'old/', status: 'completed' });
+          assert.deepEqual(
+            page.tasks.map((task) => [task.key, task.queuedMs, task.output]),
+            [['old/0', 0, undefined]],
+          );
+          assert.equal((await queries.summarizeTasks('old'))[0]?.maxMs, 12.5);
         });
         assert.deepEqual(await shape(name), before);
       } finally {

@@ -35,6 +35,22 @@ export interface Dialect {
   readonly listTables: string;
   /** Rewrites the `?` placeholders of shared SQL into the driver's form. */
   readonly placeholders: (sql: string) => string;
+  /**
+   * `expr` with the letters A to Z made a to z and every other character kept, whatever
+   * the database's collation: searches fold case alike in every store.
+   */
+  readonly lowerAscii: (expr: string) => string;
+  /** True when the text `part` occurs in `text`, literally (no pattern), as SQL. */
+  readonly contains: (text: string, part: string) => string;
+  /**
+   * `expr` compared in the order of its code points (UTF-8 bytes), whatever the
+   * database's collation: what ranges of stored keys are computed in (key-codec.ts).
+   */
+  readonly byteOrder: (expr: string) => string;
+  /** A list bound as one parameter, as a table `alias` of one column `value`. */
+  readonly listRows: (alias: string) => string;
+  /** A list of texts, as {@link listRows} binds it. */
+  readonly bindList: (values: readonly string[]) => unknown;
 }
 
 /** SQLite through better-sqlite3, which takes `?` as it is. */
@@ -51,6 +67,13 @@ export const sqliteDialect: Dialect = {
   listTables:
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
   placeholders: (sql) => sql,
+  // Without ICU (better-sqlite3 has none), SQLite's lower() folds only A to Z.
+  lowerAscii: (expr) => `lower(${expr})`,
+  contains: (text, part) => `instr(${text}, ${part}) > 0`,
+  // BINARY, SQLite's default collation, compares UTF-8 bytes.
+  byteOrder: (expr) => expr,
+  listRows: (alias) => `json_each(?) AS ${alias}`,
+  bindList: (values) => JSON.stringify(values),
 };
 
 /** PostgreSQL through pg, which numbers its placeholders `$1`, `$2`, … */
@@ -71,4 +94,10 @@ export const postgresDialect: Dialect = {
     let n = 0;
     return sql.replace(/\?/g, () => `$${++n}`);
   },
+  // Under the "C" collation lower() folds only A to Z, as SQLite's does.
+  lowerAscii: (expr) => `lower(${expr} COLLATE "C")`,
+  contains: (text, part) => `strpos(${text}, ${part}) > 0`,
+  byteOrder: (expr) => `${expr} COLLATE "C"`,
+  listRows: (alias) => `unnest(?::text[]) AS ${alias}(value)`,
+  bindList: (values) => values,
 };

@@ -45,12 +45,14 @@ export function isPlainKey(key: string): boolean {
 /** `key` as well-formed text without NUL, one to one: itself when it is plain. */
 export function escapeKey(key: string): string {
   if (isPlainKey(key)) return key;
-  return (
-    escapedTag +
-    key.replace(
-      mustEscape,
-      (unit) => `%${unit.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
-    )
+  return escapedTag + escapeUnits(key);
+}
+
+/** `%`, NUL and each lone surrogate of `text` written as `%` and four hex digits. */
+function escapeUnits(text: string): string {
+  return text.replace(
+    mustEscape,
+    (unit) => `%${unit.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
   );
 }
 
@@ -79,4 +81,67 @@ export function keyFromStored(stored: string): string {
   return stored
     .slice(escapedTag.length)
     .replace(escaped, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/**
+ * A range of stored keys, in the order of their code points (SQLite's BINARY collation,
+ * PostgreSQL's "C"): from `from`, included, up to `to`, excluded; no end when `to` is
+ * undefined.
+ */
+export type StoredKeyRange = readonly [from: string, to: string | undefined];
+
+/**
+ * The ranges of stored keys that hold the keys starting with `prefix` (as JavaScript
+ * strings, code unit by code unit), so that a store counts or pages them by a range of
+ * its (run id, key) index rather than by reading every key of a run. Plain keys are
+ * stored as they are and escaped keys after the marker, so a prefix has a range of each
+ * (two of each when it ends with half of a character, which a key may complete or not).
+ * A key stored by its digest is in none of them: a digest keeps no prefix.
+ * The empty prefix is every key, digests included.
+ */
+export function storedPrefixRanges(prefix: string): StoredKeyRange[] {
+  if (prefix === '') return [['', undefined]];
+  const ranges: StoredKeyRange[] = [];
+  const last = prefix.charCodeAt(prefix.length - 1);
+  const head = prefix.slice(0, -1);
+  // A high surrogate at the end is half a character: a key may complete it (then the
+  // pair is kept as it is, in plain and escaped keys alike) or not (then it is escaped).
+  const halfAtEnd = last >= 0xd800 && last <= 0xdbff;
+  const plain = halfAtEnd ? head : prefix;
+  if (plain === '' || isPlainKey(plain)) {
+    ranges.push(halfAtEnd ? pairedRange(head, last) : startingWith(prefix));
+  }
+  const escapedHead = escapedTag + escapeUnits(halfAtEnd ? head : prefix);
+  if (halfAtEnd) ranges.push(pairedRange(escapedHead, last));
+  ranges.push(startingWith(escapedTag + escapeUnits(prefix)));
+  return ranges;
+}
+
+/** The stored keys starting with `text` (well-formed). */
+function startingWith(text: string): StoredKeyRange {
+  return [text, after(text)];
+}
+
+/** The stored keys starting with `text` then a character whose high surrogate is `high`. */
+function pairedRange(text: string, high: number): StoredKeyRange {
+  const first = 0x10000 + ((high - 0xd800) << 10);
+  const last = first + 0x3ff;
+  return [text + String.fromCodePoint(first), after(text + String.fromCodePoint(last))];
+}
+
+/**
+ * The first text, in code point order, after every text starting with `text`: its last
+ * character but one raised by one, the highest characters at its end dropped; undefined
+ * when every character is the highest (no text is after them all).
+ */
+function after(text: string): string | undefined {
+  const points = [...text];
+  while (points.length > 0) {
+    const point = points.pop()!.codePointAt(0)!;
+    if (point === 0x10ffff) continue;
+    // Surrogates are not characters: after U+D7FF comes U+E000.
+    const next = point === 0xd7ff ? 0xe000 : point + 1;
+    return points.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
 }

@@ -128,6 +128,30 @@ export const migrations: readonly Migration[] = [
           ]
         : ['ALTER TABLE artifacts ADD COLUMN blob TEXT'],
   },
+  {
+    version: 7,
+    description:
+      "indexes for a viewer of runs: a run's failed tasks in the order recorded (a partial " +
+      'index, which only failed records pay for: counts, pages and keys of failed tasks; the ' +
+      'completed ones are all the others), runs by status newest first. SQLite: the index of ' +
+      "a run's tasks in the order recorded also holds their name, status, start and " +
+      'duration, so that sums, histograms, the slowest tasks and pages by name read it ' +
+      'rather than rows that hold outputs (PostgreSQL keeps it: an index row there has a ' +
+      'size limit a task name could pass). PostgreSQL: tasks.key compares in code point ' +
+      'order (collation "C"), so that the keys under a prefix are one range of the primary ' +
+      'key whatever the database collation (the index is rebuilt)',
+    statements: (d) => [
+      "CREATE INDEX tasks_failed ON tasks (run_id, seq) WHERE status = 'failed'",
+      'CREATE INDEX runs_by_status ON runs (status, created_at, seq)',
+      ...(d.name === 'sqlite'
+        ? [
+            'DROP INDEX tasks_in_order',
+            'CREATE INDEX tasks_in_order ON tasks ' +
+              '(run_id, seq, task, status, started_at, duration_ms)',
+          ]
+        : ['ALTER TABLE tasks ALTER COLUMN key TYPE TEXT COLLATE "C"']),
+    ],
+  },
 ];
 
 /**

@@ -20,7 +20,8 @@ export const taskConflict =
   'duration_ms = excluded.duration_ms, queued_ms = excluded.queued_ms, ' +
   'output = excluded.output, error = excluded.error';
 
-const runRead =
+/** Columns of `runs` read into a `RunRow`. */
+export const runRead =
   'id, status, created_at, updated_at, attempts, meta, error, owner, lease_expires_at';
 const taskRead =
   'key, full_key, task, status, attempts, started_at, duration_ms, queued_ms, output, error';
@@ -45,7 +46,7 @@ const addedColumns: ReadonlyArray<readonly [version: number, column: string, abs
 ];
 
 /** A list of columns to read from a database of schema `version`. */
-function readable(columns: string, version: number): string {
+export function readable(columns: string, version: number): string {
   return columns
     .split(', ')
     .map((column) => {
@@ -89,7 +90,6 @@ const statements = (version: number) => {
       'lease_expires_at = NULL WHERE id = ? AND owner = ?',
     getRun: `SELECT ${runColumns} FROM runs WHERE id = ?`,
     hasRun: 'SELECT 1 AS found FROM runs WHERE id = ?',
-    listRuns: `SELECT ${runColumns} FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?`,
     /** SQLite only: the last sequence number of a run's tasks (see `Dialect.taskSeq`). */
     lastTaskSeq: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run_id = ?',
     completedOutputs:
