@@ -1,10 +1,12 @@
 /**
  * The events an application sends to its run's bus: `app:start` when a run or iteration
- * begins, `app:step` after every step (completed or failed), `app:end` when it stops.
- * The CLI's progress, `weft show` and the web UI read applications from them.
+ * begins, `app:step` after every step (completed or failed), `app:end` when it stops, and
+ * `run:graph`, its actions and transitions, once per run. The CLI's progress, `weft show`
+ * and the web UI read applications from them.
  */
-import type { EventBus } from '../core/events.ts';
+import { type EventBus, maxGraphEdges, maxGraphNodes } from '../core/events.ts';
 import type { ParentPointer } from './context.ts';
+import type { Graph } from './graph.ts';
 
 /** The application an event is about, and the bus that hears it. */
 export interface AppEventSource {
@@ -28,6 +30,26 @@ export function emitAppStart(source: AppEventSource): void {
     partitionKey: source.partitionKey,
     parentAppId: source.parent?.appId,
     parentSequenceId: source.parent?.sequenceId,
+  });
+}
+
+/**
+ * The application's graph: its actions, and its transitions labelled with their
+ * conditions (a default transition has no label). None for a graph over the event's bounds.
+ */
+export function emitAppGraph(source: AppEventSource, graph: Graph): void {
+  if (graph.actions.size > maxGraphNodes || graph.transitions.length > maxGraphEdges) return;
+  source.bus.emit({
+    type: 'run:graph',
+    time: Date.now(),
+    scope: source.scope,
+    kind: 'app',
+    id: source.appId,
+    label: source.appId,
+    nodes: [...graph.actions.keys()].map((name) => ({ id: name, label: name })),
+    edges: graph.transitions.map(({ from, to, condition }) =>
+      condition.isDefault ? { from, to } : { from, to, label: condition.description },
+    ),
   });
 }
 

@@ -18,7 +18,13 @@ import {
   runStep,
   type StepResult,
 } from './action.ts';
-import { type AppEventSource, emitAppEnd, emitAppStart, emitAppStep } from './app-events.ts';
+import {
+  type AppEventSource,
+  emitAppEnd,
+  emitAppGraph,
+  emitAppStart,
+  emitAppStep,
+} from './app-events.ts';
 import type { InitializeOptions } from './builder.ts';
 import type { ApplicationContext, ParallelExecutorSetting, ParentPointer } from './context.ts';
 import type { Graph } from './graph.ts';
@@ -92,6 +98,8 @@ export class Application {
   /** False until the saved state is loaded (only apps built with `initializeFrom` wait). */
   #loaded: boolean;
   #scope: KeyScope | undefined;
+  /** The scope the application's graph was sent for: once per run is enough. */
+  #graphSentFor: KeyScope | undefined;
   #busy = false;
 
   /** @internal made by ApplicationBuilder */
@@ -184,7 +192,10 @@ export class Application {
   async step(options: Pick<RunOptions, 'inputs' | 'signal'> = {}): Promise<StepOutcome | null> {
     refuseTopLevelWork(`Application '${this.appId}'`);
     await this.ready();
-    return this.#exclusive(() => this.#step(options.inputs ?? {}, options.signal));
+    return this.#exclusive(() => {
+      this.#emitGraph();
+      return this.#step(options.inputs ?? {}, options.signal);
+    });
   }
 
   /** Runs until a halt condition or the end of the graph, and returns the last step. */
@@ -215,6 +226,7 @@ export class Application {
       tracker?.onApplicationStart?.(this.tracked, this.#state);
       const source = this.#eventSource();
       if (source) emitAppStart(source);
+      this.#emitGraph();
       const inputs = options.inputs ?? {};
       while (this.nextAction() !== undefined) {
         const outcome = await this.#step(inputs, options.signal);
@@ -424,6 +436,20 @@ export class Application {
       partitionKey: this.partitionKey,
       parent: this.#setup.parent,
     };
+  }
+
+  /**
+   * Sends the application's graph, once per run it is driven in; a sub-application sends
+   * none (its parent's parallel action stands for it, and there may be thousands).
+   */
+  #emitGraph(): void {
+    if (this.#setup.parent !== undefined) return;
+    const scope = this.#appScope();
+    if (this.#graphSentFor === scope) return;
+    const source = this.#eventSource();
+    if (!source?.bus.listens('run:graph')) return;
+    this.#graphSentFor = scope;
+    emitAppGraph(source, this.graph);
   }
 
   #emitStep(sequenceId: number, action: string, durationMs: number, error: unknown): void {

@@ -7,6 +7,7 @@
  */
 import { nodeName } from './describe.ts';
 import { ValidationError } from './errors.ts';
+import { maxGraphEdges, maxGraphNodes, type RunGraphEdge, type RunGraphNode } from './events.ts';
 
 /**
  * The id of a dag node: a string, or a number (LLMCompiler numbers its tasks). Ids are
@@ -107,6 +108,34 @@ export class DagPlan<S extends { readonly node: PlannedNode }> {
         `dag: the nodes form a cycle ${cycle.join(' → ')}. Break the cycle.`,
       );
     }
+  }
+
+  /**
+   * The nodes, in the order added, and their dependencies, as a `run:graph` event tells
+   * them: each node named by `idOf`, each dependency an edge from the node depended on
+   * (once, however often it is listed). Undefined for a graph over the event's bounds.
+   */
+  graph(idOf: (id: DagId) => string): { nodes: RunGraphNode[]; edges: RunGraphEdge[] } | undefined {
+    if (this.#byId.size > maxGraphNodes) return undefined;
+    let listed = 0;
+    for (const { node } of this.#byId.values()) listed += node.dependencies?.length ?? 0;
+    // Repeated dependencies count here: a bound on the work, not on the event alone.
+    if (listed > maxGraphEdges) return undefined;
+    const nodes: RunGraphNode[] = [];
+    const edges: RunGraphEdge[] = [];
+    for (const { node } of this.#byId.values()) {
+      const to = idOf(node.id);
+      nodes.push({ id: to, label: String(node.id) });
+      const dependencies = node.dependencies;
+      if (dependencies === undefined) continue;
+      const seen = dependencies.length > 1 ? new Set<DagId>() : undefined;
+      for (const dependency of dependencies) {
+        if (seen?.has(dependency)) continue;
+        seen?.add(dependency);
+        edges.push({ from: idOf(dependency), to });
+      }
+    }
+    return { nodes, edges };
   }
 
   /** Once streamed input has ended: the error for a dependency that never arrived, if any. */

@@ -11,6 +11,7 @@
 import { type DagId, DagPlan } from './dag-plan.ts';
 import { refuseTopLevelWork } from './definitions.ts';
 import { DependencyFailedError, TaskFailedError, ValidationError } from './errors.ts';
+import type { RunGraphEvent } from './events.ts';
 import { getDefaultExecutor, isThenable } from './executor.ts';
 import { FanOut, type Invocation } from './fan-out.ts';
 import {
@@ -79,6 +80,17 @@ export interface DagOptions extends FanOutOptions {
   readonly onError?: 'throw' | 'collect';
   /** Name of this dag in keys and progress. @default 'dag' */
   readonly name?: string;
+  /**
+   * The `run:graph` event the dag sends once all its nodes are known (as it starts when
+   * they are given whole; when the last one arrives when they are streamed), for viewers
+   * of the run to draw it: `false` sends none. A function rewrites the event before it is
+   * sent (undefined: none is sent): a front end that runs its own graph as a dag (a
+   * flow's layers) tells it as its users know it. A dag of more than 2,000 nodes
+   * (`maxGraphNodes`) or 20,000 dependencies sends none.
+   * @default true
+   * @example dag(nodes, { graph: (event) => ({ ...event, label: 'Nightly build' }) })
+   */
+  readonly graph?: boolean | ((event: RunGraphEvent) => RunGraphEvent | undefined);
 }
 
 /**
@@ -188,6 +200,7 @@ class DagRunner extends FanOut {
   readonly #streaming: boolean;
   readonly #label: string;
   readonly #display: DagOptions['display'];
+  readonly #graph: DagOptions['graph'];
   readonly #nodes = new DagPlan<NodeState>();
   /** Where the keys of numeric ids begin: see {@link keyOf}. */
   readonly #numericKeyPrefix: string;
@@ -227,9 +240,11 @@ class DagRunner extends FanOut {
     this.#streaming = streaming;
     this.#label = options.name ?? 'dag';
     this.#display = options.display;
+    this.#graph = options.graph;
     // Errors here are reported when the dag is consumed, after which nothing of it lingers.
     try {
       checkFanOutOptions('dag', options);
+      checkGraphOption(options.graph);
       if (
         nodes != null &&
         typeof (nodes as AsyncIterable<Node>)[Symbol.asyncIterator] === 'function'
@@ -288,6 +303,7 @@ class DagRunner extends FanOut {
       this.#sourceDone ? this.#nodes.size : undefined,
       this.#display,
     );
+    if (this.#sourceDone) this.#emitGraph();
     if (this.stopIfCallerAborted() || this.signal.aborted) return;
     if (this.#source) void this.#readSource();
     this.#lookAhead();
@@ -318,6 +334,8 @@ class DagRunner extends FanOut {
       this.stop(missing);
       return;
     }
+    this.#emitGraph();
+    if (this.stopped) return;
     this.#checkStuck();
     this.#maybeFinish();
   }
@@ -560,6 +578,36 @@ class DagRunner extends FanOut {
     this.#finish(undefined);
   }
 
+  /** Sends the `run:graph` event of the nodes, once all are known (see {@link DagOptions.graph}). */
+  #emitGraph(): void {
+    if (this.#graph === false || !this.bus.listens('run:graph')) return;
+    // A node's id in the event is its key segment: unique, and joined to its record.
+    const prefix = this.scope.path === '' ? 0 : this.scope.path.length + 1;
+    const graph = this.#nodes.graph((id) => this.keyOf(id).slice(prefix));
+    if (!graph) return;
+    const shown = this.#display === false ? undefined : this.#display;
+    const event: RunGraphEvent = {
+      type: 'run:graph',
+      time: Date.now(),
+      scope: this.scope.path,
+      kind: 'dag',
+      id: this.scope.path,
+      label: shown?.label ?? this.#label,
+      nodes: graph.nodes,
+      edges: graph.edges,
+    };
+    let sent: RunGraphEvent | undefined = event;
+    if (typeof this.#graph === 'function') {
+      try {
+        sent = this.#graph(event);
+      } catch (error) {
+        this.stop(error);
+        return;
+      }
+    }
+    if (sent !== undefined) this.bus.emit(sent);
+  }
+
   #emitOutcome(outcome: DagOutcome<DagId>): void {
     if (this.#streaming) this.#outlet.push(outcome);
   }
@@ -573,4 +621,12 @@ class DagRunner extends FanOut {
     else if (error !== undefined) this.#reject?.(error);
     else this.#resolve?.(this.#results);
   }
+}
+
+/** Checks {@link DagOptions.graph}: a boolean or a function. */
+function checkGraphOption(graph: unknown): void {
+  if (graph === undefined || typeof graph === 'boolean' || typeof graph === 'function') return;
+  throw new ValidationError(
+    `dag: graph must be true, false or a function rewriting the run:graph event, got ${typeof graph}.`,
+  );
 }

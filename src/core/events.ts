@@ -1,7 +1,8 @@
 /**
  * One stream of events for every fan-out: task start, end, failure, retry and progress,
- * and the start and end of each map and dag. Progress displays, trackers, the web UI and
- * run stores all subscribe to the same bus.
+ * the start and end of each map and dag, the steps of applications, and the structure of
+ * what runs (`run:graph`). Progress displays, trackers, the web UI and run stores all
+ * subscribe to the same bus.
  */
 import type { Progress } from './task.ts';
 
@@ -117,6 +118,66 @@ export interface AppEndEvent extends AppEventBase {
   readonly error: unknown;
 }
 
+/**
+ * The structure of what runs, sent once as it starts, so that a viewer of the run (the
+ * web UI) can draw it and place each fan-out's progress on it: an application's actions
+ * and transitions (`app`, once per run it is driven in, right after its `app:start`), a
+ * flow's layers and their dependencies (`flow`), a dag's nodes and their dependencies
+ * (`dag`, once all its nodes are known: right after its `dag:start`, or when the last
+ * streamed node arrived). Its `scope` is the application's key scope (that of its
+ * `app:start`), or the key scope of the dag running the flow's layers or the dag's nodes
+ * (that of its `dag:start`). Plain data only, kept with the run's events; progress
+ * displays ignore it.
+ *
+ * Bounded: a dag of more than {@link maxGraphNodes} nodes (or more than
+ * {@link maxGraphEdges} dependencies) sends none, nor does an application or flow that
+ * large; a sub-application of a parallel action sends none either (its parent's action
+ * stands for it).
+ */
+export interface RunGraphEvent extends EventBase {
+  readonly type: 'run:graph';
+  /** What ran: an application, a flow, or a dag. */
+  readonly kind: 'app' | 'flow' | 'dag';
+  /** The application's id, the flow's name, or the dag's key scope (as `scope`). */
+  readonly id: string;
+  /** What displays call it: the application's id, the flow's name, the dag's name. */
+  readonly label: string;
+  /**
+   * The actions, layers or dag nodes, in the order given. A dag node's `id` is its key
+   * segment: its task's key is `scope + '/' + id` (a numeric id's segment starts with
+   * `~`, and `/`, `~` and `%` in a string id are escaped), its `label` the id as given. A
+   * layer's `scope` is the key scope of the fan-out that runs its tasks: its `map:start`
+   * event has that scope, and its tasks' keys start with `scope + '/'`.
+   */
+  readonly nodes: readonly RunGraphNode[];
+  /**
+   * Transitions between actions (`label`: the condition's text, absent for a default
+   * transition), or dependencies, from the node depended on to the node that depends on it.
+   */
+  readonly edges: readonly RunGraphEdge[];
+}
+
+/** A node of a {@link RunGraphEvent}: an action, a layer, a dag node. */
+export interface RunGraphNode {
+  readonly id: string;
+  readonly label: string;
+  /** The key scope of the fan-out that runs it, when one does (a flow's layer). */
+  readonly scope?: string;
+}
+
+/** An edge of a {@link RunGraphEvent}: a transition or a dependency. */
+export interface RunGraphEdge {
+  readonly from: string;
+  readonly to: string;
+  /** A transition's condition, when it has one. */
+  readonly label?: string;
+}
+
+/** Most nodes a {@link RunGraphEvent} describes: a larger graph sends none. */
+export const maxGraphNodes = 2_000;
+/** Most edges a {@link RunGraphEvent} describes: a graph with more sends none. */
+export const maxGraphEdges = 20_000;
+
 /** Every event, by type. */
 export interface WeftEvents {
   'task:start': TaskStartEvent;
@@ -132,6 +193,7 @@ export interface WeftEvents {
   'app:start': AppStartEvent;
   'app:step': AppStepEvent;
   'app:end': AppEndEvent;
+  'run:graph': RunGraphEvent;
 }
 
 export type WeftEventType = keyof WeftEvents;

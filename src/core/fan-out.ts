@@ -331,9 +331,11 @@ export abstract class FanOut {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const startTimer = () => {
         timer = setTimeout(() => {
-          const error = new TimeoutError(
-            `Task '${invocation.task.name}' (${invocation.key}) timed out after ${timeoutMs} ms ` +
-              `on attempt ${invocation.attempt}; its signal was aborted.`,
+          const error = TimeoutError.forAttempt(
+            invocation.task.name,
+            invocation.key,
+            timeoutMs,
+            invocation.attempt,
           );
           controller.abort(error);
           reject(error);

@@ -81,15 +81,22 @@ export class Run {
   }
 
   /**
-   * Keeps the run's fan-out starts and ends, retries and failures in the store (task
-   * starts and ends are in the task records already). Returns the function that stops
-   * listening and writes what is left.
+   * Keeps the run's fan-out starts, sizes and ends, retries and failures, application
+   * steps and graphs in the store (task starts and ends are in the task records already).
+   * Events are written in groups: at 256, and at most 300 ms after the first of a group,
+   * so that a viewer of a running run sees a fan-out start soon after it started. Returns
+   * the function that stops listening and writes what is left.
    */
   persistEvents(): () => Promise<void> {
     const prefix = `${this.id}/`;
     let queue: WeftEvent[] = [];
     let writing: Promise<void> = Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const write = () => {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
       const batch = queue;
       queue = [];
       // Events are a record of what happened, not the run's result: a failed write is not fatal.
@@ -104,11 +111,14 @@ export class Run {
           : event,
       );
       if (queue.length >= 256) write();
+      // Unref'd: a pending write must not keep the process alive; the end writes it anyway.
+      else timer ??= setTimeout(write, eventWriteDelayMs).unref();
     };
     // One subscription per type kept: the bus then knows nobody reads task starts and ends.
     const offs = [...kept].map((type) => this.events.on(type, keep));
     return async () => {
       for (const off of offs) off();
+      clearTimeout(timer);
       if (queue.length > 0) write();
       await writing;
     };
@@ -128,9 +138,17 @@ export class Run {
   }
 }
 
+/**
+ * How long, at most, a kept event waits to be written with others: short enough for a
+ * viewer of a running run to see it at once, long enough to write a burst together.
+ */
+const eventWriteDelayMs = 300;
+
 /** Events kept with a run: what task records do not already say. */
 const kept: ReadonlySet<WeftEvent['type']> = new Set([
   'map:start',
+  // A streamed map's size, once read: a viewer's progress bar gets its end.
+  'map:total',
   'map:end',
   'dag:start',
   'dag:end',
@@ -139,6 +157,7 @@ const kept: ReadonlySet<WeftEvent['type']> = new Set([
   'app:start',
   'app:step',
   'app:end',
+  'run:graph',
 ]);
 const current = new AsyncLocalStorage<Run>();
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { dag } from '../core/dag.ts';
 import { refuseTopLevelWork } from '../core/definitions.ts';
 import { isWeftError, TaskFailedError, ValidationError } from '../core/errors.ts';
+import type { RunGraphEvent } from '../core/events.ts';
 import { getDefaultExecutor } from '../core/executor.ts';
 import { currentRun, type Run, withRun } from '../core/run.ts';
 import { splitExecutor } from '../core/split.ts';
@@ -17,7 +18,7 @@ import { openStore } from '../stores/open.ts';
 import { FlowArtifacts, type LayerInfo } from './artifacts.ts';
 import type { Flow, FlowRunOptions } from './flow.ts';
 import { FlowResult } from './flow-result.ts';
-import { type FlowRunContext, recordOrThrow, runLayer } from './run-layer.ts';
+import { type FlowRunContext, layerMapName, recordOrThrow, runLayer } from './run-layer.ts';
 
 /** Runs `flow` (see {@link Flow.run}). */
 export async function runFlow(flow: Flow, options: FlowRunOptions): Promise<FlowResult> {
@@ -92,6 +93,7 @@ async function runLayers(
       {
         name: `flow:${flow.name}`,
         display: { label: flow.name },
+        graph: (event) => flowGraph(flow, event),
         scope: run.scope,
         signal: options.signal,
         executor: layerLoops.loops,
@@ -112,4 +114,23 @@ async function runLayers(
   } finally {
     await Promise.all([layerLoops.close(), taskSplit.close()]);
   }
+}
+
+/**
+ * The `run:graph` event of a flow, from that of the dag running its layers: the same
+ * nodes and edges (a layer's id is its name, a key segment as it stands), each layer with
+ * the scope of the map that runs its tasks (see runLayer), so that a viewer joins it to
+ * that map's progress.
+ */
+function flowGraph(flow: Flow, event: RunGraphEvent): RunGraphEvent {
+  return {
+    ...event,
+    kind: 'flow',
+    id: flow.name,
+    label: flow.name,
+    nodes: event.nodes.map((node) => ({
+      ...node,
+      scope: `${event.scope}/${node.id}/${layerMapName}`,
+    })),
+  };
 }

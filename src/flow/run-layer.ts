@@ -38,6 +38,12 @@ export interface FlowRunContext {
   readonly changed: Set<string>;
 }
 
+/**
+ * The name of the map that runs a layer's tasks, in the scope of the layer's dag node: its
+ * tasks' keys are `<node key>/task/<index>`, and the flow's `run:graph` names that scope.
+ */
+export const layerMapName = 'task';
+
 /** Runs every task of one layer (as the dag's task `ctx`) and sums up what they wrote. */
 export async function runLayer(
   layer: Layer,
@@ -60,7 +66,7 @@ export async function runLayer(
   // The run's keys of this layer's tasks: a map's tasks are keyed in a child scope named
   // after the map, under the scope it is given.
   const parent = new KeyScope(ctx.scope.path, flow.run);
-  const keys = new KeyScope(parent.path).child('task');
+  const keys = new KeyScope(parent.path).child(layerMapName);
   artifacts.recordKeys.set(layer.name, keys);
   const forced = layer.upstream.some((up) => flow.changed.has(up.name));
   const info = new LayerInfoBuilder(layer.name, tasks.count, foreach);
@@ -75,7 +81,7 @@ export async function runLayer(
     executor: loops,
     concurrency: limit,
     scope: parent,
-    name: 'task',
+    name: layerMapName,
     // A ForEach layer is a bar of its own; a plain layer's one task shows on the flow's.
     display: foreach ? { label: layer.name, total: tasks.count } : false,
     signal: ctx.signal,
