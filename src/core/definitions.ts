@@ -20,15 +20,34 @@ import { TopLevelWorkError } from './errors.ts';
 const importing = new Map<string, number>();
 /** Modules whose import started work, with the error that refused it. */
 const refused = new Map<string, TopLevelWorkError>();
-/** Set in the threads and processes that weft starts to run tasks. */
-let worker: { readonly busy: () => boolean } | undefined;
+/** Set in the threads and processes that weft starts to run tasks, and in `weft worker`. */
+let worker: { readonly busy: () => boolean; readonly startsPools: boolean } | undefined;
+
+/** Options of {@link enterWorker}. */
+export interface EnterWorkerOptions {
+  /**
+   * The worker may start pools of threads or processes (a `weft worker` process, which
+   * runs its jobs on an executor of its own); a pool's own workers may not.
+   * @default false
+   */
+  readonly startsPools?: boolean;
+}
 
 /**
  * Marks this thread as a weft worker. `busy` tells whether a task is running here: work
  * started when none is comes from a module's top level, not from a task.
  */
-export function enterWorker(busy: () => boolean): void {
-  worker = { busy };
+export function enterWorker(busy: () => boolean, options: EnterWorkerOptions = {}): void {
+  worker = { busy, startsPools: options.startsPools === true };
+}
+
+/**
+ * False in the workers of a pool, which must not start pools of their own (a pool per
+ * worker would multiply workers, and a task module run again by its workers would start
+ * pools without end); true elsewhere, `weft worker` included.
+ */
+export function mayStartPools(): boolean {
+  return worker === undefined || worker.startsPools;
 }
 
 /**

@@ -72,6 +72,14 @@ export class TimeoutError extends WeftError {
   constructor(message: string) {
     super('WEFT_TIMEOUT', message);
   }
+
+  /** The error of an attempt that ran out of time, wherever it ran (one wording everywhere). */
+  static forAttempt(task: string, key: string, timeoutMs: number, attempt: number): TimeoutError {
+    return new TimeoutError(
+      `Task '${task}' (${key}) timed out after ${timeoutMs} ms on attempt ${attempt}; ` +
+        'its signal was aborted.',
+    );
+  }
 }
 
 /** The worker thread or process running a task died (exit, uncaught error, out of memory). */

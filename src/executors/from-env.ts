@@ -1,8 +1,11 @@
 /**
  * The default executor, chosen by configuration alone: `WEFT_EXECUTOR` (`inline`,
- * `asyncPool`, `threads`, `processes`) and `WEFT_WORKERS`, so the same code runs on any
- * executor without a change.
+ * `asyncPool`, `threads`, `processes`, `bullmq`) and `WEFT_WORKERS`, so the same code runs
+ * on any executor without a change. `bullmq` takes its queue from `WEFT_REDIS_URL` and
+ * `WEFT_QUEUE`; its module loads BullMQ and ioredis only when it first sends a job.
  */
+
+import { bullmq } from '../bullmq/executor.ts';
 import { isWorker } from '../core/definitions.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
@@ -11,7 +14,7 @@ import { processes } from './processes.ts';
 import { threads } from './threads.ts';
 
 /** Executor names accepted by `WEFT_EXECUTOR` and `--executor`. */
-export const executorNames = ['inline', 'asyncPool', 'threads', 'processes'] as const;
+export const executorNames = ['inline', 'asyncPool', 'threads', 'processes', 'bullmq'] as const;
 
 /**
  * Makes the executor named by `name` (or `WEFT_EXECUTOR`), with `workers` (or `WEFT_WORKERS`).
@@ -21,8 +24,7 @@ export function executorFromEnv(
   name: string | undefined = process.env.WEFT_EXECUTOR,
   workers: number | undefined = parseWorkers(process.env.WEFT_WORKERS),
 ): Executor {
-  const normalized = (name ?? 'asyncPool').trim().replace(/[-_]/g, '').toLowerCase();
-  switch (normalized) {
+  switch (executorKey(name ?? 'asyncPool')) {
     case 'inline':
       return inline();
     case 'asyncpool':
@@ -33,11 +35,19 @@ export function executorFromEnv(
     case 'processes':
     case 'mpc':
       return processes(workers === undefined ? {} : { workers });
+    case 'bullmq':
+      // Workers run on other machines: their number is theirs (weft worker --concurrency).
+      return bullmq();
     default:
       throw new ValidationError(
         `Unknown executor '${name}'. Use one of: ${executorNames.join(', ')} (WEFT_EXECUTOR or --executor).`,
       );
   }
+}
+
+/** An executor name as compared: `async-pool`, `AsyncPool` and `asyncpool` are one. */
+export function executorKey(name: string): string {
+  return name.trim().replace(/[-_]/g, '').toLowerCase();
 }
 
 /**

@@ -10,18 +10,18 @@
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
 import { findUncloneable } from '../core/cloneable.ts';
-import { isWorker } from '../core/definitions.ts';
+import { mayStartPools } from '../core/definitions.ts';
 import {
   ExecutorClosedError,
   fromWire,
   NotCloneableError,
-  PlainFunctionError,
   TimeoutError,
   toWire,
   ValidationError,
   WorkerCrashedError,
 } from '../core/errors.ts';
 import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
+import { BatchBuffer, checkRemoteTask, runEach } from '../core/remote-executor.ts';
 import type { Task } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
 import { checkMaxMemoryMb, checkWorkers, defaultMaxMemoryMb } from './pool-limits.ts';
@@ -132,8 +132,8 @@ export abstract class RemotePoolExecutor implements Executor {
   readonly maxMemoryMb: number;
   readonly #maxBatch: number;
   readonly #terminateAfterMs: number;
-  #buffer: Pending[] = [];
-  #flushScheduled = false;
+  /** Invocations launched in the same tick share batches. */
+  readonly #buffer = new BatchBuffer<Pending>(queueMicrotask, (batch) => this.#flush(batch));
   /**
    * Durations measured apart for each task: one average over all of them would size the
    * batches of long tasks from the tiny ones that ran before, and send them to one worker.
@@ -183,7 +183,7 @@ export abstract class RemotePoolExecutor implements Executor {
   protected abstract crashReason(error: unknown): string | undefined;
 
   check(task: Task): void {
-    if (isWorker()) {
+    if (!mayStartPools()) {
       // A pool per worker would multiply workers, and a task module run again by its
       // workers would start pools without end.
       throw new ValidationError(
@@ -193,19 +193,12 @@ export abstract class RemotePoolExecutor implements Executor {
         { code: 'WEFT_NESTED_POOL' },
       );
     }
-    if (task.local) {
-      throw new PlainFunctionError(
-        `The ${this.name} executor runs tasks in other ${this.placeNoun}, ` +
-          `which cannot receive a plain function ('${task.name}'). Define it with task('name', fn) at the ` +
-          'top level of a module, or use the asyncPool or inline executor.',
-      );
-    }
-    if (task.module === undefined) {
-      throw new ValidationError(
-        `Task '${task.name}' has no module that ${this.name} workers could import (it was defined ` +
-          `at ${task.definedAt ?? 'an unknown place'}). Pass { module: import.meta.url } to task().`,
-      );
-    }
+    checkRemoteTask(task, {
+      executor: this.name,
+      where: `in other ${this.placeNoun}`,
+      module: 'a module',
+      workers: `${this.name} workers`,
+    });
   }
 
   run(invocation: TaskInvocation): Promise<unknown> {
@@ -220,23 +213,11 @@ export abstract class RemotePoolExecutor implements Executor {
         settled: false,
         received: 0,
       });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        // Invocations launched in the same tick share batches.
-        queueMicrotask(() => this.#flush());
-      }
     });
   }
 
   async runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
-    return Promise.all(
-      invocations.map((invocation) =>
-        this.run(invocation).then(
-          (value): Settled => ({ ok: true, value }),
-          (error: unknown): Settled => ({ ok: false, error }),
-        ),
-      ),
-    );
+    return runEach(invocations, (invocation) => this.run(invocation));
   }
 
   async close(): Promise<void> {
@@ -267,10 +248,7 @@ export abstract class RemotePoolExecutor implements Executor {
     }
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const buffered = this.#buffer;
-    this.#buffer = [];
+  #flush(buffered: readonly Pending[]): void {
     if (this.#closed) {
       for (const pending of buffered)
         this.#settle(pending, undefined, new ExecutorClosedError(this.name));

@@ -1,0 +1,64 @@
+/**
+ * Which executor a weft worker runs its jobs on: the one it is given, or one made by name
+ * (`asyncPool` unless told, never `bullmq`, which would send the jobs back to the queue),
+ * and how many jobs it takes at once by default for it.
+ */
+import { ValidationError } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
+import { executorFromEnv, executorKey } from '../executors/from-env.ts';
+import type { WorkerOptions } from './options.ts';
+
+/** Jobs at once on an in-process executor when not told. */
+const defaultInProcessConcurrency = 16;
+
+const executorKinds: Readonly<Record<string, 'inProcess' | 'pool' | 'bullmq'>> = {
+  inline: 'inProcess',
+  asyncpool: 'inProcess',
+  async: 'inProcess',
+  threads: 'pool',
+  processes: 'pool',
+  mpc: 'pool',
+  bullmq: 'bullmq',
+};
+
+/** The executor the worker's jobs run on, whether it made it, and its default concurrency. */
+export function makeExecutor(
+  options: Pick<WorkerOptions, 'executor' | 'workers' | 'concurrency'>,
+): {
+  executor: Executor;
+  own: boolean;
+  concurrency: number;
+} {
+  const given = options.executor;
+  if (given !== undefined && typeof given !== 'string') {
+    return {
+      executor: given,
+      own: false,
+      concurrency: given.workers === undefined ? defaultInProcessConcurrency : given.workers * 2,
+    };
+  }
+  const name = given ?? 'asyncPool';
+  if (executorKinds[executorKey(name)] === 'pool') {
+    const executor = executorFromEnv(name, options.workers);
+    return { executor, own: true, concurrency: (executor.workers ?? 1) * 2 };
+  }
+  const concurrency = options.concurrency ?? defaultInProcessConcurrency;
+  // An async pool as wide as the worker, unless told otherwise.
+  const executor = executorFromEnv(name, options.workers ?? concurrency);
+  return { executor, own: true, concurrency: defaultInProcessConcurrency };
+}
+
+export function checkExecutorName(name: string): void {
+  const kind = executorKinds[executorKey(name)];
+  if (kind === 'bullmq') {
+    throw new ValidationError(
+      "weft worker runs its jobs on this machine: its executor cannot be 'bullmq', which would send " +
+        'them back to the queue. Use asyncPool, threads, processes or inline (--executor).',
+    );
+  }
+  if (kind === undefined) {
+    throw new ValidationError(
+      `Unknown executor '${name}' for weft worker. Use asyncPool, threads, processes or inline (--executor).`,
+    );
+  }
+}
