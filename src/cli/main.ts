@@ -10,6 +10,8 @@ import { runFile } from './run.ts';
 import { listRuns } from './runs.ts';
 import { showRun } from './show.ts';
 import { printable } from './text.ts';
+import { serveUi } from './ui.ts';
+import { runWorker } from './worker.ts';
 
 // The same relative path from src/cli/ and from dist/cli/.
 const { version } = JSON.parse(
@@ -28,6 +30,8 @@ Environment:
   WEFT_STORE     the store when --store is not given (default: sqlite:.weft/weft.db)
   WEFT_EXECUTOR  the executor when --executor is not given (default: asyncPool)
   WEFT_WORKERS   the number of workers when --workers is not given
+  WEFT_REDIS_URL the Redis of --executor bullmq and weft worker (default: redis://127.0.0.1:6379)
+  WEFT_QUEUE     the queue of --executor bullmq and weft worker (default: weft)
   WEFT_DEBUG=1   print stack traces of errors, as --stack does`,
   )
   .showHelpAfterError()
@@ -43,7 +47,7 @@ const storeOption = [
 ] as const;
 const executorOption = [
   '-e, --executor <name>',
-  'inline, asyncPool, threads or processes (default: WEFT_EXECUTOR or asyncPool)',
+  'inline, asyncPool, threads, processes or bullmq (default: WEFT_EXECUTOR or asyncPool)',
 ] as const;
 const workersOption = [
   '-w, --workers <n>',
@@ -70,6 +74,11 @@ program
     'with --run-id: continue the run even if it ran another file or arguments, or if a live process owns it (taking it over, after asking on a terminal)',
   )
   .option('--no-progress', 'do not show live progress')
+  .option(
+    '--ui',
+    "serve the web UI while the run goes and print the address of the run's page (no browser is opened)",
+  )
+  .option('-p, --port <n>', 'the port of --ui, 0 for any free one (default: 4600)')
   .showHelpAfterError(
     '(job arguments that start with - go after --: weft run job.ts -- --limit 5; see weft run --help)',
   )
@@ -105,6 +114,55 @@ program
   )
   .option('--no-progress', 'do not show live progress')
   .action((runId: string, options) => resumeRun(runId, options));
+
+program
+  .command('ui')
+  .description(
+    'serve the web UI over the recorded runs: runs, their graphs, progress, timelines, states and errors, live while a run goes',
+  )
+  .option(...storeOption)
+  .option('-p, --port <n>', 'the port to serve on, 0 for any free one (default: 4600)')
+  .option(
+    '--host <address>',
+    'the address to serve on; any other than 127.0.0.1 (this machine) lets other machines read the runs (default: 127.0.0.1)',
+  )
+  .action((options) => serveUi(options));
+
+program
+  .command('worker')
+  .description(
+    'run the tasks of a bullmq queue on this machine, for runs started with --executor bullmq (in the project folder)',
+  )
+  .option(
+    '-r, --redis <url>',
+    'the Redis server (default: WEFT_REDIS_URL or redis://127.0.0.1:6379)',
+  )
+  .option('-q, --queue <name>', 'the queue to serve (default: WEFT_QUEUE or weft)')
+  .option(
+    '-c, --concurrency <n>',
+    'jobs run at once (default: 16, or twice the workers on threads or processes)',
+  )
+  .option(
+    '-e, --executor <name>',
+    'where the jobs run here: asyncPool, threads, processes or inline (default: asyncPool)',
+  )
+  .option(
+    '-w, --workers <n>',
+    'worker threads or processes of --executor threads or processes (default: the number of cores)',
+  )
+  .option(
+    '-s, --store <url>',
+    'the store large values travel through: the PostgreSQL store the runs use (default: WEFT_STORE, else none)',
+  )
+  .option(
+    '--lock-ms <n>',
+    "how long a job's lock lasts unrenewed: about how soon other workers take over the jobs of one that died (default: 5000)",
+  )
+  .option(
+    '--report-every <seconds>',
+    'seconds between two lines of what it did, when not on a terminal (default: 60)',
+  )
+  .action((options) => runWorker(options));
 
 try {
   await program.parseAsync(process.argv);

@@ -11,8 +11,12 @@ import { isWeftError, type RunBusyError, ValidationError } from '../core/errors.
 import { events } from '../core/events.ts';
 import { setDefaultExecutorFactory } from '../core/executor.ts';
 import { withRun } from '../core/run.ts';
+import type { Store } from '../core/store.ts';
 import { executorFromEnv, parseWorkers } from '../executors/from-env.ts';
 import { openStore } from '../stores/open.ts';
+import { resumeCommand } from '../ui/resume-command.ts';
+import { parsePort } from '../ui/serve-options.ts';
+import type { UiServer } from '../ui/server.ts';
 import { CommandFailure } from './failure.ts';
 import { listenForInterrupt } from './interrupt.ts';
 import { importJob, prepareTypeScript } from './job-module.ts';
@@ -20,8 +24,8 @@ import { jobStarter } from './job-start.ts';
 import { showProgress } from './progress.ts';
 import { checkRerun } from './run-id.ts';
 import { busyError, takeOverOrRefuse } from './run-status.ts';
-import { storeArgument, storeUrl } from './store-option.ts';
-import { printable, shellWord } from './text.ts';
+import { storeUrl } from './store-option.ts';
+import { printable } from './text.ts';
 
 /** Options of a job's run, as parsed from the command line (`weft run`, `weft resume`). */
 export interface RunOptions {
@@ -35,6 +39,10 @@ export interface RunOptions {
    * and take it over from a live process that owns it (asking first on a terminal).
    */
   readonly force?: boolean;
+  /** Serve the web UI on the run's store while the run goes (`--ui`). */
+  readonly ui?: boolean;
+  /** The port of `ui`, as typed. @default 4600 */
+  readonly port?: string;
 }
 
 /**
@@ -68,6 +76,12 @@ export async function runJob(
     throw new ValidationError(`No file at ${path}. Give the path of a .ts or .js module to run.`);
   }
   const workers = parseWorkers(options.workers, '--workers');
+  if (options.port !== undefined && !options.ui) {
+    throw new ValidationError(
+      '--port is the port of --ui: add --ui to serve the web UI, or leave --port out.',
+    );
+  }
+  const uiPort = options.ui ? parsePort(options.port) : undefined;
   const executor = executorFromEnv(options.executor ?? process.env.WEFT_EXECUTOR, workers);
   const store = await openStore(storeUrl(options.store));
   await prepareTypeScript(path);
@@ -90,8 +104,11 @@ export async function runJob(
   let started = false;
   // Whether withRun opened the run: a RunBusyError before is a refusal, after a takeover.
   let opened = false;
-  const resume = `weft resume ${shellWord(runId)}${storeArgument(store)}`;
+  const resume = resumeCommand(runId, store);
+  let ui: UiServer | undefined;
   try {
+    // Before the job starts, so that its page shows the run from its first event.
+    if (uiPort !== undefined) ui = await serveRunPage(store, uiPort, runId);
     const recorded = options.runId === undefined ? undefined : await store.getRun(runId);
     const force = options.force === true;
     if (recorded) checkRerun(recorded, { file: path, args }, force);
@@ -152,9 +169,21 @@ export async function runJob(
   } finally {
     stopProgress?.();
     interrupt.close();
+    // The page's viewers see the run end before the server goes.
+    await ui?.close({ drainMs: 1_000 });
     await executor.close();
     await store.close();
   }
+}
+
+/** Starts the web UI on the run's store and prints the address of the run's page. */
+async function serveRunPage(store: Store, port: number, runId: string): Promise<UiServer> {
+  const { startUiServer } = await import('../ui/server.ts');
+  const server = await startUiServer({ store, port });
+  process.stderr.write(
+    `${printable(`weft ui: ${server.url}/runs/${encodeURIComponent(runId)}`)}\n`,
+  );
+  return server;
 }
 
 function isAbort(error: unknown): boolean {

@@ -10,15 +10,8 @@ import type { RunRecord } from '../core/store.ts';
 import { confirm } from './confirm.ts';
 import { printable, shellWord } from './text.ts';
 
-/**
- * The recorded status, except that a run still marked running whose lease expired, or
- * whose process on this machine is gone (killed, crashed), shows as stopped: it can be
- * resumed.
- */
-export function statusOf(run: RunRecord): string {
-  if (run.status !== 'running') return run.status;
-  return isOwnedNow(run) ? 'running' : 'stopped';
-}
+// The status shown lives beside the web UI's view of runs, which shows the same.
+export { statusOf } from '../ui/run-status.ts';
 
 /**
  * The refusal of a run that a live process owns, saying what to do: wait, stop that

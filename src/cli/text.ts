@@ -9,7 +9,9 @@
 // isolates, which reorder what a terminal shows. With the u flag, \p{Cs} matches only
 // a surrogate without its pair.
 const unsafe = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
-const hasUnsafe = new RegExp(unsafe.source, 'u');
+
+export { shellWord } from '../ui/shell-word.ts';
+
 const named: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** `text` with each control character written as an escape: `\x1b`, `\n`, `\u202e`, `\ud800`. */
@@ -25,20 +27,6 @@ export function clipped(text: string, max = 80): string {
   const chars = [...text];
   if (chars.length <= max) return printable(text);
   return `${printable(chars.slice(0, max).join(''))}… (${chars.length.toLocaleString('en-US')} characters)`;
-}
-
-/**
- * `text` as one word of a shell command: as it is when safe, else in single quotes, or in
- * `$'…'` when it holds control characters, each written as its UTF-8 bytes (`\x1b`,
- * `\xc2\x9b`): a command that still works, pasted into bash or zsh, and prints nothing raw.
- */
-export function shellWord(text: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
-  if (!hasUnsafe.test(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
-  const escaped = text
-    .replace(/[\\']/g, '\\$&')
-    .replace(unsafe, (char) => [...Buffer.from(char)].map((byte) => `\\x${hex(byte, 2)}`).join(''));
-  return `$'${escaped}'`;
 }
 
 function escapeChar(char: string): string {

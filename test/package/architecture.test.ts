@@ -35,7 +35,12 @@ const rooms: Record<
   { readonly rooms: readonly string[]; readonly packages: readonly string[] }
 > = {
   core: { rooms: ['core'], packages: [] },
-  executors: { rooms: ['core', 'executors'], packages: ['tinypool', 'tsx/esm/api', 'tsx/cjs/api'] },
+  // bullmq: `--executor bullmq` is made by executors/from-env.ts; the bullmq room loads
+  // BullMQ and ioredis only when it first sends a job.
+  executors: {
+    rooms: ['core', 'executors', 'bullmq'],
+    packages: ['tinypool', 'tsx/esm/api', 'tsx/cjs/api'],
+  },
   // tsx: the writer thread's boot installs it when weft runs from its TypeScript sources.
   stores: {
     rooms: ['core', 'stores'],
@@ -56,6 +61,15 @@ const rooms: Record<
   // compose runs operator tasks on the executor it is given (or the configured default)
   // and plain-function operators in this thread, through the engine's map.
   compose: { rooms: ['core', 'compose'], packages: [] },
+  // The bullmq executor and `weft worker`: values are encoded with the stores' serializer,
+  // large ones through a run store, and a worker runs jobs on an executor of its own.
+  bullmq: { rooms: ['core', 'executors', 'stores', 'bullmq'], packages: ['bullmq', 'ioredis'] },
+  // `weft ui`'s server: a read-only view of a run store, served by Hono (loaded only by
+  // `weft ui` and `weft run --ui`); the page itself is built from web/ into dist/web.
+  ui: {
+    rooms: ['core', 'stores', 'ui'],
+    packages: ['hono', 'hono/streaming', 'hono/http-exception', '@hono/node-server'],
+  },
 };
 
 /** What a front end's index may import besides its own room: the default executor's installer. */

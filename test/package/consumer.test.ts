@@ -7,7 +7,8 @@
  * native SQLite binding built by a fresh install.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   copyFileSync,
   cpSync,
@@ -21,6 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { freshQueue, redisUrl } from '../fixtures/services.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test/fixtures');
@@ -234,6 +237,47 @@ for (const [kind, project] of [
       assert.equal(stdout.match(/inWorker: true/g)?.length, 2, stdout);
     });
 
+    it('npx weft worker runs the tasks of npx weft run bullmq.ts --executor bullmq', async () => {
+      copyFileSync(join(fixtures, 'consumer', 'bullmq-job.ts'), join(project, 'bullmq.ts'));
+      const queue = freshQueue(`consumer-${project === esm ? 'esm' : 'cjs'}`);
+      const env = { WEFT_REDIS_URL: redisUrl, WEFT_QUEUE: queue };
+      // Jobs wait in the queue until the worker takes them: no need to wait for it first.
+      // The installed bin itself, not npx, so that the SIGTERM below reaches weft worker
+      // (npx ends on the signal without waiting for its child).
+      const bin = join(project, 'node_modules', '.bin', 'weft');
+      const worker = spawn(bin, ['worker', '--concurrency', '4'], {
+        cwd: project,
+        env: { ...cleanEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let workerOutput = '';
+      worker.stdout.on('data', (chunk: Buffer) => {
+        workerOutput += chunk.toString();
+      });
+      worker.stderr.on('data', (chunk: Buffer) => {
+        workerOutput += chunk.toString();
+      });
+      const exited = once(worker, 'exit');
+      try {
+        const { code, stdout, stderr } = await sh(
+          'npx',
+          ['--no', '--', 'weft', 'run', 'bullmq.ts', '--executor', 'bullmq', '--no-progress'],
+          project,
+          env,
+        );
+        assert.equal(code, 0, `${stderr}\nworker:\n${workerOutput}`);
+        assert.deepEqual(JSON.parse(stdout), {
+          cubes: [1, 8, 27, 64, 125],
+          elsewhere: true,
+          inWorker: true,
+        });
+      } finally {
+        worker.kill('SIGTERM');
+      }
+      const [exitCode] = await exited;
+      assert.equal(exitCode, 0, workerOutput);
+    });
+
     it("runs the README's first snippet as written: npx weft run squares.ts", async () => {
       copyFileSync(join(root, 'examples/squares.ts'), join(project, 'squares.ts'));
       const { code, stdout, stderr } = await sh(
@@ -243,6 +287,54 @@ for (const [kind, project] of [
       );
       assert.equal(code, 0, stderr);
       assert.equal(stdout, '[ 1, 4, 9 ]\n[ 16, 25, 36 ]\n333383335000\n');
+    });
+
+    it('npx weft ui serves the runs recorded here and the page built into the package', async () => {
+      // The installed bin itself, so that SIGTERM reaches it (see the worker case).
+      const bin = join(project, 'node_modules', '.bin', 'weft');
+      const ui = spawn(bin, ['ui', '--port', '0'], {
+        cwd: project,
+        env: cleanEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      ui.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = once(ui, 'exit');
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let seen = '';
+          ui.stdout.on('data', (chunk: Buffer) => {
+            seen += chunk.toString();
+            const found = /weft ui: (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+            if (found) resolve(found[1]!);
+          });
+          ui.once('exit', (code) =>
+            reject(new Error(`weft ui exited (${code}): ${seen}${output}`)),
+          );
+        });
+        const runs = (await (await fetch(`${url}/api/runs`)).json()) as {
+          runs: { id: string; status: string }[];
+        };
+        assert.ok(runs.runs.length > 0, JSON.stringify(runs));
+        assert.ok(
+          runs.runs.some((run) => run.status === 'completed'),
+          JSON.stringify(runs),
+        );
+        const page = await fetch(`${url}/runs/${encodeURIComponent(runs.runs[0]!.id)}`);
+        assert.equal(page.status, 200);
+        const html = await page.text();
+        const script = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+        assert.ok(script, html);
+        const asset = await fetch(`${url}${script}`);
+        assert.equal(asset.status, 200);
+        assert.match(asset.headers.get('content-type') ?? '', /javascript/);
+      } finally {
+        ui.kill('SIGTERM');
+      }
+      const [exitCode] = await exited;
+      assert.equal(exitCode, 0, output);
     });
 
     it('type-checks jobs in every TypeScript extension, and the type tests, with a strict nodenext tsconfig', async () => {

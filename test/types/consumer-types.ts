@@ -42,6 +42,14 @@ import {
   when,
 } from 'weftjs/app';
 import {
+  type BullmqOptions,
+  bullmq,
+  RedisUnreachableError,
+  startWorker,
+  type WeftWorker,
+  type WorkerStats,
+} from 'weftjs/bullmq';
+import {
   type CompilerTask,
   type JoinerInput,
   LLMCompiler,
@@ -376,6 +384,32 @@ export async function compilerTypes(): Promise<void> {
 
 // A consumer library's exports with inferred types: its declarations must name every type
 // they mention through weftjs's own exports.
+export async function bullmqTypes(): Promise<void> {
+  const options: BullmqOptions = {
+    connection: 'redis://127.0.0.1:6379',
+    queue: 'jobs',
+    prefix: 'bull',
+    jobOptions: { priority: 1, removeOnComplete: true },
+  };
+  const remote = bullmq(options);
+  // The same executor every fan-out takes.
+  const cubes: number[] = await map([1, 2], square, { executor: remote });
+  bullmq({ connection: { host: '127.0.0.1', port: 6379, db: 2 } });
+  // @ts-expect-error BullMQ's jobId is weft's to set (from the task key)
+  bullmq({ jobOptions: { jobId: 'mine' } });
+  const worker: WeftWorker = await startWorker({ queue: 'jobs', executor: 'threads', workers: 2 });
+  const stats: WorkerStats = worker.stats();
+  const running: number = stats.running;
+  await worker.close({ force: false });
+  const error: unknown = new Error();
+  if (error instanceof RedisUnreachableError) {
+    const where: string = error.location;
+    void where;
+  }
+  void cubes;
+  void running;
+}
+
 export function withB<T extends StateRecord>(state: State<T>) {
   return state.update({ b: 2 });
 }
