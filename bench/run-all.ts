@@ -26,6 +26,8 @@ const scenarios = [
   'batch-tiny.ts',
   'compose-merge.ts',
   'compose-composite.ts',
+  'bullmq.ts',
+  'ui.ts',
 ];
 const only = process.argv.slice(2);
 for (const file of scenarios) {
