@@ -55,12 +55,17 @@ describe('a synchronous operator in a child process', () => {
       });
       await logged(work, 2);
       controller.abort(reason);
+      const atStop = finished(work);
       await assert.rejects(applying, (error) => error === reason);
       // The pool's one process runs this only once the stopped chunk let it go.
       const next = new CompositeOperator({ operators: [double], executor });
       assert.deepEqual(((await next.apply(zeros([1, 1]))) as Tensor).toArray(), [[0]]);
       const count = finished(work);
-      assert.ok(count <= 4, `${count} of ${examples} examples finished`);
+      // The example it was in, and one more the abort's message may take to arrive.
+      assert.ok(
+        count <= atStop + 2,
+        `${count} of ${examples} examples finished, ${atStop} at the stop`,
+      );
     } finally {
       work.remove();
     }

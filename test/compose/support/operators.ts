@@ -172,18 +172,26 @@ export const tensorsAround = operator(
 /**
  * Blocks its thread for `extraParams.ms` per example (it never yields, so no message
  * reaches it meanwhile) while `extraParams.count` (shared memory) is below
- * `extraParams.slowFor` (always, when not given), then counts the example there.
+ * `extraParams.slowFor` (always, when not given), then counts the example there. With
+ * `extraParams.entered` (shared memory), the first example to enter first waits, up to
+ * 20 s, until another example enters (on another thread: a retry, say).
  */
 function blocking(x: Tensor, params: Readonly<Record<string, unknown>>): Tensor {
   const {
     count,
-    ms,
+    ms = 0,
     slowFor = Number.POSITIVE_INFINITY,
+    entered,
   } = params as {
     count: Int32Array;
-    ms: number;
+    ms?: number;
     slowFor?: number;
+    entered?: Int32Array;
   };
+  if (entered !== undefined) {
+    if (Atomics.add(entered, 0, 1) === 0) Atomics.wait(entered, 0, 1, 20_000);
+    else Atomics.notify(entered, 0);
+  }
   if (Atomics.load(count, 0) < slowFor)
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   Atomics.add(count, 0, 1);
