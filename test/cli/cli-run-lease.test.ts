@@ -7,7 +7,6 @@
  * touching the run.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { openStore, type Store } from 'weftjs';
 import type { Finished } from '../fixtures/child-jobs.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
-import { Terminal } from '../fixtures/terminal.ts';
+import { spawnOnTerminal } from '../fixtures/terminal.ts';
 import { root, type Started, startWeft, type WeftOptions, weft } from '../fixtures/weft-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-lease-'));
@@ -128,7 +127,7 @@ async function race(store: string, label: string, t: TestContext): Promise<void>
   );
 }
 
-describe('two weft resume racing for one run', { timeout: 90_000 }, () => {
+describe('two weft resume racing for one run', { timeout: 240_000 }, () => {
   it('SQLite: one runs, the other is refused at once naming it, no task runs twice', async (t) => {
     await race(sqlite, 'sqlite', t);
   });
@@ -139,7 +138,7 @@ describe('two weft resume racing for one run', { timeout: 90_000 }, () => {
   });
 });
 
-describe('a run whose owner died', { timeout: 90_000 }, () => {
+describe('a run whose owner died', { timeout: 240_000 }, () => {
   it('SIGKILLed on this machine: stopped, and resumed at once', async (t) => {
     const log = join(dir, 'killed.log');
     await failedRun('killed', inStore(sqlite, log));
@@ -213,7 +212,7 @@ describe('a run whose owner died', { timeout: 90_000 }, () => {
   });
 });
 
-describe('weft resume --force', { timeout: 90_000 }, () => {
+describe('weft resume --force', { timeout: 240_000 }, () => {
   it('takes a live run over with a warning when not on a terminal; the old owner stops and leaves the run alone', async () => {
     const log = join(dir, 'forced.log');
     await failedRun('forced', inStore(sqlite, log));
@@ -336,20 +335,10 @@ async function onTerminal(
     'src/cli/main.ts',
     ...args,
   ].join(' ');
-  const terminal = new Terminal();
   const env: NodeJS.ProcessEnv = { ...process.env, WEFT_STORE: sqlite, WEFT_TEST_LOG: log };
   delete env.WEFT_EXECUTOR;
   delete env.WEFT_TEST_GATE;
-  const child = spawn('script', ['-qfec', `stty -echo cols 200; ${command}`, '/dev/null'], {
-    cwd: root,
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdout.setEncoding('utf8').on('data', (text: string) => terminal.write(text));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
+  const { child, terminal, exited } = spawnOnTerminal(command, { columns: 200, cwd: root, env });
   try {
     await Promise.race([
       terminal.until((screen) => screen.includes('[y/N]')),

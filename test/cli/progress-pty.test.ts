@@ -6,10 +6,9 @@
  * the job prints only while the bar is surely drawn.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Terminal } from '../fixtures/terminal.ts';
+import { spawnOnTerminal } from '../fixtures/terminal.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const weft = `${process.execPath} --conditions=weft-source --import tsx src/cli/main.ts`;
@@ -18,22 +17,10 @@ describe('weft run on a terminal', () => {
   it('keeps the job’s lines, from the main thread and from workers, whole above the bar', {
     timeout: 60_000,
   }, async () => {
-    const terminal = new Terminal();
-    const child = spawn(
-      'script',
-      [
-        '-qfec',
-        `stty -echo cols 100 rows 40; ${weft} run test/fixtures/job-prints.ts --store memory:`,
-        '/dev/null',
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
+    const { child, terminal, exited } = spawnOnTerminal(
+      `${weft} run test/fixtures/job-prints.ts --store memory:`,
+      { columns: 100, cwd: root },
     );
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => terminal.write(text));
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', resolve);
-    });
     const shows = (pattern: RegExp) => terminal.until((screen) => pattern.test(screen));
     try {
       for (let n = 0; n < 3; n++) {
