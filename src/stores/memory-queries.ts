@@ -20,12 +20,10 @@ import {
   checkRunFilter,
   checkRunIds,
   checkTaskPage,
-  endHistogram,
   type RunListing,
   runMatches,
-  TaskSums,
-  taskMatches,
 } from './query-options.ts';
+import { endHistogram, PrefixCounts, RecordedPage, TaskSums, taskMatches } from './task-scans.ts';
 import { checkRunId } from './validate.ts';
 
 /** A run as the memory store keeps it: what listing and filtering read. */
@@ -46,14 +44,15 @@ export interface MemoryTask {
   readonly status: TaskRecord['status'];
   readonly startedAt: number;
   readonly durationMs: number;
-  /** Its place in the order first recorded, from 1. */
-  readonly seq: number;
 }
 
 /** What {@link MemoryQueries} reads of the store. */
 export interface MemoryRecords<R extends MemoryRun, T extends MemoryTask> {
   readonly runs: ReadonlyMap<string, R>;
-  /** Task records by run id, then key, in the order first recorded. */
+  /**
+   * Task records by run id, then key, in the order first recorded (a Map keeps a key's
+   * place when its record is replaced).
+   */
   readonly tasks: ReadonlyMap<string, ReadonlyMap<string, T>>;
   /** Events as stored, by run id, in the order appended. */
   readonly events: ReadonlyMap<string, readonly string[]>;
@@ -127,42 +126,25 @@ export class MemoryQueries<R extends MemoryRun, T extends MemoryTask> implements
   async countTasksByPrefix(runId: string, prefixes: readonly string[]): Promise<TaskCounts[]> {
     this.#records.assertOpen();
     checkPrefixes(runId, prefixes);
-    const counts = prefixes.map(() => ({ completed: 0, failed: 0 }));
-    for (const task of this.#tasks(runId)) {
-      for (let i = 0; i < prefixes.length; i++) {
-        if (task.key.startsWith(prefixes[i]!)) counts[i]![task.status]++;
-      }
-    }
-    return counts;
+    const counts = new PrefixCounts(prefixes);
+    for (const task of this.#tasks(runId)) counts.add(task);
+    return counts.counts;
   }
 
   async taskPage(runId: string, options?: TaskPageOptions): Promise<TaskPage> {
     this.#records.assertOpen();
     const query = checkTaskPage(runId, options);
-    const { after, limit } = query;
-    const kept = (record: T) => taskMatches(query, record);
     if (query.order === 'slowest') {
+      // A stable sort: of equal durations, the first recorded first.
       const slowest = [...this.#tasks(runId)]
-        .filter(kept)
-        .sort((a, b) => b.durationMs - a.durationMs || a.seq - b.seq)
-        .slice(0, limit);
+        .filter((record) => taskMatches(query, record))
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .slice(0, query.limit);
       return { tasks: slowest.map(this.#records.toTask) };
     }
-    const page: T[] = [];
-    let more = false;
-    for (const record of this.#tasks(runId)) {
-      if (record.seq <= after || !kept(record)) continue;
-      if (page.length === limit) {
-        more = true;
-        break;
-      }
-      page.push(record);
-    }
-    const last = page.at(-1);
-    return {
-      tasks: page.map(this.#records.toTask),
-      ...(more && last !== undefined ? { next: last.seq } : {}),
-    };
+    const page = new RecordedPage<T>(query);
+    for (const record of this.#tasks(runId)) if (!page.add(record)) break;
+    return page.page(this.#records.toTask);
   }
 
   async taskEndHistogram(

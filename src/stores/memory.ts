@@ -75,8 +75,6 @@ interface StoredTask {
   /** Encoded output of a completed task; undefined for a failed one. */
   readonly output: string | undefined;
   readonly error: string | undefined;
-  /** Its place in the order first recorded, from 1: kept when the record is replaced. */
-  seq: number;
 }
 
 interface StoredCheckpoint {
@@ -268,10 +266,7 @@ export class MemoryStore implements Store {
       tasks = new Map();
       this.tasks.set(runId, tasks);
     }
-    for (const task of encoded) {
-      task.seq = tasks.get(task.key)?.seq ?? tasks.size + 1;
-      tasks.set(task.key, task);
-    }
+    for (const task of encoded) tasks.set(task.key, task);
     if (artifacts.length > 0) {
       const stored = this.runArtifacts(runId);
       for (const [key, data] of artifacts) stored.set(key, data);
@@ -506,7 +501,6 @@ export class MemoryStore implements Store {
         record.error === undefined
           ? undefined
           : this.encode(record.error, `Task error for key '${key}'`),
-      seq: 0,
     };
   }
 

@@ -10,7 +10,6 @@ import type {
   ListRunsOptions,
   RunCursor,
   RunStatus,
-  TaskNameSummary,
   TaskPageOptions,
   TaskRecord,
 } from '../core/store.ts';
@@ -109,9 +108,8 @@ function toSearch(search: string): RunSearch {
     /[<\u2028\u2029]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
   );
-  const plain = !search.includes('\0') && !hasLoneSurrogate(search);
   return {
-    id: plain ? foldAscii(search) : undefined,
+    id: isStorableText(search) ? foldAscii(search) : undefined,
     meta: [foldAscii(json), foldAscii(devalue)],
   };
 }
@@ -139,58 +137,6 @@ export interface TaskPageQuery {
   readonly keyPrefix: string | undefined;
   readonly after: number;
   readonly order: 'recorded' | 'slowest';
-}
-
-/** Whether a task record passes the filters of a page (its status, name and key prefix). */
-export function taskMatches(
-  query: Pick<TaskPageQuery, 'status' | 'task' | 'keyPrefix'>,
-  record: Pick<TaskRecord, 'status' | 'task' | 'key'>,
-): boolean {
-  return (
-    (query.status === undefined || record.status === query.status) &&
-    (query.task === undefined || record.task === query.task) &&
-    (query.keyPrefix === undefined || record.key.startsWith(query.keyPrefix))
-  );
-}
-
-/**
- * Sums of a run's tasks per name, added one record at a time, for the stores that sum in
- * JavaScript (memory, and a viewer's streamed answers); the SQL stores sum in SQL.
- */
-export class TaskSums {
-  readonly #byName = new Map<
-    string,
-    { -readonly [K in keyof TaskNameSummary]: TaskNameSummary[K] }
-  >();
-
-  add(task: Pick<TaskRecord, 'task' | 'status' | 'startedAt' | 'durationMs'>): void {
-    const end = task.startedAt + task.durationMs;
-    const sum = this.#byName.get(task.task);
-    if (sum === undefined) {
-      this.#byName.set(task.task, {
-        task: task.task,
-        completed: task.status === 'completed' ? 1 : 0,
-        failed: task.status === 'failed' ? 1 : 0,
-        totalMs: task.durationMs,
-        maxMs: task.durationMs,
-        firstStartedAt: task.startedAt,
-        lastEndedAt: end,
-      });
-      return;
-    }
-    sum[task.status]++;
-    sum.totalMs += task.durationMs;
-    sum.maxMs = Math.max(sum.maxMs, task.durationMs);
-    sum.firstStartedAt = Math.min(sum.firstStartedAt, task.startedAt);
-    sum.lastEndedAt = Math.max(sum.lastEndedAt, end);
-  }
-
-  /** The sums, in order of name (UTF-16 code units, as the SQL stores sort). */
-  get summaries(): TaskNameSummary[] {
-    return [...this.#byName.values()].sort((a, b) =>
-      a.task < b.task ? -1 : a.task > b.task ? 1 : 0,
-    );
-  }
 }
 
 /** The default size of a page of task records, and the largest. */
@@ -319,36 +265,6 @@ export function checkHistogram(runId: string, from: unknown, to: unknown, bucket
       `${what} needs a whole number of buckets from 1 to ${maxBuckets}, got ${describe(buckets)}.`,
     );
   }
-}
-
-/**
- * The bucket of a task that ended at `end`: the SQL stores compute it with the same
- * operations in the same order, in doubles, so that all agree on an end on an edge.
- */
-export function bucketOf(end: number, from: number, to: number, buckets: number): number {
-  if (end < from) return 0;
-  if (end >= to) return buckets - 1;
-  return Math.min(buckets - 1, Math.floor(((end - from) * buckets) / (to - from)));
-}
-
-/**
- * A histogram of task ends for the stores that count the tasks one by one: the arguments
- * checked at once, then each task `add`ed as it is read.
- */
-export function endHistogram(
-  runId: string,
-  from: number,
-  to: number,
-  buckets: number,
-): { add(task: Pick<TaskRecord, 'startedAt' | 'durationMs'>): void; readonly counts: number[] } {
-  checkHistogram(runId, from, to, buckets);
-  const counts = new Array<number>(buckets).fill(0);
-  return {
-    add: (task) => {
-      counts[bucketOf(task.startedAt + task.durationMs, from, to, buckets)]!++;
-    },
-    counts,
-  };
 }
 
 /** The default number of events of eventsAfter. */

@@ -20,11 +20,16 @@ import {
   checkEventsAfter,
   checkRunFilter,
   checkTaskPage,
+  runMatches as filterMatches,
+  type RunFilter,
+} from '../stores/query-options.ts';
+import {
   endHistogram,
-  runMatches as storeFilterMatches,
+  PrefixCounts,
+  RecordedPage,
   TaskSums,
   taskMatches,
-} from '../stores/query-options.ts';
+} from '../stores/task-scans.ts';
 import { Heap } from './heap.ts';
 
 /** {@link RunQueries} over any store, by reading all of a run's tasks for each answer. */
@@ -39,8 +44,8 @@ export class StreamedQueries implements RunQueries {
     return this.#store.streamTasks(runId, { outputs: false });
   }
 
-  async countTasks(runIds: readonly string[]): Promise<Map<string, TaskCountsMutable>> {
-    const counts = new Map<string, TaskCountsMutable>();
+  async countTasks(runIds: readonly string[]): Promise<Map<string, TaskCounts>> {
+    const counts = new Map<string, TaskCounts>();
     for (const runId of new Set(runIds)) {
       const count = { completed: 0, failed: 0 };
       for await (const task of this.#tasks(runId)) count[task.status]++;
@@ -49,9 +54,10 @@ export class StreamedQueries implements RunQueries {
     return counts;
   }
 
-  async countRuns(options: ListRunsOptions = {}): Promise<number> {
+  async countRuns(options?: ListRunsOptions): Promise<number> {
+    const filter = checkRunFilter(options);
     const runs = await this.#store.listRuns({ limit: Number.MAX_SAFE_INTEGER });
-    return runs.filter((run) => runMatches(run, options)).length;
+    return runs.filter((run) => passes(filter, run)).length;
   }
 
   async summarizeTasks(runId: string): Promise<TaskNameSummary[]> {
@@ -61,45 +67,22 @@ export class StreamedQueries implements RunQueries {
   }
 
   async countTasksByPrefix(runId: string, prefixes: readonly string[]): Promise<TaskCounts[]> {
-    const counts = prefixes.map(() => ({ completed: 0, failed: 0 }));
-    // Prefixes ending in '/' (fan-out scopes) are found by walking each key's own
-    // prefixes, whatever their number; any other is compared with every key.
-    const atSlash = new Map<string, number[]>();
-    const others: number[] = [];
-    prefixes.forEach((prefix, i) => {
-      if (prefix.endsWith('/')) atSlash.set(prefix, [...(atSlash.get(prefix) ?? []), i]);
-      else others.push(i);
-    });
-    for await (const task of this.#tasks(runId)) {
-      const { key, status } = task;
-      for (let at = key.indexOf('/'); at !== -1; at = key.indexOf('/', at + 1)) {
-        for (const i of atSlash.get(key.slice(0, at + 1)) ?? []) counts[i]![status]++;
-      }
-      for (const i of others) if (key.startsWith(prefixes[i]!)) counts[i]![status]++;
-    }
-    return counts;
+    const counts = new PrefixCounts(prefixes);
+    for await (const task of this.#tasks(runId)) counts.add(task);
+    return counts.counts;
   }
 
   async taskPage(runId: string, options: TaskPageOptions = {}): Promise<TaskPage> {
     // The stores' own rules: the same limits, and the same refusals.
     const query = checkTaskPage(runId, options);
-    const { limit, after } = query;
-    const wanted = (task: TaskRecord) => taskMatches(query, task);
     if (query.order === 'slowest') {
-      const slowest = new Slowest(limit);
-      for await (const task of this.#tasks(runId)) if (wanted(task)) slowest.add(task);
+      const slowest = new Slowest(query.limit);
+      for await (const task of this.#tasks(runId)) if (taskMatches(query, task)) slowest.add(task);
       return { tasks: slowest.tasks };
     }
-    // A task's position is its place in the order first recorded, from 1.
-    const tasks: TaskRecord[] = [];
-    let position = 0;
-    for await (const task of this.#tasks(runId)) {
-      position++;
-      if (position <= after || !wanted(task)) continue;
-      if (tasks.length === limit) return { tasks, next: position - 1 };
-      tasks.push(task);
-    }
-    return { tasks };
+    const page = new RecordedPage<TaskRecord>(query);
+    for await (const task of this.#tasks(runId)) if (!page.add(task)) break;
+    return page.page((task) => task);
   }
 
   async taskEndHistogram(
@@ -121,24 +104,22 @@ export class StreamedQueries implements RunQueries {
     const most = checkEventsAfter(runId, after, limit);
     // Positions are places in the list of the run's events, from 1.
     const events = await this.#store.listEvents(runId);
-    const from = Math.max(0, Math.floor(after));
-    return events.slice(from, from + most).map((event, i) => ({ position: from + i + 1, event }));
+    return events
+      .slice(after, after + most)
+      .map((event, i) => ({ position: after + i + 1, event }));
   }
 }
-
-type TaskCountsMutable = { completed: number; failed: number };
 
 /**
  * Whether `run` passes the filters of `options` (its status and search text), by the rule
  * the stores filter with: the search in the id, or in the meta as JSON text.
  */
 export function runMatches(run: RunRecord, options: ListRunsOptions): boolean {
-  return storeFilterMatches(
-    checkRunFilter(options),
-    run.status,
-    run.id,
-    JSON.stringify(run.meta) ?? '',
-  );
+  return passes(checkRunFilter(options), run);
+}
+
+function passes(filter: RunFilter, run: RunRecord): boolean {
+  return filterMatches(filter, run.status, run.id, JSON.stringify(run.meta) ?? '');
 }
 
 /**

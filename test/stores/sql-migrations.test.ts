@@ -39,6 +39,22 @@ function versionStatements(dialect: Dialect, version: number): string[] {
   ];
 }
 
+/** A SQLite file `name` in the test folder, as schema version `version` left it. */
+function oldSqliteFile(name: string, version: number): string {
+  const file = join(folder, name);
+  const db = new Database(file);
+  for (const sql of versionStatements(sqliteDialect, version)) db.prepare(sql).run();
+  db.close();
+  return file;
+}
+
+/** Creates `schema` and runs `statements` in it. */
+async function createSchema(schema: { readonly name: string }, statements: readonly string[]) {
+  await queryPostgres(
+    `CREATE SCHEMA ${schema.name}; SET search_path TO ${schema.name}; ${statements.join('; ')}`,
+  );
+}
+
 async function assertMigrated(store: Store): Promise<void> {
   const [old] = await store.listTasks('old');
   assert.equal(old?.key, 'old/map:square/0');
@@ -79,10 +95,7 @@ describe('migrating a version-1 database (weft 0.1)', () => {
   });
 
   it('SQLite: the file is brought up to date and its task records read back', async () => {
-    const file = join(folder, 'v1.db');
-    const db = new Database(file);
-    for (const sql of versionStatements(sqliteDialect, 1)) db.prepare(sql).run();
-    db.close();
+    const file = oldSqliteFile('v1.db', 1);
     const store = await SqliteStore.open(file);
     try {
       await assertMigrated(store);
@@ -96,10 +109,7 @@ describe('migrating a version-1 database (weft 0.1)', () => {
   });
 
   it('PostgreSQL: the schema is brought up to date and its task records read back', async () => {
-    const statements = versionStatements(postgresDialect, 1);
-    await queryPostgres(
-      `CREATE SCHEMA ${schema.name}; SET search_path TO ${schema.name}; ${statements.join('; ')}`,
-    );
+    await createSchema(schema, versionStatements(postgresDialect, 1));
     const store = await PostgresStore.open(schema.url);
     try {
       await assertMigrated(store);
@@ -155,10 +165,7 @@ describe('schema version 7: indexes for a viewer of runs', () => {
   });
 
   it('SQLite: a version-6 file gets the indexes, and the queries use them', async () => {
-    const file = join(folder, 'v6.db');
-    const db = new Database(file);
-    for (const sql of versionStatements(sqliteDialect, 6)) db.prepare(sql).run();
-    db.close();
+    const file = oldSqliteFile('v6.db', 6);
     const store = await SqliteStore.open(file);
     try {
       await store.recordTasks('old', [
@@ -205,13 +212,10 @@ describe('schema version 7: indexes for a viewer of runs', () => {
   it('PostgreSQL: task keys compare in code point order, so a prefix is a range of the primary key', async () => {
     // As a database whose default collation is a language's leaves the column: there,
     // 'map:a-1' sorts between 'map:a/0' and 'map:a/2', and 'mapa' before 'map:b'.
-    const statements = [
+    await createSchema(schema, [
       ...versionStatements(postgresDialect, 6),
       'ALTER TABLE tasks ALTER COLUMN key TYPE TEXT COLLATE "en-US-x-icu"',
-    ];
-    await queryPostgres(
-      `CREATE SCHEMA ${schema.name}; SET search_path TO ${schema.name}; ${statements.join('; ')}`,
-    );
+    ]);
     const keys = ['map:a/0', 'map:a-1', 'map:a/2', 'mapa/3', 'map:A/4', 'map:a/Z', 'map:b/5'];
     const store = await PostgresStore.open(schema.url);
     try {

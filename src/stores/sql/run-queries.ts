@@ -224,7 +224,7 @@ export function taskPageSql(
 
 /**
  * The tasks of a run by the bucket of their end (`bucket`, `n`), computed as
- * `bucketOf` (query-options.ts) does, in doubles, but for the clamp of rounding to the
+ * `bucketOf` (task-scans.ts) does, in doubles, but for the clamp of rounding to the
  * last bucket, left to the caller: run id, from, to, buckets.
  */
 export function histogramSql(dialect: Dialect): string {
