@@ -11,7 +11,7 @@ import { closeRedis } from './connection.ts';
 import type { CancelMessage } from './job-wire.ts';
 
 /** How many recent cancelled job ids a worker keeps. */
-export const recentCancelsLimit = 4096;
+const recentCancelsLimit = 4096;
 
 /** Most job ids one message may name: a bigger one is not weft's, and is ignored. */
 const maxJobsPerMessage = 100_000;

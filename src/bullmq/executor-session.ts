@@ -14,7 +14,13 @@ import type { Redis } from 'ioredis';
 import type { TaskInvocation } from '../core/executor.ts';
 import type { Store } from '../core/store.ts';
 import type { Progress } from '../core/task.ts';
-import { closeRedis, isConnectionError, openRedis, within } from './connection.ts';
+import {
+  closeRedis,
+  defaultConnectTimeoutMs,
+  isConnectionError,
+  openRedis,
+  within,
+} from './connection.ts';
 import { RedisUnreachableError } from './errors.ts';
 import { Canceller } from './executor-cancel.ts';
 import { LinkWatch } from './executor-link.ts';
@@ -419,7 +425,7 @@ export class ExecutorSession {
       this.#canceller.flush();
       await within(
         Promise.all([this.#canceller.settled(), this.#reader.close()]),
-        this.#config.connectTimeoutMs ?? 5_000,
+        this.#config.connectTimeoutMs ?? defaultConnectTimeoutMs,
       );
     } else {
       void this.#reader.close();

@@ -9,8 +9,8 @@
  * (executor-session.ts) are imported only when the first invocation is sent.
  */
 import { ExecutorClosedError } from '../core/errors.ts';
-import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
-import { BatchBuffer, checkRemoteTask, runEach } from '../core/remote-executor.ts';
+import { type Executor, runEach, type Settled, type TaskInvocation } from '../core/executor.ts';
+import { BatchBuffer, checkRemoteTask } from '../core/remote-executor.ts';
 import type { Task } from '../core/task.ts';
 import type { ExecutorSession, Pending, SessionConfig } from './executor-session.ts';
 import {
@@ -99,7 +99,7 @@ class BullmqExecutor implements Executor {
   }
 
   runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
-    return runEach(invocations, (invocation) => this.run(invocation));
+    return runEach(this, invocations);
   }
 
   close(): Promise<void> {

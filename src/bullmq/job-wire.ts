@@ -86,13 +86,16 @@ export interface CancelMessage {
 /** Names of the Redis keys weft adds beside a BullMQ queue's own. */
 export function keysOf(prefix: string, queue: string) {
   const base = `${prefix}:${queue}:weft`;
+  const replies = `${base}:replies:`;
   return {
     /** Pub/sub channel of {@link CancelMessage}s. */
     cancel: `${base}:cancel`,
+    /** What every reply stream of the queue starts with: a job naming another is refused. */
+    replies,
     /** The reply stream of run `runId`. */
-    runReplies: (runId: string) => `${base}:replies:run:${digest(runId, 32)}`,
+    runReplies: (runId: string) => `${replies}run:${digest(runId, 32)}`,
     /** The reply stream of one executor outside a run. */
-    ownReplies: (executorId: string) => `${base}:replies:own:${executorId}`,
+    ownReplies: (executorId: string) => `${replies}own:${executorId}`,
   };
 }
 
@@ -134,9 +137,6 @@ function digest(text: string, length: number): string {
   // turn into the same U+FFFD) get different ids.
   return createHash('sha256').update(text, 'utf16le').digest('base64url').slice(0, length);
 }
-
-// Defined with the options (which the light public module loads), said here for both sides.
-export { defaultLargeValueBytes } from './options.ts';
 
 /** Where {@link encodeValue} puts a value too large for Redis. */
 export interface LargeValueTarget {
@@ -182,7 +182,14 @@ export function surelyFits(text: string, threshold: number): boolean {
  *   is no run store, or it is one other machines cannot read (memory, SQLite)
  */
 export async function encodeValue(value: unknown, target: LargeValueTarget): Promise<EncodedValue> {
-  const text = defaultSerializer.encode(value, target.what);
+  return encodeText(defaultSerializer.encode(value, target.what), target);
+}
+
+/**
+ * {@link encodeValue} of a value the serializer turned into `text` already.
+ * @throws ValidationError as {@link encodeValue} does
+ */
+export async function encodeText(text: string, target: LargeValueTarget): Promise<EncodedValue> {
   if (surelyFits(text, target.threshold)) return { text };
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes <= target.threshold) return { text };

@@ -13,13 +13,13 @@ import type { Store } from '../core/store.ts';
 export type RedisConnection = string | RedisOptions;
 
 /** The Redis of `WEFT_REDIS_URL` when neither an option nor the variable says otherwise. */
-export const defaultRedisUrl = 'redis://127.0.0.1:6379';
+const defaultRedisUrl = 'redis://127.0.0.1:6379';
 /** The queue of `WEFT_QUEUE` when neither an option nor the variable says otherwise. */
-export const defaultQueue = 'weft';
+const defaultQueue = 'weft';
 /** Bytes above which a value travels through the run's artifact store. */
 export const defaultLargeValueBytes = 256 * 1024;
 /** BullMQ's own default key prefix. */
-export const defaultPrefix = 'bull';
+const defaultPrefix = 'bull';
 
 /** What the executor and the workers share: where the queue is. */
 export interface QueueOptions {

@@ -19,7 +19,7 @@ import type { Progress, Task } from '../core/task.ts';
 import type { ReplyWriter } from './reply-writer.ts';
 
 /** After an abort, how long a task may take to wind down before its run ends without it. */
-export const abortGraceMs = 1000;
+const abortGraceMs = 1000;
 
 const clock = performance;
 const timeOrigin = performance.timeOrigin;

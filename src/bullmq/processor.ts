@@ -17,7 +17,7 @@ import type { CancelListener } from './cancel-listener.ts';
 import {
   decodeValue,
   type EncodedValue,
-  encodeValue,
+  encodeText,
   type JobData,
   readJobData,
   surelyFits,
@@ -86,15 +86,15 @@ async function processJob(context: ProcessorContext, job: Job): Promise<void> {
     data = checkJobData(job.data, context.replyPrefix);
   } catch (error) {
     // A job of another version may still say where its orchestrator waits.
-    return fail(context, id, replyStreamOf(job.data, context.replyPrefix), error, undefined);
+    return fail(context, id, replyStreamOf(job.data, context.replyPrefix), error);
   }
   const { cancels } = context;
   const addedAt = job.timestamp;
   let cancelled = cancels.take(id, addedAt);
-  if (cancelled !== undefined) return fail(context, id, data.reply, cancelled, undefined);
+  if (cancelled !== undefined) return fail(context, id, data.reply, cancelled);
   let found = context.tasks.find(data.task, data.module);
   if (found instanceof Promise) found = await found;
-  if ('error' in found) return fail(context, id, data.reply, found.error, undefined);
+  if ('error' in found) return fail(context, id, data.reply, found.error);
   let input: unknown;
   try {
     const encoded = data.input;
@@ -103,11 +103,11 @@ async function processJob(context: ProcessorContext, job: Job): Promise<void> {
         ? defaultSerializer.decode(encoded.text)
         : await decodeValue(encoded, context.store);
   } catch (error) {
-    return fail(context, id, data.reply, inputError(data, error), undefined);
+    return fail(context, id, data.reply, inputError(data, error));
   }
   // From here to the run's start nothing awaits, so no cancel falls in between.
   cancelled = cancels.take(id, addedAt);
-  if (cancelled !== undefined) return fail(context, id, data.reply, cancelled, undefined);
+  if (cancelled !== undefined) return fail(context, id, data.reply, cancelled);
   const run = new JobRun(found.task, input, data.key, data.attempt, addedAt, {
     writer: context.writer,
     stream: data.reply,
@@ -122,9 +122,19 @@ async function processJob(context: ProcessorContext, job: Job): Promise<void> {
   if (!end.ok) return fail(context, id, data.reply, end.result, end);
   let value: EncodedValue;
   try {
-    value =
-      encodeSmall(end.result, context.largeValueBytes) ??
-      (await encodeLarge(context, id, data, end));
+    // Serialized once, unnamed (a refusal is named in outputError); a small output needs
+    // no promise, a larger one has its bytes counted and may go through the store.
+    const text = defaultSerializer.encode(end.result);
+    value = surelyFits(text, context.largeValueBytes)
+      ? { text }
+      : await encodeText(text, {
+          // Outside a run there is nowhere to put it, whatever the worker's store.
+          store: data.runId === undefined ? undefined : context.store,
+          runId: data.runId,
+          artifact: `bullmq/${id}/output`,
+          threshold: context.largeValueBytes,
+          what: outputWhat(data),
+        });
   } catch (error) {
     return fail(context, id, data.reply, outputError(data, context.store, end.result, error), end);
   }
@@ -158,16 +168,7 @@ export async function writeStalledOut(context: ProcessorContext, job: Job): Prom
       `answering ${times} ${times === 1 ? 'time' : 'times'}, more than the queue allows, so it is not run again ` +
       `(job ${job.id}). Look for what ends that worker (memory, a crash in native code), or raise maxStalledCount.`,
   );
-  context.counts.failed++;
-  await context.writer.write(data.reply, {
-    type: 'outcome',
-    job: job.id!,
-    ok: false,
-    error: toWire(error),
-    startedAt: -1,
-    durationMs: 0,
-    progress: 0,
-  });
+  await writeFailure(context, job.id!, data.reply, error);
 }
 
 /**
@@ -179,45 +180,33 @@ async function fail(
   id: string,
   reply: string | undefined,
   error: unknown,
-  end: RunEnd | undefined,
+  end?: RunEnd,
 ): Promise<never> {
-  context.counts.failed++;
-  if (reply !== undefined && !context.stoppingNow()) {
-    await context.writer.write(reply, {
-      type: 'outcome',
-      job: id,
-      ok: false,
-      error: toWire(error),
-      startedAt: end?.startedAt ?? -1,
-      durationMs: end?.durationMs ?? 0,
-      progress: end?.progress ?? 0,
-    });
-  }
+  await writeFailure(context, id, reply, error, end);
   throw new JobFailedError(error);
 }
 
 /**
- * An output that surely fits in Redis, as the serializer's text; undefined when it may
- * not (it then goes through {@link encodeLarge}). A refusal is thrown as the serializer's.
+ * Counts a failed job and writes its failure outcome, unless the job says nowhere or the
+ * worker stops at once (the job runs again elsewhere). `end`: the run's, if it started.
  */
-function encodeSmall(value: unknown, threshold: number): EncodedValue | undefined {
-  const text = defaultSerializer.encode(value);
-  return surelyFits(text, threshold) ? { text } : undefined;
-}
-
-function encodeLarge(
+async function writeFailure(
   context: ProcessorContext,
   id: string,
-  data: JobData,
-  end: RunEnd,
-): Promise<EncodedValue> {
-  return encodeValue(end.result, {
-    // Outside a run there is nowhere to put it, whatever the worker's store.
-    store: data.runId === undefined ? undefined : context.store,
-    runId: data.runId,
-    artifact: `bullmq/${id}/output`,
-    threshold: context.largeValueBytes,
-    what: outputWhat(data),
+  reply: string | undefined,
+  error: unknown,
+  end?: RunEnd,
+): Promise<void> {
+  context.counts.failed++;
+  if (reply === undefined || context.stoppingNow()) return;
+  await context.writer.write(reply, {
+    type: 'outcome',
+    job: id,
+    ok: false,
+    error: toWire(error),
+    startedAt: end?.startedAt ?? -1,
+    durationMs: end?.durationMs ?? 0,
+    progress: end?.progress ?? 0,
   });
 }
 

@@ -21,7 +21,7 @@ const executorKinds: Readonly<Record<string, 'inProcess' | 'pool' | 'bullmq'>> =
   bullmq: 'bullmq',
 };
 
-/** The executor the worker's jobs run on, whether it made it, and its default concurrency. */
+/** The executor the worker's jobs run on, whether it made it, and how many jobs it takes at once. */
 export function makeExecutor(
   options: Pick<WorkerOptions, 'executor' | 'workers' | 'concurrency'>,
 ): {
@@ -31,23 +31,28 @@ export function makeExecutor(
 } {
   const given = options.executor;
   if (given !== undefined && typeof given !== 'string') {
-    return {
-      executor: given,
-      own: false,
-      concurrency: given.workers === undefined ? defaultInProcessConcurrency : given.workers * 2,
-    };
+    return { executor: given, own: false, concurrency: options.concurrency ?? jobsFor(given) };
   }
   const name = given ?? 'asyncPool';
   if (executorKinds[executorKey(name)] === 'pool') {
     const executor = executorFromEnv(name, options.workers);
-    return { executor, own: true, concurrency: (executor.workers ?? 1) * 2 };
+    return { executor, own: true, concurrency: options.concurrency ?? jobsFor(executor) };
   }
   const concurrency = options.concurrency ?? defaultInProcessConcurrency;
   // An async pool as wide as the worker, unless told otherwise.
-  const executor = executorFromEnv(name, options.workers ?? concurrency);
-  return { executor, own: true, concurrency: defaultInProcessConcurrency };
+  return {
+    executor: executorFromEnv(name, options.workers ?? concurrency),
+    own: true,
+    concurrency,
+  };
 }
 
+/** Jobs at once on `executor` when not told: twice a pool's workers, so that none waits idle. */
+function jobsFor(executor: Executor): number {
+  return executor.workers === undefined ? defaultInProcessConcurrency : executor.workers * 2;
+}
+
+/** Refuses an executor name the worker cannot run its jobs on. */
 export function checkExecutorName(name: string): void {
   const kind = executorKinds[executorKey(name)];
   if (kind === 'bullmq') {

@@ -16,9 +16,10 @@ import { useTypeScriptInWorkers } from '../executors/worker-args.ts';
 import { openStore } from '../stores/open.ts';
 import { applies, CancelListener } from './cancel-listener.ts';
 import { closeRedis, openRedis } from './connection.ts';
-import { defaultLargeValueBytes, keysOf } from './job-wire.ts';
+import { keysOf } from './job-wire.ts';
 import {
   checkCount,
+  defaultLargeValueBytes,
   resolveConnection,
   resolvePrefix,
   resolveQueue,
@@ -123,7 +124,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wef
     undo.push(() => closeRedis(replies));
     replies.on('error', (error: Error) => onProblem(error));
     const subscriber = await openRedis(resolved, { ...timeouts, purpose: `${purpose}, cancels` });
-    const cancels = new CancelListener(subscriber, keysOf(prefix, queue).cancel);
+    const keys = keysOf(prefix, queue);
+    const cancels = new CancelListener(subscriber, keys.cancel);
     undo.push(() => cancels.close());
     subscriber.on('error', (error: Error) => onProblem(error));
 
@@ -141,14 +143,12 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wef
     await registerTypeScript();
     useTypeScriptInWorkers();
     const made = makeExecutor(options);
-    const { executor } = made;
+    const { executor, concurrency } = made;
     if (made.own) undo.push(() => executor.close());
-    const concurrency = options.concurrency ?? made.concurrency;
 
     const counts: ProcessorCounts = { completed: 0, failed: 0, running: 0 };
     const running = new Map<string, JobRun>();
     const writer = new ReplyWriter(replies, { onProblem });
-    const replyPrefix = `${prefix}:${queue}:weft:replies:`;
     let stoppingNow = false;
     const context: ProcessorContext = {
       executor,
@@ -156,7 +156,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Wef
       writer,
       cancels,
       store,
-      replyPrefix,
+      replyPrefix: keys.replies,
       largeValueBytes: options.largeValueBytes ?? defaultLargeValueBytes,
       counts,
       running,

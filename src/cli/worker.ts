@@ -53,14 +53,15 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   // pool of --executor threads or processes.
   enterWorker(() => (worker?.stats().running ?? 0) > 0, { startsPools: true });
   try {
+    // An option left out is undefined: startWorker then takes its default.
     worker = await startWorker({
-      ...(options.redis === undefined ? {} : { connection: options.redis }),
-      ...(options.queue === undefined ? {} : { queue: options.queue }),
-      ...(concurrency === undefined ? {} : { concurrency }),
-      ...(options.executor === undefined ? {} : { executor: options.executor }),
-      ...(workers === undefined ? {} : { workers }),
-      ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
-      ...optional('store', storeUrl(options.store)),
+      connection: options.redis,
+      queue: options.queue,
+      concurrency,
+      executor: options.executor,
+      workers,
+      lockDurationMs,
+      store: storeUrl(options.store),
       onProblem: problems,
     });
   } catch (error) {
@@ -268,8 +269,4 @@ function parseSeconds(value: string | undefined, source: string): number | undef
     throw new ValidationError(`${source} must be a number of seconds > 0, got '${value}'.`);
   }
   return seconds * 1000;
-}
-
-function optional<K extends string, V>(name: K, value: V | undefined): { [key in K]?: V } {
-  return (value === undefined ? {} : { [name]: value }) as { [key in K]?: V };
 }

@@ -2,10 +2,9 @@
  * What executors that run tasks elsewhere share (the `threads` and `processes` pools,
  * the `bullmq` executor): the check that a task can travel there (a named task of a
  * module the other side imports, never a plain closure), and the gathering of the
- * invocations launched in one turn into one batch, answered one by one.
+ * invocations launched in one turn into one batch.
  */
 import { PlainFunctionError, ValidationError } from './errors.ts';
-import type { Settled, TaskInvocation } from './executor.ts';
 import type { Task } from './task.ts';
 
 /** How an executor says where its tasks go, in {@link checkRemoteTask}'s messages. */
@@ -74,19 +73,4 @@ export class BatchBuffer<T> {
     this.#items = [];
     return items;
   }
-}
-
-/** Runs every invocation with `run` and answers each, failures included. */
-export function runEach(
-  invocations: readonly TaskInvocation[],
-  run: (invocation: TaskInvocation) => Promise<unknown>,
-): Promise<Settled[]> {
-  return Promise.all(
-    invocations.map((invocation) =>
-      run(invocation).then(
-        (value): Settled => ({ ok: true, value }),
-        (error: unknown): Settled => ({ ok: false, error }),
-      ),
-    ),
-  );
 }

@@ -20,8 +20,8 @@ import {
   ValidationError,
   WorkerCrashedError,
 } from '../core/errors.ts';
-import type { Executor, Settled, TaskInvocation } from '../core/executor.ts';
-import { BatchBuffer, checkRemoteTask, runEach } from '../core/remote-executor.ts';
+import { type Executor, runEach, type Settled, type TaskInvocation } from '../core/executor.ts';
+import { BatchBuffer, checkRemoteTask } from '../core/remote-executor.ts';
 import type { Task } from '../core/task.ts';
 import { isTransfer } from '../core/transfer.ts';
 import { checkMaxMemoryMb, checkWorkers, defaultMaxMemoryMb } from './pool-limits.ts';
@@ -217,7 +217,7 @@ export abstract class RemotePoolExecutor implements Executor {
   }
 
   async runBatch(invocations: readonly TaskInvocation[]): Promise<Settled[]> {
-    return runEach(invocations, (invocation) => this.run(invocation));
+    return runEach(this, invocations);
   }
 
   async close(): Promise<void> {

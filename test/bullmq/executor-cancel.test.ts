@@ -4,30 +4,20 @@
  * worker running it aborts the task's signal (the task's last progress still arrives).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
+import { describe, it } from 'node:test';
 import { MemoryStore } from 'weftjs';
 import { bullmq, startWorker } from 'weftjs/bullmq';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { invocationOf, runOf, until, within } from './support/executor-helpers.ts';
+import {
+  invocationOf,
+  queueOf,
+  rejectionOf,
+  runOf,
+  runOn,
+  until,
+  within,
+} from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
-
-function queueOf(name: string): Queue {
-  const queue = new Queue(name, { connection: { url: redisUrl } });
-  after(() => queue.close());
-  return queue;
-}
-
-/** The reason `promise` rejects with. */
-function rejectionOf(promise: unknown): Promise<unknown> {
-  return within(
-    Promise.resolve(promise).then(
-      (value) => assert.fail(`expected a rejection, got ${String(value)}`),
-      (error: unknown) => error,
-    ),
-    'the aborted invocation',
-  );
-}
 
 describe('bullmq executor cancellation', () => {
   it('removes the jobs of aborted invocations that no worker took', async () => {
@@ -44,7 +34,8 @@ describe('bullmq executor cancellation', () => {
       await until('5 jobs waiting', async () => (await queue.getWaitingCount()) === 5);
       const reason = new Error('no longer wanted');
       controller.abort(reason);
-      for (const outcome of outcomes) assert.equal(await rejectionOf(outcome), reason);
+      for (const outcome of outcomes)
+        assert.equal(await rejectionOf(outcome, 'the aborted invocation'), reason);
       await until('no job waiting', async () => (await queue.getWaitingCount()) === 0);
       assert.equal((await queue.getJobCounts()).active, 0);
     } finally {
@@ -82,7 +73,7 @@ describe('bullmq executor cancellation', () => {
       await within(runs, "the task's 'started' report");
       const reason = new Error('stop now');
       controller.abort(reason);
-      assert.equal(await rejectionOf(outcome), reason);
+      assert.equal(await rejectionOf(outcome, 'the aborted invocation'), reason);
       await within(windsDown, "the task's 'aborted' report");
       assert.deepEqual(reports, ['started', 'aborted']);
       await until('the job no longer active', async () => (await queue.getActiveCount()) === 0);
@@ -115,11 +106,12 @@ describe('bullmq executor cancellation', () => {
       const reason = new Error('fail fast');
       controller.abort(reason);
       // Resumed before the cancelled job's failure came back: that failure is not its own.
-      const again = executor.run(
+      const again = runOn(
+        executor,
         invocationOf(tasks.haltFirst, 'value', key, { run: runOf('resumed', store, 2) }),
       );
-      assert.equal(await rejectionOf(first), reason);
-      assert.equal(await within(Promise.resolve(again), 'the resumed attempt'), 'value');
+      assert.equal(await rejectionOf(first, 'the aborted invocation'), reason);
+      assert.equal(await within(again, 'the resumed attempt'), 'value');
       assert.equal(tasks.executions.get(key), 2);
     } finally {
       await executor.close();

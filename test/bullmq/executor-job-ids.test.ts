@@ -9,24 +9,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { EventBus, MemoryStore, map, openStore, withRun } from 'weftjs';
 import { bullmq, startWorker } from 'weftjs/bullmq';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { invocationOf, replyTimedOut, runOf, until, within } from './support/executor-helpers.ts';
+import {
+  invocationOf,
+  queueOf,
+  replyTimedOut,
+  runOf,
+  runOn,
+  until,
+  within,
+} from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
 import { readQueueAdds } from './support/queue-adds.ts';
 import { startWorkers } from './support/workers.ts';
 
 /** A job id in a run: `r-` and 43 characters of base64url. */
 const runJobId = /^r-[A-Za-z0-9_-]{43}$/;
-
-function queueOf(name: string): Queue {
-  const queue = new Queue(name, { connection: { url: redisUrl } });
-  after(() => queue.close());
-  return queue;
-}
 
 /** Deletes the run streams of queue `name`: what a resume long after finds of them. */
 async function deleteRunStreams(name: string): Promise<void> {
@@ -67,7 +69,10 @@ describe('bullmq job ids', () => {
     });
     assert.deepEqual((await queue.getWaiting()).map((job) => job.id!).sort(), waiting);
     // Another attempt is another job.
-    const retry = second.run(invocationOf(tasks.echo, 9, keys[0]!, { run: resumed, attempt: 2 }));
+    const retry = runOn(
+      second,
+      invocationOf(tasks.echo, 9, keys[0]!, { run: resumed, attempt: 2 }),
+    );
     await until('the retry waits', async () => (await queue.getWaitingCount()) === 4);
     const adds = await readQueueAdds(redisUrl, name);
     assert.deepEqual([...adds.added.values()], [1, 1, 1, 1]);
@@ -75,7 +80,7 @@ describe('bullmq job ids', () => {
     const worker = await startWorker({ connection: redisUrl, queue: name });
     try {
       assert.deepEqual(await within(Promise.all(secondOutputs), 'the resumed outputs'), [0, 1, 2]);
-      assert.equal(await within(Promise.resolve(retry), 'the retry'), 9);
+      assert.equal(await within(retry, 'the retry'), 9);
       // The first orchestrator, still waiting, hears the same outcomes on the run's stream.
       assert.deepEqual(await within(Promise.all(firstOutputs), 'the first outputs'), [0, 1, 2]);
       for (const key of keys) assert.equal(tasks.executions.get(key), key === keys[0] ? 2 : 1);
@@ -94,17 +99,13 @@ describe('bullmq job ids', () => {
     try {
       const key = 'finished/map/0';
       const output = await within(
-        Promise.resolve(
-          first.run(invocationOf(tasks.echo, 'done', key, { run: runOf('finished', store, 1) })),
-        ),
+        runOn(first, invocationOf(tasks.echo, 'done', key, { run: runOf('finished', store, 1) })),
         'the first run',
       );
       assert.equal(output, 'done');
       // Its orchestrator went away before recording it (never closed: nothing is cancelled).
       const again = await within(
-        Promise.resolve(
-          second.run(invocationOf(tasks.echo, 'done', key, { run: runOf('finished', store, 2) })),
-        ),
+        runOn(second, invocationOf(tasks.echo, 'done', key, { run: runOf('finished', store, 2) })),
         'the resumed run',
       );
       assert.equal(again, 'done');
@@ -128,9 +129,7 @@ describe('bullmq job ids', () => {
       const key = 'failed/map/0';
       await assert.rejects(
         within(
-          Promise.resolve(
-            first.run(invocationOf(tasks.failFirst, 7, key, { run: runOf('failed', store, 1) })),
-          ),
+          runOn(first, invocationOf(tasks.failFirst, 7, key, { run: runOf('failed', store, 1) })),
           'the first run',
         ),
         /first run of failed\/map\/0 fails/,
@@ -140,9 +139,7 @@ describe('bullmq job ids', () => {
       // failed job BullMQ keeps is left of the attempt.
       await deleteRunStreams(name);
       const again = await within(
-        Promise.resolve(
-          second.run(invocationOf(tasks.failFirst, 7, key, { run: runOf('failed', store, 2) })),
-        ),
+        runOn(second, invocationOf(tasks.failFirst, 7, key, { run: runOf('failed', store, 2) })),
         'the resumed run',
       );
       assert.equal(again, 7);
@@ -168,14 +165,12 @@ describe('bullmq job ids', () => {
     const second = bullmq({ connection: redisUrl, queue: name });
     try {
       const key = 'window/map/0';
-      const timedOut = Promise.resolve(
-        first.run(
-          invocationOf(tasks.windDownTimed, { ms: 60_000, busyMs: 0 }, key, {
-            run: runOf('window', store, 1),
-          }),
-        ),
+      const timedOut = runOn(
+        first,
+        invocationOf(tasks.windDownTimed, { ms: 60_000, busyMs: 0 }, key, {
+          run: runOf('window', store, 1),
+        }),
       );
-      timedOut.catch(() => {});
       await until('the job active', async () => (await queue.getActiveCount()) === 1);
       const [job] = await queue.getActive();
       // The failure's reply, where and as a weft worker writes it when the task times out.
@@ -186,12 +181,11 @@ describe('bullmq job ids', () => {
       await holder.close(true);
       await startWorkers(1, { queue: name });
       const again = await within(
-        Promise.resolve(
-          second.run(
-            invocationOf(tasks.windDownTimed, { ms: 10, busyMs: 0 }, key, {
-              run: runOf('window', store, 2),
-            }),
-          ),
+        runOn(
+          second,
+          invocationOf(tasks.windDownTimed, { ms: 10, busyMs: 0 }, key, {
+            run: runOf('window', store, 2),
+          }),
         ),
         'the resumed run',
       );
@@ -217,24 +211,21 @@ describe('bullmq job ids', () => {
     const second = bullmq({ connection: redisUrl, queue: name });
     try {
       const key = 'closed/map/0';
-      const closed = Promise.resolve(
-        first.run(
-          invocationOf(tasks.windDown, { ms: 60_000, busyMs: 2_000 }, key, {
-            run: runOf('closed', store, 1),
-          }),
-        ),
+      const closed = runOn(
+        first,
+        invocationOf(tasks.windDown, { ms: 60_000, busyMs: 2_000 }, key, {
+          run: runOf('closed', store, 1),
+        }),
       );
-      closed.catch(() => {});
       await until('the job runs', async () => (await queue.getActiveCount()) === 1);
       await first.close();
       await assert.rejects(closed, { code: 'WEFT_EXECUTOR_CLOSED' });
       const again = await within(
-        Promise.resolve(
-          second.run(
-            invocationOf(tasks.windDown, { ms: 10, busyMs: 0 }, key, {
-              run: runOf('closed', store, 2),
-            }),
-          ),
+        runOn(
+          second,
+          invocationOf(tasks.windDown, { ms: 10, busyMs: 0 }, key, {
+            run: runOf('closed', store, 2),
+          }),
         ),
         'the resumed run',
       );
@@ -255,12 +246,11 @@ describe('bullmq job ids', () => {
       // A memory store per process: each opens run 'nightly' for the first time.
       await assert.rejects(
         within(
-          Promise.resolve(
-            first.run(
-              invocationOf(tasks.failFirst, 1, key, {
-                run: runOf('nightly', new MemoryStore(), 1),
-              }),
-            ),
+          runOn(
+            first,
+            invocationOf(tasks.failFirst, 1, key, {
+              run: runOf('nightly', new MemoryStore(), 1),
+            }),
           ),
           'the first run',
         ),
@@ -268,10 +258,9 @@ describe('bullmq job ids', () => {
       );
       await until('the failed job kept', async () => (await queue.getFailedCount()) === 1);
       const again = await within(
-        Promise.resolve(
-          second.run(
-            invocationOf(tasks.failFirst, 2, key, { run: runOf('nightly', new MemoryStore(), 1) }),
-          ),
+        runOn(
+          second,
+          invocationOf(tasks.failFirst, 2, key, { run: runOf('nightly', new MemoryStore(), 1) }),
         ),
         'the new run',
       );

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { MemoryStore } from 'weftjs';
+import { type Executor, MemoryStore } from 'weftjs';
 import { bullmq, startWorker } from 'weftjs/bullmq';
 import { freshQueue } from '../fixtures/services.ts';
-import { invocationOf, runOf, until, within } from './support/executor-helpers.ts';
+import { invocationOf, runOf, runOn, until, within } from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
-import { startOwnRedis } from './support/own-redis.ts';
+import { type OwnRedis, startOwnRedis } from './support/own-redis.ts';
 
 /**
  * Longer than ioredis retries a command while its connection is lost (20 reconnections,
@@ -35,24 +35,30 @@ async function waitingJobs(url: string, queue: string, count: number): Promise<v
   }
 }
 
+/**
+ * Hands `executor` a task outside a run, which waits in `queue` (no worker yet), kills
+ * Redis, then hands it a new run's first task; returns both answers.
+ */
+async function newWorkWhileDown(executor: Executor, redis: OwnRedis, queue: string, label: string) {
+  const before = runOn(executor, invocationOf(tasks.echo, 'before', `${label}/0`));
+  await waitingJobs(redis.url, queue, 1);
+  await redis.stop('SIGKILL');
+  const during = runOn(
+    executor,
+    invocationOf(tasks.echo, 'during', `${label}/run/0`, {
+      run: runOf(label, new MemoryStore(), 1),
+    }),
+  );
+  return { before, during };
+}
+
 describe('bullmq executor: new work while Redis is out of reach', { timeout: 50_000 }, () => {
   it("a new run's first task waits for Redis to be back, then runs", async () => {
     const redis = await startOwnRedis();
     const queue = freshQueue('outage', redis.url);
     const executor = bullmq({ connection: redis.url, queue, reconnectTimeoutMs: 40_000 });
     try {
-      // Connected: a task outside a run waits in the queue (no worker yet).
-      const before = Promise.resolve(executor.run(invocationOf(tasks.echo, 'before', 'outage/0')));
-      before.catch(() => {});
-      await waitingJobs(redis.url, queue, 1);
-      await redis.stop('SIGKILL');
-      const during = Promise.resolve(
-        executor.run(
-          invocationOf(tasks.echo, 'during', 'outage/run/0', {
-            run: runOf('outage', new MemoryStore(), 1),
-          }),
-        ),
-      );
+      const { before, during } = await newWorkWhileDown(executor, redis, queue, 'outage');
       const settled = during.then(
         () => 'settled',
         (error: Error) => `failed: ${error.name}: ${error.message}`,
@@ -79,17 +85,7 @@ describe('bullmq executor: new work while Redis is out of reach', { timeout: 50_
     const queue = freshQueue('outage', redis.url);
     const executor = bullmq({ connection: redis.url, queue, reconnectTimeoutMs: 1_500 });
     try {
-      const before = Promise.resolve(executor.run(invocationOf(tasks.echo, 'before', 'gone/0')));
-      before.catch(() => {});
-      await waitingJobs(redis.url, queue, 1);
-      await redis.stop('SIGKILL');
-      const during = Promise.resolve(
-        executor.run(
-          invocationOf(tasks.echo, 'during', 'gone/run/0', {
-            run: runOf('gone', new MemoryStore(), 1),
-          }),
-        ),
-      );
+      const { before, during } = await newWorkWhileDown(executor, redis, queue, 'gone');
       for (const task of [before, during]) {
         await assert.rejects(within(task, 'the failure'), (error: Error & { code?: unknown }) => {
           assert.equal(error.code, 'WEFT_REDIS_UNREACHABLE', String(error));

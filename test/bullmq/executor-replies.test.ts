@@ -7,112 +7,100 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { MemoryStore } from 'weftjs';
+import { MemoryStore, type TaskInvocation } from 'weftjs';
 import { bullmq, startWorker } from 'weftjs/bullmq';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { invocationOf, replyTimedOut, runOf, until, within } from './support/executor-helpers.ts';
+import {
+  invocationOf,
+  queueOf,
+  rejectionOf,
+  replyTimedOut,
+  runOf,
+  runOn,
+  until,
+  within,
+} from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
 import { readQueueAdds } from './support/queue-adds.ts';
 
+/**
+ * A queue no worker serves, the executor on it, and a connection to write replies as a
+ * worker would, closed when the test is done. `waiting` runs an invocation and resolves
+ * once its job waits, with the job and the reply stream it names (the executor's own).
+ */
+function withoutWorker() {
+  const name = freshQueue('replies');
+  const queue = queueOf(name);
+  const redis = new Redis(redisUrl);
+  const executor = bullmq({ connection: redisUrl, queue: name });
+  after(async () => {
+    await executor.close();
+    redis.disconnect();
+  });
+  const waiting = async (invocation: TaskInvocation) => {
+    const outcome = runOn(executor, invocation);
+    await until('the job waiting', async () => (await queue.getWaitingCount()) === 1);
+    const [job] = await queue.getWaiting();
+    // Where the worker would reply: the job says.
+    const stream = (job!.data as { reply: string }).reply;
+    return { outcome, job: job!, stream };
+  };
+  return { name, queue, redis, executor, waiting };
+}
+
 describe('bullmq executor replies', () => {
   it('a malformed reply fails only the invocation it names, and reading goes on', async () => {
-    const name = freshQueue('replies');
-    const queue = new Queue(name, { connection: { url: redisUrl } });
-    const redis = new Redis(redisUrl);
-    after(async () => {
-      await queue.close();
-      redis.disconnect();
-    });
-    const executor = bullmq({ connection: redisUrl, queue: name });
-    try {
-      // No worker yet: the job waits, and its reply stream is the executor's own.
-      const outcome = Promise.resolve(executor.run(invocationOf(tasks.echo, 1, 'replies/0')));
-      outcome.catch(() => {});
-      await until('the job waiting', async () => (await queue.getWaitingCount()) === 1);
-      const [job] = await queue.getWaiting();
-      // Where the worker would reply: the job says.
-      const stream = (job!.data as { reply: string }).reply;
-      assert.match(stream, new RegExp(`^bull:${name}:weft:replies:own:`));
-      await redis.xadd(stream, '*', 'r', 'not json');
-      await redis.xadd(stream, '*', 'other', 'field');
-      await redis.xadd(stream, '*', 'r', JSON.stringify({ type: 'outcome', job: job!.id }));
-      const error = await within(
-        outcome.then(
-          () => assert.fail('the invocation should have failed'),
-          (failure: unknown) => failure as Error,
-        ),
-        'the malformed outcome',
-      );
-      assert.match(error.message, /'executor-test:echo' \(replies\/0\)/);
-      assert.match(error.message, /holds no value nor error/);
+    const { name, queue, redis, executor, waiting } = withoutWorker();
+    const { outcome, job, stream } = await waiting(invocationOf(tasks.echo, 1, 'replies/0'));
+    assert.match(stream, new RegExp(`^bull:${name}:weft:replies:own:`));
+    await redis.xadd(stream, '*', 'r', 'not json');
+    await redis.xadd(stream, '*', 'other', 'field');
+    await redis.xadd(stream, '*', 'r', JSON.stringify({ type: 'outcome', job: job.id }));
+    const error = await rejectionOf(outcome, 'the malformed outcome');
+    assert.match(error.message, /'executor-test:echo' \(replies\/0\)/);
+    assert.match(error.message, /holds no value nor error/);
 
-      await queue.remove(job!.id!);
-      const worker = await startWorker({ connection: redisUrl, queue: name });
-      try {
-        const value = executor.run(invocationOf(tasks.echo, 2, 'replies/1'));
-        assert.equal(await within(Promise.resolve(value), 'the next invocation'), 2);
-      } finally {
-        await worker.close();
-      }
+    await queue.remove(job.id!);
+    const worker = await startWorker({ connection: redisUrl, queue: name });
+    try {
+      const value = runOn(executor, invocationOf(tasks.echo, 2, 'replies/1'));
+      assert.equal(await within(value, 'the next invocation'), 2);
     } finally {
-      await executor.close();
+      await worker.close();
     }
   });
 
   it('progress a failed task reports after its outcome still reaches the invocation', async () => {
-    const name = freshQueue('replies');
-    const queue = new Queue(name, { connection: { url: redisUrl } });
-    const redis = new Redis(redisUrl);
-    after(async () => {
-      await queue.close();
-      redis.disconnect();
+    const { redis, waiting } = withoutWorker();
+    const reports: unknown[] = [];
+    let reported: () => void = () => {};
+    const windsDown = new Promise<void>((resolve) => {
+      reported = resolve;
     });
-    const executor = bullmq({ connection: redisUrl, queue: name });
-    try {
-      const reports: unknown[] = [];
-      let reported: () => void = () => {};
-      const windsDown = new Promise<void>((resolve) => {
-        reported = resolve;
-      });
-      const outcome = Promise.resolve(
-        executor.run(
-          invocationOf(tasks.echo, 1, 'late/0', {
-            progress: (value) => {
-              reports.push(value);
-              reported();
-            },
-          }),
-        ),
-      );
-      outcome.catch(() => {});
-      await until('the job waiting', async () => (await queue.getWaitingCount()) === 1);
-      const [job] = await queue.getWaiting();
-      const stream = (job!.data as { reply: string }).reply;
-      // As a worker replies for a task that timed out and reported on its way out later.
-      const reply = (fields: object) => JSON.stringify({ job: job!.id, ...fields });
-      await replyTimedOut(redis, job!);
-      await redis.xadd(
-        stream,
-        '*',
-        'r',
-        reply({ type: 'progress', value: { done: 1, message: 'aborted' } }),
-      );
-      const error = await within(
-        outcome.then(
-          () => assert.fail('the invocation should have failed'),
-          (failure: unknown) => failure as Error & { code?: unknown },
-        ),
-        'the outcome',
-      );
-      assert.equal(error.code, 'WEFT_TIMEOUT');
-      await within(windsDown, 'the late progress');
-      assert.deepEqual(reports, [{ done: 1, message: 'aborted' }]);
-    } finally {
-      await executor.close();
-    }
+    const { outcome, job, stream } = await waiting(
+      invocationOf(tasks.echo, 1, 'late/0', {
+        progress: (value) => {
+          reports.push(value);
+          reported();
+        },
+      }),
+    );
+    // As a worker replies for a task that timed out and reported on its way out later.
+    const reply = (fields: object) => JSON.stringify({ job: job.id, ...fields });
+    await replyTimedOut(redis, job);
+    await redis.xadd(
+      stream,
+      '*',
+      'r',
+      reply({ type: 'progress', value: { done: 1, message: 'aborted' } }),
+    );
+    const error = await rejectionOf(outcome, 'the outcome');
+    assert.equal(error.code, 'WEFT_TIMEOUT');
+    await within(windsDown, 'the late progress');
+    assert.deepEqual(reports, [{ done: 1, message: 'aborted' }]);
   });
+
   it("lets go of a run's stream once nothing waits on it, and reads on from where it was when the run comes back", async () => {
     const name = freshQueue('replies');
     const redis = new Redis(redisUrl);
@@ -126,7 +114,7 @@ describe('bullmq executor replies', () => {
       const run = () => runOf('idle', store, 1);
       assert.equal(
         await within(
-          Promise.resolve(executor.run(invocationOf(tasks.echo, 'a', 'idle/0', { run: run() }))),
+          runOn(executor, invocationOf(tasks.echo, 'a', 'idle/0', { run: run() })),
           'the first task',
         ),
         'a',
@@ -137,7 +125,7 @@ describe('bullmq executor replies', () => {
       // Another task of the run finishes while this executor waits for nothing there.
       assert.equal(
         await within(
-          Promise.resolve(other.run(invocationOf(tasks.echo, 'b', 'idle/1', { run: run() }))),
+          runOn(other, invocationOf(tasks.echo, 'b', 'idle/1', { run: run() })),
           'the other task',
         ),
         'b',
@@ -145,10 +133,11 @@ describe('bullmq executor replies', () => {
       // The run resumed in this process: the outcome that came meanwhile is taken, no job
       // is added.
       const adds = (await readQueueAdds(redisUrl, name)).addCalls;
-      const again = executor.run(
+      const again = runOn(
+        executor,
         invocationOf(tasks.echo, 'b', 'idle/1', { run: runOf('idle', store, 2) }),
       );
-      assert.equal(await within(Promise.resolve(again), 'the resumed task'), 'b');
+      assert.equal(await within(again, 'the resumed task'), 'b');
       assert.equal((await readQueueAdds(redisUrl, name)).addCalls, adds, 'no job was added');
       assert.equal(tasks.executions.get('idle/1'), 1);
     } finally {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { map } from 'weftjs';
 import { bullmq } from 'weftjs/bullmq';
-import { invocationOf, within } from './support/executor-helpers.ts';
+import { invocationOf, rejectionOf, runOn, within } from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
 
 /** A port nothing listens on. */
@@ -17,14 +17,8 @@ describe('bullmq executor without Redis', () => {
   it('fails the first fan-out with WEFT_REDIS_UNREACHABLE naming the URL', async () => {
     const executor = bullmq({ connection: nowhere, queue: 'nowhere' });
     try {
-      const error = await within(
-        map([1, 2], tasks.echo, { executor }).then(
-          () => assert.fail('the map should have failed'),
-          (failure: unknown) => failure as Error,
-        ),
-        'the map',
-      );
-      assert.equal((error as { code?: unknown }).code, 'WEFT_TASK_FAILED');
+      const error = await rejectionOf(map([1, 2], tasks.echo, { executor }), 'the map');
+      assert.equal(error.code, 'WEFT_TASK_FAILED');
       const cause = error.cause as Error & { code?: unknown };
       assert.equal(cause.code, 'WEFT_REDIS_UNREACHABLE');
       assert.match(cause.message, /redis:\/\/127\.0\.0\.1:6390/);
@@ -34,10 +28,7 @@ describe('bullmq executor without Redis', () => {
 
       // The next invocation tries again, and fails the same way.
       await assert.rejects(
-        within(
-          Promise.resolve(executor.run(invocationOf(tasks.echo, 3, 'direct/0'))),
-          'the second try',
-        ),
+        within(runOn(executor, invocationOf(tasks.echo, 3, 'direct/0')), 'the second try'),
         (again: Error & { code?: unknown }) => again.code === 'WEFT_REDIS_UNREACHABLE',
       );
     } finally {

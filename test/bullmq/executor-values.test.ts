@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryStore, map, openStore, type Store, withRun } from 'weftjs';
 import { bullmq, startWorker, type WeftWorker } from 'weftjs/bullmq';
 import { freshPostgresSchema, freshQueue, redisUrl } from '../fixtures/services.ts';
-import { invocationOf, within } from './support/executor-helpers.ts';
+import { invocationOf, rejectionOf, runOn, within } from './support/executor-helpers.ts';
 import * as tasks from './support/executor-tasks.ts';
 
 const queue = freshQueue('values');
@@ -51,11 +51,8 @@ describe('bullmq executor values', () => {
         map([spec], tasks.failWith, { executor, onError: 'collect' }),
         'the map',
       );
-      const direct = await within(
-        Promise.resolve(executor.run(invocationOf(tasks.failWith, spec, 'direct/0'))).then(
-          () => assert.fail('run should have rejected'),
-          (failure: unknown) => failure,
-        ),
+      const direct = await rejectionOf(
+        executor.run(invocationOf(tasks.failWith, spec, 'direct/0')),
         'the run',
       );
       for (const found of [error, direct]) {
@@ -80,12 +77,11 @@ describe('bullmq executor values', () => {
       const timings: [number, number][] = [];
       const before = Date.now();
       const output = await within(
-        Promise.resolve(
-          executor.run(
-            invocationOf(tasks.echo, 'timed', 'ran/0', {
-              ran: (startedAt, durationMs) => timings.push([startedAt, durationMs]),
-            }),
-          ),
+        runOn(
+          executor,
+          invocationOf(tasks.echo, 'timed', 'ran/0', {
+            ran: (startedAt, durationMs) => timings.push([startedAt, durationMs]),
+          }),
         ),
         'the run',
       );

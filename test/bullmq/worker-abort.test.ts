@@ -6,31 +6,14 @@
  * touch it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startWorker, type WeftWorker } from 'weftjs/bullmq';
-import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { type Reply, TestQueue } from './support/worker-queue.ts';
+import { describe, it } from 'node:test';
+import { startWorker } from 'weftjs/bullmq';
+import { redisUrl } from '../fixtures/services.ts';
+import { progressOf, servedQueue, testQueue } from './support/worker-queue.ts';
 import * as tasks from './support/worker-tasks.ts';
 
-const name = freshQueue('wabort');
-const queue = new TestQueue(name);
-let worker: WeftWorker;
-
-before(async () => {
-  // One job at a time, so that a job can be kept waiting behind another.
-  worker = await startWorker({ connection: redisUrl, queue: name, concurrency: 1 });
-});
-after(async () => {
-  await worker?.close();
-  await queue.close();
-});
-
-function progressOf(id: string, message: string): (reply: Reply) => boolean {
-  return (reply) =>
-    reply.type === 'progress' &&
-    reply.job === id &&
-    (reply.value as { message?: string }).message === message;
-}
+// One job at a time, so that a job can be kept waiting behind another.
+const { queue } = servedQueue('wabort', { concurrency: 1 });
 
 describe('weft worker: timeouts', () => {
   it('fails a task past its timeoutMs with WEFT_TIMEOUT, also when it ignores its signal and nobody waits', async () => {
@@ -57,8 +40,9 @@ describe('weft worker: timeouts', () => {
     const outcome = await queue.outcome(id!);
     assert.equal(outcome.error?.code, 'WEFT_TIMEOUT');
     assert.equal(outcome.progress, 2);
-    const aborted = await queue.reply('the aborted progress', (reply) =>
-      progressOf(id!, `aborted: ${outcome.error!.message}`)(reply),
+    const aborted = await queue.reply(
+      'the aborted progress',
+      progressOf(id!, `aborted: ${outcome.error!.message}`),
     );
     assert.ok(queue.replies.indexOf(aborted) < queue.replies.indexOf(outcome));
   });
@@ -134,7 +118,7 @@ describe('weft worker: cancels', () => {
 
 describe('weft worker: aborts on a processes executor', () => {
   it('sends what a task reports after its timeout from a child process, after the outcome', async () => {
-    const pooled = testQueueOf('wabortp');
+    const pooled = testQueue('wabortp');
     const processes = await startWorker({
       connection: redisUrl,
       queue: pooled.name,
@@ -145,16 +129,12 @@ describe('weft worker: aborts on a processes executor', () => {
       const [id] = await pooled.add({ task: tasks.timedUntilAborted, key: 'k/pool' });
       const outcome = await pooled.outcome(id!, 30_000);
       assert.equal(outcome.error?.code, 'WEFT_TIMEOUT');
-      await pooled.reply('the aborted progress from the child process', (reply) =>
-        progressOf(id!, `aborted: ${outcome.error!.message}`)(reply),
+      await pooled.reply(
+        'the aborted progress from the child process',
+        progressOf(id!, `aborted: ${outcome.error!.message}`),
       );
     } finally {
       await processes.close();
-      await pooled.close();
     }
   });
 });
-
-function testQueueOf(label: string): TestQueue {
-  return new TestQueue(freshQueue(label));
-}

@@ -6,36 +6,18 @@
  * (test/cli/cli-worker.test.ts): BullMQ's loops go on retrying in the process that gave up.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startWorker } from 'weftjs/bullmq';
-import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { type Reply, TestQueue } from './support/worker-queue.ts';
+import { redisUrl } from '../fixtures/services.ts';
+import { progressOf, testQueue } from './support/worker-queue.ts';
 import * as tasks from './support/worker-tasks.ts';
-
-const queues: TestQueue[] = [];
-after(async () => {
-  for (const queue of queues) await queue.close();
-});
-
-function testQueue(label: string): TestQueue {
-  const queue = new TestQueue(freshQueue(label));
-  queues.push(queue);
-  return queue;
-}
-
-function started(id: string): (reply: Reply) => boolean {
-  return (reply) =>
-    reply.type === 'progress' &&
-    reply.job === id &&
-    (reply.value as { message?: string }).message === 'started';
-}
 
 describe('weft worker: close', () => {
   it('finishes the jobs in flight, writes their outcomes, and takes no new job', async () => {
     const queue = testQueue('wdrain');
     const worker = await startWorker({ connection: redisUrl, queue: queue.name, concurrency: 2 });
     const [inFlight] = await queue.add({ task: tasks.sleeps, input: 300 });
-    await queue.reply('the job started', started(inFlight!));
+    await queue.reply('the job started', progressOf(inFlight!, 'started'));
     const closing = worker.close();
     const [late] = await queue.add({ task: tasks.double, input: 1 });
     await closing;
@@ -60,7 +42,7 @@ describe('weft worker: close', () => {
     };
     const first = await startWorker(fast);
     const [id] = await queue.add({ task: tasks.sleeps, input: 3000 });
-    await queue.reply('the job started', started(id!));
+    await queue.reply('the job started', progressOf(id!, 'started'));
     const from = Date.now();
     await first.close({ force: true });
     assert.ok(Date.now() - from < 2000, 'stopped at once, not after the job');

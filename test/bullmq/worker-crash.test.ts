@@ -5,24 +5,13 @@
  * fails alone with the executor's own WorkerCrashedError.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startWorker } from 'weftjs/bullmq';
-import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { TestQueue } from './support/worker-queue.ts';
+import { redisUrl } from '../fixtures/services.ts';
+import { testQueue } from './support/worker-queue.ts';
 import * as tasks from './support/worker-tasks.ts';
-
-const queues: TestQueue[] = [];
-after(async () => {
-  for (const queue of queues) await queue.close();
-});
-
-function testQueue(label: string): TestQueue {
-  const queue = new TestQueue(freshQueue(label));
-  queues.push(queue);
-  return queue;
-}
 
 describe('weft worker: workers that die', () => {
   it('fails a job that stalled more than maxStalledCount times with a WorkerCrashedError outcome', async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventBus, type Executor, isWeftError, map } from 'weftjs';
 import { bullmq, startWorker, type WeftWorker } from 'weftjs/bullmq';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
+import { rejectionOf, within } from './support/executor-helpers.ts';
 import * as tasks from './support/worker-tasks.ts';
 
 const queue = freshQueue('we2e');
@@ -23,13 +24,6 @@ after(async () => {
   await executor?.close();
   await worker?.close();
 });
-
-async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
-  return Promise.resolve(promise).then(
-    () => assert.fail('it succeeded'),
-    (error: unknown) => error as Error,
-  );
-}
 
 describe('weft worker behind bullmq()', () => {
   it('runs a map: values in input order', async () => {
@@ -58,23 +52,21 @@ describe('weft worker behind bullmq()', () => {
   });
 
   it('times a task out where it runs', async () => {
-    const error = await rejection(map(['x'], tasks.ignoresTimeout, { executor }));
+    const error = await rejectionOf(map(['x'], tasks.ignoresTimeout, { executor }), 'the map');
     assert.ok(isWeftError(error, 'WEFT_TASK_FAILED'));
     assert.ok(isWeftError(error.cause, 'WEFT_TIMEOUT'));
   });
 
   it('aborts a running task on the worker when its fan-out fails fast', async () => {
     tasks.failFast.reset();
-    const error = await rejection(map([0, 1], tasks.hangsOrFails, { executor, concurrency: 2 }));
+    const error = await rejectionOf(
+      map([0, 1], tasks.hangsOrFails, { executor, concurrency: 2 }),
+      'the map',
+    );
     assert.ok(isWeftError(error, 'WEFT_TASK_FAILED'));
     assert.equal((error.cause as Error).message, 'item 1 fails');
     // The cancel reached the worker, which aborted the task still running there.
-    const reason = await Promise.race([
-      tasks.failFast.aborted.promise,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the running task was not aborted')), 10_000).unref(),
-      ),
-    ]);
+    const reason = await within(tasks.failFast.aborted.promise, 'the running task aborted');
     assert.ok(reason !== undefined);
   });
 });

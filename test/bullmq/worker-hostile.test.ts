@@ -5,24 +5,15 @@
  * saying what is wrong, and the worker goes on with the next job.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { startWorker, type WeftWorker } from 'weftjs/bullmq';
-import { freshQueue, redisUrl } from '../fixtures/services.ts';
-import { TestQueue, wireVersion } from './support/worker-queue.ts';
+import { redisUrl } from '../fixtures/services.ts';
+import { servedQueue, wireVersion } from './support/worker-queue.ts';
 import * as tasks from './support/worker-tasks.ts';
 
-const name = freshQueue('whostile');
-const queue = new TestQueue(name);
-let worker: WeftWorker;
-
-before(async () => {
-  worker = await startWorker({ connection: redisUrl, queue: name, concurrency: 2 });
-});
-after(async () => {
-  await worker?.close();
-  await queue.close();
-});
+const served = servedQueue('whostile', { concurrency: 2 });
+const { queue } = served;
+const { name } = queue;
 
 /** Adds `data` as a job, then a good job after it, and checks that the good one still runs. */
 async function refusedThenGoesOn(data: unknown): Promise<string> {
@@ -136,7 +127,7 @@ describe('weft worker: jobs that are not what it expects', () => {
   });
 
   it('counts every refused job as failed and none as running', () => {
-    const stats = worker.stats();
+    const stats = served.worker.stats();
     assert.ok(stats.failed >= 15, JSON.stringify(stats));
     assert.equal(stats.running, 0);
   });

@@ -9,31 +9,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { startWorker, type WeftWorker } from 'weftjs/bullmq';
-import { freshQueue, redisUrl } from '../fixtures/services.ts';
+import { redisUrl } from '../fixtures/services.ts';
 import { root } from '../fixtures/weft-cli.ts';
-import { TestQueue } from './support/worker-queue.ts';
+import { servedQueue } from './support/worker-queue.ts';
 import * as tasks from './support/worker-tasks.ts';
 
-const name = freshQueue('wjobs');
-const queue = new TestQueue(name);
-let worker: WeftWorker;
-
-before(async () => {
-  worker = await startWorker({ connection: redisUrl, queue: name, concurrency: 4 });
-});
-after(async () => {
-  await worker?.close();
-  await queue.close();
-});
+const served = servedQueue('wjobs', { concurrency: 4 });
+const { queue } = served;
 
 const projectRoot = root.replace(/\/$/, '');
 
 describe('weft worker: jobs', () => {
   it('serves the queue it was given from the project it was started in', () => {
-    assert.equal(worker.queue, name);
+    const { worker } = served;
+    assert.equal(worker.queue, queue.name);
     assert.equal(worker.location, redisUrl);
     assert.equal(worker.executor.name, 'asyncPool');
     assert.equal(worker.concurrency, 4);
@@ -192,12 +183,12 @@ describe('weft worker: jobs', () => {
   });
 
   it('counts what it did', async () => {
-    const before = worker.stats();
+    const before = served.worker.stats();
     const [ok, bad] = await queue.add({ task: tasks.double, input: 1 }, { task: tasks.throws });
     await queue.outcome(ok!);
     await queue.outcome(bad!);
     await queue.failedReason(bad!);
-    const after = worker.stats();
+    const after = served.worker.stats();
     assert.equal(after.completed - before.completed, 1);
     assert.equal(after.failed - before.failed, 1);
     assert.equal(after.running, 0);

@@ -8,16 +8,13 @@ import { describe, it } from 'node:test';
 import { isWeftError } from 'weftjs';
 import { startWorker } from 'weftjs/bullmq';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
+import { rejectionOf } from './support/executor-helpers.ts';
 
 const queue = freshQueue('wopts');
 
-async function refusal(start: () => Promise<unknown>): Promise<Error> {
-  try {
-    await start();
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('the worker started');
+/** Why the worker `start` makes refuses to start. */
+function refusal(start: () => Promise<unknown>): Promise<Error> {
+  return rejectionOf(start(), 'the start');
 }
 
 describe('weft worker: options', () => {

@@ -47,6 +47,11 @@ async function artifact(key: string): Promise<unknown> {
   return defaultSerializer.decode(Buffer.from(bytes).toString('utf8'));
 }
 
+/** The data of a `lengthOf` job of the run whose input is the run's artifact `artifact`. */
+function largeInputData(queue: TestQueue, artifact: string, bytes: number) {
+  return { ...queue.dataOf({ task: tasks.lengthOf, runId }), input: { runId, artifact, bytes } };
+}
+
 describe('weft worker: large values', () => {
   it('opens the store it is given', () => {
     assert.equal(storeWorker.store?.kind, 'postgres');
@@ -74,20 +79,12 @@ describe('weft worker: large values', () => {
   it('reads a large input from its store', async () => {
     const text = defaultSerializer.encode('y'.repeat(7000));
     await store.putArtifact(runId, 'bullmq/in-1/input', Buffer.from(text, 'utf8'));
-    const data = {
-      ...withStore.dataOf({ task: tasks.lengthOf, runId }),
-      input: { runId, artifact: 'bullmq/in-1/input', bytes: text.length },
-    };
-    const id = await withStore.addRaw(data);
+    const id = await withStore.addRaw(largeInputData(withStore, 'bullmq/in-1/input', text.length));
     assert.equal(withStore.valueOf(await withStore.outcome(id)), 7000);
   });
 
   it('fails a large input its store does not hold, naming the artifact', async () => {
-    const data = {
-      ...withStore.dataOf({ task: tasks.lengthOf, runId }),
-      input: { runId, artifact: 'bullmq/none/input', bytes: 9000 },
-    };
-    const id = await withStore.addRaw(data);
+    const id = await withStore.addRaw(largeInputData(withStore, 'bullmq/none/input', 9000));
     const outcome = await withStore.outcome(id);
     assert.equal(outcome.error?.code, 'WEFT_STORE_NOT_SHARED');
     assert.match(outcome.error!.message, /holds no artifact 'bullmq\/none\/input'/);
@@ -105,11 +102,7 @@ describe('weft worker: large values', () => {
   });
 
   it('without a store, fails a large input saying to start the worker with --store', async () => {
-    const data = {
-      ...without.dataOf({ task: tasks.lengthOf, runId }),
-      input: { runId, artifact: 'bullmq/in-1/input', bytes: 7000 },
-    };
-    const id = await without.addRaw(data);
+    const id = await without.addRaw(largeInputData(without, 'bullmq/in-1/input', 7000));
     const outcome = await without.outcome(id);
     assert.equal(outcome.error?.code, 'WEFT_STORE_NOT_SHARED');
     assert.match(outcome.error!.message, /start it with --store/);

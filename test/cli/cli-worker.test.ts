@@ -11,79 +11,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOwnRedis } from '../bullmq/support/own-redis.ts';
-import { type Reply, TestQueue } from '../bullmq/support/worker-queue.ts';
+import { progressOf, TestQueue, testQueue } from '../bullmq/support/worker-queue.ts';
 import * as tasks from '../bullmq/support/worker-tasks.ts';
+import {
+  workerEnv as env,
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../bullmq/support/workers.ts';
 import { freshQueue, redisUrl } from '../fixtures/services.ts';
 import { spawnOnTerminal } from '../fixtures/terminal.ts';
-import { root, type Started, startWeft, weft } from '../fixtures/weft-cli.ts';
+import { root, weft } from '../fixtures/weft-cli.ts';
 
-/** The worker's own settings come from its options alone, not from this process. */
-const env = {
-  WEFT_EXECUTOR: undefined,
-  WEFT_WORKERS: undefined,
-  WEFT_STORE: undefined,
-  WEFT_REDIS_URL: undefined,
-  WEFT_QUEUE: undefined,
-  WEFT_PROJECT_ROOT: undefined,
-};
 const projectRoot = root.replace(/\/$/, '');
 /** Where the guarded module would log top-level work it ran. */
 const guardLog = join(mkdtempSync(join(tmpdir(), 'weft-cli-worker-')), 'guard.log');
-const queues: TestQueue[] = [];
-after(async () => {
-  for (const queue of queues) await queue.close();
-});
-
-function testQueue(label: string): TestQueue {
-  const queue = new TestQueue(freshQueue(label));
-  queues.push(queue);
-  return queue;
-}
 
 /** Starts `weft worker` on `queue` and resolves once it printed its start line. */
-async function startWorker(
+function startWorker(
   queue: TestQueue,
   args: readonly string[] = [],
   extraEnv: Readonly<Record<string, string>> = {},
   url = redisUrl,
-): Promise<Watched> {
-  const started = watch(
-    startWeft(['worker', '--redis', url, '--queue', queue.name, ...args], {
-      env: { ...env, ...extraEnv },
-    }),
-  );
-  await started.printed('weft worker: queue');
-  return started;
-}
-
-interface Watched extends Started {
-  stdout(): string;
-  stderr(): string;
-}
-
-function watch(started: Started): Watched {
-  let stdout = '';
-  let stderr = '';
-  started.child.stdout?.on('data', (chunk: Buffer | string) => {
-    stdout += String(chunk);
-  });
-  started.child.stderr?.on('data', (chunk: Buffer | string) => {
-    stderr += String(chunk);
-  });
-  return { ...started, stdout: () => stdout, stderr: () => stderr };
-}
-
-function progressOf(id: string, message: string): (reply: Reply) => boolean {
-  return (reply) =>
-    reply.type === 'progress' &&
-    reply.job === id &&
-    (reply.value as { message?: string }).message === message;
+): Promise<WorkerProcess> {
+  return startWorkerProcess({ queue: queue.name, redis: url, args, env: extraEnv });
 }
 
 describe('weft worker', () => {
   describe('a running worker', () => {
     const queue = testQueue('cliw');
-    let worker: Watched;
+    let worker: WorkerProcess;
     before(async () => {
       worker = await startWorker(queue, ['--concurrency', '4', '--report-every', '0.2'], {
         WEFT_TEST_GUARD_LOG: guardLog,
@@ -212,7 +168,7 @@ describe('weft worker', () => {
     it('stops at once on a Ctrl-C after SIGTERM, with 130', { timeout: 20_000 }, async () => {
       const own = await startOwnRedis();
       const queue = new TestQueue(freshQueue('cliterm'), own.url);
-      let worker: Watched | undefined;
+      let worker: WorkerProcess | undefined;
       try {
         worker = await startWorker(queue, [], {}, own.url);
         const [id] = await queue.add({ task: tasks.untilAborted });

@@ -1,11 +1,23 @@
 /**
  * What the bullmq executor's tests share: invocations made by hand inside a run (a run
- * opened for the first time, or resumed), waiting for a condition on Redis with a
- * deadline, the ids BullMQ holds in a state, and replies written as a worker writes them.
+ * opened for the first time, or resumed) and handed to an executor, waiting for a
+ * condition on Redis or an answer with a deadline, the test's view of the queue, and
+ * replies written as a worker writes them.
  */
-import type { Job } from 'bullmq';
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EventBus, KeyScope, Run, type Store, type Task, type TaskInvocation } from 'weftjs';
+import {
+  EventBus,
+  type Executor,
+  KeyScope,
+  Run,
+  type Store,
+  type Task,
+  type TaskInvocation,
+} from 'weftjs';
+import { redisUrl } from '../../fixtures/services.ts';
 
 /** When each run of each store was created, as its record keeps it across resumes. */
 const created = new WeakMap<Store, Map<string, number>>();
@@ -55,6 +67,23 @@ export function invocationOf<I>(
   };
 }
 
+/**
+ * What `executor` answers `invocation`, as a promise (`run` may answer at once). A failure
+ * is not reported as unhandled while the test has not awaited it yet.
+ */
+export function runOn(executor: Executor, invocation: TaskInvocation): Promise<unknown> {
+  const answer = Promise.resolve(executor.run(invocation));
+  answer.catch(() => {});
+  return answer;
+}
+
+/** BullMQ's view of queue `name` on the tests' Redis, closed when the test is done. */
+export function queueOf(name: string): Queue {
+  const queue = new Queue(name, { connection: { url: redisUrl } });
+  after(() => queue.close());
+  return queue;
+}
+
 /** How long a test waits for a condition before it fails. */
 export const deadlineMs = 10_000;
 
@@ -90,6 +119,20 @@ export async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The reason `promise` rejects with, within the deadline (naming `what`); fails if it resolves. */
+export function rejectionOf(
+  promise: unknown,
+  what: string,
+): Promise<Error & { readonly code?: unknown }> {
+  return within(
+    Promise.resolve(promise).then(
+      (value) => assert.fail(`${what}: expected a rejection, got ${String(value)}`),
+      (error: unknown) => error as Error,
+    ),
+    what,
+  );
 }
 
 /**

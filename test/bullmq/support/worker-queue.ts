@@ -3,12 +3,15 @@
  * data, reply streams, the cancel channel), so that the worker tests check `weft worker`
  * against the contract from outside: jobs are added with BullMQ's own Queue, replies read
  * with XREAD from the reply stream, cancels published on the queue's channel.
+ * Also: a fresh queue of a test (closed after it), and one served by an in-process worker.
  */
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { defaultSerializer, type Task } from 'weftjs';
-import { redisUrl } from '../../fixtures/services.ts';
+import { type StartWorkerOptions, startWorker, type WeftWorker } from 'weftjs/bullmq';
+import { freshQueue, redisUrl } from '../../fixtures/services.ts';
 
 /** The version of the job format the tests speak. */
 export const wireVersion = 1;
@@ -227,4 +230,47 @@ export class TestQueue {
     this.#redis.disconnect();
     this.#reader.disconnect();
   }
+}
+
+/**
+ * A {@link TestQueue} on a fresh queue, closed when the test (or the file, or the
+ * `describe`, when called there) is done.
+ */
+export function testQueue(label: string, url = redisUrl): TestQueue {
+  const queue = new TestQueue(freshQueue(label, url), url);
+  after(() => queue.close());
+  return queue;
+}
+
+/**
+ * A {@link testQueue} that an in-process worker serves for the whole file (or `describe`)
+ * that calls this: the worker starts before its tests and closes after them.
+ */
+export function servedQueue(
+  label: string,
+  options: Omit<StartWorkerOptions, 'connection' | 'queue'> = {},
+): { readonly queue: TestQueue; readonly worker: WeftWorker } {
+  const queue = new TestQueue(freshQueue(label));
+  let worker: WeftWorker | undefined;
+  before(async () => {
+    worker = await startWorker({ connection: redisUrl, queue: queue.name, ...options });
+  });
+  after(async () => {
+    await worker?.close();
+    await queue.close();
+  });
+  return {
+    queue,
+    get worker() {
+      return worker!;
+    },
+  };
+}
+
+/** Accepts the progress reply of job `id` whose value's message is `message`. */
+export function progressOf(id: string, message: string): (reply: Reply) => boolean {
+  return (reply) =>
+    reply.type === 'progress' &&
+    reply.job === id &&
+    (reply.value as { message?: string }).message === message;
 }

@@ -51,6 +51,27 @@ export interface WorkerProcesses {
 /** How long a worker may take to print its start line. */
 const startTimeoutMs = 30_000;
 
+/** Variables cleared for every worker: its settings come from its options alone, not from this process. */
+export const workerEnv: Readonly<Record<string, undefined>> = {
+  WEFT_EXECUTOR: undefined,
+  WEFT_WORKERS: undefined,
+  WEFT_STORE: undefined,
+  WEFT_REDIS_URL: undefined,
+  WEFT_QUEUE: undefined,
+  WEFT_PROJECT_ROOT: undefined,
+};
+
+/**
+ * Starts one `weft worker` process and resolves once it printed its start line; rejects
+ * as {@link startWorkers} does. The caller stops it (the CLI tests' own clean-up kills
+ * it at the end of the file).
+ */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const worker = launch(options);
+  await startLine(worker);
+  return worker;
+}
+
 /**
  * Starts `count` `weft worker` processes on the same queue and resolves once each has
  * printed its start line (the first line on stdout); rejects, with what a worker printed
@@ -62,23 +83,7 @@ export async function startWorkers(
   count: number,
   options: WorkerProcessOptions,
 ): Promise<WorkerProcesses> {
-  const args = ['worker', '--redis', options.redis ?? redisUrl, '--queue', options.queue];
-  if (options.concurrency !== undefined) args.push('--concurrency', String(options.concurrency));
-  if (options.executor !== undefined) args.push('--executor', options.executor);
-  if (options.workers !== undefined) args.push('--workers', String(options.workers));
-  if (options.store !== undefined) args.push('--store', options.store);
-  args.push(...(options.args ?? []));
-  // The workers' own settings come from their options alone, not from this process.
-  const env = {
-    WEFT_EXECUTOR: undefined,
-    WEFT_WORKERS: undefined,
-    WEFT_STORE: undefined,
-    WEFT_PROJECT_ROOT: undefined,
-    ...options.env,
-  };
-  const all = Array.from({ length: count }, () =>
-    watched(startWeft(args, { env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })),
-  );
+  const all = Array.from({ length: count }, () => launch(options));
   const workers: WorkerProcesses = {
     all,
     async kill(index) {
@@ -103,6 +108,20 @@ export async function startWorkers(
     throw error;
   }
   return workers;
+}
+
+/** Spawns one `weft worker` process of `options`, its output kept. */
+function launch(options: WorkerProcessOptions): WorkerProcess {
+  const args = ['worker', '--redis', options.redis ?? redisUrl, '--queue', options.queue];
+  if (options.concurrency !== undefined) args.push('--concurrency', String(options.concurrency));
+  if (options.executor !== undefined) args.push('--executor', options.executor);
+  if (options.workers !== undefined) args.push('--workers', String(options.workers));
+  if (options.store !== undefined) args.push('--store', options.store);
+  args.push(...(options.args ?? []));
+  const env = { ...workerEnv, ...options.env };
+  return watched(
+    startWeft(args, { env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) }),
+  );
 }
 
 function watched(started: Started): WorkerProcess {
