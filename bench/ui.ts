@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store, type TaskRecord } from 'weftjs';
 import { createUiApp } from '../src/ui/server.ts';
-import { median, printTable } from './lib.ts';
+import { median, printTable, timeRuns } from './lib.ts';
 import { openBenchPostgres } from './stores.ts';
 
 const RUNS = 1_000;
@@ -61,8 +61,8 @@ try {
       const fastAnswer = withoutNext(await answer(fast, path));
       const peerAnswer = withoutNext(await answer(streamed, peerPath));
       if (fastAnswer !== peerAnswer) throw new Error(`${name} ${label}: the answers differ`);
-      const ours = await times(fast, path, REPEATS);
-      const peer = await times(streamed, peerPath, PEER_REPEATS);
+      const ours = await timeRuns(REPEATS, () => answer(fast, path));
+      const peer = await timeRuns(PEER_REPEATS, () => answer(streamed, peerPath));
       rows.push([
         name,
         label,
@@ -223,18 +223,6 @@ async function answer(app: App, path: string): Promise<string> {
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${text}`);
   return text;
-}
-
-/** Each request's time, after one warm-up. */
-async function times(app: App, path: string, repeats: number): Promise<number[]> {
-  await answer(app, path);
-  const measured: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await answer(app, path);
-    measured.push(performance.now() - start);
-  }
-  return measured;
 }
 
 function percentile(values: readonly number[], at: number): number {

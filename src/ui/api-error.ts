@@ -3,6 +3,7 @@
  * value it does not accept (400). Each becomes `{ error: { code, message } }`.
  */
 import { WeftError } from '../core/errors.ts';
+import { unsafeChars } from './shell-word.ts';
 
 /** An answer of the API other than the one asked for, with its HTTP status. */
 export class ApiError extends WeftError {
@@ -34,7 +35,7 @@ export function clip(text: string, max = 80): string {
   const chars = [...text];
   const shown = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
   return shown.replace(
-    /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu,
+    unsafeChars,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

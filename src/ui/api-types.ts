@@ -5,19 +5,33 @@
  * status. Lists are paged by an opaque `cursor` (give back `next` to read on).
  */
 import type { WireError } from '../core/errors.ts';
+import type { RunGraphEdge, RunGraphEvent, RunGraphNode } from '../core/events.ts';
+import type {
+  Checkpoint,
+  RunStatus,
+  TaskCounts,
+  TaskNameSummary,
+  TaskRecord,
+} from '../core/store.ts';
+
+// Task counts travel as the store counts them.
+export type { TaskCounts } from '../core/store.ts';
 
 /** Where a run stands, as `weft runs` shows it: `stopped` is running without a live owner. */
-export type RunStatusView = 'running' | 'completed' | 'failed' | 'interrupted' | 'stopped';
+export type RunStatusView = RunStatus | 'stopped';
+
+/** Every status a run is shown with: what `GET /api/runs?status=` takes. */
+export const runStatuses: readonly RunStatusView[] = [
+  'running',
+  'completed',
+  'failed',
+  'interrupted',
+  'stopped',
+];
 
 /** The body of every error answer. */
 export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string };
-}
-
-/** Task counts of a run or a fan-out. */
-export interface TaskCounts {
-  readonly completed: number;
-  readonly failed: number;
 }
 
 /** A run in the runs list: `GET /api/runs?status=&q=&limit=&cursor=`. */
@@ -50,17 +64,12 @@ export interface RunsPage {
   readonly next?: string;
 }
 
-/** A task as the API shows it: its record without its output. */
-export interface TaskView {
-  readonly key: string;
-  readonly task: string;
-  readonly status: 'completed' | 'failed';
-  readonly attempts: number;
-  readonly startedAt: number;
-  readonly durationMs: number;
+/**
+ * A task as the API shows it: its record without its output and artifacts, `queuedMs`
+ * always given; its error with its cause chain (`cause` nested).
+ */
+export interface TaskView extends Omit<TaskRecord, 'output' | 'artifacts' | 'queuedMs'> {
   readonly queuedMs: number;
-  /** With its cause chain (`cause` nested). */
-  readonly error?: WireError;
 }
 
 /** A map or dag of the run, with its progress. */
@@ -84,32 +93,20 @@ export interface FanOutView {
   readonly error?: WireError;
 }
 
-/** A node of a run's graph: an action, a layer, a dag node. */
-export interface GraphNode {
-  readonly id: string;
-  readonly label: string;
+/** A node of a run's graph (an action, a layer, a dag node), as the run sent it. */
+export interface GraphNode extends RunGraphNode {
   /** How far it got, when known. */
   readonly status?: 'pending' | 'running' | 'completed' | 'failed';
-  /** The fan-out that ran it, if any (its scope). */
-  readonly scope?: string;
 }
 
 /** An edge: a transition between actions, a dependency between layers or dag nodes. */
-export interface GraphEdge {
-  readonly from: string;
-  readonly to: string;
-  /** A transition's condition, when it has one. */
-  readonly label?: string;
+export interface GraphEdge extends RunGraphEdge {
   /** True for an app transition that was taken in the run. */
   readonly taken?: boolean;
 }
 
-/** The structure of what ran: one per application, flow or dag of the run. */
-export interface RunGraph {
-  readonly kind: 'app' | 'flow' | 'dag';
-  /** The application's id, the flow's name, the dag's fan-out scope. */
-  readonly id: string;
-  readonly label: string;
+/** The structure of what ran: one per application, flow or dag of the run (its `run:graph`). */
+export interface RunGraph extends Pick<RunGraphEvent, 'kind' | 'id' | 'label'> {
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
 }
@@ -135,12 +132,11 @@ export interface AppView {
   readonly steps: readonly AppStepView[];
 }
 
-/** Sums per task name. */
-export interface TaskNameStats extends TaskCounts {
-  readonly task: string;
-  readonly totalMs: number;
-  readonly maxMs: number;
-}
+/** Sums per task name: the store's summary without its first start and last end. */
+export type TaskNameStats = Pick<
+  TaskNameSummary,
+  'task' | 'completed' | 'failed' | 'totalMs' | 'maxMs'
+>;
 
 /** `GET /api/runs/:id`. */
 export interface RunDetail {
@@ -192,13 +188,8 @@ export interface Timeline {
 }
 
 /** `GET /api/runs/:id/apps/:appId/state?sequenceId=&partitionKey=`: Burr's state at a step. */
-export interface StateAtStep {
-  readonly appId: string;
-  readonly partitionKey: string;
-  readonly sequenceId: number;
-  /** The action the state is after. */
-  readonly position: string;
-  readonly state: Readonly<Record<string, unknown>>;
+export interface StateAtStep
+  extends Pick<Checkpoint, 'appId' | 'partitionKey' | 'sequenceId' | 'position' | 'state'> {
   /** Keys added, changed or removed since the step before (all keys at the first). */
   readonly changed: readonly string[];
   readonly removed: readonly string[];

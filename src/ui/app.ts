@@ -8,19 +8,26 @@ import { streamSSE } from 'hono/streaming';
 import { isWeftError } from '../core/errors.ts';
 import type { RunRecord, Store } from '../core/store.ts';
 import { ApiError, clip } from './api-error.ts';
-import type { ApiErrorBody, RunsPage, TasksPage } from './api-types.ts';
+import {
+  type ApiErrorBody,
+  type ArtifactsPage,
+  type RunsPage,
+  runStatuses,
+  type TasksPage,
+} from './api-types.ts';
 import { artifactsPage } from './artifacts.ts';
 import { layerView } from './layer-view.ts';
 import { LiveStreams } from './live-streams.ts';
 import { defaultPageDir, pageResponse } from './page.ts';
 import {
+  artifactCursorParam,
   choiceParam,
+  encodeArtifactCursor,
   encodeRunCursor,
   intParam,
   mayBeRunId,
   positionCursorParam,
   runCursorParam,
-  runStatuses,
   textParam,
 } from './params.ts';
 import { pageRuns, queriesOf } from './queries.ts';
@@ -158,24 +165,18 @@ export function createUiApp(store: Store, options: UiAppOptions = {}): Hono {
     const query = c.req.query();
     const prefix = textParam(query, 'prefix', 10_000);
     const limit = intParam(query, 'limit', { min: 1, max: 1_000, fallback: 100 })!;
-    const cursor = textParam(query, 'cursor', 20_000);
-    let after: string | undefined;
-    if (cursor !== undefined) {
-      after = Buffer.from(cursor, 'base64url').toString();
-      if (Buffer.from(after).toString('base64url') !== cursor) {
-        throw ApiError.badParameter('cursor', 'the `next` of the page before', cursor);
-      }
-    }
+    const after = artifactCursorParam(query);
     const run = await findRun(c.req.param('id'));
     const page = await artifactsPage(store, run.id, {
       limit,
       ...(prefix === undefined ? {} : { prefix }),
       ...(after === undefined ? {} : { after }),
     });
-    return c.json({
+    const body: ArtifactsPage = {
       keys: page.keys,
-      ...(page.last === undefined ? {} : { next: Buffer.from(page.last).toString('base64url') }),
-    });
+      ...(page.last === undefined ? {} : { next: encodeArtifactCursor(page.last) }),
+    };
+    return c.json(body);
   });
 
   app.get('/api/runs/:id/artifacts/:key{.+}', async (c) => {

@@ -56,15 +56,10 @@ export async function fanOutViews(
  * segment (the first after the scope): failed when one of them failed.
  */
 function itemsDone(scope: string, nested: readonly FanOutFacts[]): TaskCounts {
-  const items = new Map<string, 'running' | 'completed' | 'failed'>();
+  const items = new Map<string, FanOutStatus>();
   for (const child of nested) {
     const item = child.scope.slice(scope.length + 1).split('/')[0]!;
-    const state =
-      child.endedAt === undefined
-        ? 'running'
-        : child.error !== undefined || child.failed > 0
-          ? 'failed'
-          : 'completed';
+    const state = endedAs(child.endedAt, child.error, child.failed);
     const seen = items.get(item);
     if (seen === 'running' || seen === 'failed') continue;
     items.set(item, state === 'running' || state === 'failed' ? state : (seen ?? state));
@@ -95,7 +90,14 @@ function viewOf(fanOut: FanOutFacts, counted: TaskCounts): FanOutView {
 }
 
 /** Where a fan-out got: running until it ended, then failed or completed. */
-export function fanOutStatus(view: FanOutView): 'running' | 'completed' | 'failed' {
-  if (view.endedAt === undefined) return 'running';
-  return view.error !== undefined || view.tasks.failed > 0 ? 'failed' : 'completed';
+export function fanOutStatus(view: FanOutView): FanOutStatus {
+  return endedAs(view.endedAt, view.error, view.tasks.failed);
+}
+
+type FanOutStatus = 'running' | 'completed' | 'failed';
+
+/** Running until it ended; then failed when it stopped on an error or a task failed. */
+function endedAs(endedAt: number | undefined, error: unknown, failed: number): FanOutStatus {
+  if (endedAt === undefined) return 'running';
+  return error !== undefined || failed > 0 ? 'failed' : 'completed';
 }

@@ -4,9 +4,11 @@
  * the transitions its steps took, a flow's layers, a dag's nodes (without their edges,
  * which only a `run:graph` event tells).
  */
+import type { RunGraphNode } from '../core/events.ts';
 import type { RunQueries } from '../core/store.ts';
 import type { FanOutView, GraphEdge, GraphNode, RunGraph } from './api-types.ts';
 import { fanOutStatus } from './fan-outs.ts';
+import { taskPages } from './queries.ts';
 import type { AppFacts, GraphFacts, RunEvents } from './run-events.ts';
 import { lastSegment } from './run-events.ts';
 
@@ -82,10 +84,7 @@ export async function runGraphs(sources: GraphSources): Promise<RunGraph[]> {
   return graphs;
 }
 
-function withStatus(
-  node: { readonly id: string; readonly label: string; readonly scope?: string },
-  status: NodeStatus | undefined,
-): GraphNode {
+function withStatus(node: RunGraphNode, status: NodeStatus | undefined): GraphNode {
   return { ...node, ...(status === undefined ? {} : { status }) };
 }
 
@@ -165,19 +164,13 @@ async function dagGraph(
   const scope = graph.scope !== '' ? graph.scope : graph.id;
   const prefix = `${scope}/`;
   const recorded = new Map<string, NodeStatus>();
-  let after: number | undefined;
-  do {
-    const page = await sources.queries.taskPage(sources.runId, {
-      keyPrefix: prefix,
-      limit: 1_000,
-      ...(after === undefined ? {} : { after }),
-    });
-    for (const task of page.tasks) {
+  for await (const tasks of taskPages(sources.queries, sources.runId, prefix)) {
+    for (const task of tasks) {
       const segment = task.key.slice(prefix.length);
       if (!segment.includes('/')) recorded.set(segment, task.status);
     }
-    after = page.next;
-  } while (after !== undefined && recorded.size < dagRecordsRead);
+    if (recorded.size >= dagRecordsRead) break;
+  }
   const nodes: GraphNode[] = graph.nodes.map((node) =>
     withStatus(
       node,

@@ -4,7 +4,6 @@
  */
 import type { RunCursor } from '../core/store.ts';
 import { ApiError } from './api-error.ts';
-import type { RunStatusView } from './api-types.ts';
 
 /** The query of a request: its parameters by name (the first of repeated ones). */
 export type Query = Readonly<Record<string, string | undefined>>;
@@ -42,14 +41,6 @@ export function textParam(query: Query, name: string, max = 1_000): string | und
   throw ApiError.badParameter(name, `text of at most ${max} characters, without NUL`, given);
 }
 
-export const runStatuses: readonly RunStatusView[] = [
-  'running',
-  'completed',
-  'failed',
-  'interrupted',
-  'stopped',
-];
-
 /** The cursor of a runs page: the creation time and id of the last run shown. */
 export function encodeRunCursor(cursor: RunCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
@@ -76,6 +67,20 @@ export function positionCursorParam(query: Query): number | undefined {
   if (given === undefined || given === '') return undefined;
   const value = /^\d{1,16}$/.test(given) ? Number(given) : Number.NaN;
   if (Number.isSafeInteger(value)) return value;
+  throw ApiError.badParameter('cursor', 'the `next` of the page before', given);
+}
+
+/** The cursor of an artifacts page: the last key shown. */
+export function encodeArtifactCursor(key: string): string {
+  return Buffer.from(key).toString('base64url');
+}
+
+/** A `cursor` given back from an artifacts page (the key to read after); undefined when absent. */
+export function artifactCursorParam(query: Query): string | undefined {
+  const given = textParam(query, 'cursor', 20_000);
+  if (given === undefined) return undefined;
+  const key = Buffer.from(given, 'base64url').toString();
+  if (encodeArtifactCursor(key) === given) return key;
   throw ApiError.badParameter('cursor', 'the `next` of the page before', given);
 }
 

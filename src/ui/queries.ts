@@ -4,10 +4,17 @@
  * answers the same questions by streaming all of a run's tasks and events
  * ({@link StreamedQueries}): correct, and slower for large runs.
  */
-import type { RunCursor, RunQueries, RunRecord, RunStatus, Store } from '../core/store.ts';
+import type {
+  RunCursor,
+  RunQueries,
+  RunRecord,
+  RunStatus,
+  Store,
+  TaskRecord,
+} from '../core/store.ts';
 import type { RunStatusView } from './api-types.ts';
 import { statusOf } from './run-status.ts';
-import { runMatches, StreamedQueries } from './streamed-queries.ts';
+import { runMatcher, StreamedQueries } from './streamed-queries.ts';
 
 const streamed = new WeakMap<Store, StreamedQueries>();
 
@@ -20,6 +27,27 @@ export function queriesOf(store: Store): RunQueries {
     streamed.set(store, queries);
   }
   return queries;
+}
+
+/**
+ * The run's task records (those under `keyPrefix`), in the order recorded, a page of the
+ * store's largest (1,000) at a time.
+ */
+export async function* taskPages(
+  queries: RunQueries,
+  runId: string,
+  keyPrefix?: string,
+): AsyncGenerator<readonly TaskRecord[]> {
+  let after: number | undefined;
+  do {
+    const page = await queries.taskPage(runId, {
+      limit: 1_000,
+      ...(keyPrefix === undefined ? {} : { keyPrefix }),
+      ...(after === undefined ? {} : { after }),
+    });
+    yield page.tasks;
+    after = page.next;
+  } while (after !== undefined);
 }
 
 /** Which runs to list: see {@link pageRuns}. */
@@ -71,10 +99,10 @@ export async function pageRuns(store: Store, filter: RunsFilter): Promise<RunsPa
   // status asked is judged by the lease.
   const all = await store.listRuns({ ...options, limit: Number.MAX_SAFE_INTEGER });
   const now = Date.now();
+  // A store with queries has filtered the list already.
+  const matches = store.queries === undefined ? runMatcher(options) : () => true;
   const matching = all.filter(
-    (run) =>
-      (store.queries !== undefined || runMatches(run, options)) &&
-      (status === undefined || statusOf(run, now) === status),
+    (run) => matches(run) && (status === undefined || statusOf(run, now) === status),
   );
   const from = filter.after === undefined ? 0 : startAfter(matching, filter.after);
   const runs = matching.slice(from, from + limit);

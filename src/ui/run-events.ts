@@ -11,6 +11,7 @@ import type {
   FanOutEndEvent,
   FanOutStartEvent,
   FanOutTotalEvent,
+  RunGraphEvent,
   WeftEvent,
 } from '../core/events.ts';
 import type { RunSummary } from './api-types.ts';
@@ -55,22 +56,7 @@ export interface AppFacts {
 }
 
 /** A `run:graph` event, read by its shape (plain data kept with the run). */
-export interface GraphFacts {
-  readonly kind: 'app' | 'flow' | 'dag';
-  readonly id: string;
-  readonly label: string;
-  readonly scope: string;
-  readonly nodes: readonly {
-    readonly id: string;
-    readonly label: string;
-    readonly scope?: string;
-  }[];
-  readonly edges: readonly {
-    readonly from: string;
-    readonly to: string;
-    readonly label?: string;
-  }[];
-}
+export type GraphFacts = Omit<RunGraphEvent, 'type' | 'time'>;
 
 /** Everything a run's events tell, gathered as they are added. */
 export class RunEvents {

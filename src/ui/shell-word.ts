@@ -3,11 +3,13 @@
  * resume <run> --store <url>`): a command that still works, pasted into bash or zsh.
  */
 
-// C0 and C1 controls and DEL, lone surrogates, and the bidirectional overrides and
-// isolates, which reorder what a terminal shows. With the u flag, \p{Cs} matches only
-// a surrogate without its pair.
-const unsafe = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
-const hasUnsafe = new RegExp(unsafe.source, 'u');
+/**
+ * C0 and C1 controls and DEL, lone surrogates, and the bidirectional overrides and
+ * isolates, which reorder what a terminal shows: what weft never prints or quotes raw.
+ * With the u flag, \p{Cs} matches only a surrogate without its pair. Global: for `replace`.
+ */
+export const unsafeChars = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
+const hasUnsafe = new RegExp(unsafeChars.source, 'u');
 
 /**
  * `text` as one word of a shell command: as it is when safe, else in single quotes, or in
@@ -19,7 +21,7 @@ export function shellWord(text: string): string {
   if (!hasUnsafe.test(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
   const escaped = text
     .replace(/[\\']/g, '\\$&')
-    .replace(unsafe, (char) =>
+    .replace(unsafeChars, (char) =>
       [...Buffer.from(char)].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''),
     );
   return `$'${escaped}'`;

@@ -111,11 +111,13 @@ export class StreamedQueries implements RunQueries {
 }
 
 /**
- * Whether `run` passes the filters of `options` (its status and search text), by the rule
- * the stores filter with: the search in the id, or in the meta as JSON text.
+ * Whether a run passes the filters of `options` (its status and search text), by the rule
+ * the stores filter with: the search in the id, or in the meta as JSON text. The options
+ * are checked once, not per run.
  */
-export function runMatches(run: RunRecord, options: ListRunsOptions): boolean {
-  return passes(checkRunFilter(options), run);
+export function runMatcher(options: ListRunsOptions): (run: RunRecord) => boolean {
+  const filter = checkRunFilter(options);
+  return (run) => passes(filter, run);
 }
 
 function passes(filter: RunFilter, run: RunRecord): boolean {

@@ -6,6 +6,7 @@
 import type { RunQueries, RunRecord, Store, TaskRecord } from '../core/store.ts';
 import type { Timeline, TimelineTask } from './api-types.ts';
 import { Heap } from './heap.ts';
+import { taskPages } from './queries.ts';
 import { statusOf } from './run-status.ts';
 import { Slowest } from './streamed-queries.ts';
 
@@ -13,8 +14,6 @@ import { Slowest } from './streamed-queries.ts';
 export const defaultTimelineLimit = 2_000;
 /** Most tasks a timeline shows. */
 export const maxTimelineLimit = 10_000;
-/** Records read a page at a time (the most a store's page holds). */
-const pageSize = 1_000;
 
 /**
  * The run's tasks on lanes: all of them when they are at most `limit`, else the `limit`
@@ -47,17 +46,9 @@ export async function timelineOf(
 }
 
 async function allTasks(queries: RunQueries, runId: string): Promise<TaskRecord[]> {
-  const tasks: TaskRecord[] = [];
-  let after: number | undefined;
-  do {
-    const page = await queries.taskPage(runId, {
-      limit: pageSize,
-      ...(after === undefined ? {} : { after }),
-    });
-    tasks.push(...page.tasks);
-    after = page.next;
-  } while (after !== undefined);
-  return tasks;
+  const all: TaskRecord[] = [];
+  for await (const tasks of taskPages(queries, runId)) all.push(...tasks);
+  return all;
 }
 
 /**

@@ -7,19 +7,17 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { asyncPool, map, openStore, task, withRun } from 'weftjs';
+import { asyncPool, openStore } from 'weftjs';
 import type { RunDetail, RunsPage } from '../../src/ui/api-types.ts';
 import { root, startWeft, weft } from '../fixtures/weft-cli.ts';
+import { recordSmallRun, withPortTaken } from '../ui/support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-ui-'));
 const store = `sqlite:${join(dir, 'weft.db')}`;
 const env = { WEFT_STORE: undefined, WEFT_EXECUTOR: undefined };
-
-const triple = task('cli-ui:triple', (x: number) => x * 3);
 
 /** Resolves with the first match of `pattern` in what `child` prints on `stream`. */
 function printed(
@@ -46,9 +44,7 @@ describe('weft ui', () => {
     const opened = await openStore(store);
     const executor = asyncPool({ concurrency: 2 });
     try {
-      await withRun({ store: opened, runId: 'cli-ui-run' }, () =>
-        map([1, 2], triple, { executor }),
-      );
+      await recordSmallRun(opened, 'cli-ui-run', '/jobs/cli-ui.ts', executor);
     } finally {
       await executor.close();
       await opened.close();
@@ -75,10 +71,7 @@ describe('weft ui', () => {
   });
 
   it('refuses a port in use, naming it and the option to choose another', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const { port } = taken.address() as { port: number };
-    try {
+    await withPortTaken(async (port) => {
       const ran = await weft(['ui', '--port', String(port), '--store', store], { env });
       assert.equal(ran.code, 1);
       assert.match(
@@ -88,9 +81,7 @@ describe('weft ui', () => {
           'm',
         ),
       );
-    } finally {
-      await new Promise((resolve) => taken.close(resolve));
-    }
+    });
   });
 
   it('refuses a bad port and a store that does not exist', async () => {

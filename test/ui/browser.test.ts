@@ -11,25 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type DagNode, dag, map, openStore, type Store, task, withRun } from 'weftjs';
 import { ApplicationBuilder, action, defaultTransition, expr, StorePersister } from 'weftjs/app';
-import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { Flow } from 'weftjs/flow';
 import { startUiServer, type UiServer } from '../../src/ui/server.ts';
+import { foreachOver } from '../flow/support.ts';
 import { launchBrowser, screenshotPath } from './browser-support.ts';
-
-interface Gate {
-  readonly promise: Promise<void>;
-  open(): void;
-}
-
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
+import { deferred } from './support.ts';
 
 const liveItems = 12;
-const gates = Array.from({ length: liveItems }, gate);
+const gates = Array.from({ length: liveItems }, () => deferred());
 
 const fetchPage = task('ui-e2e:fetch', (n: number) => ({ page: n, rows: n * 10 }));
 const merge = task('ui-e2e:merge', (pages: readonly { rows: number }[]) =>
@@ -85,7 +74,7 @@ function shardFlow(store: Store): Flow {
   });
   flow.layer(
     'Square',
-    { foreach: new ForEach({ parameters: [new Parameter({ layer: numbers, attribute: 'n' })] }) },
+    { foreach: foreachOver(numbers, 'n') },
     (self, shard) => {
       self.set({ square: shard.n * shard.n });
     },
@@ -127,13 +116,27 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
-    for (const g of gates) g.open();
+    for (const g of gates) g.resolve();
     await live?.catch(() => undefined);
     await browser?.close();
     await server?.close();
     await store?.close();
     rmSync(folder, { recursive: true, force: true });
   });
+
+  /** Waits until `expression`, evaluated in the page (where `document` is), is true. */
+  const until = (expression: string, timeout: number) =>
+    page.waitForFunction(expression, undefined, { timeout });
+
+  /** The ids of the graph nodes of the run page at `path`, once drawn. */
+  const graphNodeIds = async (path: string) => {
+    await page.goto(`${server.url}${path}`);
+    const nodes = page.locator('[data-testid="graph"] [data-testid="graph-node"]');
+    await nodes.first().waitFor();
+    return nodes.evaluateAll((elements) =>
+      elements.map((element) => element.getAttribute('data-node-id')),
+    );
+  };
 
   it('lists the runs, newest first, each with its status', async () => {
     await page.goto(server.url);
@@ -150,12 +153,7 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
   });
 
   it("shows a dag run's graph: its nodes and their dependencies", async () => {
-    await page.goto(`${server.url}/runs/e2e-dag`);
-    const nodes = page.locator('[data-testid="graph"] [data-testid="graph-node"]');
-    await nodes.first().waitFor();
-    const ids = await nodes.evaluateAll((elements) =>
-      elements.map((element) => element.getAttribute('data-node-id')),
-    );
+    const ids = await graphNodeIds('/runs/e2e-dag');
     for (const id of ['first', 'second', 'merge']) {
       assert.ok(
         ids.some((nodeId) => nodeId === id || nodeId?.endsWith(`/${id}`)),
@@ -170,12 +168,7 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
   });
 
   it("shows an application's graph and steps, and the state after a step with what changed", async () => {
-    await page.goto(`${server.url}/runs/e2e-app`);
-    const nodes = page.locator('[data-testid="graph"] [data-testid="graph-node"]');
-    await nodes.first().waitFor();
-    const ids = await nodes.evaluateAll((elements) =>
-      elements.map((element) => element.getAttribute('data-node-id')),
-    );
+    const ids = await graphNodeIds('/runs/e2e-app');
     assert.deepEqual([...ids].sort(), ['count', 'report']);
     const steps = page.locator('[data-testid="app-step"]');
     await steps.first().waitFor();
@@ -183,10 +176,9 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
     await steps.nth(3).click();
     const state = page.locator('[data-testid="state-view"]');
     await state.waitFor();
-    await page.waitForFunction(
+    await until(
       `document.querySelector('[data-testid="state-view"]')?.textContent.includes('counted to 3')`,
-      undefined,
-      { timeout: 10_000 },
+      10_000,
     );
     await page.screenshot({ path: screenshotPath('run-app'), fullPage: true });
   });
@@ -200,10 +192,9 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
     await layer.click();
     const view = page.locator('[data-testid="layer-view"]');
     await view.waitFor();
-    await page.waitForFunction(
+    await until(
       `document.querySelector('[data-testid="layer-view"]')?.textContent.includes('shard')`,
-      undefined,
-      { timeout: 10_000 },
+      10_000,
     );
     assert.equal(await view.getByRole('cell', { name: 'n', exact: true }).count(), 1);
     await page.screenshot({ path: screenshotPath('run-flow'), fullPage: true });
@@ -229,27 +220,23 @@ describe('weft ui in a browser', { timeout: 120_000 }, () => {
     await bar.waitFor();
     const done = async () => Number(await bar.getAttribute('aria-valuenow'));
     assert.equal(await done(), 0);
-    for (const g of gates.slice(0, 5)) g.open();
-    // Evaluated in the page, where `document` is.
-    await page.waitForFunction(
+    for (const g of gates.slice(0, 5)) g.resolve();
+    await until(
       `Number(document.querySelector('[data-testid="fanout-progress"]')?.getAttribute('aria-valuenow')) >= 5`,
-      undefined,
-      { timeout: 15_000 },
+      15_000,
     );
     assert.ok((await done()) < liveItems, 'only the released tasks are done');
     // The page reads the tasks again while the run goes: the finished ones are listed.
-    await page.waitForFunction(
+    await until(
       `document.querySelectorAll('[data-testid="tasks-table"] tbody tr').length >= 5`,
-      undefined,
-      { timeout: 15_000 },
+      15_000,
     );
     await page.screenshot({ path: screenshotPath('run-live'), fullPage: true });
-    for (const g of gates) g.open();
+    for (const g of gates) g.resolve();
     await live;
-    await page.waitForFunction(
+    await until(
       `document.querySelector('[data-testid="run-status"]')?.textContent === 'completed'`,
-      undefined,
-      { timeout: 15_000 },
+      15_000,
     );
     assert.equal(await done(), liveItems);
   });

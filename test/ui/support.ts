@@ -2,19 +2,25 @@
  * What the `weft ui` tests share: the stores they run against (SQLite in a temporary
  * folder, PostgreSQL in a fresh schema, and SQLite with its fast queries hidden, so that
  * the answers computed by streaming are checked by the same cases), runs recorded by weft
- * itself (an application, a flow, a failed map, a few small runs), and reading the API.
+ * itself (an application, a flow, a failed map, a few small runs), reading the API, and
+ * small helpers (a store with properties replaced, a deferred, a port in use).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Executor, map, openStore, type Store, task, withRun } from 'weftjs';
 import { ApplicationBuilder, action, mapReduceAction, StorePersister } from 'weftjs/app';
-import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { Flow } from 'weftjs/flow';
 import { machineIdentity } from '../../src/core/lease.ts';
 import type { ApiErrorBody } from '../../src/ui/api-types.ts';
 import { freshPostgresSchema } from '../fixtures/services.ts';
+import { foreachOver } from '../flow/support.ts';
+
+// The flow tests' deferred: a promise the test resolves.
+export { type Deferred, deferred } from '../flow/support.ts';
 
 /** A store the API is tested on. */
 export interface StoreCase {
@@ -41,18 +47,26 @@ export function storeCases(label: string): StoreCase[] {
 }
 
 /**
+ * `target` with the properties of `overrides` in place of its own. Its other methods are
+ * bound to it, so that they reach its private fields through the proxy.
+ */
+export function overriding<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(inner, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof T];
+      const value = Reflect.get(inner, property, inner);
+      return typeof value === 'function' ? value.bind(inner) : value;
+    },
+  });
+}
+
+/**
  * `store` without its fast queries for viewers (`store.queries`): the server then computes
  * every answer from the store's streams of tasks and events. Every other method is the
  * store's own.
  */
 export function withoutQueries(store: Store): Store {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'queries') return undefined;
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return overriding(store, { queries: undefined });
 }
 
 export const double = task('ui:double', (x: number) => x * 2);
@@ -112,7 +126,7 @@ export async function recordFlowRun(
   });
   const Process = flow.layer(
     'Process',
-    { foreach: new ForEach({ parameters: [new Parameter({ layer: Shard, attribute: 'foo' })] }) },
+    { foreach: foreachOver(Shard, 'foo') },
     (self, shard) => {
       self.set({ v: (shard.foo as number) * 10 });
     },
@@ -196,6 +210,17 @@ export async function recordStoppedRun(store: Store, runId: string): Promise<voi
       owner: `${hostname()}:${pid}:dead:${machineIdentity() ?? ''}`,
     },
   );
+}
+
+/** Runs `use` while another server holds a port of 127.0.0.1, and gives it that port. */
+export async function withPortTaken(use: (port: number) => Promise<void>): Promise<void> {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((taken.address() as AddressInfo).port);
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 }
 
 /** What an API call answered: status, content type, and the body as JSON. */

@@ -12,22 +12,19 @@ import type { EndMessage, ProgressMessage } from '../../src/ui/api-types.ts';
 import { LiveStreams } from '../../src/ui/live-streams.ts';
 import { createUiApp } from '../../src/ui/server.ts';
 import { SseReader } from './sse.ts';
-import { recordSmallRun, recordStoppedRun, storeCases } from './support.ts';
+import {
+  type Deferred,
+  deferred,
+  recordSmallRun,
+  recordStoppedRun,
+  storeCases,
+} from './support.ts';
 
 const executor = asyncPool({ concurrency: 8 });
 after(() => executor.close());
 
-/** A promise and the function that resolves it. */
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
 /** The gates of the live run's tasks, by run id then item; the last one opens when they start. */
-const gates = new Map<string, ReturnType<typeof deferred>[]>();
+const gates = new Map<string, Deferred<void>[]>();
 const waitForGate = task(
   'ui-events:wait',
   async ({ runId, item }: { runId: string; item: number }) => {

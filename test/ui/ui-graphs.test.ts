@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { asyncPool, dag, MemoryStore, type Store, task, type WeftEvent, withRun } from 'weftjs';
 import type { RunDetail, RunGraph } from '../../src/ui/api-types.ts';
 import { createUiApp } from '../../src/ui/server.ts';
-import { getJson, recordAppRun, recordFlowRun } from './support.ts';
+import { getJson, overriding, recordAppRun, recordFlowRun } from './support.ts';
 
 const executor = asyncPool({ concurrency: 2 });
 after(() => executor.close());
@@ -41,27 +41,13 @@ async function recordDagRun(store: Store, runId: string): Promise<void> {
 /** `store` as a store of a weft that sent no graphs: its events without `run:graph`. */
 function withoutGraphs(store: Store): Store {
   const kept = (event: WeftEvent) => (event as { type: string }).type !== 'run:graph';
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'listEvents') {
-        return async (runId: string) => (await target.listEvents(runId)).filter(kept);
-      }
-      if (property === 'queries') {
-        const queries = target.queries!;
-        return new Proxy(queries, {
-          get(inner, name) {
-            if (name === 'eventsAfter') {
-              return async (runId: string, after: number, limit?: number) =>
-                (await inner.eventsAfter(runId, after, limit)).filter(({ event }) => kept(event));
-            }
-            const value = Reflect.get(inner, name, inner);
-            return typeof value === 'function' ? value.bind(inner) : value;
-          },
-        });
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  const queries = store.queries!;
+  return overriding(store, {
+    listEvents: async (runId: string) => (await store.listEvents(runId)).filter(kept),
+    queries: overriding(queries, {
+      eventsAfter: async (runId: string, after: number, limit?: number) =>
+        (await queries.eventsAfter(runId, after, limit)).filter(({ event }) => kept(event)),
+    }),
   });
 }
 

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +13,7 @@ import { asyncPool, isWeftError, map, openStore, type Store, task, withRun } fro
 import type { RunsPage } from '../../src/ui/api-types.ts';
 import { isLoopback, PortInUseError, startUiServer } from '../../src/ui/server.ts';
 import { SseReader } from './sse.ts';
-import { recordSmallRun } from './support.ts';
+import { deferred, recordSmallRun, withPortTaken } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-ui-server-'));
 const executor = asyncPool({ concurrency: 2 });
@@ -89,10 +88,7 @@ describe('weft ui: the server', () => {
   });
 
   it('refuses a port in use with an error naming it and what to do', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const { port } = taken.address() as { port: number };
-    try {
+    await withPortTaken(async (port) => {
       await assert.rejects(startUiServer({ store, port }), (error: unknown) => {
         assert.ok(error instanceof PortInUseError);
         assert.ok(isWeftError(error, 'WEFT_PORT_IN_USE'));
@@ -101,9 +97,7 @@ describe('weft ui: the server', () => {
         assert.match(error.message, /--port \d+/);
         return true;
       });
-    } finally {
-      await new Promise((resolve) => taken.close(resolve));
-    }
+    });
     await assert.rejects(startUiServer({ store, port: 70_000 }), /0 to 65535/);
     await assert.rejects(
       startUiServer({ store, port: 0, host: '203.0.113.9' }),
@@ -112,20 +106,14 @@ describe('weft ui: the server', () => {
   });
 
   it('closes with an event stream open, ending the stream', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
+    const released = deferred();
+    const started = deferred();
     const wait = task('ui-server:wait', async () => {
-      started();
-      await released;
+      started.resolve();
+      await released.promise;
     });
     const done = withRun({ store, runId: 'open-stream' }, () => map([1], wait, { executor }));
-    await running;
+    await started.promise;
     const server = await startUiServer({ store, port: 0 });
     const events = new SseReader(await fetch(`${server.url}/api/runs/open-stream/events`));
     await events.until((message) => message.event === 'progress');
@@ -133,7 +121,7 @@ describe('weft ui: the server', () => {
     // The stream ends without an `end`: the run goes on, the server is gone.
     assert.ok((await events.rest()).every((message) => message.event !== 'end'));
     await assert.rejects(fetch(`${server.url}/api/runs`));
-    release();
+    released.resolve();
     await done;
   });
 

@@ -10,7 +10,7 @@ export type Route =
   | { readonly name: 'run'; readonly id: string }
   | { readonly name: 'missing'; readonly path: string };
 
-export function parseRoute(pathname: string, search: string): Route {
+function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/' || pathname === '') {
     return { name: 'runs', search: new URLSearchParams(search) };
   }

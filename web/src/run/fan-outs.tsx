@@ -18,7 +18,7 @@ interface FanOutNode {
  * The visible fan-outs as a forest: a fan-out whose parent is hidden (or unknown) hangs
  * under the nearest visible ancestor, or at the top.
  */
-export function fanOutTree(fanOuts: readonly FanOutView[]): FanOutNode[] {
+function fanOutTree(fanOuts: readonly FanOutView[]): FanOutNode[] {
   const byScope = new Map(fanOuts.map((fanOut) => [fanOut.scope, fanOut]));
   const nodes = new Map<string, FanOutNode>();
   for (const fanOut of fanOuts) {

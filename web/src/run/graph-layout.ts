@@ -41,13 +41,23 @@ export interface GraphLayout {
 }
 
 /** The most nodes drawn for one graph: more is unreadable and slow to lay out. */
-export const maxNodes = 300;
+const maxNodes = 300;
 const nodeHeight = 30;
 const charWidth = 7;
 const maxChars = 32;
 
 function shorten(text: string, chars: number): string {
   return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+}
+
+/** An edge's label as drawn: cut short when long. */
+export function edgeLabelText(label: string): string {
+  return shorten(label, 24);
+}
+
+/** The width an edge's label takes, as drawn. */
+function edgeLabelWidth(label: string): number {
+  return edgeLabelText(label).length * 6 + 8;
 }
 
 export function layoutGraph(lib: Dagre, graph: RunGraph, limit = maxNodes): GraphLayout {
@@ -77,11 +87,12 @@ export function layoutGraph(lib: Dagre, graph: RunGraph, limit = maxNodes): Grap
     g.setNode(node.id, { width: text.length * charWidth + 28, height: nodeHeight });
   }
   links.forEach((edge, index) => {
-    const label = edge.label ? shorten(edge.label, 24) : undefined;
     g.setEdge(
       edge.from,
       edge.to,
-      label ? { width: label.length * 6 + 8, height: 14, labelpos: 'c', minlen: 1 } : { minlen: 1 },
+      edge.label
+        ? { width: edgeLabelWidth(edge.label), height: 14, labelpos: 'c', minlen: 1 }
+        : { minlen: 1 },
       String(index),
     );
   });
@@ -114,7 +125,7 @@ export function layoutGraph(lib: Dagre, graph: RunGraph, limit = maxNodes): Grap
     const node = byId.get(edge.from)!;
     const loop = selfLoop(node, edge);
     routed.push(loop);
-    const labelWidth = edge.label ? shorten(edge.label, 24).length * 6 + 8 : 0;
+    const labelWidth = edge.label ? edgeLabelWidth(edge.label) : 0;
     right = Math.max(right, node.x + node.width / 2 + loopReach + labelWidth);
   }
   const size = g.graph() as { width?: number; height?: number };
@@ -148,7 +159,7 @@ function selfLoop(node: PlacedNode, edge: GraphEdge): PlacedEdge {
     ...(edge.label
       ? {
           labelAt: {
-            x: side + loopReach + 6 + (shorten(edge.label, 24).length * 6) / 2,
+            x: side + loopReach + 6 + (edgeLabelText(edge.label).length * 6) / 2,
             y: node.y,
           },
         }

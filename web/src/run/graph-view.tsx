@@ -9,7 +9,14 @@ import { useEffect, useId, useMemo, useState } from 'preact/hooks';
 import type { GraphNode, RunGraph } from '../../../src/ui/api-types.ts';
 import { ErrorNotice, Loading } from '../components/notice.tsx';
 import { formatCount } from '../format.ts';
-import { type Dagre, edgePath, type GraphLayout, layoutGraph, shapeKey } from './graph-layout.ts';
+import {
+  type Dagre,
+  edgeLabelText,
+  edgePath,
+  type GraphLayout,
+  layoutGraph,
+  shapeKey,
+} from './graph-layout.ts';
 
 let dagreLoading: Promise<Dagre> | undefined;
 function loadDagre(): Promise<Dagre> {
@@ -177,7 +184,7 @@ function GraphSvg({
               <path d={edgePath(points)} marker-end={`url(#${taken ? arrowTaken : arrow})`} />
               {edge.label && labelAt && (
                 <text x={labelAt.x} y={labelAt.y} class="edge-label">
-                  {edge.label.length > 24 ? `${edge.label.slice(0, 23)}…` : edge.label}
+                  {edgeLabelText(edge.label)}
                 </text>
               )}
             </g>

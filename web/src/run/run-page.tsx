@@ -16,7 +16,7 @@ import { FailedTasks } from './failures.tsx';
 import { FanOuts } from './fan-outs.tsx';
 import { type PickedLayer, RunGraphs } from './graph-view.tsx';
 import { LayerPanel } from './layer-view.tsx';
-import { useLiveRun, withProgress } from './live.ts';
+import { type LiveRun, useLiveRun, withProgress } from './live.ts';
 import { RunHeader } from './run-header.tsx';
 import { SlowestTasks, TaskNameTable } from './task-stats.tsx';
 import { TasksSection } from './tasks-table.tsx';
@@ -79,7 +79,7 @@ function RunView({
   error,
 }: {
   readonly detail: RunDetail;
-  readonly live: ReturnType<typeof useLiveRun>;
+  readonly live: LiveRun;
   readonly version: number;
   readonly error: unknown;
 }) {

@@ -1,7 +1,7 @@
 /** The slowest tasks and the sums per task name. */
 import type { TaskNameStats, TaskView } from '../../../src/ui/api-types.ts';
-import { StatusBadge } from '../components/status-badge.tsx';
 import { num, TableHead } from '../components/table-head.tsx';
+import { TaskCells } from '../components/task-cells.tsx';
 import { formatCount, formatDuration } from '../format.ts';
 
 export function SlowestTasks({ tasks }: { readonly tasks: readonly TaskView[] }) {
@@ -13,13 +13,7 @@ export function SlowestTasks({ tasks }: { readonly tasks: readonly TaskView[] })
       <tbody>
         {tasks.map((task) => (
           <tr key={task.key}>
-            <td>{task.task}</td>
-            <td class="mono key" title={task.key}>
-              {task.key}
-            </td>
-            <td>
-              <StatusBadge status={task.status} />
-            </td>
+            <TaskCells task={task} />
             <td class="num">{formatDuration(task.durationMs)}</td>
           </tr>
         ))}

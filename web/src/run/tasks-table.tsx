@@ -6,9 +6,11 @@
 import { useState } from 'preact/hooks';
 import type { FanOutView, TaskNameStats, TaskView } from '../../../src/ui/api-types.ts';
 import { api, type TasksQuery } from '../api.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { ErrorNotice, Loading } from '../components/notice.tsx';
-import { StatusBadge } from '../components/status-badge.tsx';
+import { Pager, useCursors } from '../components/pager.tsx';
 import { num, TableHead } from '../components/table-head.tsx';
+import { TaskCells } from '../components/task-cells.tsx';
 import { formatCount, formatDuration, formatTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 
@@ -37,46 +39,28 @@ export function TasksSection({
   return (
     <>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Status{' '}
-          <select
-            value={filters.status}
-            onChange={(event) => set({ status: event.currentTarget.value as Filters['status'] })}
-          >
-            <option value="">all</option>
-            <option value="completed">completed</option>
-            <option value="failed">failed</option>
-          </select>
-        </label>
-        <label>
-          Task{' '}
-          <select
-            value={filters.task}
-            onChange={(event) => set({ task: event.currentTarget.value })}
-          >
-            <option value="">all</option>
-            {byTask.map((row) => (
-              <option key={row.task} value={row.task}>
-                {row.task}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Status"
+          value={filters.status}
+          choices={['completed', 'failed']}
+          onChange={(status) => set({ status: status as Filters['status'] })}
+        />
+        <FilterSelect
+          label="Task"
+          value={filters.task}
+          choices={byTask.map((row) => row.task)}
+          onChange={(task) => set({ task })}
+        />
         {scopes.length > 0 && (
-          <label>
-            Fan-out{' '}
-            <select
-              value={filters.scope}
-              onChange={(event) => set({ scope: event.currentTarget.value })}
-            >
-              <option value="">all</option>
-              {scopes.map((fanOut) => (
-                <option key={fanOut.scope} value={fanOut.scope}>
-                  {fanOut.label} ({fanOut.scope})
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Fan-out"
+            value={filters.scope}
+            choices={scopes.map((fanOut) => ({
+              value: fanOut.scope,
+              label: `${fanOut.label} (${fanOut.scope})`,
+            }))}
+            onChange={(scope) => set({ scope })}
+          />
         )}
       </form>
       <TasksPages
@@ -98,8 +82,8 @@ function TasksPages({
   readonly version: number;
   readonly filters: Filters;
 }) {
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursors();
+  const { cursor } = pages;
   const query: TasksQuery = { ...filters, limit: pageSize, cursor };
   const page = useLoad(
     (signal) => api.tasks(runId, query, signal),
@@ -109,7 +93,7 @@ function TasksPages({
     return page.error ? <ErrorNotice error={page.error} /> : <Loading what="tasks" />;
   }
   const { tasks, next } = page.data;
-  const first = (cursors.length - 1) * pageSize;
+  const first = pages.index * pageSize;
   return (
     <>
       {page.error !== undefined && <ErrorNotice error={page.error} />}
@@ -143,25 +127,11 @@ function TasksPages({
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Pages of tasks">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Previous
-        </button>
+      <Pager label="Pages of tasks" pages={pages} next={next} back="← Previous" forward="Next →">
         <span class="muted">
           {tasks.length > 0 ? `${formatCount(first + 1)}–${formatCount(first + tasks.length)}` : ''}
         </span>
-        <button
-          type="button"
-          disabled={next === undefined}
-          onClick={() => next !== undefined && setCursors([...cursors, next])}
-        >
-          Next →
-        </button>
-      </nav>
+      </Pager>
     </>
   );
 }
@@ -170,13 +140,7 @@ function TaskRow({ task, index }: { readonly task: TaskView; readonly index: num
   return (
     <tr>
       <td class="num muted">{index}</td>
-      <td>{task.task}</td>
-      <td class="mono key" title={task.key}>
-        {task.key}
-      </td>
-      <td>
-        <StatusBadge status={task.status} />
-      </td>
+      <TaskCells task={task} />
       <td class="num">{task.attempts}</td>
       <td>
         <time dateTime={new Date(task.startedAt).toISOString()}>{formatTime(task.startedAt)}</time>

@@ -71,7 +71,7 @@ function cssColour(element: Element, name: string, fallback: string): string {
   return getComputedStyle(element).getPropertyValue(name).trim() || fallback;
 }
 
-export function TimelineChart({ timeline }: { readonly timeline: Timeline }) {
+function TimelineChart({ timeline }: { readonly timeline: Timeline }) {
   const prepared = useMemo(() => prepare(timeline), [timeline]);
   const wrap = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);

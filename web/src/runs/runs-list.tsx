@@ -4,9 +4,11 @@
  * far are a stack of cursors, so "newer" goes back without the server knowing.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { RunStatusView, RunSummary } from '../../../src/ui/api-types.ts';
+import { type RunStatusView, type RunSummary, runStatuses } from '../../../src/ui/api-types.ts';
 import { api } from '../api.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { ErrorNotice, Loading } from '../components/notice.tsx';
+import { Pager, useCursors } from '../components/pager.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { num, TableHead } from '../components/table-head.tsx';
@@ -14,13 +16,6 @@ import { formatCount, formatDuration, formatRelative, formatTime } from '../form
 import { useDebounced, useInterval, useLoad, useNow } from '../hooks.ts';
 import { Link, navigate, runHref } from '../router.tsx';
 
-const statuses: readonly RunStatusView[] = [
-  'running',
-  'completed',
-  'failed',
-  'interrupted',
-  'stopped',
-];
 const pageSize = 50;
 /** How often a list with a running run is read again. */
 const refreshMs = 3000;
@@ -53,20 +48,12 @@ export function RunsList({ search }: { readonly search: URLSearchParams }) {
       <div class="page-head">
         <h1>Runs</h1>
         <search class="filters">
-          <label>
-            Status{' '}
-            <select
-              value={status}
-              onChange={(event) => navigate(listHref(event.currentTarget.value, q), true)}
-            >
-              <option value="">all</option>
-              {statuses.map((name) => (
-                <option key={name} value={name}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Status"
+            value={status}
+            choices={runStatuses}
+            onChange={(chosen) => navigate(listHref(chosen, q), true)}
+          />
           <label>
             Search{' '}
             <input
@@ -85,8 +72,8 @@ export function RunsList({ search }: { readonly search: URLSearchParams }) {
 }
 
 function RunsPages({ status, q }: { readonly status: RunStatusView | ''; readonly q: string }) {
-  const [cursors, setCursors] = useState<readonly (string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursors();
+  const { cursor } = pages;
   const page = useLoad(
     (signal) => api.runs({ status, q, limit: pageSize, cursor }, signal),
     [status, q, cursor],
@@ -99,7 +86,7 @@ function RunsPages({ status, q }: { readonly status: RunStatusView | ''; readonl
     return page.error ? <ErrorNotice error={page.error} /> : <Loading what="runs" />;
   }
   const { runs, total, next } = page.data;
-  const first = (cursors.length - 1) * pageSize;
+  const first = pages.index * pageSize;
   return (
     <>
       {page.error !== undefined && <ErrorNotice error={page.error} />}
@@ -124,22 +111,7 @@ function RunsPages({ status, q }: { readonly status: RunStatusView | ''; readonl
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages of runs">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <button
-          type="button"
-          disabled={next === undefined}
-          onClick={() => next !== undefined && setCursors([...cursors, next])}
-        >
-          Older →
-        </button>
-      </nav>
+      <Pager label="Pages of runs" pages={pages} next={next} back="← Newer" forward="Older →" />
     </>
   );
 }
