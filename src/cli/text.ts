@@ -5,10 +5,7 @@
  * are shown as escapes; ordinary Unicode is printed as it is.
  */
 
-// C0 and C1 controls and DEL, lone surrogates, and the bidirectional overrides and
-// isolates, which reorder what a terminal shows. With the u flag, \p{Cs} matches only
-// a surrogate without its pair.
-const unsafe = /[\p{Cc}\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
+import { unsafeChars } from '../ui/shell-word.ts';
 
 export { shellWord } from '../ui/shell-word.ts';
 
@@ -16,7 +13,7 @@ const named: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t'
 
 /** `text` with each control character written as an escape: `\x1b`, `\n`, `\u202e`, `\ud800`. */
 export function printable(text: string): string {
-  return text.replace(unsafe, escapeChar);
+  return text.replace(unsafeChars, escapeChar);
 }
 
 /**
