@@ -8,67 +8,76 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-const url = process.env.WEFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const shown = url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-const client = new pg.Client({
-  connectionString: url,
-  connectionTimeoutMillis: 3000,
-  query_timeout: 3000,
-});
-// A connection that breaks after connecting reports through this event, not a rejection.
-client.on('error', () => undefined);
-
-try {
-  await client.connect();
-  const { rows } = await client.query('SHOW server_version');
-  console.log(`OK PostgreSQL ${rows[0].server_version} at ${shown}`);
-} catch (error) {
-  const reason = error instanceof Error ? error.message || String(error.code) : String(error);
-  console.error(
-    [
-      `PostgreSQL is not usable at ${shown}: ${reason}`,
-      'The integration tests need it. Start it, for example:',
-      '  on Debian/Ubuntu: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-      '  with Docker:      docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres',
-      'then create the database if it is missing (createdb -h 127.0.0.1 -U postgres test),',
-      'or point WEFT_TEST_POSTGRES_URL at a server you have.',
-    ].join('\n'),
-  );
-  process.exitCode = 1;
-} finally {
-  await client.end().catch(() => undefined);
+/**
+ * Prints `OK <name> <version> at <url>` once `version` read it from the server, else why
+ * not and `help`, and sets exit code 1. A password in `url` shows as `***`.
+ */
+async function check(name, url, version, help) {
+  const shown = url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  try {
+    console.log(`OK ${name} ${await version(url)} at ${shown}`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message || String(error.code) : String(error);
+    console.error([`${name} is not usable at ${shown}: ${reason}`, ...help].join('\n'));
+    process.exitCode = 1;
+  }
 }
 
-const redisUrl = process.env.WEFT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisShown = redisUrl.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-const redis = new Redis(redisUrl, {
-  lazyConnect: true,
-  connectTimeout: 3000,
-  maxRetriesPerRequest: 0,
-  retryStrategy: () => null,
-});
-let redisError;
-redis.on('error', (error) => {
-  redisError = error;
-});
-try {
-  await redis.connect();
-  const info = await redis.info('server');
-  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown version';
-  console.log(`OK Redis ${version} at ${redisShown}`);
-} catch (error) {
-  const cause = redisError ?? error;
-  const reason = cause instanceof Error ? cause.message || String(cause.code) : String(cause);
-  console.error(
-    [
-      `Redis is not usable at ${redisShown}: ${reason}`,
-      'The tests of the bullmq executor and weft worker need it. Start it, for example:',
-      '  on Debian/Ubuntu: redis-server --daemonize yes --port 6379 --save "" --appendonly no',
-      '  with Docker:      docker run -d -p 6379:6379 redis',
-      'or point WEFT_TEST_REDIS_URL at a server you have.',
-    ].join('\n'),
-  );
-  process.exitCode = 1;
-} finally {
-  redis.disconnect();
+async function postgresVersion(url) {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 3000,
+    query_timeout: 3000,
+  });
+  // A connection that breaks after connecting reports through this event, not a rejection.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query('SHOW server_version');
+    return rows[0].server_version;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
+
+async function redisVersion(url) {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // Why a connection failed comes through this event; the rejection only says it closed.
+  let failure;
+  redis.on('error', (error) => {
+    failure = error;
+  });
+  try {
+    await redis.connect();
+    const info = await redis.info('server');
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown version';
+  } catch (error) {
+    throw failure ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+await check(
+  'PostgreSQL',
+  process.env.WEFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  postgresVersion,
+  [
+    'The integration tests need it. Start it, for example:',
+    '  on Debian/Ubuntu: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+    '  with Docker:      docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres',
+    'then create the database if it is missing (createdb -h 127.0.0.1 -U postgres test),',
+    'or point WEFT_TEST_POSTGRES_URL at a server you have.',
+  ],
+);
+await check('Redis', process.env.WEFT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', redisVersion, [
+  'The tests of the bullmq executor and weft worker need it. Start it, for example:',
+  '  on Debian/Ubuntu: redis-server --daemonize yes --port 6379 --save "" --appendonly no',
+  '  with Docker:      docker run -d -p 6379:6379 redis',
+  'or point WEFT_TEST_REDIS_URL at a server you have.',
+]);

@@ -10,8 +10,8 @@ import { runFile } from './run.ts';
 import { listRuns } from './runs.ts';
 import { showRun } from './show.ts';
 import { printable } from './text.ts';
-import { serveUi } from './ui.ts';
-import { runWorker } from './worker.ts';
+import type { UiOptions } from './ui.ts';
+import type { WorkerCommandOptions } from './worker.ts';
 
 // The same relative path from src/cli/ and from dist/cli/.
 const { version } = JSON.parse(
@@ -126,7 +126,8 @@ program
     '--host <address>',
     'the address to serve on; any other than 127.0.0.1 (this machine) lets other machines read the runs (default: 127.0.0.1)',
   )
-  .action((options) => serveUi(options));
+  // Loaded when asked for, as `weft worker` is: other verbs load neither the server nor BullMQ.
+  .action(async (options: UiOptions) => (await import('./ui.ts')).serveUi(options));
 
 program
   .command('worker')
@@ -162,7 +163,9 @@ program
     '--report-every <seconds>',
     'seconds between two lines of what it did, when not on a terminal (default: 60)',
   )
-  .action((options) => runWorker(options));
+  .action(async (options: WorkerCommandOptions) =>
+    (await import('./worker.ts')).runWorker(options),
+  );
 
 try {
   await program.parseAsync(process.argv);

@@ -1,8 +1,8 @@
 /** `weft resume <run>`: runs the same job again under the same run id; finished tasks are skipped. */
 import { ValidationError } from '../core/errors.ts';
 import { openExistingStore } from '../stores/open.ts';
+import { statusOf } from '../ui/run-status.ts';
 import { type RunOptions, runJob } from './run-job.ts';
-import { statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
 import { clipped, printable, shellWord } from './text.ts';
 

@@ -1,17 +1,13 @@
 /**
- * Where a recorded run stands, as the verbs see it, judged by the run's lease: running while
- * a live process owns it, stopped once that process died. And what `weft run --run-id`
- * and `weft resume` do with a run that a live process owns: refuse, or with --force take
- * it over once the user is sure.
+ * What `weft run --run-id` and `weft resume` do with a run that a live process owns (by
+ * the run's lease): refuse, or with --force take it over once the user is sure. The status
+ * the verbs show is ui/run-status.ts's, the same as the web UI's.
  */
 import { RunBusyError, ValidationError } from '../core/errors.ts';
 import { describeHolder, isOwnedNow } from '../core/lease.ts';
 import type { RunRecord } from '../core/store.ts';
 import { confirm } from './confirm.ts';
 import { printable, shellWord } from './text.ts';
-
-// The status shown lives beside the web UI's view of runs, which shows the same.
-export { statusOf } from '../ui/run-status.ts';
 
 /**
  * The refusal of a run that a live process owns, saying what to do: wait, stop that

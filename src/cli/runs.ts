@@ -1,8 +1,8 @@
 /** `weft runs`: the runs of a store, newest first. It reads the store and creates nothing. */
 import { ValidationError } from '../core/errors.ts';
 import { openExistingStore } from '../stores/open.ts';
+import { statusOf } from '../ui/run-status.ts';
 import { toJson } from './json.ts';
-import { statusOf } from './run-status.ts';
 import { storeUrl } from './store-option.ts';
 import { table, when } from './table.ts';
 import { clipped, printable } from './text.ts';

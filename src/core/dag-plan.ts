@@ -126,14 +126,8 @@ export class DagPlan<S extends { readonly node: PlannedNode }> {
     for (const { node } of this.#byId.values()) {
       const to = idOf(node.id);
       nodes.push({ id: to, label: String(node.id) });
-      const dependencies = node.dependencies;
-      if (dependencies === undefined) continue;
-      const seen = dependencies.length > 1 ? new Set<DagId>() : undefined;
-      for (const dependency of dependencies) {
-        if (seen?.has(dependency)) continue;
-        seen?.add(dependency);
+      for (const dependency of new Set(node.dependencies))
         edges.push({ from: idOf(dependency), to });
-      }
     }
     return { nodes, edges };
   }

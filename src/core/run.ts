@@ -93,10 +93,8 @@ export class Run {
     let writing: Promise<void> = Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const write = () => {
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      clearTimeout(timer);
+      timer = undefined;
       const batch = queue;
       queue = [];
       // Events are a record of what happened, not the run's result: a failed write is not fatal.
@@ -118,7 +116,7 @@ export class Run {
     const offs = [...kept].map((type) => this.events.on(type, keep));
     return async () => {
       for (const off of offs) off();
-      clearTimeout(timer);
+      // A pending timer means a pending group: writing it clears the timer.
       if (queue.length > 0) write();
       await writing;
     };

@@ -16,7 +16,6 @@ import {
   MapActionsAndStates,
   MapStates,
   MemoryTracker,
-  mapReduceAction,
   RunnableGraph,
   SubGraphTask,
   TaskBasedParallelAction,
@@ -30,6 +29,7 @@ import {
   ActionsOverNumbers,
   appendOutputs,
   burrActions,
+  burrMapReduce,
   childIds,
   inputs3,
   numberStates,
@@ -243,17 +243,8 @@ describe('TaskBasedParallelAction', () => {
 
 describe('mapReduceAction', () => {
   it('maps a list of actions over a generator of states and reduces', async () => {
-    const parallel = mapReduceAction({
-      action: burrActions(),
-      reads: ['input_numbers_in_state'],
-      writes: ['output_numbers_in_state'],
-      state: (state) => numberStates(state),
-      inputs: [],
-      reducer: (state, states) =>
-        state.extend({ output_numbers_in_state: [...states].map((s) => s.get('output_number')) }),
-    });
     const tracker = new MemoryTracker();
-    const app = parentApp(parallel, { appId: 'map-reduce', tracker });
+    const app = parentApp(burrMapReduce(), { appId: 'map-reduce', tracker });
     assert.deepEqual(await outputsOf(app, inputs3), outputs9);
     assert.equal(childIds(tracker, 'map-reduce').length, 9);
   });

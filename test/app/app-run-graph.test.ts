@@ -17,15 +17,8 @@ import {
   type WeftEvent,
   withRun,
 } from 'weftjs';
-import {
-  ApplicationBuilder,
-  action,
-  defaultTransition,
-  expr,
-  mapReduceAction,
-  when,
-} from 'weftjs/app';
-import { burrActions, inputs3, numberStates, outputs9, parentApp } from './support/parallel.ts';
+import { ApplicationBuilder, action, defaultTransition, expr, when } from 'weftjs/app';
+import { burrMapReduce, inputs3, outputs9, parentApp } from './support/parallel.ts';
 
 let folder: string;
 let store: Store;
@@ -122,17 +115,8 @@ describe('run:graph of an application', () => {
 
   it("is the parent's alone when a parallel action spawns sub-applications", async () => {
     const runId = 'app-graph-parallel';
-    const parallel = mapReduceAction({
-      action: burrActions(),
-      reads: ['input_numbers_in_state'],
-      writes: ['output_numbers_in_state'],
-      state: (state) => numberStates(state),
-      inputs: [],
-      reducer: (state, states) =>
-        state.extend({ output_numbers_in_state: [...states].map((s) => s.get('output_number')) }),
-    });
     const outputs = await withRun({ store, runId }, async () => {
-      const app = parentApp(parallel, { appId: 'graph-parent' });
+      const app = parentApp(burrMapReduce(), { appId: 'graph-parent' });
       const { state } = await app.run({ haltAfter: ['final_action'], inputs: inputs3 });
       return state.get('output_numbers_in_state');
     });

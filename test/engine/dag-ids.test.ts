@@ -20,6 +20,7 @@ import {
   type WeftEvent,
   withRun,
 } from 'weftjs';
+import { streamOf } from '../fixtures/compiler-helpers.ts';
 import { isValidation, records } from '../fixtures/map-dag-tasks.ts';
 
 const echo = task('dagIds.echo', (x: unknown) => x);
@@ -36,13 +37,6 @@ const counted = task('dagIds.counted', (name: string) => {
   if (failing.has(name)) throw new Error(`${name} fails this time`);
   return `${name}!`;
 });
-
-async function* streamed<T>(nodes: readonly T[]): AsyncGenerator<T> {
-  for (const node of nodes) {
-    await Promise.resolve();
-    yield node;
-  }
-}
 
 describe('dag: numeric ids', () => {
   it('keys results by the number, and a dependency on 1 waits for node 1', async () => {
@@ -91,7 +85,7 @@ describe('dag: numeric ids', () => {
       { id: 2, task: echo, dependencies: [1], input: (done) => `after ${done.get(1)}` },
       { id: 1, task: echo, input: 'first' },
     ];
-    for await (const outcome of dag(streamed(nodes))) seen.push(outcome);
+    for await (const outcome of dag(streamOf(nodes))) seen.push(outcome);
     assert.deepEqual(seen, [
       { id: 1, ok: true, value: 'first' },
       { id: 2, ok: true, value: 'after first' },
@@ -207,7 +201,7 @@ describe('dag: numeric ids in validation messages', () => {
       { id: 2, task: echo, dependencies: [1] },
     ];
     await assert.rejects(
-      Promise.resolve(dag(streamed(nodes))),
+      Promise.resolve(dag(streamOf(nodes))),
       isValidation(/nodes 1, 2 can never start: cycle 1 → 2 → 1/),
     );
   });

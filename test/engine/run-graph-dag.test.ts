@@ -28,6 +28,7 @@ import {
   withRun,
 } from 'weftjs';
 import { ProgressModel } from '../../src/cli/progress.ts';
+import { streamOf } from '../fixtures/compiler-helpers.ts';
 import { isValidation } from '../fixtures/map-dag-tasks.ts';
 
 const echo = task('runGraphDag.echo', (x: unknown) => x);
@@ -82,13 +83,6 @@ function independent(count: number): DagNode<never, unknown, number>[] {
   return Array.from({ length: count }, (_, i) => ({ id: i, task: echo, input: i }));
 }
 
-async function* streamed<T>(nodes: readonly T[]): AsyncGenerator<T> {
-  for (const node of nodes) {
-    await Promise.resolve();
-    yield node;
-  }
-}
-
 describe('run:graph of a dag', () => {
   it('tells the nodes by key segment and the dependencies, once, after dag:start', async () => {
     const runId = 'graph-dag-whole';
@@ -137,7 +131,7 @@ describe('run:graph of a dag', () => {
       { id: 'b', task: echo, input: 2, dependencies: ['a'] },
       { id: 'c', task: echo, input: 3, dependencies: ['b', 'a'] },
     ];
-    const { events } = await recorded(runId, streamed(nodes));
+    const { events } = await recorded(runId, streamOf(nodes));
     const graphs = graphsOf(events);
     assert.equal(graphs.length, 1);
     assert.equal(startOf(events).total, undefined, 'the size was not known at the start');

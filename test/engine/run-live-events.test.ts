@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  type FanOutStartEvent,
-  type FanOutTotalEvent,
   map,
   openStore,
   type Store,
   type TaskRecord,
+  type WeftEvents,
+  type WeftEventType,
   withRun,
 } from 'weftjs';
 import { deferred } from '../fixtures/map-dag-tasks.ts';
@@ -51,6 +51,20 @@ async function pollUntil<T>(
 /** How long a poll waits for what the engine writes within 300 ms. */
 const liveDeadlineMs = 10_000;
 
+/** The run's first event of `type`, once the viewer finds it in the store. */
+function polledEvent<T extends WeftEventType>(
+  viewer: Store,
+  runId: string,
+  type: T,
+): Promise<WeftEvents[T]> {
+  return pollUntil(
+    async () =>
+      (await viewer.listEvents(runId)).find((event): event is WeftEvents[T] => event.type === type),
+    Date.now() + liveDeadlineMs,
+    type,
+  );
+}
+
 describe('a running run, seen from another connection to its store', () => {
   it("finds a map's start, and the records of finished tasks, while the run goes", async () => {
     const url = `sqlite:${join(folder, 'live.db')}`;
@@ -77,14 +91,7 @@ describe('a running run, seen from another connection to its store', () => {
     });
     try {
       await firstDone.promise;
-      const start = await pollUntil<FanOutStartEvent>(
-        async () =>
-          (await viewer.listEvents(runId)).find(
-            (event): event is FanOutStartEvent => event.type === 'map:start',
-          ),
-        Date.now() + liveDeadlineMs,
-        'map:start',
-      );
+      const start = await polledEvent(viewer, runId, 'map:start');
       assert.equal(running, true, 'the run is still going');
       assert.equal(start.total, 3);
       assert.ok(start.scope.startsWith(`${runId}/`), start.scope);
@@ -132,14 +139,7 @@ describe('a running run, seen from another connection to its store', () => {
       running = false;
     });
     try {
-      const total = await pollUntil<FanOutTotalEvent>(
-        async () =>
-          (await viewer.listEvents(runId)).find(
-            (event): event is FanOutTotalEvent => event.type === 'map:total',
-          ),
-        Date.now() + liveDeadlineMs,
-        'map:total',
-      );
+      const total = await polledEvent(viewer, runId, 'map:total');
       assert.equal(running, true, 'the run is still going');
       assert.equal(total.total, 3);
     } finally {

@@ -29,6 +29,34 @@ function importsOf(file: string): string[] {
   return [...found, ...dynamic];
 }
 
+/** The modules `file` loads as it is imported: its static imports, type-only ones aside. */
+function staticImportsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)(\s+type\b)?(?:[^'";]*?from)?\s*['"]([^'"]+)['"]/g,
+    ),
+  ]
+    .filter((m) => m[1] === undefined)
+    .map((m) => m[2]!);
+}
+
+/** The source files and packages loaded with `entry`, through its static imports and theirs. */
+function loadedBy(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const specifier of staticImportsOf(file)) {
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
 /** For each room: the rooms it may import from, and the packages it may use. */
 const rooms: Record<
   string,
@@ -116,6 +144,16 @@ describe('architecture', () => {
         /^import [^t][^;]*from 'tinypool'/m,
         `${relative(src, file)} imports tinypool eagerly`,
       );
+    }
+  });
+
+  it('the weft command loads the BullMQ worker and the UI server only for their verbs', () => {
+    const { files, packages } = loadedBy(join(src, 'cli', 'main.ts'));
+    for (const verb of [join('bullmq', 'worker.ts'), join('ui', 'server.ts')]) {
+      assert.ok(!files.has(join(src, verb)), `every weft verb loads src/${verb}`);
+    }
+    for (const heavy of ['bullmq', 'ioredis', 'hono', '@hono/node-server']) {
+      assert.ok(!packages.has(heavy), `every weft verb loads ${heavy}`);
     }
   });
 

@@ -7,7 +7,7 @@
  * native SQLite binding built by a fresh install.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   copyFileSync,
@@ -65,6 +65,32 @@ async function ok(command: string, args: readonly string[], cwd: string): Promis
   const outcome = await sh(command, args, cwd);
   assert.equal(outcome.code, 0, `${command} ${args.join(' ')} failed:\n${outcome.stderr}`);
   return outcome.stdout;
+}
+
+/** A `weft` command left running (a worker, the UI), with what it printed so far. */
+interface Started {
+  readonly child: ChildProcess;
+  readonly exited: Promise<unknown[]>;
+  output(): string;
+}
+
+/**
+ * Starts the project's installed bin itself, not npx, so that a SIGTERM reaches `weft`
+ * (npx ends on the signal without waiting for its child).
+ */
+function startWeft(project: string, args: readonly string[], env: NodeJS.ProcessEnv): Started {
+  const child = spawn(join(project, 'node_modules', '.bin', 'weft'), args, {
+    cwd: project,
+    env: { ...cleanEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, exited: once(child, 'exit'), output: () => output };
 }
 
 // The projects must see nothing of this repository's test setup.
@@ -242,22 +268,7 @@ for (const [kind, project] of [
       const queue = freshQueue(`consumer-${project === esm ? 'esm' : 'cjs'}`);
       const env = { WEFT_REDIS_URL: redisUrl, WEFT_QUEUE: queue };
       // Jobs wait in the queue until the worker takes them: no need to wait for it first.
-      // The installed bin itself, not npx, so that the SIGTERM below reaches weft worker
-      // (npx ends on the signal without waiting for its child).
-      const bin = join(project, 'node_modules', '.bin', 'weft');
-      const worker = spawn(bin, ['worker', '--concurrency', '4'], {
-        cwd: project,
-        env: { ...cleanEnv, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let workerOutput = '';
-      worker.stdout.on('data', (chunk: Buffer) => {
-        workerOutput += chunk.toString();
-      });
-      worker.stderr.on('data', (chunk: Buffer) => {
-        workerOutput += chunk.toString();
-      });
-      const exited = once(worker, 'exit');
+      const worker = startWeft(project, ['worker', '--concurrency', '4'], env);
       try {
         const { code, stdout, stderr } = await sh(
           'npx',
@@ -265,17 +276,17 @@ for (const [kind, project] of [
           project,
           env,
         );
-        assert.equal(code, 0, `${stderr}\nworker:\n${workerOutput}`);
+        assert.equal(code, 0, `${stderr}\nworker:\n${worker.output()}`);
         assert.deepEqual(JSON.parse(stdout), {
           cubes: [1, 8, 27, 64, 125],
           elsewhere: true,
           inWorker: true,
         });
       } finally {
-        worker.kill('SIGTERM');
+        worker.child.kill('SIGTERM');
       }
-      const [exitCode] = await exited;
-      assert.equal(exitCode, 0, workerOutput);
+      const [exitCode] = await worker.exited;
+      assert.equal(exitCode, 0, worker.output());
     });
 
     it("runs the README's first snippet as written: npx weft run squares.ts", async () => {
@@ -290,28 +301,15 @@ for (const [kind, project] of [
     });
 
     it('npx weft ui serves the runs recorded here and the page built into the package', async () => {
-      // The installed bin itself, so that SIGTERM reaches it (see the worker case).
-      const bin = join(project, 'node_modules', '.bin', 'weft');
-      const ui = spawn(bin, ['ui', '--port', '0'], {
-        cwd: project,
-        env: cleanEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      ui.stderr.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      const exited = once(ui, 'exit');
+      const ui = startWeft(project, ['ui', '--port', '0'], {});
       try {
         const url = await new Promise<string>((resolve, reject) => {
-          let seen = '';
-          ui.stdout.on('data', (chunk: Buffer) => {
-            seen += chunk.toString();
-            const found = /weft ui: (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+          ui.child.stdout!.on('data', () => {
+            const found = /weft ui: (http:\/\/127\.0\.0\.1:\d+)/.exec(ui.output());
             if (found) resolve(found[1]!);
           });
-          ui.once('exit', (code) =>
-            reject(new Error(`weft ui exited (${code}): ${seen}${output}`)),
+          ui.child.once('exit', (code) =>
+            reject(new Error(`weft ui exited (${code}): ${ui.output()}`)),
           );
         });
         const runs = (await (await fetch(`${url}/api/runs`)).json()) as {
@@ -331,10 +329,10 @@ for (const [kind, project] of [
         assert.equal(asset.status, 200);
         assert.match(asset.headers.get('content-type') ?? '', /javascript/);
       } finally {
-        ui.kill('SIGTERM');
+        ui.child.kill('SIGTERM');
       }
-      const [exitCode] = await exited;
-      assert.equal(exitCode, 0, output);
+      const [exitCode] = await ui.exited;
+      assert.equal(exitCode, 0, ui.output());
     });
 
     it('type-checks jobs in every TypeScript extension, and the type tests, with a strict nodenext tsconfig', async () => {

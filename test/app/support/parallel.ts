@@ -17,6 +17,7 @@ import {
   MapActionsAndStates,
   MapStates,
   type MemoryTracker,
+  mapReduceAction,
   type ParallelExecutorSetting,
   type RunnableGraph,
   type StatePersister,
@@ -124,6 +125,19 @@ export function* numberStates(state: AppState): Generator<AppState> {
   for (const n of state.get('input_numbers_in_state')) {
     yield state.update({ input_number: n, number_to_add: 10 });
   }
+}
+
+/** Burr's mapReduceAction test: {@link burrActions} over {@link numberStates}, outputs in order. */
+export function burrMapReduce(): Action {
+  return mapReduceAction({
+    action: burrActions(),
+    reads: ['input_numbers_in_state'],
+    writes: ['output_numbers_in_state'],
+    state: (state) => numberStates(state),
+    inputs: [],
+    reducer: (state, states) =>
+      state.extend({ output_numbers_in_state: [...states].map((s) => s.get('output_number')) }),
+  });
 }
 
 /** Appends each sub-state's output, in the order given. */

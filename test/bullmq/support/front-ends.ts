@@ -9,7 +9,8 @@ import { task } from 'weftjs';
 import { Batch, inbatchParallel } from 'weftjs/batch';
 import type { JoinerInput, PlannerInput, ToolArgs } from 'weftjs/compiler';
 import { operator, type Tensor } from 'weftjs/compose';
-import { Flow, ForEach, Parameter } from 'weftjs/flow';
+import { Flow } from 'weftjs/flow';
+import { gridLayers } from '../../fixtures/grid-flow.ts';
 
 // dag: a diamond of tasks.
 
@@ -25,35 +26,7 @@ export const combine = task('bullmq-front:combine', ({ a, b }: { a: number; b: n
 // weftjs/flow: a grid of ForEach tasks and a layer summing them.
 
 export const flow = new Flow('BullmqFrontEndsGrid');
-const Shard = flow.layer('Shard', (self) => {
-  self.shard({ x: [1, 2, 3, 4], y: [10, 20, 30] });
-  self.set({ scale: 2 });
-});
-const Multiply = flow.layer(
-  'Multiply',
-  {
-    foreach: new ForEach({
-      parameters: [
-        new Parameter({ layer: Shard, attribute: 'x' }),
-        new Parameter({ layer: Shard, attribute: 'y' }),
-        new Parameter({ layer: Shard, attribute: 'scale' }),
-      ],
-    }),
-  },
-  (self, shard) => {
-    self.set({ product: shard.x * shard.y * shard.scale, index: self.index });
-  },
-  [Shard],
-);
-flow.layer(
-  'Sum',
-  async (self, multiply) => {
-    let total = 0;
-    for await (const value of multiply.product) total += value as number;
-    self.set({ total });
-  },
-  [Multiply],
-);
+gridLayers(flow, [10, 20, 30]);
 
 // weftjs/batch: a parallel method on target threads (the method itself runs on the
 // executor's workers, on the batch rebuilt there) and one on target mpc (it returns the
