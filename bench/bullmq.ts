@@ -127,6 +127,10 @@ try {
     connection: producer,
     streams: { events: { maxLen: JOBS * 10 } },
   });
+  // The Queue writes that length to the queue's meta in the background, and adds that run
+  // first trim the stream at BullMQ's default 10,000: QueueEvents then never sees some
+  // completions and the round waits for good. Written before any add, it holds throughout.
+  await producer.hset(queue.keys.meta!, 'opts.maxLenEvents', JOBS * 10);
   // From the stream's start (the queue is new): from '$', the default, the events written
   // before its first read would be missed.
   const listener = new Redis(url, { maxRetriesPerRequest: null });
